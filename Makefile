@@ -1,0 +1,35 @@
+# Everything sets itself up: the first target run creates .venv/ with the pinned
+# dependencies of requirements.lock.  Nothing else needs installing by hand.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUBMISSIONS ?= submissions
+OUT ?= reports
+SUB ?=
+
+.PHONY: setup test grade check expected clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+grade: $(STAMP)
+	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT)
+
+check: $(STAMP)
+	@test -n "$(SUB)" || { echo "usage: make check SUB=path/to/your_submission.py"; exit 2; }
+	$(PY) -m grader check $(SUB)
+
+expected: $(STAMP)
+	$(PY) -m grader expected
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,1 @@
+"""Autograder for the 2-2-2 back-propagation homework."""

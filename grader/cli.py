@@ -1,0 +1,112 @@
+"""Command line: parse arguments, call the library.  `python -m grader --help`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from grader import report
+from grader.discover import Problem, discover_submissions, submission_at
+from grader.pipeline import grade_all, plan_grading
+from reference.cases import draw_cases, load_secret
+from reference.expected import expected_values
+from reference.spec import DEFAULT_SPEC, SpecError, load_spec
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade the 2-2-2 back-propagation homework.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub, secret: bool = True):
+        sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
+        if secret:
+            sub.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
+
+    grade = commands.add_parser("grade", help="grade every submission in a folder (the instructor's view)")
+    grade.add_argument("submissions", type=Path)
+    grade.add_argument("--out", type=Path, default=Path("reports"))
+    common(grade)
+
+    check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
+    check.add_argument("path", type=Path)
+    check.add_argument("--out", type=Path, help="also write the student's report files here")
+    common(check, secret=False)
+
+    expected = commands.add_parser("expected", help="print every check's expected values as JSON (the answer key)")
+    common(expected)
+    return parser
+
+
+def _secret(args, spec):
+    return load_secret(spec, dict(os.environ), args.secret_file)
+
+
+def command_expected(args, console: Console) -> int:
+    spec = load_spec(args.spec)
+    book = draw_cases(spec, _secret(args, spec))
+    records = []
+    for item in expected_values(spec, book):
+        check = spec.check(item.check_id)
+        records.append({"check": check.id, "part": check.part, "entry": check.entry, "kwargs": check.args, "quantity": check.quantity, **item.to_dict()})
+    json.dump(records, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def command_grade(args, console: Console) -> int:
+    spec = load_spec(args.spec)
+    secret = _secret(args, spec)
+    discovery = discover_submissions(args.submissions)
+    for problem in discovery.problems:
+        console.print(f"[yellow]skipped[/yellow] {problem.path.name}: {problem.message}", highlight=False)
+    if not secret:
+        console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
+    plan = plan_grading(spec, draw_cases(spec, secret))
+    args.out.mkdir(parents=True, exist_ok=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+        task = progress.add_task("grading", total=len(discovery.submissions))
+
+        def graded(result):
+            report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
+            progress.advance(task)
+
+        results = grade_all(discovery.submissions, plan, Path(scratch), graded)
+    report.write_grades_csv(results, args.out / "grades.csv")
+    console.print(report.summary_table(results))
+    console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped).")
+    return 0
+
+
+def command_check(args, console: Console) -> int:
+    spec = load_spec(args.spec)
+    item = submission_at(args.path)
+    if isinstance(item, Problem):
+        console.print(f"[red]cannot check {item.path}:[/red] {item.message}", highlight=False)
+        return 2
+    plan = plan_grading(spec, draw_cases(spec, None))  # public cases only, whatever the environment holds
+    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+        [result] = grade_all((item,), plan, Path(scratch))
+    report.print_problems(console, result)
+    console.print(report.check_table(result))
+    console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
+    if args.out:
+        report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=args.command == "expected")
+    try:
+        return {"grade": command_grade, "check": command_check, "expected": command_expected}[args.command](args, console)
+    except SpecError as error:
+        console.print(f"[red]spec error:[/red] {error}", highlight=False, markup=True)
+        return 2

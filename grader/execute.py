@@ -1,0 +1,321 @@
+"""Execute: run a submission's calls in its own process and collect plain values.
+
+The child (`grader.child`) loads the student's files and makes the calls; this
+module feeds it, reads its result channel with a deadline for loading and for
+every call, drains its stdout/stderr into bounded buffers, and turns a
+timeout, a crash or an exit into that call's outcome.  After a call times out
+or kills the process, a fresh process continues with the calls still to make.
+Nothing the child sends is trusted: each line is parsed as JSON and checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.load import LoadedSubmission
+from grader.sandbox import start_child, stop_child
+from reference.cases import Case
+from reference.spec import Limits
+
+MAX_LINE_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True)
+class Call:
+    id: str
+    entry: str
+    kwargs: dict = field(hash=False)
+    case: Case = None
+
+    def to_request(self) -> dict:
+        return {"id": self.id, "entry": self.entry, "kwargs": self.kwargs, "x": list(self.case.x), "y": list(self.case.y), "w": list(self.case.w)}
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"{self.entry}(x, y, w{', ' + args if args else ''})" if "backward" in self.entry or "train" in self.entry else f"{self.entry}(x, w, {args})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call gave: a value, or why there is none."""
+
+    status: str  # ok | error | timeout | crash | missing
+    value: object = None  # the plain-data tree the child sent
+    error: dict | None = None  # type, message, where, traceback
+    seconds: float = 0.0
+    mutated: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "error": self.error, "seconds": round(self.seconds, 6), "mutated": list(self.mutated)}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    status: str  # ok | timeout | crash | empty
+    problems: tuple[dict, ...] = ()  # exceptions raised while loading, per file / cell
+    entry_points: dict = field(default_factory=dict, hash=False)  # name -> {"where": [files]}
+    defined: tuple[dict, ...] = ()  # every function the submission defined, with its signature
+    seconds: float = 0.0
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "problems": list(self.problems),
+            "entry_points": self.entry_points,
+            "defined": list(self.defined),
+            "seconds": round(self.seconds, 6),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Execution:
+    load: LoadReport
+    outcomes: dict = field(hash=False)  # call id -> Outcome
+    stdout: str = ""
+    stderr: str = ""
+    processes: int = 0
+    seconds: float = 0.0
+
+
+class _BoundedText:
+    """Keeps the first `limit` bytes of a stream and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.kept, self.dropped = limit, bytearray(), 0
+
+    def add(self, data: bytes) -> None:
+        room = self.limit - len(self.kept)
+        self.kept += data[:room]
+        self.dropped += max(0, len(data) - room)
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        return text + (f"\n[... {self.dropped} more bytes not kept]" if self.dropped else "")
+
+
+def _exit_description(code: int) -> str:
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        reason = {"SIGKILL": " (killed: time or memory limit)", "SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segmentation fault)", "SIGXFSZ": " (file size limit)"}
+        return f"killed by {name}{reason.get(name, '')}"
+    return f"exited with code {code}"
+
+
+def _valid_event(event) -> bool:
+    if not isinstance(event, dict) or event.get("event") not in ("loaded", "result", "done"):
+        return False
+    if event["event"] == "result":
+        return isinstance(event.get("id"), str) and isinstance(event.get("ok"), bool)
+    return True
+
+
+def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText):
+    """Read one child's events until it is done, silent too long, or gone.
+
+    Yields each valid event; returns (ending, exit description) through StopIteration."""
+    selector = selectors.DefaultSelector()
+    streams = {child.result_fd: None, child.stdout_fd: stdout, child.stderr_fd: stderr}
+    for fd in streams:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    pending = bytearray()
+    loaded = False
+    deadline = min(time.monotonic() + limits.load_seconds, total_deadline)
+    ending = "exit"
+    try:
+        while child.result_fd in streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                ending = "timeout"
+                break
+            for key, _ in selector.select(timeout=min(remaining, 1.0)):
+                data = os.read(key.fd, 65536)
+                buffer = streams[key.fd]
+                if not data:
+                    selector.unregister(key.fd)
+                    del streams[key.fd]
+                elif buffer is not None:
+                    buffer.add(data)
+                else:
+                    pending += data
+                    if len(pending) > MAX_LINE_BYTES:
+                        return "corrupt", None
+            while b"\n" in pending:
+                line, _, rest = bytes(pending).partition(b"\n")
+                pending = bytearray(rest)
+                try:
+                    event = json.loads(line)
+                except (ValueError, RecursionError):
+                    return "corrupt", None
+                if not _valid_event(event):
+                    return "corrupt", None
+                if event["event"] == "done":
+                    return "done", None
+                if event["event"] == "loaded":
+                    loaded = True
+                yield event
+                deadline = min(time.monotonic() + (limits.call_seconds if loaded else limits.load_seconds), total_deadline)
+        return ending, None
+    finally:
+        selector.close()
+        _drain(streams)
+
+
+def _drain(streams: dict) -> None:
+    """What the child printed just before it ended is still in the pipes."""
+    for fd, buffer in streams.items():
+        if buffer is None:
+            continue
+        try:
+            for _ in range(64):  # bounded: a child still printing cannot hold the grader here
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                buffer.add(data)
+        except BlockingIOError:
+            pass
+
+
+def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
+    """The submission's files in its private folder; the request's list of them."""
+    sources = []
+    for source in loaded.runnable:
+        target = workdir / source.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.kind == "py":
+            target.write_text(source.text, encoding="utf-8")
+            sources.append({"path": source.path, "kind": "py"})
+        else:
+            sources.append({"path": source.path, "kind": "ipynb", "cells": list(source.cells)})
+    return sources
+
+
+def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None) -> Execution:
+    started = time.monotonic()
+    total_deadline = started + limits.submission_seconds
+    stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
+    if not loaded.runnable:
+        return Execution(LoadReport("empty", message="; ".join(loaded.problems) or "no source files"), {})
+    workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch))
+    outcomes: dict[str, Outcome] = {}
+    load_report = None
+    pending = list(calls)
+    processes = 0
+    try:
+        sources = write_sources(loaded, workdir)
+        while pending:
+            request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending]}).encode()
+            child = start_child(workdir, limits, request)
+            processes += 1
+            events = _session(child, limits, total_deadline, stdout, stderr)
+            answered: list[str] = []
+            expected_ids: list[str] | None = None
+            try:
+                while True:
+                    event = next(events)
+                    if event["event"] == "loaded":
+                        if load_report is None:
+                            load_report = _load_report(event)
+                        expected_ids = _resolvable(pending, load_report, outcomes)
+                    elif expected_ids is not None and event["id"] in expected_ids and event["id"] not in outcomes:
+                        outcomes[event["id"]] = _outcome(event)
+                        answered.append(event["id"])
+            except StopIteration as stop:
+                ending, _ = stop.value
+            code = stop_child(child)
+            if ending == "done":
+                break
+            reason = {
+                "timeout": None,
+                "corrupt": "the submission's process wrote something that is not a result to the grader's channel",
+                "exit": f"the submission's process {_exit_description(code)}",
+            }[ending]
+            if expected_ids is None:  # never finished loading
+                message = reason or f"loading did not finish within {limits.load_seconds:g} s"
+                load_report = LoadReport("timeout" if ending == "timeout" else "crash", message=message)
+                for call in pending:
+                    outcomes[call.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "LoadFailure", "message": message})
+                break
+            still = [c for c in pending if c.id in expected_ids and c.id not in outcomes]
+            if still:
+                over_total = time.monotonic() >= total_deadline
+                message = reason or (
+                    f"the submission's time limit ({limits.submission_seconds:g} s) ran out" if over_total else f"the call did not return within {limits.call_seconds:g} s"
+                )
+                stuck = still[0]
+                outcomes[stuck.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "Timeout" if ending == "timeout" else "Crash", "message": message})
+                if ending == "timeout" and not over_total:
+                    # a function that hung once hangs again: its other calls are not made,
+                    # so the time goes to the entry points that still may score
+                    skipped = f"not called: {stuck.entry} did not return within {limits.call_seconds:g} s on an earlier call ({stuck.case.id} case)"
+                    for call in still[1:]:
+                        if call.entry == stuck.entry:
+                            outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": skipped})
+                if over_total:
+                    for call in still[1:]:
+                        outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": message})
+                    break
+            pending = [c for c in pending if c.id not in outcomes]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return Execution(load_report, outcomes, stdout.text(), stderr.text(), processes, time.monotonic() - started)
+
+
+def _load_report(event: dict) -> LoadReport:
+    def records(value, limit=200):
+        return tuple(item for item in (value if isinstance(value, list) else [])[:limit] if isinstance(item, dict))
+
+    entry_points = event.get("entry_points") if isinstance(event.get("entry_points"), dict) else {}
+    seconds = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
+    return LoadReport("ok", records(event.get("problems")), entry_points, records(event.get("defined")), float(seconds))
+
+
+def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[str]:
+    """Calls the child will make; the others get their outcome here."""
+    ids = []
+    for call in pending:
+        found = load.entry_points.get(call.entry)
+        where = found.get("where") if isinstance(found, dict) else None
+        if not where:
+            outcomes.setdefault(call.id, Outcome("missing", error={"type": "Missing", "message": missing_message(call.entry, load)}))
+        elif len(where) > 1:
+            message = f"{call.entry} is defined differently in {' and '.join(map(str, where))}; keep one"
+            outcomes.setdefault(call.id, Outcome("missing", error={"type": "Ambiguous", "message": message}))
+        else:
+            ids.append(call.id)
+    return ids
+
+
+def missing_message(entry: str, load: LoadReport) -> str:
+    """Why an entry point is missing, with what the submission did define."""
+    message = f"{entry} is not defined"
+    signatures = [str(d.get("signature", "")) for d in load.defined if d.get("signature")]
+    if signatures:
+        shown = ", ".join(signatures[:8]) + (f" and {len(signatures) - 8} more" if len(signatures) > 8 else "")
+        message += f"; the submission defines {shown}"
+    else:
+        message += "; the submission defines no functions"
+    failed = [f"{p.get('where') or p.get('file')}: {p.get('type')}" for p in load.problems[:3]]
+    if failed:
+        message += " (while loading: " + "; ".join(failed) + ")"
+    return message
+
+
+def _outcome(event: dict) -> Outcome:
+    seconds = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
+    if event["ok"]:
+        mutated = tuple(str(m) for m in event.get("mutated", []) if isinstance(m, str))[:3]
+        return Outcome("ok", value=event.get("value"), seconds=float(seconds), mutated=mutated)
+    error = event.get("error") if isinstance(event.get("error"), dict) else {}
+    error = {key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}
+    return Outcome("error", error=error, seconds=float(seconds))

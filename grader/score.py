@@ -1,0 +1,115 @@
+"""Score: verdicts into results.  Results are data; every total is derived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.compare import Verdict
+from grader.discover import Submission
+from grader.execute import Execution, LoadReport
+from reference.spec import Check, Question
+
+STATUS_ORDER = ("passed", "failed", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    verdicts: tuple[Verdict, ...]
+    call: str = ""  # what was called, e.g. np_train(x, y, w, lr=0.5, epochs=1, act='sigmoid')
+    diagnoses: tuple = ()
+
+    @property
+    def status(self) -> str:
+        if not self.verdicts:
+            return "error"
+        return max((v.status for v in self.verdicts), key=STATUS_ORDER.index)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def score(self) -> float:
+        return self.check.points if self.passed else 0.0
+
+    @property
+    def message(self) -> str:
+        """The first failing case's message, else the check's own."""
+        for verdict in self.verdicts:
+            if not verdict.passed:
+                label = "a hidden case" if verdict.hidden else f"the {verdict.case_id} case"
+                return f"On {label}: {verdict.message}"
+        return self.check.message
+
+    def to_dict(self, reveal_hidden: bool = True) -> dict:
+        return {
+            "check": self.check.id,
+            "part": self.check.part,
+            "experiment": self.check.experiment,
+            "entry": self.check.entry,
+            "args": self.check.args,
+            "weights": self.check.weights,
+            "quantity": self.check.quantity,
+            "tolerance": str(self.check.tolerance),
+            "visibility": self.check.visibility,
+            "call": self.call,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.check.points,
+            "message": self.message,
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+            "cases": [v.to_dict(reveal_hidden) for v in self.verdicts],
+        }
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: Submission
+    checks: tuple[CheckResult, ...]
+    questions: tuple[Question, ...]
+    load: LoadReport
+    problems: tuple[str, ...] = ()
+    answers: dict = field(default_factory=dict, hash=False)  # question id -> the student's text
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.check.points for c in self.checks)
+
+    @property
+    def manual_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def part_score(self, part: str) -> tuple[float, float]:
+        results = [c for c in self.checks if c.check.part == part]
+        return sum(c.score for c in results), sum(c.check.points for c in results)
+
+    def experiment_scores(self) -> dict[int, tuple[float, float]]:
+        scores: dict[int, tuple[float, float]] = {}
+        for result in self.checks:
+            got, possible = scores.get(result.check.experiment, (0.0, 0.0))
+            scores[result.check.experiment] = (got + result.score, possible + result.check.points)
+        return dict(sorted(scores.items()))
+
+    def to_dict(self, reveal_hidden: bool = True) -> dict:
+        return {
+            "submission": self.submission.to_dict(),
+            "score": self.score,
+            "max_score": self.max_score,
+            "parts": {part: dict(zip(("score", "max_score"), self.part_score(part))) for part in ("numpy", "torch")},
+            "manual_points": self.manual_points,
+            "load": self.load.to_dict(),
+            "problems": list(self.problems),
+            "checks": [c.to_dict(reveal_hidden) for c in self.checks],
+            "questions": [{"id": q.id, "title": q.title, "points": q.points, "answer": self.answers.get(q.id)} for q in self.questions],
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,306 @@
+"""Load and validate the assignment spec (`reference/assignment.toml`).
+
+Structure is checked with a JSON Schema, meaning (entry points, variants,
+tolerance names, duplicate ids) by hand; every error names the file and the
+key, and nothing is returned from a half-read spec.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from reference.network import ACTIVATIONS, LOSSES
+from reference.tolerance import Tolerance
+
+DEFAULT_SPEC = Path(__file__).with_name("assignment.toml")
+
+# entry point -> (part, quantities it yields, keyword arguments it takes)
+ENTRY_POINTS = {
+    "np_forward": ("numpy", ("h", "o"), ("act",)),
+    "np_backward": ("numpy", ("gradients",), ("act",)),
+    "np_train": ("numpy", ("loss", "loss_curve", "final_weights"), ("act", "lr", "epochs")),
+    "torch_forward": ("torch", ("h", "o"), ("act",)),
+    "torch_backward": ("torch", ("gradients",), ("act", "loss")),
+    "torch_train": ("torch", ("loss", "loss_curve", "final_weights"), ("act", "loss", "lr", "epochs")),
+}
+PART_VARIANTS = {
+    "numpy": {"act": ("sigmoid", "relu"), "loss": ("mse",)},
+    "torch": {"act": ACTIVATIONS, "loss": LOSSES},
+}
+WEIGHT_KINDS = ("given", "zero", "random")
+VISIBILITIES = ("visible", "hidden")
+
+_number = {"type": "number"}
+_pair = {"type": "array", "items": _number, "minItems": 2, "maxItems": 2}
+_positive = {"type": "number", "exclusiveMinimum": 0}
+_SCHEMA = {
+    "type": "object",
+    "required": ["assignment", "limits", "given_case", "hidden_case_ranges", "tolerance", "check"],
+    "additionalProperties": False,
+    "properties": {
+        "assignment": {
+            "type": "object",
+            "required": ["title", "hidden_cases", "secret_env", "float32_margin"],
+            "additionalProperties": False,
+            "properties": {
+                "title": {"type": "string"},
+                "hidden_cases": {"type": "integer", "minimum": 0, "maximum": 50},
+                "secret_env": {"type": "string", "minLength": 1},
+                "float32_margin": {"type": "number", "minimum": 1},
+            },
+        },
+        "limits": {
+            "type": "object",
+            "required": ["load_seconds", "call_seconds", "submission_seconds", "memory_mib", "output_kib"],
+            "additionalProperties": False,
+            "properties": {
+                "load_seconds": _positive,
+                "call_seconds": _positive,
+                "submission_seconds": _positive,
+                "memory_mib": {"type": "integer", "minimum": 256},
+                "output_kib": {"type": "integer", "minimum": 1},
+            },
+        },
+        "gradescope": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "hidden_visibility": {"enum": ["hidden", "after_due_date", "after_published"]},
+            },
+        },
+        "given_case": {
+            "type": "object",
+            "required": ["x", "y", "w"],
+            "additionalProperties": False,
+            "properties": {
+                "x": _pair,
+                "y": _pair,
+                "w": {"type": "array", "items": _number, "minItems": 8, "maxItems": 8},
+            },
+        },
+        "hidden_case_ranges": {
+            "type": "object",
+            "required": ["x", "y", "w", "random_w", "min_preactivation"],
+            "additionalProperties": False,
+            "properties": {
+                "x": _pair,
+                "y": _pair,
+                "w": _pair,
+                "random_w": _pair,
+                "min_preactivation": {"type": "number", "minimum": 0, "maximum": 0.5},
+            },
+        },
+        "tolerance": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["rtol", "atol"],
+                "additionalProperties": False,
+                "properties": {
+                    "rtol": {"type": "number", "minimum": 0, "maximum": 0.5},
+                    "atol": {"type": "number", "minimum": 0, "maximum": 0.5},
+                },
+            },
+        },
+        "check": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "experiment", "part", "entry", "quantity", "args", "points", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
+                    "experiment": {"type": "integer", "minimum": 1, "maximum": 9},
+                    "part": {"enum": list(PART_VARIANTS)},
+                    "entry": {"enum": list(ENTRY_POINTS)},
+                    "quantity": {"enum": ["h", "o", "gradients", "loss", "loss_curve", "final_weights"]},
+                    "args": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "act": {"enum": list(ACTIVATIONS)},
+                            "loss": {"enum": list(LOSSES)},
+                            "lr": _positive,
+                            "epochs": {"type": "integer", "minimum": 1, "maximum": 5000},
+                        },
+                    },
+                    "weights": {"enum": list(WEIGHT_KINDS)},
+                    "hidden_cases": {"type": "integer", "minimum": 0, "maximum": 50},
+                    "tolerance": {"type": "string"},
+                    "points": {"type": "number", "minimum": 0},
+                    "visibility": {"enum": list(VISIBILITIES)},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "question": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "points"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "points": {"type": "number", "minimum": 0},
+                },
+            },
+        },
+    },
+}
+
+
+class SpecError(ValueError):
+    """The spec file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    load_seconds: float
+    call_seconds: float
+    submission_seconds: float
+    memory_mib: int
+    output_kib: int
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    experiment: int
+    part: str
+    entry: str
+    quantity: str
+    args: dict = field(hash=False)
+    weights: str
+    hidden_cases: int
+    tolerance: Tolerance
+    points: float
+    visibility: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Spec:
+    title: str
+    source: Path
+    secret_env: str
+    float32_margin: float
+    limits: Limits
+    hidden_visibility: str
+    given_case: dict = field(hash=False)
+    hidden_case_ranges: dict = field(hash=False)
+    checks: tuple[Check, ...] = ()
+    questions: tuple[Question, ...] = ()
+
+    @property
+    def max_hidden_cases(self) -> int:
+        return max((check.hidden_cases for check in self.checks), default=0)
+
+    def check(self, check_id: str) -> Check:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise KeyError(check_id)
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read the spec: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: not valid TOML: {error}") from None
+    errors = sorted(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        raise SpecError(f"{path}: {_key_path(first)}: {first.message}")
+    return _build(raw, path)
+
+
+def _build(raw: dict, path: Path) -> Spec:
+    def fail(key: str, problem: str) -> SpecError:
+        return SpecError(f"{path}: {key}: {problem}")
+
+    tolerances = {name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()}
+    default_hidden = raw["assignment"]["hidden_cases"]
+    checks, seen = [], set()
+    for index, item in enumerate(raw["check"]):
+        key = f"check[{index}]"
+        if item["id"] in seen:
+            raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier check")
+        seen.add(item["id"])
+        part, quantities, accepted_args = ENTRY_POINTS[item["entry"]]
+        if part != item["part"]:
+            raise fail(f"{key}.part", f"{item['entry']} belongs to part {part!r}, not {item['part']!r}")
+        if item["quantity"] not in quantities:
+            raise fail(f"{key}.quantity", f"{item['entry']} yields {', '.join(quantities)}, not {item['quantity']!r}")
+        args = dict(item["args"])
+        for name in args:
+            if name not in accepted_args:
+                raise fail(f"{key}.args.{name}", f"{item['entry']} takes no argument {name!r}")
+        for name in ("lr", "epochs"):
+            if name in accepted_args and name not in args:
+                raise fail(f"{key}.args.{name}", f"{item['entry']} needs {name!r}")
+        args.setdefault("act", "sigmoid")
+        if "loss" in accepted_args:
+            args.setdefault("loss", "mse")
+        for name, allowed in PART_VARIANTS[part].items():
+            if name in args and args[name] not in allowed:
+                raise fail(f"{key}.args.{name}", f"{args[name]!r} is not a variant of part {part!r} (one of {allowed})")
+        curve = item["quantity"] in ("loss", "loss_curve")
+        tolerance_name = item.get("tolerance", "curve" if curve else "values")
+        if tolerance_name not in tolerances:
+            raise fail(f"{key}.tolerance", f"no [tolerance.{tolerance_name}] is declared")
+        checks.append(
+            Check(
+                id=item["id"],
+                experiment=item["experiment"],
+                part=part,
+                entry=item["entry"],
+                quantity=item["quantity"],
+                args=args,
+                weights=item.get("weights", "given"),
+                hidden_cases=item.get("hidden_cases", default_hidden),
+                tolerance=tolerances[tolerance_name],
+                points=item["points"],
+                visibility=item.get("visibility", "visible"),
+                message=item["message"],
+            )
+        )
+    questions = tuple(Question(q["id"], q["title"], q["points"]) for q in raw.get("question", []))
+    question_ids = [q.id for q in questions]
+    if len(set(question_ids)) != len(question_ids):
+        raise fail("question", "two questions share an id")
+    return Spec(
+        title=raw["assignment"]["title"],
+        source=path,
+        secret_env=raw["assignment"]["secret_env"],
+        float32_margin=raw["assignment"]["float32_margin"],
+        limits=Limits(**raw["limits"]),
+        hidden_visibility=raw.get("gradescope", {}).get("hidden_visibility", "after_published"),
+        given_case=raw["given_case"],
+        hidden_case_ranges=raw["hidden_case_ranges"],
+        checks=tuple(checks),
+        questions=questions,
+    )

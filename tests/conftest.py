@@ -1,0 +1,33 @@
+"""Shared helpers: the repository, and the real command line in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SUBMISSIONS = REPO / "submissions"
+TEST_SECRET = "a-secret-only-the-tests-know"
+
+
+def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout: float = 900) -> subprocess.CompletedProcess:
+    """`python -m grader ARGS` as a user would run it."""
+    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}
+    if secret is not None:
+        environment["GRADER_SECRET"] = secret
+    environment["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The bundled submissions, graded once through the real CLI with hidden cases."""
+    out = tmp_path_factory.mktemp("graded")
+    completed = run_grader("grade", str(SUBMISSIONS), "--out", str(out), secret=TEST_SECRET)
+    return completed, out
