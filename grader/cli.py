@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from grader import report
@@ -65,7 +66,7 @@ def command_grade(args, console: Console) -> int:
     secret = _secret(args, spec)
     discovery = discover_submissions(args.submissions)
     for problem in discovery.problems:
-        console.print(f"[yellow]skipped[/yellow] {problem.path.name}: {problem.message}", highlight=False)
+        console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     plan = plan_grading(spec, draw_cases(spec, secret))
@@ -89,7 +90,7 @@ def command_check(args, console: Console) -> int:
     spec = load_spec(args.spec)
     item = submission_at(args.path)
     if isinstance(item, Problem):
-        console.print(f"[red]cannot check {item.path}:[/red] {item.message}", highlight=False)
+        console.print(f"[red]cannot check[/red] {escape(str(item.path))}: {escape(item.message)}", highlight=False)
         return 2
     plan = plan_grading(spec, draw_cases(spec, None))  # public cases only, whatever the environment holds
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
@@ -108,5 +109,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"grade": command_grade, "check": command_check, "expected": command_expected}[args.command](args, console)
     except SpecError as error:
-        console.print(f"[red]spec error:[/red] {error}", highlight=False, markup=True)
+        console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
         return 2

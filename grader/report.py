@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader.score import CheckResult, SubmissionResult
@@ -101,7 +102,7 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")
         torch, torch_max = result.part_score("torch")
-        table.add_row(result.submission.id, f"{result.score:g}/{result.max_score:g}", f"{numpy:g}/{numpy_max:g}", f"{torch:g}/{torch_max:g}", shown or "—")
+        table.add_row(escape(result.submission.id), f"{result.score:g}/{result.max_score:g}", f"{numpy:g}/{numpy_max:g}", f"{torch:g}/{torch_max:g}", escape(shown) or "—")
     return table
 
 
@@ -119,17 +120,17 @@ def check_table(result: SubmissionResult) -> Table:
             f"{check_result.score:g}/{check_result.check.points:g}",
             f"[{style}]{status}[/{style}]",
             f"{max(errors):.2g}" if errors else "—",
-            check_result.message if not check_result.passed else "",
+            escape(check_result.message) if not check_result.passed else "",
         )
     return table
 
 
 def print_problems(console: Console, result: SubmissionResult) -> None:
     for problem in result.problems:
-        console.print(f"[yellow]problem:[/yellow] {problem}", markup=True, highlight=False)
+        console.print(f"[yellow]problem:[/yellow] {escape(problem)}", highlight=False)
     for problem in result.load.problems:
         where = problem.get("where") or problem.get("file")
         cell = f" cell {problem['cell']}" if problem.get("cell") else ""
-        console.print(f"[yellow]while loading[/yellow] {problem.get('file')}{cell}: {problem.get('message')} ({where})", highlight=False)
+        console.print(f"[yellow]while loading[/yellow] {escape(str(problem.get('file')))}{cell}: {escape(str(problem.get('message')))} ({escape(str(where))})", highlight=False)
     if result.load.status != "ok":
-        console.print(f"[red]not run:[/red] {result.load.message}", highlight=False)
+        console.print(f"[red]not run:[/red] {escape(result.load.message)}", highlight=False)
