@@ -191,11 +191,17 @@ def _signature(function) -> str:
         return f"{getattr(function, '__name__', '?')}(...)"
 
 
+def _fingerprint(code) -> tuple:
+    """A code object without its file and line numbers, nested functions included."""
+    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames)
+
+
 def _same_code(a, b) -> bool:
     code_a, code_b = getattr(a, "__code__", None), getattr(b, "__code__", None)
     if code_a is None or code_b is None:
         return False
-    return (code_a.co_code, code_a.co_consts, code_a.co_names) == (code_b.co_code, code_b.co_consts, code_b.co_names)
+    return _fingerprint(code_a) == _fingerprint(code_b)
 
 
 def find_entry_points(namespaces: list[tuple[str, dict]]):
