@@ -1,0 +1,126 @@
+"""Does `python -m grader grade` give every bundled submission the verdicts it deserves?
+
+One run of the real CLI over submissions/ (with hidden cases); each test reads
+the files it wrote.  The expected values come from the reference, never from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from reference.cases import draw_cases
+from reference.spec import load_spec
+from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
+
+CORRECT = sorted(p.stem for p in SUBMISSIONS.iterdir() if p.name.startswith("correct_"))
+
+
+def results(out, submission_id: str) -> dict:
+    return json.loads((out / submission_id / "results.json").read_text())
+
+
+def checks_by_status(out, submission_id: str) -> dict[str, dict]:
+    return {t["extra_data"]["check"]: t for t in results(out, submission_id)["tests"]}
+
+
+def failing(out, submission_id: str) -> set[str]:
+    return {check for check, test in checks_by_status(out, submission_id).items() if test["status"] != "passed"}
+
+
+def test_the_batch_completes_with_exit_code_zero(graded_class):
+    completed, out = graded_class
+    assert completed.returncode == 0, completed.stderr
+    graded = {p.name for p in out.iterdir() if p.is_dir()}
+    assert graded == {p.stem if p.suffix else p.name for p in SUBMISSIONS.iterdir()}
+
+
+@pytest.mark.parametrize("submission_id", CORRECT)
+def test_every_correct_style_scores_full_marks(graded_class, submission_id):
+    """Scalar, vectorised float32, torch.optim, a notebook with magics and a failing
+    cell, a folder with a sibling import, a zip with a file named numpy.py."""
+    _, out = graded_class
+    result = results(out, submission_id)
+    assert result["score"] == result["max_score"] > 0, failing(out, submission_id)
+
+
+def test_the_classic_hidden_layer_mistake_costs_only_numpy_gradient_checks(graded_class):
+    _, out = graded_class
+    tests = checks_by_status(out, "hidden_delta_from_weight_grads")
+    lost = failing(out, "hidden_delta_from_weight_grads")
+    assert "np-gradients" in lost and "np-one-step-weights" in lost
+    assert all(tests[c]["extra_data"]["part"] == "numpy" for c in lost)  # the torch part keeps full marks
+    assert {"np-forward-hidden", "np-forward-output", "np-one-step-loss"}.isdisjoint(lost)  # forward pass is right
+    output = tests["np-gradients"]["output"]
+    assert "dE/dw1, dE/dw2, dE/dw3, dE/dw4" in output and "dE/dw5" not in output.split("are off")[1].split(")")[0]
+
+
+def test_an_infinite_loop_costs_its_time_limit_and_only_its_own_checks(graded_class):
+    _, out = graded_class
+    tests = checks_by_status(out, "infinite_loop")
+    lost = failing(out, "infinite_loop")
+    assert lost and all(c.startswith("np-") and tests[c]["extra_data"]["status"] == "timeout" for c in lost)
+    assert all("np_train" in tests[c]["output"] for c in lost)
+    assert "did not return within" in tests["np-one-step-loss"]["output"]
+    assert "np-gradients" not in lost and not any(c.startswith("torch-") for c in lost)
+
+
+def test_a_missing_entry_point_lists_what_the_submission_defined(graded_class):
+    _, out = graded_class
+    tests = checks_by_status(out, "missing_entry_point")
+    lost = failing(out, "missing_entry_point")
+    assert lost == {c for c in tests if c.startswith("np-")}
+    message = tests["np-forward-output"]["output"]
+    assert "np_forward is not defined" in message and "forward_propagate(x1, x2, y1, y2, w1," in message
+
+
+def test_a_syntax_error_is_reported_with_its_line(graded_class):
+    _, out = graded_class
+    result = results(out, "syntax_error")
+    assert result["score"] == 0
+    grading = json.loads((out / "syntax_error" / "grading.json").read_text())
+    [problem] = grading["load"]["problems"]
+    assert problem["type"] == "SyntaxError" and "line" in problem["where"]
+    assert "SyntaxError" in checks_by_status(out, "syntax_error")["np-gradients"]["output"]
+
+
+def test_the_textbook_numbering_fails_the_gradient_checks(graded_class):
+    _, out = graded_class
+    assert {"np-forward-output", "np-gradients", "torch-gradients"} <= failing(out, "textbook_weight_numbering")
+
+
+def test_results_json_has_the_gradescope_fields(graded_class):
+    _, out = graded_class
+    for folder in (p for p in out.iterdir() if p.is_dir()):
+        result = results(out, folder.name)
+        assert result["score"] == sum(t["score"] for t in result["tests"])
+        for test in result["tests"]:
+            assert {"name", "score", "max_score", "status", "output", "visibility", "extra_data"} <= set(test)
+            assert test["status"] in ("passed", "failed") and test["visibility"] in ("visible", "after_published")
+            assert {"check", "part", "status"} <= set(test["extra_data"])
+
+
+def test_grades_csv_has_one_row_per_submission_with_part_totals(graded_class):
+    _, out = graded_class
+    with (out / "grades.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {p.name for p in out.iterdir() if p.is_dir()}
+    for submission_id, row in rows.items():
+        assert float(row["score"]) == results(out, submission_id)["score"]
+        assert float(row["numpy"]) + float(row["torch"]) == float(row["score"])
+
+
+def test_the_self_check_shows_public_cases_only(tmp_path):
+    """Does `check` print a table and keep hidden cases to itself, even with the secret in the environment?"""
+    completed = run_grader("check", str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"), "--out", str(tmp_path), secret=TEST_SECRET)
+    assert completed.returncode == 0, completed.stderr
+    assert "np-gradients" in completed.stdout and "failed" in completed.stdout
+    spec = load_spec()
+    hidden_inputs = [repr(v) for draw in draw_cases(spec, TEST_SECRET.encode()).hidden for v in draw.x]
+    written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    for text in (completed.stdout, written):
+        assert "hidden-1" not in text and not any(value in text for value in hidden_inputs)
+    grading = json.loads((tmp_path / "hidden_delta_from_weight_grads" / "grading.json").read_text())
+    assert all(not case["hidden"] for check in grading["checks"] for case in check["cases"])
