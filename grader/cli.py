@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from grader import report
+from grader.cache import default_cache_dir
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.pipeline import grade_all, plan_grading
 from reference.cases import draw_cases, load_secret
@@ -27,12 +28,15 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sub, secret: bool = True):
         sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
+        sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values are cached (default: %(default)s)")
+        sub.add_argument("--no-cache", dest="cache", action="store_const", const=None, help="always recompute the expected values")
         if secret:
             sub.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
 
     grade = commands.add_parser("grade", help="grade every submission in a folder (the instructor's view)")
     grade.add_argument("submissions", type=Path)
     grade.add_argument("--out", type=Path, default=Path("reports"))
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores, %(default)s)")
     common(grade)
 
     check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
@@ -69,7 +73,7 @@ def command_grade(args, console: Console) -> int:
         console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
-    plan = plan_grading(spec, draw_cases(spec, secret))
+    plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
     args.out.mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch:
@@ -79,7 +83,7 @@ def command_grade(args, console: Console) -> int:
             report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
             progress.advance(task)
 
-        results = grade_all(discovery.submissions, plan, Path(scratch), graded)
+        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs)
     report.write_grades_csv(results, args.out / "grades.csv")
     console.print(report.summary_table(results))
     console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped).")
@@ -92,7 +96,7 @@ def command_check(args, console: Console) -> int:
     if isinstance(item, Problem):
         console.print(f"[red]cannot check[/red] {escape(str(item.path))}: {escape(item.message)}", highlight=False)
         return 2
-    plan = plan_grading(spec, draw_cases(spec, None))  # public cases only, whatever the environment holds
+    plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
         [result] = grade_all((item,), plan, Path(scratch))
     report.print_problems(console, result)

@@ -9,17 +9,19 @@ passes them along and shares nothing else between them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.answers import find_answers
+from grader.cache import cached_expected_values
 from grader.compare import compare_outcome
 from grader.execute import Call, Execution, execute_submission
 from grader.load import load_submission
 from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
 from reference.cases import CaseBook
-from reference.expected import Expected, call_key, expected_values
+from reference.expected import Expected, call_key
 from reference.spec import Spec
 
 
@@ -37,8 +39,8 @@ class Plan:
         return any(e.case.hidden for e in self.expected)
 
 
-def plan_grading(spec: Spec, book: CaseBook) -> Plan:
-    expected = expected_values(spec, book)
+def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
+    expected = cached_expected_values(spec, book, cache_dir)
     calls: dict[tuple, Call] = {}
     call_of = {}
     for item in expected:
@@ -84,10 +86,17 @@ def grade_all(
     plan: Plan,
     scratch: Path | None = None,
     on_graded: Callable[[SubmissionResult], None] = lambda result: None,
+    jobs: int = 1,
 ) -> list[SubmissionResult]:
-    results = []
-    for submission in submissions:
+    """Grade every submission, `jobs` at a time; results in the submissions' order.
+
+    Each submission runs in processes of its own, so the grader's threads only
+    wait on pipes and compare numbers."""
+
+    def grade(submission: Submission) -> SubmissionResult:
         result = grade_submission(submission, plan, scratch)
         on_graded(result)
-        results.append(result)
-    return results
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(grade, submissions))

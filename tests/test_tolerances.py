@@ -22,10 +22,12 @@ EXPECTED = expected_values(SPEC, draw_cases(SPEC, TEST_SECRET.encode()))
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
 def test_every_tolerance_accepts_a_float32_run(engine):
-    """Is a float32 implementation (NumPy or torch) given every point, on every check and case?"""
+    """Is a float32 implementation (NumPy, or torch for Part B) given every point, on every check and case?"""
     failures = []
     for expected in EXPECTED:
         check = SPEC.check(expected.check_id)
+        if engine == "torch" and check.part == "numpy":
+            continue  # a NumPy part is written in NumPy
         run = reference_quantities(check, expected.case, np.float32, engine)[check.quantity]
         verdict = judge(check, expected, np.atleast_1d(np.asarray(run, dtype=np.float64)))
         if not verdict.passed:
@@ -54,7 +56,7 @@ def test_ill_conditioned_runs_are_handled_on_purpose():
     expected = expected_from_runs(check, case, runs, SPEC.float32_margin)
     assert 0 < expected.comparable.sum() < expected.comparable.size
     assert judge(check, expected, np.asarray(runs[1]["loss_curve"], dtype=np.float64)).passed
-    assert judge(check, expected, np.asarray(runs[2]["loss_curve"], dtype=np.float64)).passed
+    assert judge(check, expected, np.asarray(runs[2]["loss_curve"], dtype=np.float64)).passed  # torch float32
 
 
 def _hidden_delta_from_weight_grads(x, y, w):
