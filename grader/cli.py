@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from grader import report
 from grader.cache import default_cache_dir
 from grader.discover import Problem, discover_submissions, submission_at
+from grader.gradescope import bundle, container
 from grader.pipeline import grade_all, plan_grading
 from reference.cases import draw_cases, load_secret
 from reference.expected import expected_values
@@ -46,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
 
     expected = commands.add_parser("expected", help="print every check's expected values as JSON (the answer key)")
     common(expected)
+
+    gradescope = commands.add_parser("gradescope", help="grade the one submission of a Gradescope container (what run_autograder runs)")
+    gradescope.add_argument("--root", type=Path, default=container.DEFAULT_ROOT, help="the container's root folder (default: %(default)s)")
+    gradescope.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
+    gradescope.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)")
+    gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file once read, before any student code runs")
+
+    bundle_zip = commands.add_parser("autograder-zip", help="build the autograder.zip to upload to Gradescope")
+    bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
+    bundle_zip.add_argument("--secret-file", type=Path, help="put this secret in the zip as secret.txt (hidden cases on Gradescope)")
     return parser
 
 
@@ -107,11 +118,34 @@ def command_check(args, console: Console) -> int:
     return 0
 
 
+def command_gradescope(args, console: Console) -> int:
+    spec = load_spec(args.spec)
+    try:
+        run = container.run_container(args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file)
+    except Exception:  # the grader failed, not the student: the student sees a message, staff the traceback
+        console.print_exception()
+        container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
+        return 1
+    for note in run.notes:
+        console.print(escape(note), highlight=False)
+    report.print_problems(console, run.result)
+    console.print(report.check_table(run.result))
+    console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")
+    return 0
+
+
+def command_autograder_zip(args, console: Console) -> int:
+    names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file)
+    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else " (no secret: add one with --secret-file, or hidden cases are not graded)"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
     try:
-        return {"grade": command_grade, "check": command_check, "expected": command_expected}[args.command](args, console)
+        commands = {"grade": command_grade, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip}
+        return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
         return 2

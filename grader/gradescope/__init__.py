@@ -1,0 +1,8 @@
+"""Running as a Gradescope autograder: one submission per container.
+
+`container` grades the submission of a `/autograder` tree and writes
+`results/results.json`; `bundle` builds the `autograder.zip` an instructor
+uploads.  `setup.sh`, `run_autograder` and `Dockerfile` in this folder are the
+files Gradescope (or an instructor's own image) runs; README "Use with
+Gradescope" says how.
+"""

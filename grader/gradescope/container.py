@@ -1,0 +1,239 @@
+"""Grade the one submission of a Gradescope container and write its results.json.
+
+Gradescope's contract (gradescope-autograders.readthedocs.io, "Autograder
+Specifications" and "Submission Metadata"):
+
+    ROOT/source/                    the extracted autograder.zip: this repository
+    ROOT/submission/                the student's files, as uploaded
+    ROOT/submission_metadata.json   who submitted, to which assignment (optional here)
+    ROOT/results/results.json       what Gradescope shows; written by the grader, last
+
+It is the pipeline of `make grade` for one submission, in the student's view:
+hidden cases are graded, their expected values never shown.  Nothing the
+student's process wrote is read back; results.json replaces whatever is there.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import report
+from grader.discover import Submission
+from grader.pipeline import grade_all, plan_grading
+from grader.score import SubmissionResult
+from reference.cases import draw_cases, load_secret
+from reference.spec import ENTRY_POINTS, Spec
+
+DEFAULT_ROOT = Path("/autograder")
+SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt
+OUTPUT_FORMAT = "html"
+SHOWN_NAMES = 12  # uploaded files or defined functions named in a message
+
+
+@dataclass(frozen=True)
+class AutograderTree:
+    """The folders of one container, from its root (/autograder on Gradescope)."""
+
+    root: Path
+
+    @property
+    def source(self) -> Path:
+        return self.root / "source"
+
+    @property
+    def submission(self) -> Path:
+        return self.root / "submission"
+
+    @property
+    def metadata(self) -> Path:
+        return self.root / "submission_metadata.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+
+@dataclass(frozen=True)
+class SubmissionMetadata:
+    """What Gradescope says of the submission; every field may be missing."""
+
+    submission_id: str | None = None
+    assignment_title: str | None = None
+    assignment_points: float | None = None  # Gradescope's total, manual grading included
+    submitters: int = 0
+    problem: str | None = None  # why the file could not be read, for the instructor's log
+
+    def to_dict(self) -> dict:
+        return {"submission_id": self.submission_id, "assignment_title": self.assignment_title, "assignment_points": self.assignment_points, "submitters": self.submitters}
+
+
+@dataclass(frozen=True)
+class Secret:
+    value: bytes | None = field(repr=False)
+    origin: str  # where it came from, for the instructor's log (never the value)
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    result: SubmissionResult
+    results: dict  # what results.json holds
+    secret_origin: str
+    metadata: SubmissionMetadata
+    notes: tuple[str, ...] = ()  # for the instructor: Gradescope shows run_autograder's output to staff only
+
+
+def read_metadata(path: Path) -> SubmissionMetadata:
+    if not path.is_file():
+        return SubmissionMetadata()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assignment = data.get("assignment") or {}
+        points = assignment.get("total_points")
+        return SubmissionMetadata(
+            submission_id=str(data["id"]) if data.get("id") is not None else None,
+            assignment_title=str(assignment["title"]) if assignment.get("title") is not None else None,
+            assignment_points=float(points) if points not in (None, "") else None,
+            submitters=len(data.get("users") or ()),
+        )
+    except (OSError, ValueError, TypeError, AttributeError) as error:
+        return SubmissionMetadata(problem=f"{path.name} unreadable ({type(error).__name__}: {error}); graded without it")
+
+
+def find_secret(spec: Spec, environ: dict, tree: AutograderTree, secret_file: Path | None = None) -> Secret:
+    """An explicit file, else the spec's environment variable, else secret.txt from the zip."""
+    if secret_file is None and not environ.get(spec.secret_env):
+        bundled = tree.source / SECRET_FILE_NAME
+        secret_file = bundled if bundled.is_file() else None
+    value = load_secret(spec, environ, secret_file)
+    if value is None:
+        return Secret(None, "none: grading on the public cases only")
+    if secret_file is not None:
+        return Secret(value, f"file {secret_file}", Path(secret_file))
+    return Secret(value, f"environment variable {spec.secret_env}")
+
+
+def submission_in(folder: Path, label: str) -> Submission:
+    """The uploaded files as one submission; a lone .zip with no source beside it is opened."""
+    if folder.is_dir() and not any(p.suffix.lower() in (".py", ".ipynb") for p in folder.rglob("*")):
+        archives = [p for p in folder.iterdir() if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()]
+        if len(archives) == 1:
+            return Submission(label, archives[0], "zip")
+    return Submission(label, folder, "folder")
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN_NAMES])
+    return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")
+
+
+def entry_point_notice(result: SubmissionResult, folder: Path) -> str | None:
+    """A message for the top of the results when no entry point could be found at all."""
+    load = result.load
+    wanted = ", ".join(ENTRY_POINTS)
+    if load.status == "empty":
+        uploaded = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        found = f"found: {_some(uploaded)}" if uploaded else "it is empty"
+        return f"No .py or .ipynb file was found in what you uploaded ({found}). Upload your .py or .ipynb file(s), or a .zip holding them, and submit again."
+    if load.status != "ok":
+        return None  # it never finished loading; the summary below says why
+    entry_points = load.entry_points if isinstance(load.entry_points, dict) else {}
+    if any(isinstance(entry_points.get(name), dict) and entry_points[name].get("where") for name in ENTRY_POINTS):
+        return None
+    signatures = [str(d.get("signature")) for d in load.defined if d.get("signature")]
+    defined = f"It defines {_some(signatures)}." if signatures else "It defines no functions."
+    return (
+        f"Your submission defines none of the functions the grader calls ({wanted}), so no check could run. {defined} "
+        "Start from the template (backprop.py or backprop.ipynb), keep its function names and arguments, and submit again."
+    )
+
+
+def _with_notice(results: dict, notice: str) -> dict:
+    if results.get("output_format") == "html":
+        lead = f"<p><strong>{html.escape(notice)}</strong></p>\n"
+    else:
+        lead = notice + "\n\n"
+    return {**results, "output": lead + str(results.get("output", ""))}
+
+
+def container_results(result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path) -> dict:
+    results = report.gradescope_results(result, spec.hidden_visibility, reveal_hidden=False, output_format=OUTPUT_FORMAT)
+    notice = entry_point_notice(result, folder)
+    if notice:
+        results = _with_notice(results, notice)
+    extra = {**results.get("extra_data", {}), "submission": metadata.to_dict(), "load": result.load.status}
+    return {**results, "stdout_visibility": "hidden", "extra_data": extra}
+
+
+def failure_results() -> dict:
+    """What a student sees when the grader itself failed: no score to trust, and no details
+    (they go to run_autograder's output, which Gradescope shows to course staff only)."""
+    return {
+        "score": 0,
+        "output": "The autograder could not grade this submission. This is a problem on the course's side, not in your code; "
+        "your instructor can see what went wrong.",
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def write_results(results: dict, folder: Path) -> Path:
+    """Write results.json in one step, replacing anything of that name (a file, link or folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "results.json"
+    text = json.dumps(results, indent=2, allow_nan=False)
+    handle, temporary = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata) -> ContainerRun:
+    label = f"gradescope-{metadata.submission_id}" if metadata.submission_id else "submission"
+    submission = submission_in(tree.submission, label)
+    plan = plan_grading(spec, draw_cases(spec, secret.value))
+    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+        [result] = grade_all((submission,), plan, Path(scratch))
+    results = container_results(result, spec, metadata, tree.submission)
+    notes = [f"secret: {secret.origin}"]
+    if metadata.problem:
+        notes.append(metadata.problem)
+    total = result.max_score + result.manual_points
+    if metadata.assignment_points is not None and abs(metadata.assignment_points - total) > 1e-9:
+        notes.append(
+            f"Gradescope's assignment is worth {metadata.assignment_points:g} points; this grader gives {result.max_score:g} "
+            f"automatically and the written answers {result.manual_points:g} by hand ({total:g} in all)"
+        )
+    return ContainerRun(result, results, secret.origin, metadata, tuple(notes))
+
+
+def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | None = None, remove_secret_file: bool = False) -> ContainerRun:
+    """Everything `run_autograder` does: read, grade, write results.json."""
+    tree = AutograderTree(Path(root))
+    secret = find_secret(spec, environ, tree, secret_file)
+    notes = []
+    if remove_secret_file and secret.file is not None:
+        # read once, then gone from the disk before any student code starts (each
+        # Gradescope run is a fresh container from the image, which still holds it)
+        try:
+            secret.file.unlink()
+        except OSError as error:
+            notes.append(f"the secret file stays on disk ({error.strerror}); keep it readable by root only")
+    run = grade_container(tree, spec, secret, read_metadata(tree.metadata))
+    write_results(run.results, tree.results)
+    return ContainerRun(run.result, run.results, run.secret_origin, run.metadata, run.notes + tuple(notes))
