@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= submissions
 OUT ?= reports
 SUB ?=
+SECRET_FILE ?=
 
-.PHONY: setup test grade check expected clean
+.PHONY: setup test grade check expected autograder clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ check: $(STAMP)
 
 expected: $(STAMP)
 	$(PY) -m grader expected
+
+# Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
+autograder: $(STAMP)
+	$(PY) -m grader autograder-zip --out autograder.zip $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

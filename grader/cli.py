@@ -136,7 +136,7 @@ def command_gradescope(args, console: Console) -> int:
 
 def command_autograder_zip(args, console: Console) -> int:
     names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file)
-    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else " (no secret: add one with --secret-file, or hidden cases are not graded)"))
+    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else " (no secret in it: hidden cases run only where the LMS sets $GRADER_SECRET; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"))
     return 0
 
 
