@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import closing
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from grader import report
 from grader.cache import default_cache_dir
+from grader.launchers import choose_launcher
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_all, plan_grading
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path)
     grade.add_argument("--out", type=Path, default=Path("reports"))
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores, %(default)s)")
+    grade.add_argument("--fresh-interpreters", action="store_true", help="start every submission in a new interpreter instead of forking a warm one")
     common(grade)
 
     check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
@@ -86,15 +89,17 @@ def command_grade(args, console: Console) -> int:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
     args.out.mkdir(parents=True, exist_ok=True)
+    launcher, how = choose_launcher(warm=not args.fresh_interpreters)
+    console.print(f"Submissions run in processes of their own, {how}; {args.jobs} at a time.", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch, closing(launcher):
         task = progress.add_task("grading", total=len(discovery.submissions))
 
         def graded(result):
             report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
             progress.advance(task)
 
-        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs)
+        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher)
     report.write_grades_csv(results, args.out / "grades.csv")
     console.print(report.summary_table(results))
     console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped).")

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.launchers import FreshLauncher
 from grader.load import LoadedSubmission
-from grader.sandbox import start_child, stop_child
 from reference.cases import Case
 from reference.spec import Limits
 
@@ -200,7 +200,9 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
     return sources
 
 
-def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None) -> Execution:
+def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None, launcher=None) -> Execution:
+    """`launcher` starts and stops the submission's processes (grader.launchers); fresh interpreters by default."""
+    launcher = launcher or FreshLauncher()
     started = time.monotonic()
     total_deadline = started + limits.submission_seconds
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
@@ -215,7 +217,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
         sources = write_sources(loaded, workdir)
         while pending:
             request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending]}).encode()
-            child = start_child(workdir, limits, request)
+            child = launcher.start(workdir, limits, request)
             processes += 1
             events = _session(child, limits, total_deadline, stdout, stderr)
             answered: list[str] = []
@@ -232,7 +234,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                         answered.append(event["id"])
             except StopIteration as stop:
                 ending, _ = stop.value
-            code = stop_child(child)
+            code = launcher.stop(child)
             if ending == "done":
                 break
             reason = {

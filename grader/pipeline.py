@@ -75,9 +75,9 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
     )
 
 
-def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None) -> SubmissionResult:
+def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None) -> SubmissionResult:
     loaded = load_submission(submission)
-    execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, scratch)
+    execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, scratch, launcher)
     return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
 
 
@@ -87,6 +87,7 @@ def grade_all(
     scratch: Path | None = None,
     on_graded: Callable[[SubmissionResult], None] = lambda result: None,
     jobs: int = 1,
+    launcher=None,
 ) -> list[SubmissionResult]:
     """Grade every submission, `jobs` at a time; results in the submissions' order.
 
@@ -94,7 +95,7 @@ def grade_all(
     wait on pipes and compare numbers."""
 
     def grade(submission: Submission) -> SubmissionResult:
-        result = grade_submission(submission, plan, scratch)
+        result = grade_submission(submission, plan, scratch, launcher)
         on_graded(result)
         return result
 

@@ -37,13 +37,21 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return environment
 
 
-def _apply_limits(limits: Limits) -> None:
+def resource_limits(limits: Limits) -> dict[str, tuple[int, int]]:
+    """The rlimits of a submission's process, by `resource` constant name."""
     memory = limits.memory_mib * 2**20
     cpu = int(limits.submission_seconds) + 5
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 2**20, 64 * 2**20))
+    return {
+        "RLIMIT_AS": (memory, memory),
+        "RLIMIT_CORE": (0, 0),
+        "RLIMIT_CPU": (cpu, cpu + 5),
+        "RLIMIT_FSIZE": (64 * 2**20, 64 * 2**20),
+    }
+
+
+def _apply_limits(limits: Limits) -> None:
+    for name, value in resource_limits(limits).items():
+        resource.setrlimit(getattr(resource, name), value)
 
 
 def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
