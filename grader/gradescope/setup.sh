@@ -46,7 +46,12 @@ new_enough() {  # python >= 3.11: the grader reads its spec with tomllib
 
 find_python() {
     local candidate
-    for candidate in ${BASE_PYTHON:-} python3.13 python3.12 python3.11 python3; do
+    if [ -n "${BASE_PYTHON:-}" ]; then  # an explicit choice is used or refused, never replaced
+        new_enough "$BASE_PYTHON" && command -v "$BASE_PYTHON" && return 0
+        echo "setup.sh: BASE_PYTHON=$BASE_PYTHON is not a Python 3.11 or newer" >&2
+        exit 1
+    fi
+    for candidate in python3.13 python3.12 python3.11 python3; do
         if new_enough "$candidate"; then
             command -v "$candidate"
             return 0
