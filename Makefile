@@ -32,6 +32,11 @@ check: $(STAMP)
 expected: $(STAMP)
 	$(PY) -m grader expected
 
+# Throughput: a synthetic class graded with warm workers and with fresh
+# interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes.
+bench: $(STAMP)
+	$(PY) bench/throughput.py
+
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)
 	$(PY) -m grader autograder-zip --out autograder.zip $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
