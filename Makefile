@@ -10,7 +10,7 @@ OUT ?= reports
 SUB ?=
 SECRET_FILE ?=
 
-.PHONY: setup test grade check expected autograder clean
+.PHONY: setup test grade check expected bench autograder clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
