@@ -206,8 +206,10 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
     started = time.monotonic()
     total_deadline = started + limits.submission_seconds
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
-    if not loaded.runnable:
-        return Execution(LoadReport("empty", message="; ".join(loaded.problems) or "no source files"), {})
+    if not loaded.runnable:  # nothing to run: every call still gets its outcome
+        message = "; ".join(loaded.problems) or "no source files"
+        missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
+        return Execution(LoadReport("empty", message=message), missing)
     workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch))
     outcomes: dict[str, Outcome] = {}
     load_report = None
