@@ -9,6 +9,7 @@ SUBMISSIONS ?= submissions
 OUT ?= reports
 SUB ?=
 SECRET_FILE ?=
+AUTOGRADER_ZIP ?= autograder.zip
 
 .PHONY: setup test grade check expected bench autograder clean
 
@@ -39,7 +40,7 @@ bench: $(STAMP)
 
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)
-	$(PY) -m grader autograder-zip --out autograder.zip $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
+	$(PY) -m grader autograder-zip --out $(AUTOGRADER_ZIP) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
