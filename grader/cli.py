@@ -140,8 +140,11 @@ def command_gradescope(args, console: Console) -> int:
 
 
 def command_autograder_zip(args, console: Console) -> int:
+    spec = load_spec(DEFAULT_SPEC)
     names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file)
-    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else " (no secret in it: hidden cases run only where the LMS sets $GRADER_SECRET; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"))
+    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"))
+    points = sum(check.points for check in spec.checks)
+    console.print(f"On Gradescope: autograder points {points:g}; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand.")
     return 0
 
 
