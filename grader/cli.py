@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader import report
+from grader import html, report
 from grader.cache import default_cache_dir
 from grader.launchers import choose_launcher
 from grader.discover import Problem, discover_submissions, submission_at
@@ -97,12 +97,14 @@ def command_grade(args, console: Console) -> int:
 
         def graded(result):
             report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
+            html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=True)
             progress.advance(task)
 
         results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher)
     report.write_grades_csv(results, args.out / "grades.csv")
+    dashboard = html.write_dashboard(results, spec, args.out)
     console.print(report.summary_table(results))
-    console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped).")
+    console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.", highlight=False)
     return 0
 
 
@@ -120,6 +122,8 @@ def command_check(args, console: Console) -> int:
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
     if args.out:
         report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=False)
+        page = html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=False)
+        console.print(f"Your report: {escape(str(page))}", highlight=False)
     return 0
 
 

@@ -14,12 +14,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from grader import html
 from grader.score import CheckResult, SubmissionResult
 
+OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
 GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "failed" there
 
 
-def _test_output(result: CheckResult, reveal_hidden: bool) -> str:
+def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = "text") -> str:
+    if output_format == "html":
+        return html.check_fragment(result, reveal_hidden)  # the report page's feedback, escaped
     lines = [f"{result.call}", f"{result.check.message}", ""]
     for verdict in result.verdicts:
         label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
@@ -32,7 +36,9 @@ def _test_output(result: CheckResult, reveal_hidden: bool) -> str:
 
 
 def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_hidden: bool = False, output_format: str = "text") -> dict:
-    """The Gradescope autograder `results.json` for one submission."""
+    """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json)."""
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
     tests = []
     for number, check_result in enumerate(result.checks, start=1):
         check = check_result.check
@@ -43,7 +49,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                 "score": check_result.score,
                 "max_score": check.points,
                 "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
-                "output": _test_output(check_result, reveal_hidden),
+                "output": _test_output(check_result, reveal_hidden, output_format),
                 "output_format": output_format,
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
@@ -63,7 +69,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n".join(summary),
+        "output": html.paragraphs(summary) if output_format == "html" else "\n".join(summary),
         "output_format": output_format,
         "visibility": "visible",
         "execution_time": round(result.seconds, 3),
@@ -74,7 +80,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
 def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(
-        json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden), indent=2, allow_nan=False), encoding="utf-8"
+        json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden, output_format="html"), indent=2, allow_nan=False), encoding="utf-8"
     )
     (folder / "grading.json").write_text(json.dumps(result.to_dict(reveal_hidden), indent=2, default=str), encoding="utf-8")
 

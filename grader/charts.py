@@ -1,0 +1,234 @@
+"""Charts: the geometry of the reports' SVG pictures, computed here so templates only draw.
+
+A loss curve puts the submission's losses over the reference's: x in epochs
+(losses[i] is the loss before update i, so epoch i), y on a log axis when every
+value is positive and they span more than two decades, else linear.  Values
+that are not finite break the line and are marked as a band labelled nan/inf;
+elements the reference does not compare are shaded.  Long curves are thinned to
+at most `MAX_POINTS` drawn points so a report stays small.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 40  # margins around the plot area
+MAX_POINTS = 300
+LOG_SPAN = 100.0  # a log axis once the values span more than two decades
+MAX_BANDS = 12
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Band:
+    x: float
+    width: float
+    label: str
+    kind: str  # nonfinite | uncompared
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # submitted | reference
+    segments: tuple[str, ...]  # SVG polyline points, one string per unbroken run
+    dots: tuple[tuple[float, float], ...]  # isolated finite points, drawn as dots
+
+
+@dataclass(frozen=True)
+class LossChart:
+    epochs: int
+    log: bool
+    lines: tuple[Line, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    bands: tuple[Band, ...]
+    caption: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    top: int = TOP
+    right: int = WIDTH - RIGHT
+    bottom: int = HEIGHT - BOTTOM
+
+
+def as_float(value) -> float:
+    """A number from results data, where non-finite values travel as "nan" / "inf" / "-inf"."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """[start, stop) of every run of True."""
+    runs, start = [], None
+    for index, flag in enumerate(flags + [False]):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            runs.append((start, index))
+            start = None
+    return runs
+
+
+def _nice_step(span: float, count: int) -> float:
+    raw = span / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _linear_ticks(low: float, high: float, count: int = 5, min_step: float = 0.0) -> list[float]:
+    step = max(_nice_step(high - low, count), min_step)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
+        value += step
+    return ticks
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Powers of ten inside [low, high]; with 1-2-5 between when there are too few."""
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 5, 7)):
+        ticks = [m * 10.0**d for d in decades for m in mantissas if low <= m * 10.0**d <= high * (1 + 1e-12)]
+        if len(ticks) >= 3:
+            return ticks
+    return ticks
+
+
+def _describe_nonfinite(values: list[float], who: str) -> str:
+    parts = []
+    for start, stop in _runs([not math.isfinite(v) for v in values])[:4]:
+        kinds = sorted({"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in values[start:stop]})
+        where = f"epoch {start}" if stop - start == 1 else f"epochs {start}–{stop - 1}"
+        parts.append(f"{'/'.join(kinds)} at {where}")
+    if not parts:
+        return ""
+    more = len(_runs([not math.isfinite(v) for v in values])) - len(parts)
+    return f"{who} values are not finite: " + "; ".join(parts) + (f"; and {more} more runs" if more > 0 else "") + "."
+
+
+def loss_chart(observed, expected, compared=None) -> LossChart:
+    """The submission's curve (`observed`) over the reference's (`expected`)."""
+    submitted = [as_float(v) for v in observed]
+    reference = [as_float(v) for v in expected]
+    epochs = max(len(submitted), len(reference))
+    finite = [v for v in submitted + reference if math.isfinite(v)]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    log = bool(finite) and low > 0 and high / low > LOG_SPAN
+    if log:
+        scale_low, scale_high = math.log10(low), math.log10(high)
+    else:
+        if high - low < 1e-12 * max(1.0, abs(high)):
+            pad = max(abs(high) * 0.1, 1e-6)
+            low, high = low - pad, high + pad
+        scale_low, scale_high = low, high
+    right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
+
+    def x_of(epoch: float) -> float:
+        if epochs <= 1:
+            return (LEFT + right) / 2
+        return LEFT + (right - LEFT) * epoch / (epochs - 1)
+
+    def y_of(value: float) -> float:
+        scaled = math.log10(value) if log else value
+        return bottom - (bottom - TOP) * (scaled - scale_low) / (scale_high - scale_low)
+
+    stride = max(1, math.ceil(epochs / MAX_POINTS))
+    sampled = sorted(set(range(0, epochs, stride)) | {epochs - 1}) if epochs else []
+
+    def line(kind: str, values: list[float]) -> Line:
+        segments, dots, current = [], [], []
+        for index in sampled + [None]:
+            value = values[index] if index is not None and index < len(values) else math.nan
+            if math.isfinite(value):
+                current.append((x_of(index), y_of(value)))
+                continue
+            if len(current) == 1:
+                dots.append((round(current[0][0], 1), round(current[0][1], 1)))
+            elif current:
+                segments.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in current))
+            current = []
+        return Line(kind, tuple(segments), tuple(dots))
+
+    def band(start: int, stop: int, label: str, kind: str) -> Band:
+        half = 0.5 if epochs > 1 else 0
+        left = max(LEFT, x_of(start - half)) if epochs > 1 else LEFT
+        edge = min(right, x_of(stop - 1 + half)) if epochs > 1 else right
+        return Band(round(left, 1), round(max(edge - left, 2.0), 1), label, kind)
+
+    bands = []
+    if compared is not None:
+        bands += [band(a, b, "not compared", "uncompared") for a, b in _runs([not bool(c) for c in compared])]
+    for start, stop in _runs([not math.isfinite(v) for v in submitted]):
+        kinds = sorted({"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in submitted[start:stop]})
+        bands.append(band(start, stop, "/".join(kinds), "nonfinite"))
+
+    x_ticks = [Tick(round(x_of(t), 1), f"{t:g}") for t in _linear_ticks(0, max(epochs - 1, 1), 5, min_step=1) if t <= max(epochs - 1, 0)] if epochs > 1 else [Tick(round(x_of(0), 1), "0")]
+    y_values = _log_ticks(low, high) if log else _linear_ticks(low, high, 4)
+    y_ticks = [Tick(round(y_of(v), 1), f"{v:.3g}") for v in y_values if low <= v <= high * (1 + 1e-12) or not log]
+    y_ticks = [t for t in y_ticks if TOP - 0.5 <= t.position <= bottom + 0.5]
+
+    caption = [f"{epochs} epoch{'s' if epochs != 1 else ''}; {'log' if log else 'linear'} scale."]
+    caption.append(_describe_nonfinite(submitted, "The submitted"))
+    caption.append(_describe_nonfinite(reference, "The reference's"))
+    if len(bands) > MAX_BANDS:
+        caption.append(f"{len(bands) - MAX_BANDS} more marked regions are not drawn.")
+    return LossChart(
+        epochs=epochs,
+        log=log,
+        lines=(line("reference", reference), line("submitted", submitted)),
+        x_ticks=tuple(x_ticks),
+        y_ticks=tuple(y_ticks),
+        bands=tuple(bands[:MAX_BANDS]),
+        caption=" ".join(part for part in caption if part),
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    bars: tuple[Bar, ...]
+    y_ticks: tuple[Tick, ...]
+    width: int = WIDTH
+    height: int = 200
+    left: int = 40
+    bottom: int = 160
+
+
+def histogram(scores: list[float], max_score: float) -> Histogram:
+    """Totals in about ten bins of whole points: 0–4, 5–9, ..., the last holding full marks."""
+    width = max(1, math.ceil(max_score / 10)) if max_score > 0 else 1
+    count = int(max_score // width) + 1
+    counts = [0] * count
+    for score in scores:
+        counts[min(count - 1, max(0, int(score // width)))] += 1
+    left, right, top, bottom = 40, WIDTH - 8, 20, 160
+    slot = (right - left) / count
+    tallest = max(counts + [1])
+    bars = []
+    for index, n in enumerate(counts):
+        start, stop = index * width, min((index + 1) * width - 1, max_score) if width > 1 else index * width
+        label = f"{start:g}" if start == stop else f"{start:g}–{stop:g}"
+        height = (bottom - top) * n / tallest
+        bars.append(Bar(round(left + index * slot + 2, 1), round(bottom - height, 1), round(slot - 4, 1), round(height, 1), label, n))
+    ticks = [Tick(round(bottom - (bottom - top) * t / tallest, 1), f"{t:g}") for t in _linear_ticks(0, tallest, 4, min_step=1)]
+    return Histogram(tuple(bars), tuple(ticks))

@@ -1,0 +1,27 @@
+// Sort a table by the column whose header is clicked; cells may carry data-value to sort by.
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  headers.forEach(function (header, column) {
+    var button = header.querySelector("button");
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      var ascending = header.getAttribute("aria-sort") !== "ascending";
+      headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var numeric = header.getAttribute("data-type") === "number";
+      var key = function (row) {
+        var cell = row.cells[column];
+        var value = cell.hasAttribute("data-value") ? cell.getAttribute("data-value") : cell.textContent.trim();
+        return numeric ? Number(value) : value;
+      };
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        var order = numeric ? x - y : String(x).localeCompare(String(y));
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
