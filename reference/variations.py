@@ -1,0 +1,177 @@
+"""The network computed with one mistake built in: the engine of the misconception catalog.
+
+`Variation()` is the reference itself (a test holds it to `reference.network`);
+each field is one way a hand-in gets the network wrong, named by what the
+student did.  Everything is float64 NumPy and reuses `reference.network`'s
+activations and losses; the chain rule below mirrors `network.gradients` with
+the variation's choices where the reference has none.
+
+A forward-pass mistake (numbering, an activation, what the output layer reads)
+keeps a backward pass that is the exact derivative of that wrong forward pass:
+what autograd computes, and what a careful student derives by hand for the
+network they believe in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference import network
+from reference.network import Forward
+
+# Textbook numbering h1 = f(w1*x1 + w2*x2), o1 = f(w5*h1 + w6*h2) is the course's
+# numbering with w2 <-> w3 and w6 <-> w7 swapped (its own inverse).
+TEXTBOOK_ORDER = np.array([0, 2, 1, 3, 4, 6, 5, 7])
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One mistake; every default is what the reference does."""
+
+    # forward pass
+    numbering: str = "course"  # "textbook": the weights read row by row
+    hidden_act: str | None = None  # None: the activation asked for
+    output_act: str | None = None  # "identity": no activation at the output
+    output_reads: str = "h"  # "x": the output layer is fed the inputs
+    decimals: int | None = None  # h and o rounded to this many decimals before use
+    # loss
+    loss: str | None = None  # the loss used instead of the one asked for
+    softmax_first: bool = False  # CrossEntropyLoss applied to softmax(o), not to o
+    # backward pass by hand
+    slope: str = "exact"  # "sigmoid-form": f'(z) taken as a*(1-a) whatever f is
+    output_delta: str = "chain"  # "raw": delta_o = dE/do, without f'(z_o)
+    hidden_delta: str = "chain"  # "weight-grads" | "raw-error" | "hidden-slope"
+    # training
+    sequential: bool = False  # w5..w8 updated before the hidden gradients are computed
+    accumulate: bool = False  # gradients summed over the epochs, never zeroed
+    ascent: bool = False  # w <- w + lr * dE/dw
+    learning_rate: float | None = None  # a step size used whatever was asked
+    extra_epochs: int = 0  # updates made beyond (or short of) the epochs asked
+    loss_after_update: bool = False  # losses[i] recorded after update i
+    given_inputs: bool = False  # the given case's x, y, w used, whatever was passed
+
+
+def _activate(z, act: str):
+    return z if act == "identity" else network.activate(z, act)
+
+
+def _slope(v: Variation, z, a, act: str):
+    if v.slope == "sigmoid-form":
+        return a * (1 - a)
+    return np.ones_like(z) if act == "identity" else network.activation_slope(z, a, act)
+
+
+def _round(v: Variation, values):
+    return values if v.decimals is None else np.round(values, v.decimals)
+
+
+def _acts(v: Variation, act: str) -> tuple[str, str]:
+    return v.hidden_act or act, v.output_act or act
+
+
+def forward(v: Variation, x, w, act: str) -> tuple[Forward, np.ndarray]:
+    """The forward pass and what the output layer reads (h, or x)."""
+    hidden_act, output_act = _acts(v, act)
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    w1, w2, w3, w4, w5, w6, w7, w8 = w
+    z_hidden = np.array([w1 * x[0] + w3 * x[1], w2 * x[0] + w4 * x[1]])
+    h = _round(v, _activate(z_hidden, hidden_act))
+    reads = h if v.output_reads == "h" else x
+    z_output = np.array([w5 * reads[0] + w7 * reads[1], w6 * reads[0] + w8 * reads[1]])
+    o = _round(v, _activate(z_output, output_act))
+    return Forward(z_hidden, h, z_output, o), reads
+
+
+def _softmax(o):
+    e = np.exp(o - np.max(o))
+    return e / np.sum(e)
+
+
+def loss_value(v: Variation, o, y, loss: str):
+    loss = v.loss or loss
+    if v.softmax_first and loss == "CrossEntropyLoss":
+        o = _softmax(o)
+    return network.loss_value(o, y, loss)
+
+
+def loss_slope(v: Variation, o, y, loss: str):
+    """dE/do, through the softmax where one comes first."""
+    loss = v.loss or loss
+    if not (v.softmax_first and loss == "CrossEntropyLoss"):
+        return network.loss_slope(o, y, loss)
+    p = _softmax(o)
+    outer = network.loss_slope(p, y, loss)
+    return p * (outer - np.dot(p, outer))  # softmax Jacobian: dp_j/do_k = p_j (delta_jk - p_k)
+
+
+def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=None) -> np.ndarray:
+    """dE/dw1..dE/dw8 as this variation computes them.
+
+    `hidden_reads_weights` are the w5..w8 the hidden deltas use: the forward
+    pass's own, unless the output weights were already updated (sequential)."""
+    hidden_act, output_act = _acts(v, act)
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    f, reads = forward(v, x, w, act)
+    error = loss_slope(v, f.o, y, loss)  # dE/do
+    delta_o = error if v.output_delta == "raw" else error * _slope(v, f.z_output, f.o, output_act)
+    slope_h = _slope(v, f.z_hidden, f.h, hidden_act)
+    w5, w6, w7, w8 = w[4:] if hidden_reads_weights is None else hidden_reads_weights
+    if v.hidden_delta == "weight-grads":  # (dE/dw5 + dE/dw6) for h1, (dE/dw7 + dE/dw8) for h2
+        back = np.sum(delta_o) * reads
+    else:
+        carried = delta_o if v.hidden_delta == "chain" else error
+        back = np.array([carried[0] * w5 + carried[1] * w6, carried[0] * w7 + carried[1] * w8])
+        if v.hidden_delta == "hidden-slope":  # h*(1-h) where o*(1-o) belongs
+            back = back * slope_h
+    delta_h = back * slope_h if v.output_reads == "h" else np.zeros(2)  # x-fed: h reaches nothing
+    return np.array(
+        [
+            delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],
+            delta_o[0] * reads[0], delta_o[1] * reads[0], delta_o[0] * reads[1], delta_o[1] * reads[1],
+        ]
+    )  # fmt: skip
+
+
+def train(v: Variation, x, y, w, lr: float, epochs: int, act: str, loss: str):
+    """(final weights, losses) of the training loop with this variation's mistake."""
+    lr = v.learning_rate if v.learning_rate is not None else lr
+    lr = -lr if v.ascent else lr
+    w = np.array(w, dtype=float)
+    losses, total = [], np.zeros(8)
+
+    def current_loss():
+        return loss_value(v, forward(v, x, w, act)[0].o, y, loss)
+
+    for _ in range(max(epochs + v.extra_epochs, 0)):
+        if not v.loss_after_update:
+            losses.append(current_loss())
+        g = gradients(v, x, y, w, act, loss)
+        if v.sequential:
+            g = gradients(v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:])
+        total = total + g if v.accumulate else g
+        w = w - lr * total
+        if v.loss_after_update:
+            losses.append(current_loss())
+    return w, np.array(losses, dtype=float)
+
+
+def quantities(v: Variation, entry: str, args: dict, x, y, w, given: tuple | None = None) -> dict:
+    """Every quantity `entry` yields with this variation, in the shape of
+    `reference.expected.reference_quantities`; `given` is the given case's (x, y, w)."""
+    if v.given_inputs:
+        x, y, w = given
+    act, loss = args.get("act", "sigmoid"), args.get("loss", "mse")
+    kind = entry.split("_", 1)[1]
+    w = np.asarray(w, dtype=float)
+    order = TEXTBOOK_ORDER if v.numbering == "textbook" else np.arange(8)
+    w = w[order]  # the course's numbering inside; the student's numbering outside
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if kind == "forward":
+            f, _ = forward(v, x, w, act)
+            return {"h": f.h, "o": f.o}
+        if kind == "backward":
+            return {"gradients": gradients(v, x, y, w, act, loss)[order]}
+        final, losses = train(v, x, y, w, args["lr"], args["epochs"], act, loss)
+        return {"final_weights": final[order], "loss_curve": losses, "loss": losses[:1]}
