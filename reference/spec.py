@@ -139,6 +139,15 @@ _SCHEMA = {
                 },
             },
         },
+        "diagnosis": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "consistent_backward_credit": {"type": "number", "minimum": 0, "maximum": 1},
+                "finite_difference_step": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.1},
+                "consistency_tolerance": {"type": "string"},
+            },
+        },
         "question": {
             "type": "array",
             "items": {
@@ -186,6 +195,16 @@ class Check:
 
 
 @dataclass(frozen=True)
+class DiagnosisSettings:
+    """How a failing check is diagnosed (grader/diagnose.py); the spec's [diagnosis] table."""
+
+    consistent_backward_credit: float = 0.0  # share of a failing backward check's points for a backward
+    # pass consistent with the submission's own, wrong, forward pass
+    finite_difference_step: float = 1e-3  # eps of the central differences of the student's forward pass
+    consistency: Tolerance = Tolerance("consistency", rtol=1e-3, atol=5e-5)  # backward against those differences
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     title: str
@@ -204,6 +223,7 @@ class Spec:
     hidden_case_ranges: dict = field(hash=False)
     checks: tuple[Check, ...] = ()
     questions: tuple[Question, ...] = ()
+    diagnosis: DiagnosisSettings = DiagnosisSettings()
 
     @property
     def max_hidden_cases(self) -> int:
@@ -292,6 +312,18 @@ def _build(raw: dict, path: Path) -> Spec:
     question_ids = [q.id for q in questions]
     if len(set(question_ids)) != len(question_ids):
         raise fail("question", "two questions share an id")
+    diagnosis = raw.get("diagnosis", {})
+    consistency = DiagnosisSettings.consistency
+    if "consistency_tolerance" in diagnosis or "consistency" in tolerances:
+        name = diagnosis.get("consistency_tolerance", "consistency")
+        if name not in tolerances:
+            raise fail("diagnosis.consistency_tolerance", f"no [tolerance.{name}] is declared")
+        consistency = tolerances[name]
+    settings = DiagnosisSettings(
+        consistent_backward_credit=diagnosis.get("consistent_backward_credit", DiagnosisSettings.consistent_backward_credit),
+        finite_difference_step=diagnosis.get("finite_difference_step", DiagnosisSettings.finite_difference_step),
+        consistency=consistency,
+    )
     return Spec(
         title=raw["assignment"]["title"],
         source=path,
@@ -303,4 +335,5 @@ def _build(raw: dict, path: Path) -> Spec:
         hidden_case_ranges=raw["hidden_case_ranges"],
         checks=tuple(checks),
         questions=questions,
+        diagnosis=settings,
     )
