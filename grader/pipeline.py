@@ -16,6 +16,7 @@ from pathlib import Path
 from grader.answers import find_answers
 from grader.cache import cached_expected_values
 from grader.compare import compare_outcome
+from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
 from grader.execute import Call, Execution, execute_submission
 from grader.load import load_submission
 from grader.discover import Submission
@@ -33,6 +34,8 @@ class Plan:
     calls: tuple[Call, ...]
     expected: tuple[Expected, ...]
     call_of: dict = field(hash=False)  # (check id, case id) -> call id
+    probes: tuple[Probe, ...] = ()  # extra forward calls for the diagnosis of backward checks
+    predictions: Predictions | None = field(default=None, hash=False, compare=False)  # the catalog's, once per run
 
     @property
     def has_hidden(self) -> bool:
@@ -49,19 +52,25 @@ def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> P
         if key not in calls:
             calls[key] = Call(f"c{len(calls) + 1}", check.entry, dict(check.args), item.case)
         call_of[(item.check_id, item.case.id)] = calls[key].id
-    return Plan(spec, tuple(calls.values()), tuple(expected), call_of)
+    probes, probe_calls = plan_probes(spec, book)  # last, so they never take time from the graded calls
+    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, Predictions(given_case(spec)))
 
 
 def score_execution(submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None) -> SubmissionResult:
-    checks = []
+    evidence, described = [], {}
     calls = {call.id: call for call in plan.calls}
     for check in plan.spec.checks:
-        verdicts, described = [], ""
-        for item in (e for e in plan.expected if e.check_id == check.id):
-            call_id = plan.call_of[(check.id, item.case.id)]
-            described = calls[call_id].describe()
-            verdicts.append(compare_outcome(check, item, execution.outcomes[call_id]))
-        checks.append(CheckResult(check, tuple(verdicts), described))
+        items = tuple(e for e in plan.expected if e.check_id == check.id)
+        outcomes = [execution.outcomes[plan.call_of[(check.id, item.case.id)]] for item in items]
+        described[check.id] = calls[plan.call_of[(check.id, items[-1].case.id)]].describe() if items else ""
+        verdicts = tuple(compare_outcome(check, item, outcome) for item, outcome in zip(items, outcomes))
+        evidence.append(CheckEvidence(check, items, verdicts, tuple(o.value if o.status == "ok" else None for o in outcomes)))
+    predictions = plan.predictions or Predictions(given_case(plan.spec))
+    findings = diagnose_submission(plan.spec, tuple(evidence), predictions, plan.probes, execution.outcomes)
+    checks = []
+    for item in evidence:
+        finding = findings[item.check.id]
+        checks.append(CheckResult(item.check, item.verdicts, described[item.check.id], finding.diagnoses, finding.credit, finding.note))
     return SubmissionResult(
         submission,
         tuple(checks),

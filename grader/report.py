@@ -32,6 +32,8 @@ def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = 
             lines.append(f"  note: {note}")
     for diagnosis in result.diagnoses:
         lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
+    if result.diagnosis_note:
+        lines.append(f"\n{result.diagnosis_note}")
     return "\n".join(lines)
 
 
@@ -126,7 +128,7 @@ def check_table(result: SubmissionResult) -> Table:
             f"{check_result.score:g}/{check_result.check.points:g}",
             f"[{style}]{status}[/{style}]",
             f"{max(errors):.2g}" if errors else "—",
-            escape(check_result.message) if not check_result.passed else "",
+            escape(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
         )
     return table
 

@@ -17,7 +17,9 @@ class CheckResult:
     check: Check
     verdicts: tuple[Verdict, ...]
     call: str = ""  # what was called, e.g. np_train(x, y, w, lr=0.5, epochs=1, act='sigmoid')
-    diagnoses: tuple = ()
+    diagnoses: tuple = ()  # grader.diagnose.Diagnosis: the mistakes that reproduce a failing check's numbers
+    credit: float = 0.0  # share of the points a failing check still gives (a backward pass consistent with its forward pass)
+    diagnosis_note: str = ""  # what the diagnosis has to say when it names nothing
 
     @property
     def status(self) -> str:
@@ -31,7 +33,7 @@ class CheckResult:
 
     @property
     def score(self) -> float:
-        return self.check.points if self.passed else 0.0
+        return self.check.points if self.passed else self.check.points * self.credit
 
     @property
     def message(self) -> str:
@@ -59,6 +61,8 @@ class CheckResult:
             "max_score": self.check.points,
             "message": self.message,
             "diagnoses": [d.to_dict() for d in self.diagnoses],
+            "diagnosis_note": self.diagnosis_note,
+            "credit": self.credit,
             "cases": [v.to_dict(reveal_hidden) for v in self.verdicts],
         }
 

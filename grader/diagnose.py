@@ -1,0 +1,328 @@
+"""Diagnose: name the mistake behind a failing check, not only the mismatch.
+
+Two questions, both answered in the grader's process from plain numbers:
+
+1. Which catalogued mistake (`reference.misconceptions`) reproduces the
+   student's values?  Each failing check is matched against every entry that
+   applies to it, on every case where the student returned numbers, within the
+   check's own tolerance.  Where several match one check, the ones the rest of
+   the submission contradicts least are kept: a passing gradient check rules
+   out "loss without the 1/2" for a training run that also fits "another step
+   size".  `ignores-arguments` is recognised from its pattern as well: right on
+   the given case, wrong on hidden ones.
+2. Is the backward pass right for the student's own forward pass?  Extra calls
+   of the student's forward function at w ± eps*e_i on a backward check's
+   public case (`plan_probes`) give central differences of the student's loss;
+   a wrong forward with a consistent backward is a forward bug, and the spec may
+   give partial credit for it.
+
+The catalog runs only for failing checks; its predictions depend on the plan
+alone, so `Predictions` keeps them for every submission of a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from grader.compare import ShapeError, Verdict, observed_quantity
+from grader.execute import Call
+from reference import network
+from reference.cases import Case, CaseBook
+from reference.expected import Expected, call_key
+from reference.misconceptions import CATALOG, COURSE_NETWORK, Misconception
+from reference.spec import Check, Spec
+
+NO_MATCH = (
+    "No mistake in the grader's catalog reproduces these numbers, so it cannot name the cause; "
+    "compare your values with the expected ones and with the formula in the check's message."
+)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A named cause of a failing check, for the student and for the class statistics."""
+
+    id: str
+    title: str
+    explanation: str
+    formula: str = ""
+    kind: str = "misconception"  # misconception | root-cause
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "title": self.title, "explanation": self.explanation, "formula": self.formula}
+
+    @classmethod
+    def of(cls, entry: Misconception) -> Diagnosis:
+        return cls(entry.id, entry.title, entry.explanation, entry.formula)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the diagnose stage says about one check."""
+
+    diagnoses: tuple[Diagnosis, ...] = ()
+    note: str = ""
+    credit: float = 0.0  # share of the check's points given although it failed
+
+
+@dataclass(frozen=True)
+class CheckEvidence:
+    """One check as the student answered it: the verdicts, and the raw value of every case."""
+
+    check: Check
+    expected: tuple[Expected, ...]
+    verdicts: tuple[Verdict, ...]
+    returned: tuple  # per case: the value tree the entry point returned, None where it returned nothing
+
+    @property
+    def failed(self) -> bool:
+        """Failed with something returned (wrong numbers or shape), not by an error or a timeout."""
+        return any(v.status == "failed" for v in self.verdicts)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Calls of the student's forward function around a backward check's public case."""
+
+    check_id: str
+    case: Case
+    step: float
+    center: str  # call ids
+    plus: tuple[str, ...]
+    minus: tuple[str, ...]
+
+
+class Predictions:
+    """What each catalogued mistake predicts on the plan's cases, each computed once per run.
+
+    Shared by the submissions (and the threads) of one run; an entry computed
+    twice by two threads is computed the same."""
+
+    def __init__(self, given: Case):
+        self.given = given
+        self._memo: dict[tuple, dict] = {}
+
+    def get(self, entry: Misconception, index: int, check: Check, case: Case) -> dict:
+        key = (entry.id, index, call_key(check, case))
+        if key not in self._memo:
+            self._memo[key] = entry.predict(index, check, case, self.given)
+        return self._memo[key]
+
+
+def given_case(spec: Spec) -> Case:
+    given = spec.given_case
+    return Case("given", tuple(given["x"]), tuple(given["y"]), tuple(given["w"]), False)
+
+
+# ------------------------------------------------------------------ planning
+
+
+def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
+    """For every backward check, 17 calls of its forward function on its public case
+    (the point and w ± step*e_i); checks sharing a forward pass share the calls."""
+    step = spec.diagnosis.finite_difference_step
+    calls: dict[tuple, Call] = {}
+
+    def call(entry: str, act: str, case: Case) -> str:
+        key = (entry, act, case.x, case.w)
+        if key not in calls:
+            calls[key] = Call(f"fd{first_number + len(calls)}", entry, {"act": act}, case)
+        return calls[key].id
+
+    probes = []
+    for check in spec.checks:
+        if not check.entry.endswith("_backward"):
+            continue
+        forward_entry, act = check.entry.replace("_backward", "_forward"), check.args["act"]
+        public = book.for_check(check)[0]
+        w = np.array(public.w)
+        shifted = {sign: [] for sign in (1, -1)}
+        for sign in (1, -1):
+            for i in range(8):
+                moved = w + sign * step * np.eye(8)[i]
+                point = replace(public, id=f"{public.id}-probe", w=tuple(moved.tolist()))
+                shifted[sign].append(call(forward_entry, act, point))
+        center = call(forward_entry, act, replace(public, id=f"{public.id}-probe"))
+        probes.append(Probe(check.id, public, step, center, tuple(shifted[1]), tuple(shifted[-1])))
+    return tuple(probes), tuple(calls.values())
+
+
+# ------------------------------------------------------------------ matching
+
+
+def _mask_like(comparable: np.ndarray, size: int) -> np.ndarray:
+    """The reference's comparable elements, stretched to a prediction of another length."""
+    if comparable.size == size:
+        return comparable
+    if size == 0:
+        return np.zeros(0, dtype=bool)
+    padded = np.concatenate([comparable, np.repeat(comparable[-1:], max(0, size - comparable.size))])
+    return padded[:size]
+
+
+def _conditioned(predicted: np.ndarray, observed: np.ndarray, quantity: str) -> np.ndarray:
+    """Elements where a prediction can be held to: both finite, or both not.
+
+    Where one float64 run overflows and the other does not (inf * 0 is nan in
+    NumPy, 0 in autograd's ReLU; a hand-written sigmoid's gradient is inf/inf
+    when saturated), the two are not comparable, and a curve not after it."""
+    usable = np.isfinite(predicted) == np.isfinite(observed)
+    return np.logical_and.accumulate(usable) if quantity == "loss_curve" else usable
+
+
+def _within(check: Check, predicted: np.ndarray, observed: np.ndarray, mask: np.ndarray) -> bool:
+    """`compare.judge`'s rule, without its report: every masked element within the check's tolerance."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(observed - predicted) <= check.tolerance.allowed(np.nan_to_num(predicted))
+    ok = np.where(np.isfinite(predicted), np.isfinite(observed) & close, ~np.isfinite(observed))
+    return bool(ok[mask].all())
+
+
+def _observed(tree, check: Check, size: int) -> np.ndarray:
+    if check.quantity == "loss" and size == 0:  # no update made: the losses list is empty
+        return observed_quantity(tree, replace(check, quantity="loss_curve"), 0)
+    return observed_quantity(tree, check, size)
+
+
+class _Matcher:
+    """Which entries reproduce which checks of one submission (each answer computed once)."""
+
+    def __init__(self, evidence: tuple[CheckEvidence, ...], predictions: Predictions):
+        self.evidence = evidence
+        self.predictions = predictions
+        self._explains: dict[tuple[str, str], bool] = {}
+        self._observed: dict[tuple, np.ndarray | None] = {}
+
+    def _read(self, item: CheckEvidence, index: int, size: int) -> np.ndarray | None:
+        """The student's value for case `index`, read as `size` numbers (None: it is not that)."""
+        key = (item.check.id, index, size)
+        if key not in self._observed:
+            try:
+                self._observed[key] = _observed(item.returned[index], item.check, size)
+            except ShapeError:
+                self._observed[key] = None
+        return self._observed[key]
+
+    def _reproduces(self, entry: Misconception, index: int, item: CheckEvidence) -> bool:
+        compared = 0
+        for number, (expected, tree) in enumerate(zip(item.expected, item.returned)):
+            if tree is None:
+                continue
+            quantity = self.predictions.get(entry, index, item.check, expected.case)[item.check.quantity]
+            predicted = np.atleast_1d(np.asarray(quantity, dtype=np.float64))
+            observed = self._read(item, number, predicted.size)
+            if observed is None:
+                return False
+            mask = _mask_like(expected.comparable, predicted.size) & _conditioned(predicted, observed, item.check.quantity)
+            if not mask.any():
+                continue  # this case cannot tell: one of the two runs overflowed where the other did not
+            if not _within(item.check, predicted, observed, mask):
+                return False
+            compared += 1
+        return compared > 0
+
+    @staticmethod
+    def _right_on_given_only(item: CheckEvidence) -> bool:
+        public = [v for v in item.verdicts if not v.hidden]
+        return bool(public) and all(v.passed for v in public) and any(v.hidden and v.status == "failed" for v in item.verdicts)
+
+    def explains(self, entry: Misconception, item: CheckEvidence) -> bool:
+        key = (entry.id, item.check.id)
+        if key not in self._explains:
+            pattern = entry.right_on_given_only and self._right_on_given_only(item)
+            self._explains[key] = pattern or any(self._reproduces(entry, i, item) for i in range(len(entry.variations)))
+        return self._explains[key]
+
+    def contradictions(self, entry: Misconception, part: str) -> tuple[int, int]:
+        """Checks (of `part`, of all parts) the entry applies to whose returned numbers it does not reproduce."""
+        against = [e for e in self.evidence if entry.applies_to(e.check) and any(t is not None for t in e.returned)]
+        missed = [e for e in against if not self.explains(entry, e)]
+        return sum(e.check.part == part for e in missed), len(missed)
+
+    def best(self, item: CheckEvidence) -> list[Misconception]:
+        matched = [m for m in CATALOG if m.applies_to(item.check) and self.explains(m, item)]
+        if len(matched) <= 1:
+            return matched
+        ranks = {m.id: self.contradictions(m, item.check.part) for m in matched}
+        fewest = min(ranks.values())
+        return [m for m in matched if ranks[m.id] == fewest]
+
+
+# ------------------------------------------------------------------ root cause
+
+
+def _forward_outputs(outcome, check: Check) -> np.ndarray | None:
+    if outcome is None or outcome.status != "ok":
+        return None
+    try:
+        return observed_quantity(outcome.value, replace(check, entry=check.entry.replace("_backward", "_forward"), quantity="o"), 2)
+    except ShapeError:
+        return None
+
+
+def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) -> Finding:
+    """Forward bug or backward bug, from central differences of the student's own forward pass."""
+    check, settings = item.check, spec.diagnosis
+    public = next((v for v in item.verdicts if v.case_id == probe.case.id), None)
+    if public is None or public.status != "failed" or public.observed is None:
+        return Finding()
+    ids = (probe.center, *probe.plus, *probe.minus)
+    outputs = [_forward_outputs(outcomes.get(i), check) for i in ids]
+    if any(o is None or not np.all(np.isfinite(o)) for o in outputs):
+        return Finding()
+    loss = check.args.get("loss", "mse")
+    losses = np.array([network.loss_value(o, probe.case.y, loss) for o in outputs[1:]])
+    differences = (losses[:8] - losses[8:]) / (2 * probe.step)
+    gradients = np.asarray(public.observed, dtype=np.float64)
+    consistent = bool(np.all(np.abs(gradients - differences) <= settings.consistency.allowed(differences)))
+    right = network.forward(probe.case.x, probe.case.w, check.args["act"]).o
+    forward_right = bool(np.all(np.abs(outputs[0] - right) <= check.tolerance.allowed(right)))
+    expected = next(e.value for e in item.expected if e.case.id == probe.case.id)
+    slopes_right = bool(np.all(np.abs(differences - expected) <= settings.consistency.allowed(expected)))
+    forward, backward = check.entry.replace("_backward", "_forward"), check.entry
+    if consistent and not (forward_right and slopes_right):  # right for the network the forward pass computes, a wrong one
+        credit = settings.consistent_backward_credit
+        explanation = (
+            f"Your {backward} is the exact derivative of the {loss} loss computed from your own {forward}: central "
+            f"differences of {forward} at w ± {probe.step:g}·e_i agree with it on the {probe.case.id} case. The "
+            f"back-propagation is right for the network your {forward} computes; that network is not the assignment's "
+            f"({'its outputs differ' if not forward_right else 'its outputs change differently with w'}). Fix {forward} "
+            f"and the gradients follow."
+        )
+        if credit:
+            explanation += f" This check gives {credit:.0%} of its points for a backward pass consistent with its forward pass."
+        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause")
+        return Finding((diagnosis,), credit=credit)
+    if forward_right:
+        explanation = (
+            f"Your {forward} gives the right values, but central differences of the {loss} loss computed from it, "
+            f"(E(w + ε·e_i) - E(w - ε·e_i)) / 2ε, disagree with what {backward} returns on the {probe.case.id} case: "
+            f"the mistake is in the backward pass, or in the loss it differentiates, not in the forward pass."
+        )
+        formula = "dE/dw_i = (E(w + ε·e_i) - E(w - ε·e_i)) / (2ε) for a small ε"
+        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradients are not the derivative of your forward pass", explanation, formula, "root-cause"),))
+    return Finding()
+
+
+# ------------------------------------------------------------------ the stage
+
+
+def diagnose_submission(
+    spec: Spec, evidence: tuple[CheckEvidence, ...], predictions: Predictions, probes: tuple[Probe, ...] = (), outcomes: dict | None = None
+) -> dict[str, Finding]:
+    """A `Finding` for every check; empty for the checks that passed."""
+    matcher = _Matcher(evidence, predictions)
+    probe_of = {p.check_id: p for p in probes}
+    findings = {}
+    for item in evidence:
+        if not item.failed:
+            findings[item.check.id] = Finding()
+            continue
+        named = tuple(Diagnosis.of(m) for m in matcher.best(item))
+        cause = root_cause(item, probe_of[item.check.id], outcomes or {}, spec) if item.check.id in probe_of else Finding()
+        shown_numbers = any(v.observed is not None and not v.passed for v in item.verdicts)
+        note = NO_MATCH if not named and shown_numbers else ""
+        findings[item.check.id] = Finding(named + cause.diagnoses, note, cause.credit)
+    return findings
