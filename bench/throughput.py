@@ -30,6 +30,7 @@ from grader.execute import execute_submission  # noqa: E402
 from grader.launchers import FreshLauncher, WarmLauncher  # noqa: E402
 from grader.load import load_submission  # noqa: E402
 from grader.pipeline import plan_grading, score_execution  # noqa: E402
+from grader.sandbox import probe_layers  # noqa: E402
 from reference.cases import draw_cases  # noqa: E402
 from reference.spec import load_spec  # noqa: E402
 
@@ -45,10 +46,12 @@ def build_class(folder: Path, size: int) -> None:
 
 
 def grade_class(folder: Path, plan, launcher, jobs: int) -> list[dict]:
+    sandbox = probe_layers()  # once per run, as the CLI does: every layer the machine allows
+
     def grade(submission):
         started = time.perf_counter()
         loaded = load_submission(submission)
-        execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, None, launcher)
+        execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, None, launcher, sandbox)
         score_execution(submission, plan, execution, loaded.problems)
         wall = time.perf_counter() - started
         compute = execution.load.seconds + sum(o.seconds for o in execution.outcomes.values() if o.status in ("ok", "error"))

@@ -5,6 +5,7 @@ warm parent, which calls `serve`).  It reads one JSON request on stdin: the
 submission's source files (already on disk in the working folder) and the
 calls to make.  It writes one JSON line per event to RESULT_FD:
 
+    {"event": "confined", "ok": true, "layers": [...]}   (or "ok": false, "message": ...)
     {"event": "loaded", "defined": [...], "problems": [...], "entry_points": {...}}
     {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ...}
     {"event": "result", "id": ..., "ok": false, "error": {...}}
@@ -12,7 +13,8 @@ calls to make.  It writes one JSON line per event to RESULT_FD:
 
 It sends values, never verdicts: it never sees an expected value.  It imports
 nothing from the grader (the grader is not on its path) and only the standard
-library, NumPy and PyTorch.
+library, NumPy and PyTorch; `confine.py` beside it (loaded by path) confines the
+process to the request's sandbox plan before the first line of student code.
 """
 
 from __future__ import annotations
@@ -314,12 +316,43 @@ def make_call(function, call: dict) -> dict:
 # ------------------------------------------------------------------ main
 
 
+def _load_confine():
+    """grader/confine.py, loaded by path: the grader's package is not on this process's path."""
+    spec = importlib.util.spec_from_file_location("_grader_confine", os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_confinement = _load_confine()  # at import, so a warm parent loads it (and pyseccomp) once
+
+
+def _confine(plan: dict | None, result_fd: int) -> bool:
+    """Apply the sandbox's plan to this process before any student code; say so on the channel."""
+    if plan is None:
+        send(result_fd, {"event": "confined", "ok": True, "layers": []})
+        return True
+    try:
+        applied = _confinement.confine(plan, keep_fds={result_fd})
+    except Exception as error:  # noqa: BLE001 - reported, and the submission is not run
+        send(result_fd, {"event": "confined", "ok": False, "message": f"{type(error).__name__}: {error}"})
+        return False
+    send(result_fd, {"event": "confined", "ok": True, "layers": applied})
+    return True
+
+
 def serve(request: dict, result_fd: int) -> None:
     """Load the submission in the current folder and answer the request's calls."""
     import numpy  # noqa: F401 - imported before any student file can shadow it
     import torch
 
     torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass  # already fixed in a warm parent
+    if not _confine(request.get("sandbox"), result_fd):
+        return
     inert = _install_inert_modules()
     started = _perf()
     problems: list = []

@@ -6,26 +6,31 @@ every call, drains its stdout/stderr into bounded buffers, and turns a
 timeout, a crash or an exit into that call's outcome.  After a call times out
 or kills the process, a fresh process continues with the calls still to make.
 Nothing the child sends is trusted: each line is parsed as JSON and checked.
+
+Each submission gets a workspace of its own (`grader.sandbox`): a private folder,
+a dedicated uid where the grader runs as root, and the sandbox plan the child
+applies to itself.  After every process, whatever it left running is killed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
-import shutil
 import signal
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.launchers import FreshLauncher
 from grader.load import LoadedSubmission
+from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder, probe_layers
 from reference.cases import Case
 from reference.spec import Limits
 
 MAX_LINE_BYTES = 16 * 2**20
+STARTUP_SECONDS = 60  # a fresh interpreter importing torch on a busy machine, before any student code
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Execution:
     stderr: str = ""
     processes: int = 0
     seconds: float = 0.0
+    sandbox: tuple[str, ...] = ()  # the layers every process of the submission ran under
+    stragglers: int = 0  # processes it left running, killed by the grader
 
 
 class _BoundedText:
@@ -112,10 +119,10 @@ def _exit_description(code: int) -> str:
 
 
 def _valid_event(event) -> bool:
-    if not isinstance(event, dict) or event.get("event") not in ("loaded", "result", "done"):
+    if not isinstance(event, dict) or event.get("event") not in ("confined", "loaded", "result", "done"):
         return False
-    if event["event"] == "result":
-        return isinstance(event.get("id"), str) and isinstance(event.get("ok"), bool)
+    if event["event"] in ("result", "confined"):
+        return isinstance(event.get("ok"), bool) and (event["event"] == "confined" or isinstance(event.get("id"), str))
     return True
 
 
@@ -130,7 +137,8 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
         selector.register(fd, selectors.EVENT_READ)
     pending = bytearray()
     loaded = False
-    deadline = min(time.monotonic() + limits.load_seconds, total_deadline)
+    # until the child says it is confined no student code has run: the start-up is the grader's time
+    deadline = min(time.monotonic() + STARTUP_SECONDS, total_deadline)
     ending = "exit"
     try:
         while child.result_fd in streams:
@@ -186,6 +194,15 @@ def _drain(streams: dict) -> None:
             pass
 
 
+CODING_COOKIE = re.compile(r"^([ \t\f]*#.*?coding[:=][ \t]*)([-\w.]+)", re.MULTILINE)
+
+
+def utf8_source(text: str) -> str:
+    """The text is written as UTF-8, so a `# -*- coding: gbk -*-` line must say so too."""
+    head = "\n".join(text.split("\n", 2)[:2])  # PEP 263: the cookie counts on line 1 or 2 only
+    return CODING_COOKIE.sub(lambda match: match.group(1) + "utf-8", head, count=1) + text[len(head) :]
+
+
 def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
     """The submission's files in its private folder; the request's list of them."""
     sources = []
@@ -193,15 +210,18 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
         target = workdir / source.path
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.kind == "py":
-            target.write_text(source.text, encoding="utf-8")
+            target.write_text(utf8_source(source.text), encoding="utf-8")
             sources.append({"path": source.path, "kind": "py"})
         else:
             sources.append({"path": source.path, "kind": "ipynb", "cells": list(source.cells)})
     return sources
 
 
-def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None, launcher=None) -> Execution:
-    """`launcher` starts and stops the submission's processes (grader.launchers); fresh interpreters by default."""
+def execute_submission(
+    loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None, launcher=None, sandbox: Sandbox | None = None
+) -> Execution:
+    """`launcher` starts and stops the submission's processes (grader.launchers); fresh interpreters by default.
+    `sandbox` holds the run's probed layers (`grader.sandbox.probe_layers`); probed here when not given."""
     launcher = launcher or FreshLauncher()
     started = time.monotonic()
     total_deadline = started + limits.submission_seconds
@@ -210,24 +230,33 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
         message = "; ".join(loaded.problems) or "no source files"
         missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
         return Execution(LoadReport("empty", message=message), missing)
-    workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch))
+    workspace = open_workspace(sandbox or probe_layers(), scratch)
     outcomes: dict[str, Outcome] = {}
     load_report = None
     pending = list(calls)
-    processes = 0
+    processes = stragglers = 0
     try:
-        sources = write_sources(loaded, workdir)
+        sources = write_sources(loaded, workspace.folder)
+        plan = workspace.plan(limits)
         while pending:
-            request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending]}).encode()
-            child = launcher.start(workdir, limits, request)
+            request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}).encode()
+            prepare_folder(workspace)
+            child = launcher.start(workspace.folder, limits, request)
             processes += 1
             events = _session(child, limits, total_deadline, stdout, stderr)
             answered: list[str] = []
             expected_ids: list[str] | None = None
+            confined, unconfined = False, None
+            ending = "exit"
             try:
                 while True:
                     event = next(events)
-                    if event["event"] == "loaded":
+                    if event["event"] == "confined":
+                        if not confined and not event["ok"]:  # only the first: later ones come from student code
+                            unconfined = str(event.get("message", ""))[:500]
+                            break
+                        confined = True
+                    elif event["event"] == "loaded":
                         if load_report is None:
                             load_report = _load_report(event)
                         expected_ids = _resolvable(pending, load_report, outcomes)
@@ -236,8 +265,19 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                         answered.append(event["id"])
             except StopIteration as stop:
                 ending, _ = stop.value
+            events.close()
+            stragglers += kill_stragglers(child.pid, workspace.uid)
             code = launcher.stop(child)
+            if unconfined is not None:
+                message = f"the grader could not set up its sandbox, so the submission was not run ({unconfined})"
+                load_report = LoadReport("crash", message=message)
+                for call in pending:
+                    outcomes[call.id] = Outcome("crash", error={"type": "SandboxFailure", "message": message})
+                break
             if ending == "done":
+                for call_id in expected_ids or ():
+                    if call_id not in outcomes:  # a "done" the student's code wrote itself, too early
+                        outcomes[call_id] = Outcome("crash", error={"type": "Crash", "message": "the submission's process said it was done without answering this call"})
                 break
             reason = {
                 "timeout": None,
@@ -245,7 +285,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 "exit": f"the submission's process {_exit_description(code)}",
             }[ending]
             if expected_ids is None:  # never finished loading
-                message = reason or f"loading did not finish within {limits.load_seconds:g} s"
+                message = reason or (f"loading did not finish within {limits.load_seconds:g} s" if confined else f"the submission's process did not start within {STARTUP_SECONDS} s")
                 load_report = LoadReport("timeout" if ending == "timeout" else "crash", message=message)
                 for call in pending:
                     outcomes[call.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "LoadFailure", "message": message})
@@ -258,21 +298,25 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 )
                 stuck = still[0]
                 outcomes[stuck.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "Timeout" if ending == "timeout" else "Crash", "message": message})
-                if ending == "timeout" and not over_total:
-                    # a function that hung once hangs again: its other calls are not made,
-                    # so the time goes to the entry points that still may score
-                    skipped = f"not called: {stuck.entry} did not return within {limits.call_seconds:g} s on an earlier call ({stuck.case.id} case)"
+                if ending in ("timeout", "exit") and not over_total:
+                    # a function that hung (or ended its process) once does so again: its other
+                    # calls are not made, so the time goes to the entry points that still may score
+                    what = f"did not return within {limits.call_seconds:g} s" if ending == "timeout" else "ended its process"
+                    skipped = f"not called: {stuck.entry} {what} on an earlier call ({stuck.case.id} case)"
+                    status = "timeout" if ending == "timeout" else "crash"
                     for call in still[1:]:
                         if call.entry == stuck.entry:
-                            outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": skipped})
+                            outcomes[call.id] = Outcome(status, error={"type": status.capitalize(), "message": skipped})
                 if over_total:
                     for call in still[1:]:
                         outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": message})
                     break
             pending = [c for c in pending if c.id not in outcomes]
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return Execution(load_report, outcomes, stdout.text(), stderr.text(), processes, time.monotonic() - started)
+        stragglers += close_workspace(workspace)
+    if stragglers:
+        stderr.add(f"\n[grader: {stragglers} processes the submission left running were killed]\n".encode())
+    return Execution(load_report, outcomes, stdout.text(), stderr.text(), processes, time.monotonic() - started, workspace.sandbox.layers, stragglers)
 
 
 def _load_report(event: dict) -> LoadReport:

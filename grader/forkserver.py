@@ -90,6 +90,9 @@ def serve_forever(connection: socket.socket) -> None:
     import torch.optim  # noqa: F401
 
     child_module = _load_child_module()
+    import ctypes
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: killed leftovers of a submission are reaped here, not left to init
     wakeup_read, wakeup_write = os.pipe()
     os.set_blocking(wakeup_write, False)
     signal.set_wakeup_fd(wakeup_write)
