@@ -20,6 +20,7 @@ from grader.launchers import choose_launcher
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_all, plan_grading
+from grader.sandbox import SKIP_VARIABLE, kept_private, probe_layers
 from reference.cases import draw_cases, load_secret
 from reference.expected import expected_values
 from reference.spec import DEFAULT_SPEC, SpecError, load_spec
@@ -89,10 +90,12 @@ def command_grade(args, console: Console) -> int:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
     args.out.mkdir(parents=True, exist_ok=True)
+    sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
+    console.print(escape(sandbox.describe()), highlight=False)
     launcher, how = choose_launcher(warm=not args.fresh_interpreters)
     console.print(f"Submissions run in processes of their own, {how}; {args.jobs} at a time.", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch, closing(launcher):
+    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch, closing(launcher), kept_private(args.out):
         task = progress.add_task("grading", total=len(discovery.submissions))
 
         def graded(result):
@@ -100,7 +103,7 @@ def command_grade(args, console: Console) -> int:
             html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=True)
             progress.advance(task)
 
-        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher)
+        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox)
     report.write_grades_csv(results, args.out / "grades.csv")
     dashboard = html.write_dashboard(results, spec, args.out)
     console.print(report.summary_table(results))
@@ -115,8 +118,9 @@ def command_check(args, console: Console) -> int:
         console.print(f"[red]cannot check[/red] {escape(str(item.path))}: {escape(item.message)}", highlight=False)
         return 2
     plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
+    sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [result] = grade_all((item,), plan, Path(scratch))
+        [result] = grade_all((item,), plan, Path(scratch), sandbox=sandbox)
     report.print_problems(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")

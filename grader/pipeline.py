@@ -84,9 +84,9 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
     )
 
 
-def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None) -> SubmissionResult:
+def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None) -> SubmissionResult:
     loaded = load_submission(submission)
-    execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, scratch, launcher)
+    execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, scratch, launcher, sandbox)
     return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
 
 
@@ -97,6 +97,7 @@ def grade_all(
     on_graded: Callable[[SubmissionResult], None] = lambda result: None,
     jobs: int = 1,
     launcher=None,
+    sandbox=None,
 ) -> list[SubmissionResult]:
     """Grade every submission, `jobs` at a time; results in the submissions' order.
 
@@ -104,7 +105,7 @@ def grade_all(
     wait on pipes and compare numbers."""
 
     def grade(submission: Submission) -> SubmissionResult:
-        result = grade_submission(submission, plan, scratch, launcher)
+        result = grade_submission(submission, plan, scratch, launcher, sandbox)
         on_graded(result)
         return result
 
