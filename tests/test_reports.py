@@ -280,8 +280,10 @@ def test_the_student_view_never_shows_a_hidden_expected_value(hidden_graded):
 def test_a_diagnosis_is_shown_to_the_student_and_counted_on_the_dashboard(hidden_graded):
     spec, result, _, mistake = hidden_graded
     page = html.render_report(result, spec, reveal_hidden=False)
-    assert "Likely mistake: &lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients" in page
-    assert "dE/dw5 + dE/dw6 &amp; more" in page
+    assert '<a href="#mistake-hidden-delta">&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</a>' in page  # at the check
+    assert '<strong>&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</strong><br>dE/dw1 uses dE/dw5 + dE/dw6 &amp; more' in page  # explained once
+    fragment = report.gradescope_results(result, "after_published", output_format="html")["tests"][0]["output"]
+    assert "Likely mistake: &lt;b&gt;hidden&lt;/b&gt; deltas" in fragment and "dE/dw5 + dE/dw6 &amp; more" in fragment
     named = "<img src=x onerror=alert(1)>"  # a file name is an id, and may hold HTML
     other = dataclasses.replace(result, submission=Submission(named, Path(f"{named}.py"), "python"))
     board = html.render_dashboard([result, other], spec)
