@@ -91,7 +91,7 @@ def command_grade(args, console: Console) -> int:
     plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
     args.out.mkdir(parents=True, exist_ok=True)
     sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
-    console.print(escape(sandbox.describe()), highlight=False)
+    console.print(escape(sandbox.describe()), highlight=False, soft_wrap=True)
     launcher, how = choose_launcher(warm=not args.fresh_interpreters)
     console.print(f"Submissions run in processes of their own, {how}; {args.jobs} at a time.", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())

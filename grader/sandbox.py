@@ -22,6 +22,7 @@ import ctypes
 import json
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
@@ -148,6 +149,11 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
         unreadable = _not_world_readable(Path(sys.base_prefix))
         if unreadable:
             notes.append(f"note: {unreadable} is not readable by the sandbox's user; a submission importing a module the grader did not load first will fail")
+    if "private-root" not in layers and "landlock" not in layers:
+        if "uid-drop" not in layers:
+            notes.append("warning: submissions run as the grader's own user and can read whatever it can (no mount namespace, no Landlock, no uid drop) - see SECURITY.md")
+        elif _not_world_readable(REPOSITORY / "reference") is None:
+            notes.append(f"warning: submissions can read the grader's own files in {REPOSITORY} (no mount namespace, no Landlock); make them unreadable to others (chmod -R o-rwx) - see SECURITY.md")
     return Sandbox(layers, tuple((layer, missing[layer]) for layer in LAYERS if layer in missing), tuple(notes))
 
 
@@ -213,7 +219,12 @@ def _python_folders() -> list[str]:
 def _claim_uid() -> tuple[int, socket.socket]:
     """A uid no account and no process uses, held (an abstract socket named after
     it) until released, so parallel submissions and graders never share one."""
-    running = {_real_uid(pid) for pid in _pids()}
+    running = set()
+    for pid in _pids():
+        try:
+            running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
+        except OSError:
+            pass
     for uid in SANDBOX_UIDS:
         if uid in running:
             continue
@@ -318,32 +329,27 @@ class _Process:
     group: int
     session: int
     state: str
+    uid: int  # real uid: /proc/PID's owner turns to root when a process makes itself non-dumpable
 
 
 def _pids() -> Iterator[int]:
     return (int(name) for name in os.listdir("/proc") if name.isdigit())
 
 
+_STATUS = re.compile(rb"State:\s+(\S).*?PPid:\s+(\d+).*?Uid:\s+(\d+).*?NSpgid:\s+(\d+).*?NSsid:\s+(\d+)", re.DOTALL)
+
+
 def _process(pid: int) -> _Process | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    fields = data[data.rindex(b")") + 2 :].split()  # the name may hold spaces and brackets
-    return _Process(pid, int(fields[1]), int(fields[2]), int(fields[3]), fields[0].decode())
-
-
-def _real_uid(pid: int) -> int | None:
-    """The real uid, from status: /proc/PID's owner changes when a process turns non-dumpable."""
+    """One read of /proc/PID/status: it has the state, the parent, the uid, the group and the session."""
     try:
         with open(f"/proc/{pid}/status", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"Uid:"):
-                    return int(line.split()[1])
+            found = _STATUS.search(handle.read())
     except OSError:
-        return None
-    return None
+        return None  # gone meanwhile
+    if found is None:
+        return None  # a kernel too old to say (NSpgid is Linux 4.1+)
+    state, ppid, uid, group, session = found.groups()
+    return _Process(pid, int(ppid), int(group), int(session), state.decode(), int(uid))
 
 
 def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
@@ -362,7 +368,7 @@ def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
                     chosen.add(pid)
                 stack.append(pid)
     if uid is not None:
-        chosen |= {p.pid for p in table if _real_uid(p.pid) == uid}
+        chosen |= {p.pid for p in table if p.uid == uid}
     chosen.discard(os.getpid())
     return sorted(chosen)
 
