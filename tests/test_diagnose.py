@@ -180,6 +180,19 @@ def test_numbers_no_catalogued_mistake_reproduces_are_said_to_match_nothing(expe
     assert finding.diagnoses == () and finding.note == NO_MATCH and finding.credit == 0
 
 
+def test_arguments_partly_ignored_are_recognised_from_the_pattern(expected):
+    """x and y read from the file, w from the argument: right on the given case, wrong on
+    hidden ones, and no prediction of any entry fits.  Is it still named?"""
+    check = SPEC.check("np-gradients")
+    items = tuple(e for e in expected if e.check_id == check.id)
+    assert any(e.case.hidden for e in items)
+    returned = [network.gradients(GIVEN.x, GIVEN.y, e.case.w) for e in items]
+    verdicts = tuple(judge(check, e, r) for e, r in zip(items, returned))
+    evidence = (CheckEvidence(check, items, verdicts, tuple(_tree(r) for r in returned)),)
+    finding = diagnose_submission(SPEC, evidence, Predictions(GIVEN))[check.id]
+    assert [d.id for d in finding.diagnoses] == ["ignores-arguments"]
+
+
 # ------------------------------------------------------------------ the spec key
 
 
