@@ -26,6 +26,7 @@ from pathlib import Path
 from grader import report
 from grader.discover import Submission
 from grader.pipeline import grade_all, plan_grading
+from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.score import SubmissionResult
 from reference.cases import draw_cases, load_secret
 from reference.spec import ENTRY_POINTS, Spec
@@ -203,14 +204,16 @@ def write_results(results: dict, folder: Path) -> Path:
     return target
 
 
-def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata) -> ContainerRun:
+def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, sandbox: Sandbox) -> ContainerRun:
     label = f"gradescope-{metadata.submission_id}" if metadata.submission_id else "submission"
     submission = submission_in(tree.submission, label)
+    # no expected-value cache here: on disk, the hidden cases' answers would lie within the student's reach
     plan = plan_grading(spec, draw_cases(spec, secret.value))
-    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [result] = grade_all((submission,), plan, Path(scratch))
+    tree.results.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="grader-") as scratch, kept_private(tree.results):
+        [result] = grade_all((submission,), plan, Path(scratch), sandbox=sandbox)
     results = container_results(result, spec, metadata, tree.submission)
-    notes = [f"secret: {secret.origin}"]
+    notes = [f"secret: {secret.origin}", sandbox.describe()]
     if metadata.problem:
         notes.append(metadata.problem)
     total = result.max_score + result.manual_points
@@ -234,6 +237,7 @@ def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | Non
             secret.file.unlink()
         except OSError as error:
             notes.append(f"the secret file stays on disk ({error.strerror}); keep it readable by root only")
-    run = grade_container(tree, spec, secret, read_metadata(tree.metadata))
+    sandbox = probe_layers(environ.get(SKIP_VARIABLE, ""))  # the same layers as `make grade`, as this container allows
+    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), sandbox)
     write_results(run.results, tree.results)
     return ContainerRun(run.result, run.results, run.secret_origin, run.metadata, run.notes + tuple(notes))
