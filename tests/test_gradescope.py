@@ -273,6 +273,7 @@ def test_hidden_cases_are_graded_with_the_bundled_secret_which_then_leaves_the_d
     output = correct_run.completed.stdout
     assert "secret: file" in output and TEST_SECRET not in output
     assert not (correct_run.root / "source" / "secret.txt").exists()
+    assert stat.S_IMODE((correct_run.root / "source" / "reference" / "assignment.toml").stat().st_mode) & 0o007 == 0
     assert any("hidden case" in test["output"] for test in correct_run.results["tests"])
 
 
@@ -295,7 +296,7 @@ def test_the_run_stays_well_inside_gradescope_default_limits(correct_run):
     assert 0 < correct_run.peak_pss < 2 / 3 * GRADESCOPE_MEMORY  # shared pages once, as the container counts them
     assert correct_run.peak_rss < GRADESCOPE_MEMORY  # even counting torch's shared pages once per process
     assert correct_run.cpu_seconds / GRADESCOPE_CPUS < GRADESCOPE_SECONDS / 5  # at half a CPU, a fifth of the time limit
-    assert correct_run.seconds < GRADESCOPE_SECONDS / 5
+    assert correct_run.seconds < GRADESCOPE_SECONDS  # wall time here depends on what else the machine runs
 
 
 def test_the_classic_hidden_layer_mistake_loses_the_numpy_gradient_checks(tmp_path, autograder_zip):
