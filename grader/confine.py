@@ -99,6 +99,7 @@ def private_root(plan: dict) -> None:
     """
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here reaches the grader's mounts
+    os.umask(0o022)  # the folders made below must be passable by the submission's user
     root = plan["mountpoint"]
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan['disk_mib']}m,mode=0755")
     bound: list[str] = []
@@ -312,7 +313,7 @@ def seccomp(protected_pids: list[int]) -> None:
 
 def close_other_fds(keep: set[int]) -> None:
     """Only stdin, stdout, stderr and the result channel stay open."""
-    for name in os.listdir("/proc/self/fd"):
+    for name in os.listdir("/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"):
         fd = int(name)
         if fd > 2 and fd not in keep:
             try:
@@ -328,7 +329,7 @@ def confine(plan: dict, keep_fds: set[int] = frozenset()) -> list[str]:
            "disk_mib", "uid", "rlimits": {name: [soft, hard]}, "protected_pids": [...]}"""
     layers = plan["layers"]
     applied = ["process-group"] if os.getsid(0) == os.getpid() else []
-    if _threads() > 1 and ("private-root" in layers or "landlock" in layers):
+    if ("private-root" in layers or "landlock" in layers) and _threads() > 1:
         raise ConfinementError(errno.EINVAL, f"namespaces and Landlock apply to one thread; this process has {_threads()}")
     close_other_fds(set(keep_fds))
     if "netns" in layers:
@@ -339,7 +340,8 @@ def confine(plan: dict, keep_fds: set[int] = frozenset()) -> list[str]:
         applied.append("private-root")
     else:
         os.chdir(plan["folder"])
-    become_subreaper()
+    if sys.platform.startswith("linux"):
+        become_subreaper()
     if "rlimits" in layers:
         apply_rlimits(plan["rlimits"])
         applied.append("rlimits")

@@ -115,12 +115,10 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
     comma-separated string such as $GRADER_SANDBOX_SKIP)."""
     if isinstance(skip, str):
         skip = tuple(name.strip() for name in skip.split(",") if name.strip())
-    unknown = [name for name in skip if name not in LAYERS]
-    if unknown:
-        raise ValueError(f"unknown sandbox layer {', '.join(unknown)} (the layers: {', '.join(LAYERS)})")
+    notes = [f"note: ${SKIP_VARIABLE} names no layer {name!r} (the layers: {', '.join(LAYERS)})" for name in skip if name not in LAYERS]
     if not sys.platform.startswith("linux"):
-        return Sandbox(("process-group", "rlimits"), tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]))
-    missing: dict[str, str] = {name: f"turned off by ${SKIP_VARIABLE}" for name in skip if name not in ("process-group",)}
+        return Sandbox(("process-group", "rlimits"), tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]), tuple(notes))
+    missing: dict[str, str] = {name: f"turned off by ${SKIP_VARIABLE}" for name in skip if name in LAYERS[1:]}
     if os.geteuid() != 0:
         for layer in ("netns", "private-root", "uid-drop"):
             missing.setdefault(layer, f"needs root; the grader runs as uid {os.geteuid()}")
@@ -130,12 +128,14 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
         workspace = open_workspace(sandbox)
         try:
             plan = dict(workspace.plan(None), hidden_probe=[str(REPOSITORY / "reference"), str(REPOSITORY / "grader")])
-            completed = subprocess.run(
-                [sys.executable, "-I", "-B", str(CONFINE_SCRIPT), "--probe", json.dumps(plan)],
-                capture_output=True, text=True, timeout=60, env=scrubbed_environment(workspace.folder),
-            )
             try:
+                completed = subprocess.run(
+                    [sys.executable, "-I", "-B", str(CONFINE_SCRIPT), "--probe", json.dumps(plan)],
+                    capture_output=True, text=True, timeout=60, env=scrubbed_environment(workspace.folder),
+                )
                 found = json.loads(completed.stdout)
+            except subprocess.TimeoutExpired:
+                found = {layer: "the probe did not finish within 60 s" for layer in candidates}
             except ValueError:
                 found = {layer: f"the probe failed: {completed.stderr.strip()[-300:]}" for layer in candidates}
         finally:
@@ -144,7 +144,6 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
             if found.get(layer):
                 missing[layer] = found[layer]
     layers = tuple(layer for layer in LAYERS if layer not in missing)
-    notes = []
     if "uid-drop" in layers and "private-root" not in layers:
         unreadable = _not_world_readable(Path(sys.base_prefix))
         if unreadable:
@@ -319,7 +318,8 @@ def stop_child(child: Child) -> int:
 def become_subreaper() -> None:
     """Processes orphaned below the grader come back to it (and are reaped) rather
     than to init, which in some containers never reaps them."""
-    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -354,6 +354,8 @@ def _process(pid: int) -> _Process | None:
 
 def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
     """Live processes of a submission: its group, its session, its descendants, its uid."""
+    if not os.path.isdir("/proc"):
+        return []  # elsewhere only the process group is known, and killed by stop_child
     table = [p for p in map(_process, _pids()) if p is not None and p.state not in ("Z", "X")]
     chosen = {child_pid} if child_pid is not None and any(p.pid == child_pid for p in table) else set()
     if child_pid is not None:
