@@ -177,6 +177,7 @@ def background_install(tmp_path_factory, autograder_zip):
         process.kill()
         process.wait()
     log.close()
+    shutil.rmtree(folder / "venv", ignore_errors=True)  # a gigabyte, mostly torch
 
 
 def autograder_tree(root: Path, autograder_zip: Path, files: dict[str, str | Path], secret: str | None = None) -> Path:
