@@ -408,3 +408,18 @@ def test_setup_builds_an_environment_that_can_run_the_grader(background_install)
     assert version.stdout.strip() == "2.13.0+cpu"
     usage = subprocess.run([python, "-m", "grader", "gradescope", "--help"], cwd=folder / "source", capture_output=True, text=True)
     assert usage.returncode == 0 and "--root" in usage.stdout
+
+
+def test_the_secret_comes_from_the_environment_else_from_the_zip(tmp_path):
+    from grader.gradescope.container import AutograderTree, find_secret
+    from reference.spec import load_spec
+
+    spec, tree = load_spec(), AutograderTree(tmp_path)
+    assert find_secret(spec, {}, tree).value is None
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "secret.txt").write_text("from-the-zip\n")
+    bundled = find_secret(spec, {}, tree)
+    assert bundled.value == b"from-the-zip" and bundled.file == tmp_path / "source" / "secret.txt"
+    assert "from-the-zip" not in repr(bundled)
+    from_lms = find_secret(spec, {spec.secret_env: "from-the-lms"}, tree)
+    assert from_lms.value == b"from-the-lms" and from_lms.origin == f"environment variable {spec.secret_env}"

@@ -230,13 +230,14 @@ def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | Non
     tree = AutograderTree(Path(root))
     secret = find_secret(spec, environ, tree, secret_file)
     notes = []
-    if remove_secret_file and secret.file is not None:
-        # read once, then gone from the disk before any student code starts (each
-        # Gradescope run is a fresh container from the image, which still holds it)
-        try:
-            secret.file.unlink()
-        except OSError as error:
-            notes.append(f"the secret file stays on disk ({error.strerror}); keep it readable by root only")
+    if remove_secret_file:
+        # read once (or unused, where the environment gave it), then gone from the disk before
+        # any student code starts; each Gradescope run is a fresh container from the image
+        for path in {p for p in (secret.file, tree.source / SECRET_FILE_NAME) if p is not None and p.exists()}:
+            try:
+                path.unlink()
+            except OSError as error:
+                notes.append(f"{path} stays on disk ({error.strerror}); keep it readable by root only")
     sandbox = probe_layers(environ.get(SKIP_VARIABLE, ""))  # the same layers as `make grade`, as this container allows
     run = grade_container(tree, spec, secret, read_metadata(tree.metadata), sandbox)
     write_results(run.results, tree.results)
