@@ -61,5 +61,8 @@ def choose_launcher(warm: bool = True):
     """The launcher to use and a sentence saying which, and why."""
     reason = can_fork() if warm else "fresh interpreters were asked for"
     if reason is None:
-        return WarmLauncher(), WarmLauncher.description
+        try:
+            return WarmLauncher(), WarmLauncher.description
+        except (OSError, RuntimeError) as error:
+            reason = str(error)
     return FreshLauncher(), f"{FreshLauncher.description} ({reason})"
