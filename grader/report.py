@@ -87,6 +87,11 @@ def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visi
     (folder / "grading.json").write_text(json.dumps(result.to_dict(reveal_hidden), indent=2, default=str), encoding="utf-8")
 
 
+def spreadsheet_text(text: str) -> str:
+    """A cell a spreadsheet shows as text: an id like `=HYPERLINK(...)` is not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
     """One row per submission; UTF-8 with a byte-order mark so spreadsheets read accents and commas right."""
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
@@ -96,7 +101,7 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
             numpy, numpy_max = result.part_score("numpy")
             torch, torch_max = result.part_score("torch")
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([result.submission.id, f"{result.score:g}", f"{result.max_score:g}", f"{numpy:g}", f"{numpy_max:g}", f"{torch:g}", f"{torch_max:g}", f"{result.manual_points:g}", status])
+            writer.writerow([spreadsheet_text(result.submission.id), f"{result.score:g}", f"{result.max_score:g}", f"{numpy:g}", f"{numpy_max:g}", f"{torch:g}", f"{torch_max:g}", f"{result.manual_points:g}", status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import zipfile
@@ -78,6 +79,7 @@ def awkward_class(tmp_path_factory):
     same.mkdir()
     (same / "homework.py").write_text(CORRECT)
     (same / "homework_copy.py").write_text(CORRECT)
+    (root / "=1+1.py").write_text(CORRECT)  # a file name a spreadsheet would run as a formula
     out = root / "out"
     completed = run_grader("grade", str(root), "--out", str(out))
     return completed, out
@@ -111,3 +113,12 @@ def test_the_same_code_in_two_files_counts_once(awkward_class):
     _, out = awkward_class
     result = _result(out, "same_file_twice")
     assert result["score"] == result["max_score"]
+
+
+def test_an_id_that_looks_like_a_formula_stays_text_in_grades_csv(awkward_class):
+    """Does a spreadsheet opening grades.csv show `=1+1` as the id, not 2?"""
+    _, out = awkward_class
+    with (out / "grades.csv").open(encoding="utf-8-sig", newline="") as handle:
+        ids = [row["id"] for row in csv.DictReader(handle)]
+    assert "'=1+1" in ids and "=1+1" not in ids
+    assert _result(out, "=1+1")["score"] == _result(out, "=1+1")["max_score"]
