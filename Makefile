@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= submissions
 OUT ?= reports
 SUB ?=
+CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
@@ -28,7 +29,7 @@ grade: $(STAMP)
 
 check: $(STAMP)
 	@test -n "$(SUB)" || { echo "usage: make check SUB=path/to/your_submission.py"; exit 2; }
-	$(PY) -m grader check $(SUB)
+	$(PY) -m grader check "$(SUB)" --out $(CHECK_OUT)
 
 expected: $(STAMP)
 	$(PY) -m grader expected
