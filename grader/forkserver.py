@@ -225,6 +225,10 @@ class ForkServer:
             self._state.notify_all()
 
     @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
     def alive(self) -> bool:
         return self._process.poll() is None and not self._closed
 
@@ -279,13 +283,17 @@ class WarmLauncher:
         ours = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
         try:
             pid = self.server.fork({"workdir": str(workdir), "environment": environment, "limits": limits}, theirs)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
         finally:
             for fd in theirs:
                 os.close(fd)
         try:
-            os.write(ours[0], request) if len(request) < 65536 else _write_all(ours[0], request)
+            _write_all(ours[0], request)
         except BrokenPipeError:
-            pass
+            pass  # the child died before reading: its exit status says why
         finally:
             os.close(ours[0])
         return Child(pid, ours[3], ours[1], ours[2], None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from grader import sandbox
@@ -36,16 +37,48 @@ class WarmLauncher:
     description = "forked from a warm worker that imported numpy and torch once"
 
     def __init__(self):
-        self._forks = _ForkServerLauncher(sys.executable, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **{v: "1" for v in sandbox.THREAD_VARIABLES}})
+        self._lock = threading.Lock()
+        self._forks = self._new_server()
+        self.replaced = 0  # how often a fork server died and was started anew
+        self._forked_by: dict[int, _ForkServerLauncher] = {}  # a child is stopped by the server that forked it
+
+    @property
+    def server_pid(self) -> int:
+        return self._forks.server.pid
+
+    @staticmethod
+    def _new_server() -> _ForkServerLauncher:
+        return _ForkServerLauncher(sys.executable, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **{v: "1" for v in sandbox.THREAD_VARIABLES}})
+
+    def _server(self, dead: _ForkServerLauncher | None = None) -> _ForkServerLauncher:
+        """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""
+        with self._lock:
+            if self._forks is dead or not self._forks.server.alive:
+                self._forks.close()
+                self._forks = self._new_server()
+                self.replaced += 1
+            return self._forks
 
     def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
-        return self._forks.start(workdir, sandbox.resource_limits(limits), sandbox.scrubbed_environment(workdir), request)
+        arguments = (workdir, sandbox.resource_limits(limits), sandbox.scrubbed_environment(workdir), request)
+        forks = self._server()
+        try:
+            child = forks.start(*arguments)
+        except (OSError, RuntimeError):
+            forks = self._server(dead=forks)  # a server that stops mid-run is replaced
+            child = forks.start(*arguments)
+        with self._lock:
+            self._forked_by[child.pid] = forks
+        return child
 
     def stop(self, child: sandbox.Child) -> int:
-        return self._forks.stop(child)
+        with self._lock:
+            forks = self._forked_by.pop(child.pid)
+        return forks.stop(child)
 
     def close(self) -> None:
-        self._forks.close()
+        with self._lock:
+            self._forks.close()
 
 
 def can_fork() -> str | None:

@@ -1,0 +1,52 @@
+"""Do warm workers grade exactly like fresh interpreters, and survive losing their server?"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from grader.discover import submission_at
+from grader.launchers import FreshLauncher, WarmLauncher, can_fork
+from grader.pipeline import grade_submission, plan_grading
+from grader.sandbox import probe_layers
+from reference.cases import draw_cases
+from reference.spec import load_spec
+from tests.conftest import SUBMISSIONS
+
+pytestmark = pytest.mark.skipif(can_fork() is not None, reason=f"warm workers are not used here: {can_fork()}")
+
+SPEC = load_spec()
+PLAN = plan_grading(SPEC, draw_cases(SPEC, None))
+
+
+def _scores(result) -> dict[str, str]:
+    return {c.check.id: c.status for c in result.checks}
+
+
+def test_a_forked_submission_is_graded_exactly_like_one_in_a_fresh_interpreter():
+    sandbox = probe_layers()
+    submission = submission_at(SUBMISSIONS / "hidden_delta_from_weight_grads.py")
+    warm = WarmLauncher()
+    try:
+        forked = grade_submission(submission, PLAN, launcher=warm, sandbox=sandbox)
+    finally:
+        warm.close()
+    fresh = grade_submission(submission, PLAN, launcher=FreshLauncher(), sandbox=sandbox)
+    assert _scores(forked) == _scores(fresh)
+    assert [c.message for c in forked.checks] == [c.message for c in fresh.checks]
+
+
+def test_a_fork_server_that_dies_is_replaced_and_the_batch_goes_on():
+    warm = WarmLauncher()
+    try:
+        first = warm.server_pid
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.2)
+        result = grade_submission(submission_at(SUBMISSIONS / "correct_vectorised_float32.py"), PLAN, launcher=warm, sandbox=probe_layers())
+        assert result.score == result.max_score
+        assert warm.replaced == 1 and warm.server_pid != first
+    finally:
+        warm.close()
