@@ -12,7 +12,7 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test grade check expected bench autograder clean
+.PHONY: setup test grade check expected bench bench-peers autograder clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ expected: $(STAMP)
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes.
 bench: $(STAMP)
 	$(PY) bench/throughput.py
+
+# Optional: nbgrader and otter-grader (installed into .venv-peers/) grade an
+# equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).
+bench-peers: $(STAMP)
+	$(PY) bench/peers.py
 
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)
