@@ -70,12 +70,13 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         summary.append(f"Problem: {problem}")
     return {
         "score": result.score,
-        "max_score": result.max_score,
         "output": html.paragraphs(summary) if output_format == "html" else "\n".join(summary),
         "output_format": output_format,
         "visibility": "visible",
         "execution_time": round(result.seconds, 3),
         "tests": tests,
+        # the total is not a documented top-level field: it travels in extra_data
+        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points},
     }
 
 

@@ -93,13 +93,13 @@ def test_files_named_numpy_torch_or_grader_do_not_shadow_the_real_packages(awkwa
     completed, out = awkward_class
     assert completed.returncode == 0, completed.stderr
     result = _result(out, "files_named_like_packages")
-    assert result["score"] == result["max_score"]
+    assert result["score"] == result["extra_data"]["max_score"]
 
 
 def test_a_gbk_encoded_source_is_decoded(awkward_class):
     _, out = awkward_class
     result = _result(out, "source_in_gbk")
-    assert result["score"] == result["max_score"]
+    assert result["score"] == result["extra_data"]["max_score"]
 
 
 def test_two_different_definitions_of_an_entry_point_are_named_not_guessed(awkward_class):
@@ -112,7 +112,7 @@ def test_two_different_definitions_of_an_entry_point_are_named_not_guessed(awkwa
 def test_the_same_code_in_two_files_counts_once(awkward_class):
     _, out = awkward_class
     result = _result(out, "same_file_twice")
-    assert result["score"] == result["max_score"]
+    assert result["score"] == result["extra_data"]["max_score"]
 
 
 def test_an_id_that_looks_like_a_formula_stays_text_in_grades_csv(awkward_class):
@@ -121,4 +121,4 @@ def test_an_id_that_looks_like_a_formula_stays_text_in_grades_csv(awkward_class)
     with (out / "grades.csv").open(encoding="utf-8-sig", newline="") as handle:
         ids = [row["id"] for row in csv.DictReader(handle)]
     assert "'=1+1" in ids and "=1+1" not in ids
-    assert _result(out, "=1+1")["score"] == _result(out, "=1+1")["max_score"]
+    assert _result(out, "=1+1")["score"] == _result(out, "=1+1")["extra_data"]["max_score"]

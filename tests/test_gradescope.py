@@ -264,7 +264,7 @@ def correct_run(tmp_path_factory, autograder_zip) -> Run:
 def test_a_correct_submission_scores_full_marks(correct_run):
     results = correct_run.results
     assert_valid(results)
-    assert results["score"] == results["max_score"] > 0
+    assert results["score"] == results["extra_data"]["max_score"] > 0
     assert all(test["status"] == "passed" for test in results["tests"])
     assert results["output_format"] == "html" and {t["output_format"] for t in results["tests"]} == {"html"}
     assert results["stdout_visibility"] == "hidden"  # the grader's log is for course staff
@@ -308,7 +308,7 @@ def test_the_classic_hidden_layer_mistake_loses_the_numpy_gradient_checks(tmp_pa
     lost = {t["extra_data"]["check"] for t in results["tests"] if t["status"] != "passed"}
     assert {"np-gradients", "np-one-step-weights"} <= lost
     assert all(check.startswith("np-") for check in lost)
-    assert 0 < results["score"] < results["max_score"]
+    assert 0 < results["score"] < results["extra_data"]["max_score"]
     assert sum(t["score"] for t in results["tests"]) == results["score"]
 
 

@@ -43,7 +43,7 @@ def test_every_correct_style_scores_full_marks(graded_class, submission_id):
     cell, a folder with a sibling import, a zip with a file named numpy.py."""
     _, out = graded_class
     result = results(out, submission_id)
-    assert result["score"] == result["max_score"] > 0, failing(out, submission_id)
+    assert result["score"] == result["extra_data"]["max_score"] > 0, failing(out, submission_id)
 
 
 def test_the_classic_hidden_layer_mistake_costs_only_numpy_gradient_checks(graded_class):

@@ -351,7 +351,7 @@ def test_the_pages_open_in_chromium_with_the_score_shown_and_no_console_errors(s
     for name, submission_id in (("report", "hidden_delta_from_weight_grads"), ("hostile", HOSTILE.stem)):
         dom, console = opened[name]
         data = results(out, submission_id)
-        assert f'id="score">{data["score"]:g} / {data["max_score"]:g}<' in dom
+        assert f'id="score">{data["score"]:g} / {data["extra_data"]["max_score"]:g}<' in dom
         assert console == [], console  # no script error, and no blocked script or image from the submission
     dom, console = opened["dashboard"]
     assert console == [] and "4 submissions" in dom

@@ -313,7 +313,7 @@ def test_correct_submissions_in_the_batch_are_graded_exactly_as_alone(hostile_ru
     assert in_batch == solo
     for submission_id in ("correct_first", "zz_correct_last"):
         result = hostile_run.results(submission_id)
-        assert result["score"] == result["max_score"] > 0
+        assert result["score"] == result["extra_data"]["max_score"] > 0
 
 
 def test_no_file_outside_the_sandbox_changes(hostile_run, layers):
@@ -527,4 +527,4 @@ def test_without_namespaces_seccomp_and_landlock_still_hold(fallback_run):
     for submission_id in ("connects_to_localhost", "reads_grader_files", "writes_outside_and_deletes_siblings", "kills_its_parent"):
         assert statuses(fallback_run, submission_id)["np-forward-output"] == "passed", submission_id
     result = fallback_run.results("correct_first")
-    assert result["score"] == result["max_score"] > 0
+    assert result["score"] == result["extra_data"]["max_score"] > 0
