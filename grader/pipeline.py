@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.answers import find_answers
@@ -84,9 +84,41 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
     )
 
 
+def _probe_calls_needed(plan: Plan, execution: Execution) -> list[Call]:
+    """The forward-pass probes of the backward checks that failed with numbers on their public case."""
+    wanted: set[str] = set()
+    for probe in plan.probes:
+        check = plan.spec.check(probe.check_id)
+        item = next(e for e in plan.expected if e.check_id == check.id and e.case.id == probe.case.id)
+        outcome = execution.outcomes.get(plan.call_of[(check.id, item.case.id)])
+        if outcome is not None and outcome.status == "ok" and not compare_outcome(check, item, outcome).passed:
+            wanted |= {probe.center, *probe.plus, *probe.minus}
+    return [call for call in plan.calls if call.id in wanted]
+
+
+def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None) -> Execution:
+    """The graded calls; then, only where a backward check failed, its forward-pass probes.
+
+    Most submissions pass their backward checks, and skipping ~140 probe calls
+    saves them a third of the grader's own time per submission."""
+    probe_ids = {i for probe in plan.probes for i in (probe.center, *probe.plus, *probe.minus)}
+    graded = [call for call in plan.calls if call.id not in probe_ids]
+    execution = execute_submission(loaded, graded, plan.spec.limits, scratch, launcher, sandbox)
+    needed = _probe_calls_needed(plan, execution)
+    if not needed:
+        return execution
+    probed = execute_submission(loaded, needed, plan.spec.limits, scratch, launcher, sandbox)
+    return replace(
+        execution,
+        outcomes={**execution.outcomes, **probed.outcomes},
+        processes=execution.processes + probed.processes,
+        seconds=execution.seconds + probed.seconds,
+    )
+
+
 def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None) -> SubmissionResult:
     loaded = load_submission(submission)
-    execution = execute_submission(loaded, list(plan.calls), plan.spec.limits, scratch, launcher, sandbox)
+    execution = execute_plan(loaded, plan, scratch, launcher, sandbox)
     return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
 
 
