@@ -189,6 +189,13 @@ def apply_rlimits(rlimits: dict) -> None:
             soft, hard = min(soft, ceiling), min(hard, ceiling)
         resource.setrlimit(number, (soft, hard))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with EFBIG instead of killing
+    # In a container whose memory is smaller than the address-space limit (Gradescope: 768 MB),
+    # the kernel's out-of-memory killer acts first: it must take the submission, never the grader.
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
 
 
 def drop_uid(uid: int) -> None:

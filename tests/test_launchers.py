@@ -50,3 +50,18 @@ def test_a_fork_server_that_dies_is_replaced_and_the_batch_goes_on():
         assert warm.replaced == 1 and warm.server_pid != first
     finally:
         warm.close()
+
+
+def test_the_out_of_memory_killer_takes_the_submission_first(tmp_path):
+    """In a container smaller than the memory limit (Gradescope: 768 MB), the kernel's
+    OOM killer must pick the student's process, never the grader."""
+    source = (SUBMISSIONS / "correct_scalar.py").read_text()
+    probe = tmp_path / "oom_probe.py"
+    probe.write_text(source + "\nprint('oom_score_adj', open('/proc/self/oom_score_adj').read().strip())\n")
+    warm = WarmLauncher()
+    try:
+        result = grade_submission(submission_at(probe), PLAN, launcher=warm, sandbox=probe_layers())
+    finally:
+        warm.close()
+    assert "oom_score_adj 1000" in result.stdout
+    assert open("/proc/self/oom_score_adj").read().strip() != "1000"
