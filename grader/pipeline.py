@@ -8,6 +8,7 @@ passes them along and shares nothing else between them.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from grader.answers import find_answers
 from grader.cache import cached_expected_values
 from grader.compare import compare_outcome
 from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
-from grader.execute import Call, Execution, execute_submission
+from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.load import load_submission
 from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
@@ -122,6 +123,14 @@ def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = 
     return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
 
 
+def grader_failure(submission: Submission, plan: Plan, error: Exception) -> SubmissionResult:
+    """The verdict when the grader itself failed on a submission: every call an error, saying so."""
+    message = f"the grader failed on this submission ({type(error).__name__}: {error}); please tell the course staff"
+    failure = {"type": "GraderFailure", "message": message, "where": "", "traceback": "".join(traceback.format_exception(error))[-4000:]}
+    outcomes = {call.id: Outcome("crash", error=failure) for call in plan.calls}
+    return score_execution(submission, plan, Execution(LoadReport("crash", message=message), outcomes))
+
+
 def grade_all(
     submissions: tuple[Submission, ...],
     plan: Plan,
@@ -137,7 +146,10 @@ def grade_all(
     wait on pipes and compare numbers."""
 
     def grade(submission: Submission) -> SubmissionResult:
-        result = grade_submission(submission, plan, scratch, launcher, sandbox)
+        try:
+            result = grade_submission(submission, plan, scratch, launcher, sandbox)
+        except Exception as error:  # noqa: BLE001 - a fault of the grader's own still leaves a verdict, and the batch goes on
+            result = grader_failure(submission, plan, error)
         on_graded(result)
         return result
 

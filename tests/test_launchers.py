@@ -65,3 +65,20 @@ def test_the_out_of_memory_killer_takes_the_submission_first(tmp_path):
         warm.close()
     assert "oom_score_adj 1000" in result.stdout
     assert open("/proc/self/oom_score_adj").read().strip() != "1000"
+
+
+def test_a_fault_of_the_grader_on_one_submission_is_that_submission_s_verdict():
+    """Does the batch go on, with a message for staff, when the grader itself fails on one submission?"""
+    from grader.pipeline import grade_all
+
+    class Broken:
+        def start(self, *args):
+            raise ValueError("no processes left")
+
+        def stop(self, child):
+            return 0
+
+    submissions = (submission_at(SUBMISSIONS / "correct_scalar.py"),)
+    [result] = grade_all(submissions, PLAN, launcher=Broken(), sandbox=probe_layers())
+    assert result.score == 0 and result.load.status == "crash"
+    assert "the grader failed on this submission (ValueError: no processes left)" in result.checks[0].message
