@@ -174,9 +174,9 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     case = expected.case
     want, mask = expected.value, expected.comparable
     finite = np.isfinite(want)
+    ok = check.tolerance.accepts(observed, want)
     with np.errstate(invalid="ignore", over="ignore"):
         difference = np.abs(observed - want)
-        ok = np.where(finite, np.isfinite(observed) & (difference <= check.tolerance.allowed(np.nan_to_num(want))), ~np.isfinite(observed))
         relative = difference / np.maximum(np.abs(want), np.finfo(float).tiny)
     bad = mask & ~ok
     measured = mask & finite & np.isfinite(observed)

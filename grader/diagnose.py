@@ -174,10 +174,7 @@ def _conditioned(predicted: np.ndarray, observed: np.ndarray, quantity: str) -> 
 
 def _within(check: Check, predicted: np.ndarray, observed: np.ndarray, mask: np.ndarray) -> bool:
     """`compare.judge`'s rule, without its report: every masked element within the check's tolerance."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        close = np.abs(observed - predicted) <= check.tolerance.allowed(np.nan_to_num(predicted))
-    ok = np.where(np.isfinite(predicted), np.isfinite(observed) & close, ~np.isfinite(observed))
-    return bool(ok[mask].all())
+    return bool(check.tolerance.accepts(observed, predicted)[mask].all())
 
 
 def _observed(tree, check: Check, size: int) -> np.ndarray:

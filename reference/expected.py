@@ -19,6 +19,7 @@ import numpy as np
 from reference import autograd, network
 from reference.cases import Case, CaseBook
 from reference.spec import Check, Spec
+from reference.tolerance import agrees
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,6 @@ def reference_quantities(check: Check, case: Case, dtype=np.float64, engine: str
         return {"final_weights": w, "loss_curve": losses, "loss": losses[:1]}
 
 
-def _agrees(run: np.ndarray, value: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    run = np.asarray(run, dtype=np.float64)
-    both_finite = np.isfinite(run) & np.isfinite(value)
-    with np.errstate(invalid="ignore"):
-        close = both_finite & (np.abs(run - value) <= allowed)
-    return close | (~np.isfinite(run) & ~np.isfinite(value))
-
-
 def reference_runs(check: Check, case: Case) -> tuple[dict, ...]:
     """The float64 reference, and the float32 runs that bound what float32 can pin
     down: NumPy's for every check, and PyTorch's too for Part B."""
@@ -88,7 +81,7 @@ def expected_from_runs(check: Check, case: Case, runs: tuple[dict, ...], float32
     allowed = check.tolerance.allowed(np.nan_to_num(exact)) / float32_margin
     comparable = np.ones(exact.shape, dtype=bool)
     for run in float32_runs:
-        comparable &= _agrees(run, exact, allowed)
+        comparable &= agrees(run, exact, allowed)
     if check.quantity == "loss_curve":
         comparable = np.logical_and.accumulate(comparable)  # the trajectories have parted
     return Expected(check.id, case, exact, comparable)
