@@ -324,7 +324,7 @@ def _load_confine():
     return module
 
 
-_confinement = _load_confine()  # at import, so a warm parent loads it (and pyseccomp) once
+confinement = _load_confine()  # at import, so a warm parent loads it (and pyseccomp) once
 
 
 def _confine(plan: dict | None, result_fd: int) -> bool:
@@ -333,7 +333,7 @@ def _confine(plan: dict | None, result_fd: int) -> bool:
         send(result_fd, {"event": "confined", "ok": True, "layers": []})
         return True
     try:
-        applied = _confinement.confine(plan, keep_fds={result_fd})
+        applied = confinement.confine(plan, keep_fds={result_fd})
     except Exception as error:  # noqa: BLE001 - reported, and the submission is not run
         send(result_fd, {"event": "confined", "ok": False, "message": f"{type(error).__name__}: {error}"})
         return False

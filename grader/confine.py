@@ -75,8 +75,11 @@ def _mount(source, target, fstype, flags, data=None) -> None:
     _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)), f"mount {target}")
 
 
-def _threads() -> int:
-    return len(os.listdir("/proc/self/task"))
+def thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1  # no /proc: nothing to say otherwise
 
 
 # ------------------------------------------------------------------ namespaces
@@ -336,8 +339,8 @@ def confine(plan: dict, keep_fds: set[int] = frozenset()) -> list[str]:
            "disk_mib", "uid", "rlimits": {name: [soft, hard]}, "protected_pids": [...]}"""
     layers = plan["layers"]
     applied = ["process-group"] if os.getsid(0) == os.getpid() else []
-    if ("private-root" in layers or "landlock" in layers) and _threads() > 1:
-        raise ConfinementError(errno.EINVAL, f"namespaces and Landlock apply to one thread; this process has {_threads()}")
+    if ("private-root" in layers or "landlock" in layers) and thread_count() > 1:
+        raise ConfinementError(errno.EINVAL, f"namespaces and Landlock apply to one thread; this process has {thread_count()}")
     close_other_fds(set(keep_fds))
     if "netns" in layers:
         new_network_namespace()

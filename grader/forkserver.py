@@ -61,7 +61,7 @@ def _become_submission(child_module, order: dict, fds: list[int], connection: so
         os.environ.clear()
         os.environ.update(order["environment"])
         os.chdir(order["workdir"])
-        _apply_limits(order["limits"])
+        child_module.confinement.apply_rlimits(order["limits"])  # as a fresh interpreter gets them at start
         request = json.loads(sys.stdin.buffer.read())
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         child_module.serve(request, result)
@@ -74,13 +74,6 @@ def _become_submission(child_module, order: dict, fds: list[int], connection: so
         except BaseException:  # noqa: BLE001
             pass
         os._exit(0)
-
-
-def _apply_limits(limits: dict) -> None:
-    import resource
-
-    for name, value in limits.items():
-        resource.setrlimit(getattr(resource, name), tuple(value))
 
 
 def _warm_up() -> None:
@@ -116,13 +109,6 @@ def _warm_up() -> None:
     numpy.exp(numpy.zeros(2)) @ numpy.ones((2, 2))
 
 
-def _threads() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 1
-
-
 def serve_forever(connection: socket.socket) -> None:
     import numpy  # noqa: F401 - the point of this process: imported once, shared by every fork
     import torch  # noqa: F401
@@ -130,12 +116,10 @@ def serve_forever(connection: socket.socket) -> None:
     import torch.optim  # noqa: F401
 
     _warm_up()
+    child_module = _load_child_module()  # and with it grader/confine.py, pyseccomp included
+    child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
-    _send_line(connection, {"ready": _threads()})
-    child_module = _load_child_module()
-    import ctypes
-
-    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: killed leftovers of a submission are reaped here, not left to init
+    _send_line(connection, {"ready": child_module.confinement.thread_count()})
     wakeup_read, wakeup_write = os.pipe()
     os.set_blocking(wakeup_write, False)
     signal.set_wakeup_fd(wakeup_write)

@@ -18,12 +18,10 @@ Isolation is layered (SECURITY.md says what each layer defends):
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import pwd
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -37,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.confine import LAYERS, PRIVATE_TMP, SYSTEM_FOLDERS
+from grader.confine import LAYERS, PRIVATE_TMP, SYSTEM_FOLDERS, apply_rlimits, become_subreaper
 from reference.spec import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
@@ -50,7 +48,6 @@ MAX_FILE_BYTES = 64 * 2**20
 MAX_OPEN_FILES = 256
 MAX_PROCESSES = 64  # threads count too; only enforced once the uid is dropped
 PRIVATE_DISK_MIB = 256
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -100,11 +97,6 @@ def resource_limits(limits: Limits) -> dict[str, tuple[int, int]]:
         "RLIMIT_CPU": (cpu, cpu + 5),
         "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES),
     }
-
-
-def _apply_limits(limits: Limits) -> None:
-    for name, value in resource_limits(limits).items():
-        resource.setrlimit(getattr(resource, name), value)
 
 
 # ------------------------------------------------------------------ which layers
@@ -278,7 +270,8 @@ def close_workspace(workspace: Workspace) -> int:
 
 def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
     """A fresh interpreter: `python -I` in a new session, scrubbed environment, rlimits."""
-    become_subreaper()
+    if sys.platform.startswith("linux"):
+        become_subreaper()  # processes orphaned below the grader come back to it and are reaped, not left to init
     read_end, write_end = os.pipe()
     try:
         process = subprocess.Popen(
@@ -290,7 +283,7 @@ def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
             cwd=workdir,
             env=scrubbed_environment(workdir),
             start_new_session=True,  # its own process group, killed as a whole
-            preexec_fn=lambda: _apply_limits(limits),
+            preexec_fn=lambda: apply_rlimits(resource_limits(limits)),
         )
     finally:
         os.close(write_end)
@@ -313,13 +306,6 @@ def stop_child(child: Child) -> int:
     child.process.stdout.close()
     child.process.stderr.close()
     return code
-
-
-def become_subreaper() -> None:
-    """Processes orphaned below the grader come back to it (and are reaped) rather
-    than to init, which in some containers never reaps them."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
