@@ -48,7 +48,7 @@ class WarmLauncher:
 
     @staticmethod
     def _new_server() -> _ForkServerLauncher:
-        return _ForkServerLauncher(sys.executable, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **{v: "1" for v in sandbox.THREAD_VARIABLES}})
+        return _ForkServerLauncher(sys.executable, sandbox.interpreter_environment())
 
     def _server(self, dead: _ForkServerLauncher | None = None) -> _ForkServerLauncher:
         """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""

@@ -77,11 +77,14 @@ class Sandbox:
         return {"layers": list(self.layers), "missing": dict(self.missing), "notes": list(self.notes)}
 
 
+def interpreter_environment() -> dict[str, str]:
+    """What an interpreter of the grader's needs, and nothing of the grader's own environment."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **{name: "1" for name in THREAD_VARIABLES}}
+
+
 def scrubbed_environment(workdir: Path) -> dict[str, str]:
     """Nothing of the grader's environment (its secret least of all) reaches the child."""
-    environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8", "TMPDIR": str(workdir)}
-    environment.update({name: "1" for name in THREAD_VARIABLES})
-    return environment
+    return {**interpreter_environment(), "HOME": str(workdir), "TMPDIR": str(workdir)}
 
 
 def resource_limits(limits: Limits) -> dict[str, tuple[int, int]]:
