@@ -233,40 +233,15 @@ class ForkServer:
             self._state.wait_for(lambda: pid in self._exited or self._closed, timeout)
             return self._exited.pop(pid, -signal.SIGKILL)
 
-    def close(self) -> None:
-        try:
-            self._connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._connection.close()
-        try:
-            self._process.wait(timeout=5)
-        except Exception:  # noqa: BLE001
-            self._process.kill()
-            self._process.wait()
-
-
-if __name__ == "__main__":
-    serve_forever(socket.socket(fileno=int(sys.argv[1])))
-
-
-# ------------------------------------------------------------------ the grader's launcher
-
-
-class WarmLauncher:
-    """Starts submissions by forking them from a fork server (see module docstring)."""
-
-    def __init__(self, python: str, environment: dict[str, str]):
-        self.server = ForkServer(python, environment)
-
-    def start(self, workdir, limits: dict, environment: dict[str, str], request: bytes):
+    def start_child(self, workdir, limits: dict, environment: dict[str, str], request: bytes):
+        """A new submission process with four fresh pipes; its request already written."""
         from grader.sandbox import Child
 
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, result
         theirs = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
         ours = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
         try:
-            pid = self.server.fork({"workdir": str(workdir), "environment": environment, "limits": limits}, theirs)
+            pid = self.fork({"workdir": str(workdir), "environment": environment, "limits": limits}, theirs)
         except BaseException:
             for fd in ours:
                 os.close(fd)
@@ -282,21 +257,35 @@ class WarmLauncher:
             os.close(ours[0])
         return Child(pid, ours[3], ours[1], ours[2], None)
 
-    def stop(self, child) -> int:
+    def stop_child(self, child) -> int:
+        """Kill the child's process group; its return code, from this server."""
         try:
             os.killpg(child.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        code = self.server.wait(child.pid)
+        code = self.wait(child.pid)
         for fd in (child.result_fd, child.stdout_fd, child.stderr_fd):
             os.close(fd)
         return code
 
     def close(self) -> None:
-        self.server.close()
+        try:
+            self._connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._connection.close()
+        try:
+            self._process.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            self._process.kill()
+            self._process.wait()
 
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+if __name__ == "__main__":
+    serve_forever(socket.socket(fileno=int(sys.argv[1])))

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from grader import sandbox
-from grader.forkserver import WarmLauncher as _ForkServerLauncher
+from grader.forkserver import ForkServer
 from reference.spec import Limits
 
 
@@ -40,20 +40,20 @@ class WarmLauncher:
         self._lock = threading.Lock()
         self._forks = self._new_server()
         self.replaced = 0  # how often a fork server died and was started anew
-        self._forked_by: dict[int, _ForkServerLauncher] = {}  # a child is stopped by the server that forked it
+        self._forked_by: dict[int, ForkServer] = {}  # a child is stopped by the server that forked it
 
     @property
     def server_pid(self) -> int:
-        return self._forks.server.pid
+        return self._forks.pid
 
     @staticmethod
-    def _new_server() -> _ForkServerLauncher:
-        return _ForkServerLauncher(sys.executable, sandbox.interpreter_environment())
+    def _new_server() -> ForkServer:
+        return ForkServer(sys.executable, sandbox.interpreter_environment())
 
-    def _server(self, dead: _ForkServerLauncher | None = None) -> _ForkServerLauncher:
+    def _server(self, dead: ForkServer | None = None) -> ForkServer:
         """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""
         with self._lock:
-            if self._forks is dead or not self._forks.server.alive:
+            if self._forks is dead or not self._forks.alive:
                 self._forks.close()
                 self._forks = self._new_server()
                 self.replaced += 1
@@ -63,10 +63,10 @@ class WarmLauncher:
         arguments = (workdir, sandbox.resource_limits(limits), sandbox.scrubbed_environment(workdir), request)
         forks = self._server()
         try:
-            child = forks.start(*arguments)
+            child = forks.start_child(*arguments)
         except (OSError, RuntimeError):
             forks = self._server(dead=forks)  # a server that stops mid-run is replaced
-            child = forks.start(*arguments)
+            child = forks.start_child(*arguments)
         with self._lock:
             self._forked_by[child.pid] = forks
         return child
@@ -74,7 +74,7 @@ class WarmLauncher:
     def stop(self, child: sandbox.Child) -> int:
         with self._lock:
             forks = self._forked_by.pop(child.pid)
-        return forks.stop(child)
+        return forks.stop_child(child)
 
     def close(self) -> None:
         with self._lock:
