@@ -13,9 +13,7 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
-from reference.cases import Case, CaseBook
+from reference.cases import CaseBook
 from reference.expected import Expected, expected_values
 from reference.spec import Spec
 
@@ -36,18 +34,12 @@ def cache_key(spec: Spec, book: CaseBook) -> str:
     return digest.hexdigest()
 
 
-def _decode(record: dict) -> Expected:
-    case = record["case"]
-    value = np.array([float(v) for v in record["value"]], dtype=np.float64)
-    return Expected(record["check"], Case(case["id"], tuple(case["x"]), tuple(case["y"]), tuple(case["w"]), case["hidden"]), value, np.array(record["compared"], dtype=bool))
-
-
 def cached_expected_values(spec: Spec, book: CaseBook, cache_dir: Path | None) -> list[Expected]:
     if cache_dir is None:
         return expected_values(spec, book)
     path = Path(cache_dir) / f"expected-{cache_key(spec, book)}.json"
     try:
-        return [_decode(record) for record in json.loads(path.read_text())]
+        return [Expected.from_dict(record) for record in json.loads(path.read_text())]
     except (OSError, ValueError, KeyError, TypeError):
         pass  # absent or unreadable: compute again
     values = expected_values(spec, book)

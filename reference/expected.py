@@ -37,6 +37,13 @@ class Expected:
             "compared": self.comparable.tolist(),
         }
 
+    @classmethod
+    def from_dict(cls, record: dict) -> Expected:
+        """The inverse of `to_dict` (non-finite values come back from their names)."""
+        case = record["case"]
+        value = np.array([float(v) for v in record["value"]], dtype=np.float64)
+        return cls(record["check"], Case(case["id"], tuple(case["x"]), tuple(case["y"]), tuple(case["w"]), case["hidden"]), value, np.array(record["compared"], dtype=bool))
+
 
 def _json_number(value: float):
     return value if np.isfinite(value) else str(value)
