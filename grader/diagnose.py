@@ -22,7 +22,7 @@ alone, so `Predictions` keeps them for every submission of a run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 

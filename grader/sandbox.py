@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.confine import LAYERS, PRIVATE_TMP, SYSTEM_FOLDERS, apply_rlimits, become_subreaper
+from grader.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper
 from reference.spec import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
