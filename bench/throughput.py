@@ -2,10 +2,16 @@
 with one fresh interpreter per submission, in the same run, and compare.
 
 The class is built from the bundled submissions: N copies, mixed .py / .ipynb /
-folder / zip, some failing, one that never returns.  Public cases only (the
-self-check's load).  Overhead per submission is its wall time minus the time the
-student's own code ran (loading plus every call, measured inside the child).
-Results go to bench/results.json.
+folder / zip, some failing, one that never returns.  Both launchers grade the same
+class (`--fresh-size` grades only its first submissions with fresh interpreters, for a
+quicker run; the ratio is then per submission).  Public cases only (the self-check's
+load).  Overhead per submission is its wall time minus the time the student's own code
+ran (loading plus every call, measured inside the child).
+
+The student's compute bounds every ratio: a grader with no overhead at all would still
+wait for it.  The table shows that bound (`speedup_ceiling`) beside the measured
+speed-up, and which calls of the spec the compute goes to, so a course can see what
+its spec costs.  `--spec` measures another spec.  Results go to bench/results.json.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from fnmatch import fnmatch
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,7 +38,8 @@ from grader.load import load_submission  # noqa: E402
 from grader.pipeline import execute_plan, plan_grading, score_execution  # noqa: E402
 from grader.sandbox import probe_layers  # noqa: E402
 from reference.cases import draw_cases  # noqa: E402
-from reference.spec import load_spec  # noqa: E402
+from reference.spec import DEFAULT_SPEC, load_spec  # noqa: E402
+from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
 
 def build_class(folder: Path, size: int) -> None:
@@ -44,8 +52,10 @@ def build_class(folder: Path, size: int) -> None:
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
 
 
-def grade_class(folder: Path, plan, launcher, jobs: int) -> list[dict]:
+def grade_class(folder: Path, plan, launcher, jobs: int, limit: int | None = None) -> tuple[list[dict], float]:
+    """Grade the class (its first `limit` submissions); per-submission records and the wall time."""
     sandbox = probe_layers()  # once per run, as the CLI does: every layer the machine allows
+    descriptions = {call.id: call.describe() for call in plan.calls}
 
     def grade(submission):
         started = time.perf_counter()
@@ -53,57 +63,91 @@ def grade_class(folder: Path, plan, launcher, jobs: int) -> list[dict]:
         execution = execute_plan(loaded, plan, None, launcher, sandbox)
         score_execution(submission, plan, execution, loaded.problems)
         wall = time.perf_counter() - started
-        compute = execution.load.seconds + sum(o.seconds for o in execution.outcomes.values() if o.status in ("ok", "error"))
-        timed_out = any(o.status == "timeout" for o in execution.outcomes.values())
-        return {"id": submission.id, "wall": wall, "compute": compute, "timed_out": timed_out}
+        ran = {c: o.seconds for c, o in execution.outcomes.items() if o.status in ("ok", "error")}
+        timed_out = sum(o.seconds for o in execution.outcomes.values() if o.status == "timeout")
+        calls: dict[str, float] = {}
+        for call_id, seconds in ran.items():
+            calls[descriptions[call_id]] = calls.get(descriptions[call_id], 0.0) + seconds
+        return {"id": submission.id, "wall": wall, "compute": execution.load.seconds + sum(ran.values()), "timeout_seconds": timed_out, "calls": calls}
 
+    submissions = discover_submissions(folder).submissions[:limit]
+    started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(grade, discover_submissions(folder).submissions))
+        records = list(pool.map(grade, submissions))
+    return records, time.perf_counter() - started
 
 
-def summarise(records: list[dict], seconds: float) -> dict:
-    normal = [r for r in records if not r["timed_out"]]
+def summarise(records: list[dict], seconds: float, jobs: int) -> dict:
+    normal = [r for r in records if not r["timeout_seconds"]]
+    # what no grader could beat: the student's compute (timed-out calls at their limit) spread over the jobs
+    floor = sum(r["compute"] + r["timeout_seconds"] for r in records) / jobs
     return {
         "submissions": len(records),
         "seconds": round(seconds, 2),
         "submissions_per_second": round(len(records) / seconds, 3),
         "median_overhead_ms": round(1000 * statistics.median(r["wall"] - r["compute"] for r in normal), 1),
         "median_compute_ms": round(1000 * statistics.median(r["compute"] for r in normal), 1),
+        "seconds_with_zero_overhead": round(floor, 2),
     }
+
+
+def compute_by_call(records: list[dict]) -> list[dict]:
+    """Each distinct call of the spec: median seconds per submission and its share of all compute."""
+    normal = [r for r in records if not r["timeout_seconds"] and r["calls"]]
+    total = sum(sum(r["calls"].values()) for r in normal) or 1.0
+    names = sorted({name for r in normal for name in r["calls"]})
+    rows = [
+        {
+            "call": name,
+            "median_ms": round(1000 * statistics.median(r["calls"].get(name, 0.0) for r in normal), 1),
+            "share": round(sum(r["calls"].get(name, 0.0) for r in normal) / total, 3),
+        }
+        for name in names
+    ]
+    return sorted(rows, key=lambda row: -row["share"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", 200)))
-    parser.add_argument("--fresh-size", type=int, default=int(os.environ.get("BENCH_FRESH_SIZE", 20)), help="class size for the fresh-interpreter baseline")
+    parser.add_argument("--fresh-size", type=int, default=int(os.environ.get("BENCH_FRESH_SIZE", 0)) or None, help="grade only this many of the class with fresh interpreters (default: all of it)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec to grade with (default: the course's)")
+    parser.add_argument("--skip-checks", nargs="+", default=[], metavar="PATTERN", help="leave out the checks whose id matches, e.g. '*-1000-*': what would the class cost without them?")
     args = parser.parse_args()
-    spec = load_spec()
-    plan = plan_grading(spec, draw_cases(spec, None))
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        warm_class, fresh_class = Path(scratch, "warm"), Path(scratch, "fresh")
-        warm_class.mkdir(), fresh_class.mkdir()
-        build_class(warm_class, args.size)
-        build_class(fresh_class, args.fresh_size)
+        spec_path = args.spec
+        if args.skip_checks:
+            spec_path = spec_with_checks(lambda id: not any(fnmatch(id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
+        spec = load_spec(spec_path)
+        plan = plan_grading(spec, draw_cases(spec, None))
+        folder = Path(scratch, "class")
+        folder.mkdir()
+        build_class(folder, args.size)
 
         launcher = WarmLauncher()
-        started = time.perf_counter()
-        warm = summarise(grade_class(warm_class, plan, launcher, args.jobs), time.perf_counter() - started)
+        warm_records, warm_seconds = grade_class(folder, plan, launcher, args.jobs)
         launcher.close()
         parent_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        started = time.perf_counter()
-        fresh = summarise(grade_class(fresh_class, plan, FreshLauncher(), args.jobs), time.perf_counter() - started)
+        fresh_records, fresh_seconds = grade_class(folder, plan, FreshLauncher(), args.jobs, args.fresh_size)
         child_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
+    warm = summarise(warm_records, warm_seconds, args.jobs)
+    fresh = summarise(fresh_records, fresh_seconds, args.jobs)
+    speedup = warm["submissions_per_second"] / fresh["submissions_per_second"]
+    ceiling = fresh["seconds"] / fresh["seconds_with_zero_overhead"]
     result = {
         "submissions": warm["submissions"],
         "submissions_per_second": warm["submissions_per_second"],
         "median_overhead_ms": warm["median_overhead_ms"],
-        "speedup_vs_fresh_interpreter": round(warm["submissions_per_second"] / fresh["submissions_per_second"], 1),
+        "speedup_vs_fresh_interpreter": round(speedup, 1),
+        "speedup_ceiling": round(ceiling, 1),  # the speed-up of a grader with no overhead at all, same class
+        "spec": {"file": os.path.relpath(args.spec, REPO), "skipped_checks": args.skip_checks, "checks": len(spec.checks)},
         "jobs": args.jobs,
         "warm": warm,
         "fresh_interpreter": fresh,
+        "student_compute_by_call": compute_by_call(warm_records),
         "peak_rss_mib": {"parent": round(parent_peak_mib), "child": round(child_peak_mib)},
     }
     path = REPO / "bench" / "results.json"
@@ -111,14 +155,20 @@ def main() -> None:
     path.write_text(json.dumps({**previous, **result}, indent=2) + "\n")  # keeps `make bench-peers`' numbers
     rows = [
         ("submissions", warm["submissions"], fresh["submissions"]),
+        ("seconds", warm["seconds"], fresh["seconds"]),
         ("submissions per second", warm["submissions_per_second"], fresh["submissions_per_second"]),
         ("median overhead per submission (ms)", warm["median_overhead_ms"], fresh["median_overhead_ms"]),
         ("median student compute (ms)", warm["median_compute_ms"], fresh["median_compute_ms"]),
+        ("seconds with zero overhead", warm["seconds_with_zero_overhead"], fresh["seconds_with_zero_overhead"]),
     ]
     print(f"{'':40} {'warm workers':>14} {'fresh interpreter':>18}")
     for name, a, b in rows:
         print(f"{name:40} {a:>14} {b:>18}")
-    print(f"speed-up: {result['speedup_vs_fresh_interpreter']}x; peak RSS parent {result['peak_rss_mib']['parent']} MiB, child {result['peak_rss_mib']['child']} MiB")
+    print(f"speed-up: {result['speedup_vs_fresh_interpreter']}x; a grader with no overhead at all: {result['speedup_ceiling']}x")
+    print(f"peak RSS parent {result['peak_rss_mib']['parent']} MiB, child {result['peak_rss_mib']['child']} MiB")
+    print("\nwhere the student's compute goes (warm run, submissions that returned):")
+    for row in result["student_compute_by_call"][:8]:
+        print(f"  {row['share']:>6.1%}  {row['median_ms']:>8} ms  {row['call']}")
 
 
 if __name__ == "__main__":
