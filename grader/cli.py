@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -88,11 +89,17 @@ def command_grade(args, console: Console) -> int:
         console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
-    plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
-    args.out.mkdir(parents=True, exist_ok=True)
-    sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
+    with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
+        launching = starting.submit(choose_launcher, warm=not args.fresh_interpreters)
+        try:
+            plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
+            args.out.mkdir(parents=True, exist_ok=True)
+            sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
+        except BaseException:
+            launching.result()[0].close()
+            raise
+    launcher, how = launching.result()
     console.print(escape(sandbox.describe()), highlight=False, soft_wrap=True)
-    launcher, how = choose_launcher(warm=not args.fresh_interpreters)
     console.print(f"Submissions run in processes of their own, {how}; {args.jobs} at a time.", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch, closing(launcher), kept_private(args.out):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 
 import numpy as np
 
 from grader.cache import cache_key, cached_expected_values
 from reference.cases import draw_cases
 from reference.spec import DEFAULT_SPEC, load_spec
+from tests.conftest import REPO
 
 
 def test_a_cached_answer_key_equals_the_computed_one_and_stays_private(tmp_path):
@@ -35,3 +38,24 @@ def test_a_changed_spec_or_secret_misses_the_cache(tmp_path):
         cache_key(load_spec(edited), draw_cases(spec, b"one")),
     }
     assert len(keys) == 3
+
+
+def test_with_the_answer_key_cached_the_grader_never_loads_torch_itself(tmp_path):
+    """torch is the submissions' (imported once by the warm worker): the grader's own
+    process plans a run without it, about 2 s sooner and 200 MB smaller."""
+    spec = load_spec()
+    cached_expected_values(spec, draw_cases(spec, None), tmp_path)
+    script = (
+        "import sys\n"
+        "from grader import cli\n"
+        "from grader.pipeline import plan_grading\n"
+        "from reference.cases import draw_cases\n"
+        "from reference.spec import load_spec\n"
+        "spec = load_spec()\n"
+        f"plan = plan_grading(spec, draw_cases(spec, None), {str(tmp_path)!r})\n"
+        "print(len(plan.expected), 'torch' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    count, loaded_torch = completed.stdout.split()
+    assert int(count) > 0 and loaded_torch == "False"
