@@ -5,7 +5,7 @@ The class is built from the bundled submissions: N copies, mixed .py / .ipynb /
 folder / zip, some failing, one that never returns.  Both launchers grade the same
 class (`--fresh-size` grades only its first submissions with fresh interpreters, for a
 quicker run; the ratio is then per submission).  Public cases only (the self-check's
-load).  Overhead per submission is its wall time minus the time the student's own code
+load).  No cache of runs: the class is copies, and every copy's code is run.  Overhead per submission is its wall time minus the time the student's own code
 ran (loading plus every call, measured inside the child).
 
 The student's compute bounds every ratio: a grader with no overhead at all would still

@@ -33,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sub, secret: bool = True):
         sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
-        sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values are cached (default: %(default)s)")
-        sub.add_argument("--no-cache", dest="cache", action="store_const", const=None, help="always recompute the expected values")
+        sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values and runs of unchanged code are cached (default: %(default)s)")
+        sub.add_argument("--no-cache", dest="cache", action="store_const", const=None, help="recompute the expected values and run every submission again")
         if secret:
             sub.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
 
@@ -110,10 +110,13 @@ def command_grade(args, console: Console) -> int:
             html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=True)
             progress.advance(task)
 
-        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox)
+        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox, cache_dir=args.cache)
     report.write_grades_csv(results, args.out / "grades.csv")
     dashboard = html.write_dashboard(results, spec, args.out)
     console.print(report.summary_table(results))
+    reused = sum(r.reused_run for r in results)
+    if reused:
+        console.print(f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one).")
     console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.", highlight=False)
     return 0
 
@@ -127,7 +130,7 @@ def command_check(args, console: Console) -> int:
     plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
     sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [result] = grade_all((item,), plan, Path(scratch), sandbox=sandbox)
+        [result] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
     report.print_problems(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")

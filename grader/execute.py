@@ -92,6 +92,33 @@ class Execution:
     seconds: float = 0.0
     sandbox: tuple[str, ...] = ()  # the layers every process of the submission ran under
     stragglers: int = 0  # processes it left running, killed by the grader
+    reused: bool = False  # read from the grader's cache of an earlier run of the same code
+
+    @property
+    def reusable(self) -> bool:
+        """Whether a re-run would give the same: nothing hit a time limit or crashed (limits and
+        machine load decide those), and every call returned or raised."""
+        return self.load.status == "ok" and all(o.status in ("ok", "error", "missing") for o in self.outcomes.values())
+
+    def to_record(self) -> dict:
+        """Everything, as JSON-ready plain data (`from_record` reads it back)."""
+        return {
+            "load": self.load.to_dict(),
+            "outcomes": {k: {**o.to_dict(), "value": o.value} for k, o in self.outcomes.items()},
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "processes": self.processes,
+            "seconds": self.seconds,
+            "sandbox": list(self.sandbox),
+            "stragglers": self.stragglers,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict) -> Execution:
+        load = dict(record["load"])
+        load = LoadReport(**{**load, "problems": tuple(load["problems"]), "defined": tuple(load["defined"])})
+        outcomes = {k: Outcome(**{**o, "mutated": tuple(o["mutated"])}) for k, o in record["outcomes"].items()}
+        return cls(load, outcomes, **{**{k: record[k] for k in ("stdout", "stderr", "processes", "seconds", "stragglers")}, "sandbox": tuple(record["sandbox"]), "reused": True})
 
 
 class _BoundedText:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.answers import find_answers
-from grader.cache import cached_expected_values
+from grader.cache import cached_expected_values, cached_run, run_key
 from grader.compare import compare_outcome
 from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
+from grader.launchers import FreshLauncher
 from grader.load import load_submission
+from grader.sandbox import probe_layers
 from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
 from reference.cases import CaseBook
@@ -82,6 +84,7 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
         execution.stdout,
         execution.stderr,
         execution.seconds,
+        execution.reused,
     )
 
 
@@ -97,29 +100,40 @@ def _probe_calls_needed(plan: Plan, execution: Execution) -> list[Call]:
     return [call for call in plan.calls if call.id in wanted]
 
 
-def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None) -> Execution:
+def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None) -> Execution:
     """The graded calls; then, only where a backward check failed, its forward-pass probes.
 
     Most submissions pass their backward checks, and skipping ~140 probe calls
-    saves them a third of the grader's own time per submission."""
+    saves them a third of the grader's own time per submission.  With `cache_dir`,
+    a run of the same code on the same calls is read back instead of run again
+    (grader.cache)."""
+    launcher = launcher or FreshLauncher()
+    sandbox = sandbox or probe_layers()
+
+    def run(calls: list[Call]) -> Execution:
+        key = run_key(loaded, calls, plan.spec.limits, sandbox, launcher.description) if cache_dir else ""
+        return cached_run(cache_dir, key, lambda: execute_submission(loaded, calls, plan.spec.limits, scratch, launcher, sandbox))
+
     probe_ids = {i for probe in plan.probes for i in (probe.center, *probe.plus, *probe.minus)}
-    graded = [call for call in plan.calls if call.id not in probe_ids]
-    execution = execute_submission(loaded, graded, plan.spec.limits, scratch, launcher, sandbox)
+    execution = run([call for call in plan.calls if call.id not in probe_ids])
     needed = _probe_calls_needed(plan, execution)
     if not needed:
         return execution
-    probed = execute_submission(loaded, needed, plan.spec.limits, scratch, launcher, sandbox)
+    probed = run(needed)
     return replace(
         execution,
         outcomes={**execution.outcomes, **probed.outcomes},
         processes=execution.processes + probed.processes,
         seconds=execution.seconds + probed.seconds,
+        reused=execution.reused and probed.reused,
     )
 
 
-def grade_submission(submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None) -> SubmissionResult:
+def grade_submission(
+    submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None
+) -> SubmissionResult:
     loaded = load_submission(submission)
-    execution = execute_plan(loaded, plan, scratch, launcher, sandbox)
+    execution = execute_plan(loaded, plan, scratch, launcher, sandbox, cache_dir)
     return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
 
 
@@ -139,6 +153,7 @@ def grade_all(
     jobs: int = 1,
     launcher=None,
     sandbox=None,
+    cache_dir: Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission, `jobs` at a time; results in the submissions' order.
 
@@ -147,7 +162,7 @@ def grade_all(
 
     def grade(submission: Submission) -> SubmissionResult:
         try:
-            result = grade_submission(submission, plan, scratch, launcher, sandbox)
+            result = grade_submission(submission, plan, scratch, launcher, sandbox, cache_dir)
         except Exception as error:  # noqa: BLE001 - a fault of the grader's own still leaves a verdict, and the batch goes on
             result = grader_failure(submission, plan, error)
         on_graded(result)

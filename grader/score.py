@@ -78,6 +78,7 @@ class SubmissionResult:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+    reused_run: bool = False  # the code's earlier run on the same calls was read from the cache
 
     @property
     def score(self) -> float:
@@ -116,4 +117,5 @@ class SubmissionResult:
             "stdout": self.stdout,
             "stderr": self.stderr,
             "seconds": round(self.seconds, 3),
+            "reused_run": self.reused_run,
         }

@@ -25,6 +25,19 @@ def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The grader's caches (answer keys, runs of unchanged code) live in the session's
+    temporary folder: each session starts without them, and the user's home is left alone."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME")
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """The bundled submissions, graded once through the real CLI with hidden cases."""

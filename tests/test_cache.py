@@ -1,7 +1,10 @@
-"""Is the cached answer key the answer key?"""
+"""Is the cached answer key the answer key, and is a reused run the run?"""
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
 import stat
 import subprocess
 import sys
@@ -11,7 +14,7 @@ import numpy as np
 from grader.cache import cache_key, cached_expected_values
 from reference.cases import draw_cases
 from reference.spec import DEFAULT_SPEC, load_spec
-from tests.conftest import REPO
+from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 
 def test_a_cached_answer_key_equals_the_computed_one_and_stays_private(tmp_path):
@@ -59,3 +62,43 @@ def test_with_the_answer_key_cached_the_grader_never_loads_torch_itself(tmp_path
     assert completed.returncode == 0, completed.stderr
     count, loaded_torch = completed.stdout.split()
     assert int(count) > 0 and loaded_torch == "False"
+
+
+def _grades(out) -> dict[str, tuple[str, str]]:
+    rows = csv.DictReader((out / "grades.csv").open(encoding="utf-8-sig"))
+    return {row["id"]: (row["score"], row["max_score"]) for row in rows}
+
+
+def _reused(out) -> dict[str, bool]:
+    return {folder.name: json.loads((folder / "grading.json").read_text())["reused_run"] for folder in out.iterdir() if folder.is_dir()}
+
+
+def test_a_regrade_reuses_the_runs_of_unchanged_code_and_reruns_the_rest(tmp_path):
+    """Re-grading after a change of points runs nothing again but what changed or may differ."""
+    batch, cache = tmp_path / "batch", tmp_path / "cache"
+    batch.mkdir()
+    for name in ("correct_scalar.py", "hidden_delta_from_weight_grads.py"):  # the second one needs the diagnosis' probes too
+        shutil.copy(SUBMISSIONS / name, batch / name)
+    (batch / "exits_while_loading.py").write_text("import os\nos._exit(3)\n")  # its process dies: a crash, never stored
+
+    first = run_grader("grade", str(batch), "--out", str(tmp_path / "first"), "--cache", str(cache))
+    again = run_grader("grade", str(batch), "--out", str(tmp_path / "again"), "--cache", str(cache))
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert "not run again" not in first.stdout
+    assert "2 of 3 submissions were not run again" in again.stdout
+    assert _reused(tmp_path / "again") == {"correct_scalar": True, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
+    assert _grades(tmp_path / "again") == _grades(tmp_path / "first")
+    first_report = json.loads((tmp_path / "first" / "hidden_delta_from_weight_grads" / "grading.json").read_text())
+    again_report = json.loads((tmp_path / "again" / "hidden_delta_from_weight_grads" / "grading.json").read_text())
+    assert again_report["checks"] == first_report["checks"]  # verdicts and diagnoses alike
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (cache / "runs").iterdir())
+
+    with (batch / "correct_scalar.py").open("a") as handle:
+        handle.write("# one more comment\n")
+    spec = tmp_path / "assignment.toml"
+    spec.write_text(DEFAULT_SPEC.read_text().replace("points = 4", "points = 5", 1))  # np-gradients is worth one more
+    edited = run_grader("grade", str(batch), "--out", str(tmp_path / "edited"), "--cache", str(cache), "--spec", str(spec))
+    assert edited.returncode == 0, edited.stderr
+    assert _reused(tmp_path / "edited") == {"correct_scalar": False, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
+    assert _grades(tmp_path / "edited")["correct_scalar"] == ("42", "42")
+    assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] == "42"
