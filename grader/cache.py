@@ -17,6 +17,7 @@ submission sent, readable by the grader's user only.  `--no-cache` uses neither.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -46,15 +47,16 @@ def cache_key(spec: Spec, book: CaseBook) -> str:
     for check in spec.checks:
         for case in book.for_check(check):
             digest.update(json.dumps([check.id, case.to_dict()]).encode())
-    digest.update(_source_digest(REFERENCE).digest())
+    digest.update(_source_digest(REFERENCE).encode())
     return digest.hexdigest()
 
 
-def _source_digest(folder: Path) -> hashlib._Hash:
+@functools.cache  # the code does not change while it runs
+def _source_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for source in sorted(folder.rglob("*.py")):
         digest.update(source.relative_to(folder).as_posix().encode() + b"\0" + source.read_bytes())
-    return digest
+    return digest.hexdigest()
 
 
 def cached_expected_values(spec: Spec, book: CaseBook, cache_dir: Path | None) -> list[Expected]:
@@ -81,8 +83,9 @@ def _store(path: Path, record, root: Path) -> None:
     os.replace(temporary, path)
 
 
-def _versions() -> list[str]:
-    return [sys.version, *(f"{name} {metadata.version(name)}" for name in ("numpy", "torch"))]  # without importing torch
+@functools.cache
+def _versions() -> tuple[str, ...]:
+    return (sys.version, *(f"{name} {metadata.version(name)}" for name in ("numpy", "torch")))  # without importing torch
 
 
 def run_key(loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox: Sandbox, launcher: str) -> str:
@@ -95,7 +98,7 @@ def run_key(loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox
         "sandbox": list(sandbox.layers),
         "launcher": launcher,
         "versions": _versions(),
-        "grader": _source_digest(GRADER).hexdigest(),
+        "grader": _source_digest(GRADER),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

@@ -330,11 +330,17 @@ _STATUS = re.compile(rb"State:\s+(\S).*?PPid:\s+(\d+).*?Uid:\s+(\d+).*?NSpgid:\s
 
 def _process(pid: int) -> _Process | None:
     """One read of /proc/PID/status: it has the state, the parent, the uid, the group and the session."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as handle:
-            found = _STATUS.search(handle.read())
+    try:  # plain system calls: a scan reads every process's status, three times per submission
+        descriptor = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        try:
+            chunks = [os.read(descriptor, 4096)]
+            while chunks[-1]:
+                chunks.append(os.read(descriptor, 4096))
+        finally:
+            os.close(descriptor)
     except OSError:
         return None  # gone meanwhile
+    found = _STATUS.search(b"".join(chunks))
     if found is None:
         return None  # a kernel too old to say (NSpgid is Linux 4.1+)
     state, ppid, uid, group, session = found.groups()
