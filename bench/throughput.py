@@ -119,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         spec_path = args.spec
         if args.skip_checks:
-            spec_path = spec_with_checks(lambda id: not any(fnmatch(id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
+            spec_path = spec_with_checks(lambda check_id: not any(fnmatch(check_id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
         spec = load_spec(spec_path)
         plan = plan_grading(spec, draw_cases(spec, None))
         folder = Path(scratch, "class")
