@@ -134,6 +134,8 @@ def command_check(args, console: Console) -> int:
     report.print_problems(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
+    if result.reused_run:
+        console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
     if args.out:
         report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=False)
         page = html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=False)

@@ -102,3 +102,13 @@ def test_a_regrade_reuses_the_runs_of_unchanged_code_and_reruns_the_rest(tmp_pat
     assert _reused(tmp_path / "edited") == {"correct_scalar": False, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
     assert _grades(tmp_path / "edited")["correct_scalar"] == ("42", "42")
     assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] == "42"
+
+
+def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused(tmp_path):
+    submission, cache = SUBMISSIONS / "correct_scalar.py", tmp_path / "cache"
+    first = run_grader("check", str(submission), "--cache", str(cache))
+    again = run_grader("check", str(submission), "--cache", str(cache))
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert "answers from then were used" not in first.stdout
+    assert "answers from then were used (--no-cache runs it again)" in again.stdout
+    assert again.stdout.split("Written answers")[0] == first.stdout.split("Written answers")[0]  # the same check table
