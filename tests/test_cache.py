@@ -100,8 +100,10 @@ def test_a_regrade_reuses_the_runs_of_unchanged_code_and_reruns_the_rest(tmp_pat
     edited = run_grader("grade", str(batch), "--out", str(tmp_path / "edited"), "--cache", str(cache), "--spec", str(spec))
     assert edited.returncode == 0, edited.stderr
     assert _reused(tmp_path / "edited") == {"correct_scalar": False, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
-    assert _grades(tmp_path / "edited")["correct_scalar"] == ("42", "42")
-    assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] == "42"
+    total = f"{sum(check.points for check in load_spec(spec).checks):g}"  # one more than the course's
+    assert _grades(tmp_path / "edited")["correct_scalar"] == (total, total)
+    assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] == total
+    assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] != _grades(tmp_path / "again")["hidden_delta_from_weight_grads"][1]
 
 
 def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused(tmp_path):
