@@ -23,9 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.launchers import FreshLauncher
 from grader.load import LoadedSubmission
-from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder, probe_layers
+from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
 from reference.cases import Case
 from reference.spec import Limits
 
@@ -115,10 +114,10 @@ class Execution:
 
     @classmethod
     def from_record(cls, record: dict) -> Execution:
-        load = dict(record["load"])
-        load = LoadReport(**{**load, "problems": tuple(load["problems"]), "defined": tuple(load["defined"])})
+        load = LoadReport(**{**record["load"], "problems": tuple(record["load"]["problems"]), "defined": tuple(record["load"]["defined"])})
         outcomes = {k: Outcome(**{**o, "mutated": tuple(o["mutated"])}) for k, o in record["outcomes"].items()}
-        return cls(load, outcomes, **{**{k: record[k] for k in ("stdout", "stderr", "processes", "seconds", "stragglers")}, "sandbox": tuple(record["sandbox"]), "reused": True})
+        plain = {k: record[k] for k in ("stdout", "stderr", "processes", "seconds", "stragglers")}
+        return cls(load, outcomes, **plain, sandbox=tuple(record["sandbox"]), reused=True)
 
 
 class _BoundedText:
@@ -244,12 +243,9 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
     return sources
 
 
-def execute_submission(
-    loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None = None, launcher=None, sandbox: Sandbox | None = None
-) -> Execution:
-    """`launcher` starts and stops the submission's processes (grader.launchers); fresh interpreters by default.
-    `sandbox` holds the run's probed layers (`grader.sandbox.probe_layers`); probed here when not given."""
-    launcher = launcher or FreshLauncher()
+def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None, launcher, sandbox: Sandbox) -> Execution:
+    """`launcher` starts and stops the submission's processes (grader.launchers); `sandbox` holds
+    the run's probed layers (`grader.sandbox.probe_layers`).  `pipeline.execute_plan` picks both."""
     started = time.monotonic()
     total_deadline = started + limits.submission_seconds
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
@@ -257,7 +253,7 @@ def execute_submission(
         message = "; ".join(loaded.problems) or "no source files"
         missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
         return Execution(LoadReport("empty", message=message), missing)
-    workspace = open_workspace(sandbox or probe_layers(), scratch)
+    workspace = open_workspace(sandbox, scratch)
     outcomes: dict[str, Outcome] = {}
     load_report = None
     pending = list(calls)
