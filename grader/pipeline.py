@@ -40,10 +40,6 @@ class Plan:
     probes: tuple[Probe, ...] = ()  # extra forward calls for the diagnosis of backward checks
     predictions: Predictions | None = field(default=None, hash=False, compare=False)  # the catalog's, once per run
 
-    @property
-    def has_hidden(self) -> bool:
-        return any(e.case.hidden for e in self.expected)
-
 
 def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
     expected = cached_expected_values(spec, book, cache_dir)

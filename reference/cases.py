@@ -87,10 +87,6 @@ class CaseBook:
     public_random_w: tuple[float, ...]
     hidden: tuple[_Draw, ...]
 
-    @property
-    def has_hidden(self) -> bool:
-        return bool(self.hidden)
-
     def for_check(self, check: Check) -> list[Case]:
         """The given case, then the check's hidden cases when a secret is known."""
         given = self.given
