@@ -11,6 +11,7 @@ at most `MAX_POINTS` drawn points so a report stays small.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 640, 240
@@ -18,6 +19,8 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 40  # margins around the plot area
 MAX_POINTS = 300
 LOG_SPAN = 100.0  # a log axis once the values span more than two decades
 MAX_BANDS = 12
+LOG_TICKS = 8  # at most about this many decades are labelled
+MAX_DECADE = 308  # 10.0**309 is past the largest float
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def as_float(value) -> float:
     """A number from results data, where non-finite values travel as "nan" / "inf" / "-inf"."""
     try:
         return float(value)
+    except OverflowError:  # an integer past the largest float: as far out as a float goes
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         return math.nan
 
@@ -78,29 +83,38 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def _nice_step(span: float, count: int) -> float:
-    raw = span / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+def _fraction(value: float, low: float, high: float) -> float:
+    """Where `value` lies between `low` and `high` (0 to 1), halved first so that even
+    -1e308 to 1e308 spans no more than a float holds."""
+    return (value / 2 - low / 2) / (high / 2 - low / 2)
+
+
+def _nice_step(low: float, high: float, count: int) -> float:
+    raw = (high / 2 - low / 2) / max(count, 2) * 2  # never more than the largest float
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next((m * power for m in (1, 2, 5) if m * power >= raw), 10 * power)
 
 
 def _linear_ticks(low: float, high: float, count: int = 5, min_step: float = 0.0) -> list[float]:
-    step = max(_nice_step(high - low, count), min_step)
+    step = max(_nice_step(low, high, count), min_step)
     first = math.ceil(low / step - 1e-9) * step
     ticks = []
     value = first
-    while value <= high + step * 1e-9:
+    while value <= high + step * 1e-9 and len(ticks) <= count + 2:  # a nice step holds about `count`
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)
         value += step
     return ticks
 
 
 def _log_ticks(low: float, high: float) -> list[float]:
-    """Powers of ten inside [low, high]; with 1-2-5 between when there are too few."""
-    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    """Powers of ten inside [low, high]; with 1-2-5 between when there are too few,
+    and every k-th decade when there are too many (5e-324 to 1e308 spans 632)."""
+    first, last = math.floor(math.log10(low)), min(math.ceil(math.log10(high)), MAX_DECADE)
+    stride = max(1, math.ceil((last - first + 1) / LOG_TICKS))
+    decades = range(first, last + 1, stride)
     for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 5, 7)):
         ticks = [m * 10.0**d for d in decades for m in mantissas if low <= m * 10.0**d <= high * (1 + 1e-12)]
-        if len(ticks) >= 3:
+        if len(ticks) >= 3 or stride > 1:
             return ticks
     return ticks
 
@@ -128,9 +142,9 @@ def loss_chart(observed, expected, compared=None) -> LossChart:
     if log:
         scale_low, scale_high = math.log10(low), math.log10(high)
     else:
-        if high - low < 1e-12 * max(1.0, abs(high)):
+        if high / 2 - low / 2 < 0.5e-12 * max(1.0, abs(high)):  # all equal, or nearly: pad the axis
             pad = max(abs(high) * 0.1, 1e-6)
-            low, high = low - pad, high + pad
+            low, high = max(low - pad, -sys.float_info.max), min(high + pad, sys.float_info.max)
         scale_low, scale_high = low, high
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
 
@@ -141,7 +155,7 @@ def loss_chart(observed, expected, compared=None) -> LossChart:
 
     def y_of(value: float) -> float:
         scaled = math.log10(value) if log else value
-        return bottom - (bottom - TOP) * (scaled - scale_low) / (scale_high - scale_low)
+        return bottom - (bottom - TOP) * _fraction(scaled, scale_low, scale_high)
 
     stride = max(1, math.ceil(epochs / MAX_POINTS))
     sampled = sorted(set(range(0, epochs, stride)) | {epochs - 1}) if epochs else []
@@ -215,12 +229,18 @@ class Histogram:
 
 
 def histogram(scores: list[float], max_score: float) -> Histogram:
-    """Totals in about ten bins of whole points: 0–4, 5–9, ..., the last holding full marks."""
+    """Totals in about ten bins of whole points: 0–4, 5–9, ..., the last holding full marks.
+
+    A total that is not a number is not counted; one past either end counts in the end bin."""
+    max_score = as_float(max_score)
+    if not (math.isfinite(max_score) and max_score > 0):
+        max_score = 0.0
     width = max(1, math.ceil(max_score / 10)) if max_score > 0 else 1
     count = int(max_score // width) + 1
     counts = [0] * count
-    for score in scores:
-        counts[min(count - 1, max(0, int(score // width)))] += 1
+    for score in map(as_float, scores):
+        if not math.isnan(score):
+            counts[min(count - 1, max(0, int(min(max(score, 0.0), max_score) // width)))] += 1
     left, right, top, bottom = 40, WIDTH - 8, 20, 160
     slot = (right - left) / count
     tallest = max(counts + [1])

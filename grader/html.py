@@ -55,6 +55,7 @@ ANSWER_CHARS = 20_000
 LOAD_PROBLEMS = 20
 CURVE_ROWS = 10  # the off elements of a loss curve listed under its chart
 FAILURE_MESSAGES = 12  # on the dashboard
+DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
@@ -70,15 +71,16 @@ def clip(text: str | None, limit: int) -> str:
     return f"{text[: limit - tail]}\n[... {len(text) - limit:,} characters not shown ...]\n{text[-tail:]}"
 
 
-def format_number(value) -> str:
+def format_number(value, style: str = ".6g") -> str:
+    """Any value as text, never an error: a number in `style`, nan/inf/-inf by name, "—" for none."""
     if value is None:
         return "—"
     value = as_float(value)
-    return f"{value:.6g}" if math.isfinite(value) else str(value)
+    return f"{value:{style}}" if math.isfinite(value) else str(value)
 
 
 def error_size(value) -> str:
-    return "—" if value is None else f"{value:.2g}"
+    return format_number(value, ".2g")
 
 
 def _vector(values) -> str:
@@ -308,6 +310,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
                 "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
                 "questions": len(result.questions),
                 "status": "ran" if result.load.status == "ok" else f"not run: {result.load.status}",
+                "renaming": result.submission.renaming,
             }
         )
     return {
@@ -330,7 +333,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["points"] = lambda value: f"{value:g}"
+    environment.filters["points"] = lambda value: format_number(value, "g")
     return environment
 
 
@@ -359,6 +362,20 @@ def paragraphs(lines: list[str]) -> str:
     return "".join(f"<p>{Markup.escape(clip(line, MESSAGE_CHARS))}</p>" for line in lines)
 
 
+def failure_reason(error: BaseException, reveal: bool) -> str:
+    """Why the grader could not draw or write something.  An exception's text may quote
+    what a submission sent, so the student's view names only its type."""
+    return clip(f"{type(error).__name__}: {error}" if reveal else type(error).__name__, MESSAGE_CHARS)
+
+
+def unrendered_page(submission_id: str, reason: str) -> str:
+    """The page of a report the grader could not draw: the id and the reason, nothing else to go wrong."""
+    try:
+        return _environment().get_template("unrendered.html").render(id=submission_id, error=reason)
+    except Exception:  # noqa: BLE001 - even the template is unusable: the same page by hand
+        return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
+
+
 def write_report(result: SubmissionResult, spec: Spec, folder: Path, reveal_hidden: bool) -> Path:
     """`folder/report.html`; a page that could not be drawn says why rather than stopping the batch."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -366,12 +383,21 @@ def write_report(result: SubmissionResult, spec: Spec, folder: Path, reveal_hidd
     try:
         page = render_report(result, spec, reveal_hidden)
     except Exception as error:  # noqa: BLE001 - one report must not stop the batch
-        page = _environment().get_template("unrendered.html").render(id=result.submission.id, error=f"{type(error).__name__}: {error}")
+        page = unrendered_page(result.submission.id, failure_reason(error, reveal_hidden))
     path.write_text(page, encoding="utf-8")
     return path
 
 
 def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> Path:
-    path = out / "index.html"
-    path.write_text(render_dashboard(results, spec), encoding="utf-8")
+    """`out/index.html`; if the dashboard cannot be drawn, a plain list of the reports says why."""
+    path = out / DASHBOARD_FILE
+    try:
+        page = render_dashboard(results, spec)
+    except Exception as error:  # noqa: BLE001 - the class's page is written whatever one result holds
+        links = "".join(f'<li><a href="{quote(r.submission.id, safe="")}/report.html">{Markup.escape(r.submission.id)}</a></li>' for r in results)
+        page = (
+            f"<!doctype html><meta charset=utf-8><title>Class dashboard not drawn</title><h1>Class dashboard</h1>"
+            f"<p>The grader could not draw the dashboard ({Markup.escape(failure_reason(error, True))}); grades.csv holds the totals.</p><ul>{links}</ul>"
+        )
+    path.write_text(page, encoding="utf-8")
     return path

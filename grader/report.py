@@ -16,9 +16,11 @@ from rich.table import Table
 
 from grader import html
 from grader.score import CheckResult, SubmissionResult
+from reference.spec import Spec
 
 OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
 GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "failed" there
+GRADES_FILE = "grades.csv"  # at the top of the output folder, beside one folder per submission
 
 
 def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = "text") -> str:
@@ -37,6 +39,18 @@ def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = 
     return "\n".join(lines)
 
 
+def _drawn_output(result: CheckResult, reveal_hidden: bool, output_format: str) -> dict:
+    """A test's `output` in `output_format`; where that cannot be drawn, its plain text; where
+    neither can, a sentence saying so.  One check's feedback never costs the whole results.json."""
+    reason = ""
+    for form in dict.fromkeys((output_format, "text")):
+        try:
+            return {"output": _test_output(result, reveal_hidden, form), "output_format": form}
+        except Exception as error:  # noqa: BLE001 - the next, plainer form
+            reason = html.failure_reason(error, reveal_hidden)
+    return {"output": f"The grader could not draw this check's feedback ({reason}); its score stands.", "output_format": "text"}
+
+
 def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_hidden: bool = False, output_format: str = "text") -> dict:
     """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json)."""
     if output_format not in OUTPUT_FORMATS:
@@ -51,8 +65,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                 "score": check_result.score,
                 "max_score": check.points,
                 "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
-                "output": _test_output(check_result, reveal_hidden, output_format),
-                "output_format": output_format,
+                **_drawn_output(check_result, reveal_hidden, output_format),
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
                     "check": check.id,
@@ -80,12 +93,58 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
     }
 
 
-def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> None:
+def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> list[str]:
+    """results.json and grading.json in `folder`; what could not be written, and why (each file
+    that cannot be drawn is replaced by a small one saying so, so a reader always finds JSON)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(
-        json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden, output_format="html"), indent=2, allow_nan=False), encoding="utf-8"
-    )
-    (folder / "grading.json").write_text(json.dumps(result.to_dict(reveal_hidden), indent=2, default=str), encoding="utf-8")
+    drawn = {
+        "results.json": lambda: json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden, output_format="html"), indent=2, allow_nan=False),
+        "grading.json": lambda: json.dumps(result.to_dict(reveal_hidden), indent=2, default=str),
+    }
+    failures = []
+    for name, draw in drawn.items():
+        try:
+            text = draw()
+        except Exception as error:  # noqa: BLE001 - one submission's outputs must not stop the batch
+            reason = html.failure_reason(error, reveal_hidden)
+            failures.append(f"{name}: {reason}")
+            text = json.dumps(_unwritten(result, reason), indent=2)
+        (folder / name).write_text(text, encoding="utf-8")
+    return failures
+
+
+def _unwritten(result: SubmissionResult, reason: str) -> dict:
+    """A results file the grader could not draw: no score to trust, and why."""
+    return {
+        "score": 0,
+        "output": f"The grader could not write these results ({reason}); the course staff can grade this submission again.",
+        "output_format": "text",
+        "tests": [],
+        "extra_data": {"id": result.submission.id, "not_written": reason},
+    }
+
+
+def write_outputs(result: SubmissionResult, spec: Spec, folder: Path, reveal_hidden: bool) -> list[str]:
+    """One submission's results.json, grading.json and report.html; what could not be written.
+
+    Whatever fails here fails for this submission only: its page then says the
+    grader could not draw it, and the batch goes on to the class outputs."""
+    failures = []
+    try:
+        failures += write_submission_outputs(result, folder, spec.hidden_visibility, reveal_hidden)
+        html.write_report(result, spec, folder, reveal_hidden)
+    except Exception as error:  # noqa: BLE001 - an unwritable folder, a full disk: this submission's loss alone
+        reason = html.failure_reason(error, reveal_hidden)
+        failures.append(reason)
+        try:
+            (folder / "report.html").write_text(html.unrendered_page(result.submission.id, reason), encoding="utf-8")
+        except OSError as again:
+            failures.append(f"report.html: {html.failure_reason(again, reveal_hidden)}")
+    return failures
+
+
+def _points(value) -> str:
+    return html.format_number(value, "g")  # total over nan, inf and integers past a float
 
 
 def spreadsheet_text(text: str) -> str:
@@ -102,7 +161,7 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
             numpy, numpy_max = result.part_score("numpy")
             torch, torch_max = result.part_score("torch")
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(result.submission.id), f"{result.score:g}", f"{result.max_score:g}", f"{numpy:g}", f"{numpy_max:g}", f"{torch:g}", f"{torch_max:g}", f"{result.manual_points:g}", status])
+            writer.writerow([spreadsheet_text(result.submission.id), _points(result.score), _points(result.max_score), _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
@@ -116,13 +175,13 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")
         torch, torch_max = result.part_score("torch")
-        table.add_row(escape(result.submission.id), f"{result.score:g}/{result.max_score:g}", f"{numpy:g}/{numpy_max:g}", f"{torch:g}/{torch_max:g}", escape(shown) or "—")
+        table.add_row(escape(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", escape(shown) or "—")
     return table
 
 
 def check_table(result: SubmissionResult) -> Table:
     """The self-check view: every check, what passed, what failed and by how much."""
-    table = Table(title=f"{result.submission.id}: {result.score:g} / {result.max_score:g} points", show_lines=False)
+    table = Table(title=f"{escape(result.submission.id)}: {_points(result.score)} / {_points(result.max_score)} points", show_lines=False)
     for column in ("check", "points", "status", "max error", "what happened"):
         table.add_column(column)
     for check_result in result.checks:
@@ -131,9 +190,9 @@ def check_table(result: SubmissionResult) -> Table:
         style = {"passed": "green", "failed": "red"}.get(status, "yellow")
         table.add_row(
             check_result.check.id,
-            f"{check_result.score:g}/{check_result.check.points:g}",
+            f"{_points(check_result.score)}/{_points(check_result.check.points)}",
             f"[{style}]{status}[/{style}]",
-            f"{max(errors):.2g}" if errors else "—",
+            html.error_size(max(errors)) if errors else "—",
             escape(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
         )
     return table
