@@ -84,9 +84,12 @@ def command_expected(args, console: Console) -> int:
 def command_grade(args, console: Console) -> int:
     spec = load_spec(args.spec)
     secret = _secret(args, spec)
-    discovery = discover_submissions(args.submissions)
+    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE))
     for problem in discovery.problems:
         console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
+    for submission in discovery.submissions:
+        if submission.renaming:
+            console.print(f"[yellow]renamed[/yellow] {escape(submission.renaming)}", highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
@@ -106,12 +109,12 @@ def command_grade(args, console: Console) -> int:
         task = progress.add_task("grading", total=len(discovery.submissions))
 
         def graded(result):
-            report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
-            html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=True)
+            for failure in report.write_outputs(result, spec, args.out / result.submission.id, reveal_hidden=True):
+                progress.console.print(f"[red]not written[/red] {escape(result.submission.id)}: {escape(failure)}", highlight=False)
             progress.advance(task)
 
         results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox, cache_dir=args.cache)
-    report.write_grades_csv(results, args.out / "grades.csv")
+    report.write_grades_csv(results, args.out / report.GRADES_FILE)
     dashboard = html.write_dashboard(results, spec, args.out)
     console.print(report.summary_table(results))
     reused = sum(r.reused_run for r in results)
@@ -137,9 +140,10 @@ def command_check(args, console: Console) -> int:
     if result.reused_run:
         console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
     if args.out:
-        report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=False)
-        page = html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=False)
-        console.print(f"Your report: {escape(str(page))}", highlight=False)
+        folder = args.out / result.submission.id
+        for failure in report.write_outputs(result, spec, folder, reveal_hidden=False):
+            console.print(f"[red]not written[/red] {escape(failure)}", highlight=False)
+        console.print(f"Your report: {escape(str(folder / 'report.html'))}", highlight=False)
     return 0
 
 

@@ -3,10 +3,18 @@
 Each entry of the folder is one submission: a `.py` or `.ipynb` file, a folder,
 or a `.zip`; its id is the entry's name without the extension.  What cannot be
 graded is reported as a `Problem`, and the rest are still graded.
+
+An id names the submission's folder of reports, beside the class outputs: an id
+that is the name of one of those (`grades.csv.py`), or that another id equals
+once case and Unicode form are ignored (as on macOS and Windows disks), gets a
+suffix, and the submission says so.  A symbolic link is never followed: its
+target could be anything the grader's user can read.
 """
 
 from __future__ import annotations
 
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +27,10 @@ class Submission:
     id: str
     path: Path
     kind: str  # python | notebook | zip | folder
+    renaming: str = ""  # why its id is not the one its name gives, when that was taken
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "path": str(self.path), "kind": self.kind}
+        return {"id": self.id, "path": str(self.path), "kind": self.kind, **({"renaming": self.renaming} if self.renaming else {})}
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ def submission_at(path: Path) -> Submission | Problem:
     path = Path(path)
     if not path.exists():
         return Problem(path, "no such file or folder")
+    if not (path.is_dir() or stat.S_ISREG(path.stat().st_mode)):
+        return Problem(path, "not a regular file or folder (a pipe or a device is never read)")
     if path.is_dir():
         return Submission(path.name, path, "folder")
     kind = KINDS.get(path.suffix.lower())
@@ -52,16 +63,27 @@ def submission_at(path: Path) -> Submission | Problem:
     return Submission(path.stem, path, kind)
 
 
-def discover_submissions(folder: Path) -> Discovery:
+def _same_name(name: str) -> str:
+    """What a case-insensitive, normalising disk (macOS, Windows) sees of a file name."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discovery:
+    """The submissions in `folder`; `reserved` are the names the grader writes beside their folders of reports."""
     folder = Path(folder)
     if not folder.is_dir():
         return Discovery((), (Problem(folder, "not a folder"),))
     entries = sorted(p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith("."))
     if not entries:
         return Discovery((), (Problem(folder, "the folder is empty: no submissions to grade"),))
-    found: dict[str, Submission] = {}
+    found: dict[str, Submission] = {}  # by the id its name gives
+    reserved_names = {_same_name(name) for name in reserved}
+    taken = set(reserved_names)
     problems = []
     for entry in entries:
+        if entry.is_symlink():  # refused without reading where it points: that text is not the student's
+            problems.append(Problem(entry, "a symbolic link: links are not followed, so it is not graded; copy the file itself into the folder"))
+            continue
         item = submission_at(entry)
         if isinstance(item, Problem):
             problems.append(item)
@@ -69,5 +91,13 @@ def discover_submissions(folder: Path) -> Discovery:
             first = found[item.id]
             problems.append(Problem(entry, f"two submissions are named {item.id!r} ({first.path.name} and {entry.name}); only {first.path.name} is graded"))
         else:
-            found[item.id] = item
+            name, number = item.id, 2
+            if _same_name(name) in taken:
+                while _same_name(f"{name}-{number}") in taken:
+                    number += 1
+                whose = "the name of a file the grader writes" if _same_name(name) in reserved_names else "another submission's id, to a disk that ignores case"
+                renaming = f"{entry.name} is graded as {name}-{number}: {name!r} is {whose}"
+                item = Submission(f"{name}-{number}", item.path, item.kind, renaming)
+            taken.add(_same_name(item.id))
+            found[name] = item
     return Discovery(tuple(found.values()), tuple(problems))
