@@ -93,7 +93,7 @@ def _entries_of_folder(folder: Path):
         relative = path.relative_to(folder)
         if any(part in IGNORED or part.startswith(".") for part in relative.parts):
             continue
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file():  # a link is never followed, wherever it points
             continue
         yield relative.as_posix(), path.stat().st_size, path.read_bytes
 

@@ -61,7 +61,14 @@ ATTACKS = (
     "source_in_gbk.py",
     "changes_arguments_in_place.py",
     "daemonizes_and_survives.py",
+    "huge_but_finite_loss_curve.py",
+    "named_like_grades_csv.py",
+    "named_like_index_html.py",
+    "links_out_of_the_submissions_folder.py",
 )
+SAVED_AS = {"named_like_grades_csv.py": "grades.csv.py", "named_like_index_html.py": "index.html.py"}  # ids of the grader's own files
+RENAMED = {"named_like_grades_csv": "grades.csv-2", "named_like_index_html": "index.html-2"}
+LINKS = ("links_out_of_the_submissions_folder.py",)  # made links at test time, never graded
 
 
 # ------------------------------------------------------------------ the run's surroundings
@@ -172,6 +179,10 @@ def install(names, batch: Path, targets: list[str], listener: Listener, canary: 
     """Copy corpus files into the batch, writing this run's paths and port where they ask for them."""
     for name in names:
         source = HOSTILE / name
+        if name in LINKS:  # to the secret file and to the reference folder (targets[3] and targets[1])
+            (batch / name).symlink_to(targets[3])
+            (batch / Path(name).stem).symlink_to(targets[1], target_is_directory=True)
+            continue
         if source.suffix != ".py":
             shutil.copy(source, batch / name)
             continue
@@ -181,7 +192,7 @@ def install(names, batch: Path, targets: list[str], listener: Listener, canary: 
         data = data.replace(b'CANARY = ""', f"CANARY = {str(canary)!r}".encode(), 1)
         data = data.replace(b'SUBMISSIONS = ""', f"SUBMISSIONS = {str(batch)!r}".encode(), 1)
         data = data.replace(b'MARKER = ""', f"MARKER = {str(batch.parent)!r}".encode(), 1)
-        (batch / name).write_bytes(data)
+        (batch / SAVED_AS.get(name, name)).write_bytes(data)
     for name, source in CORRECT.items():
         shutil.copy(source, batch / name)
 
@@ -287,7 +298,8 @@ SIGNAL_LAYERS = ("uid-drop", "seccomp", "landlock")
 def test_the_batch_completes_with_exit_code_zero_and_every_submission_graded(hostile_run):
     assert hostile_run.completed.returncode == 0, hostile_run.completed.stderr[-3000:]
     graded = {p.name for p in hostile_run.out.iterdir() if p.is_dir()}
-    assert graded == {Path(name).stem for name in (*ATTACKS, *CORRECT)}
+    assert graded == {RENAMED.get(Path(name).stem, Path(name).stem) for name in (*ATTACKS, *CORRECT) if name not in LINKS}
+    assert (hostile_run.out / "grades.csv").is_file() and (hostile_run.out / "index.html").is_file()
 
 
 def test_the_run_says_which_sandbox_layers_are_active(hostile_run, layers):
@@ -508,6 +520,33 @@ def test_a_daemon_is_found_and_killed(hostile_run):
     grading = hostile_run.grading("daemonizes_and_survives")
     assert "left running were killed" in grading["stderr"]
     assert statuses(hostile_run, "daemonizes_and_survives")["np-forward-output"] == "passed"
+
+
+def test_a_huge_but_finite_loss_curve_is_graded_and_drawn(hostile_run):
+    found = statuses(hostile_run, "huge_but_finite_loss_curve")
+    assert found["np-forward-output"] == found["np-gradients"] == "passed" and found["np-one-step-loss"] == "failed"
+    page = (hostile_run.out / "huge_but_finite_loss_curve" / "report.html").read_text()
+    assert "could not draw" not in page and "<h1" in page
+
+
+def test_ids_named_like_the_class_outputs_are_renamed_and_announced(hostile_run):
+    for name, renamed in RENAMED.items():
+        assert statuses(hostile_run, renamed)["np-forward-output"] == "passed"
+        assert f"{SAVED_AS[name + '.py']} is graded as {renamed}" in " ".join(hostile_run.completed.stdout.split())
+    rows = (hostile_run.out / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("id,") and {row.split(",")[0] for row in rows[1:]} >= set(RENAMED.values())
+    assert 'id="renamed"' in (hostile_run.out / "index.html").read_text()
+
+
+def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):
+    stdout = " ".join(hostile_run.completed.stdout.split())
+    for name in LINKS:
+        for entry in (name, Path(name).stem):
+            assert f"skipped {entry}: a symbolic link" in stdout
+            assert not (hostile_run.out / Path(entry).stem).exists()
+    for path in hostile_run.out.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="replace"), path
 
 
 # ------------------------------------------------------------------ the fallbacks of an LMS container
