@@ -249,3 +249,21 @@ def test_links_are_never_followed(small_class):
         if path.is_file():
             assert MARKER not in path.read_text(errors="replace"), path
     assert MARKER not in first.stdout + first.stderr
+
+
+def test_on_gradescope_a_huge_but_finite_loss_curve_still_gets_its_results(tmp_path):
+    """The container's path: a valid results.json with this submission's own score, not the grader's failure."""
+    import jsonschema
+
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    (root / "results").mkdir()
+    shutil.copy(HOSTILE / "huge_but_finite_loss_curve.py", root / "submission" / "homework.py")
+    completed = run_grader("gradescope", "--root", str(root))
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, json.loads((Path(html.__file__).with_name("gradescope_schema.json")).read_text()))
+    quantities = {check.id: check.quantity for check in load_spec().checks}
+    status = {test["extra_data"]["check"]: test["status"] for test in results["tests"]}
+    assert status == {check: "failed" if quantity in ("loss", "loss_curve") else "passed" for check, quantity in quantities.items()}
+    assert all(test["output"] for test in results["tests"])
