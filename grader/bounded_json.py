@@ -4,8 +4,8 @@
 each) before anyone can look at them, and a 401-digit integer parses fine and
 then breaks the first `float()` that meets it.  So a line is scanned first, on
 its raw bytes and at C speed: its length, how many values it holds (every value
-but the first follows a `[`, `{`, `,` or `:` outside a string) and how deeply
-it nests; only then is it parsed, with every number held to a length a float
+but the first follows a `[`, `{`, `,` or `:` outside a string, so the count is
+exact but for an empty container, counted twice) and how deeply it nests; only then is it parsed, with every number held to a length a float
 needs.  A line that fails any bound raises `Refused`, whose message says which
 bound and by how much; nothing of it is kept.
 """
