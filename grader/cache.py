@@ -9,6 +9,9 @@
   on: the submission's code, the calls with their inputs, the limits, the sandbox's
   layers, the launcher, the grader's own code and the versions of Python, numpy and
   torch.  A run that hit a limit or crashed is never stored: the next one may differ.
+  A run's record is stored only within RUN_RECORD_BYTES (a correct submission's is
+  about 200 kB; what a submission's code returned is its to choose), and the runs
+  together are kept within RUNS_TOTAL_BYTES, the least recently used dropped first.
 
 Files are JSON (never a pickle), written by the grader after it validated what the
 submission sent, readable by the grader's user only.  `--no-cache` uses neither.
@@ -34,6 +37,8 @@ from reference.cases import CaseBook
 from reference.expected import Expected, expected_values
 from reference.spec import Limits, Spec
 
+RUN_RECORD_BYTES = 4 * 2**20
+RUNS_TOTAL_BYTES = 256 * 2**20
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 GRADER = Path(__file__).resolve().parent
 
@@ -68,19 +73,40 @@ def cached_expected_values(spec: Spec, book: CaseBook, cache_dir: Path | None) -
     except (OSError, ValueError, KeyError, TypeError):
         pass  # absent or unreadable: compute again
     values = expected_values(spec, book)
-    _store(path, [e.to_dict() for e in values], Path(cache_dir))
+    _store(path, json.dumps([e.to_dict() for e in values]), Path(cache_dir))
     return values
 
 
-def _store(path: Path, record, root: Path) -> None:
+def _store(path: Path, text: str, root: Path) -> None:
     """Write atomically (a reader sees the old file or the new one), owner-only, under `root`."""
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.parent.mkdir(exist_ok=True, mode=0o700)  # root itself, or a folder in it
     temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        json.dump(record, handle)
+        handle.write(text)
     os.replace(temporary, path)
+
+
+def _evict(folder: Path, total_bytes: int) -> None:
+    """Drop the least recently used records until the folder holds at most `total_bytes`."""
+    records = []
+    for entry in os.scandir(folder):
+        try:
+            if entry.name.endswith(".json"):
+                status = entry.stat()
+                records.append((status.st_mtime, status.st_size, entry.path))
+        except FileNotFoundError:
+            pass  # dropped by another grader meanwhile
+    size = sum(record[1] for record in records)
+    for _, record_size, record_path in sorted(records):
+        if size <= total_bytes:
+            break
+        try:
+            os.remove(record_path)
+        except FileNotFoundError:
+            pass
+        size -= record_size
 
 
 @functools.cache
@@ -103,16 +129,27 @@ def run_key(loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def cached_run(cache_dir: Path | None, key: str, run: Callable[[], Execution]) -> Execution:
-    """The stored run under `key`, or `run()`, stored when a re-run would give the same."""
+def cached_run(
+    cache_dir: Path | None, key: str, run: Callable[[], Execution], record_bytes: int = RUN_RECORD_BYTES, total_bytes: int = RUNS_TOTAL_BYTES
+) -> Execution:
+    """The stored run under `key`, or `run()`, stored when a re-run would give the same and its
+    record is within `record_bytes`; the stored runs are then kept within `total_bytes`."""
     if cache_dir is None:
         return run()
     path = Path(cache_dir) / "runs" / f"{key}.json"
     try:
-        return Execution.from_record(json.loads(path.read_text()))
+        execution = Execution.from_record(json.loads(path.read_text()))
+        os.utime(path)  # recently used: the last to be dropped
+        return execution
     except (OSError, ValueError, KeyError, TypeError):
         pass  # absent or unreadable: run it
     execution = run()
-    if execution.reusable:
-        _store(path, execution.to_record(), Path(cache_dir))
+    if not execution.reusable:
+        return execution
+    text = json.dumps(execution.to_record())
+    if len(text) > record_bytes:
+        note = f"\n[grader: this run was not cached: its record is {len(text) / 2**20:.1f} MiB, over the cache's {record_bytes / 2**20:g} MiB for one submission]\n"
+        return dataclasses.replace(execution, stderr=execution.stderr + note)
+    _store(path, text, Path(cache_dir))
+    _evict(path.parent, total_bytes)
     return execution

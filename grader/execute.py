@@ -15,6 +15,7 @@ applies to itself.  After every process, whatever it left running is killed.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import selectors
@@ -23,12 +24,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import bounded_json
 from grader.load import LoadedSubmission
 from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
 from reference.cases import Case
 from reference.spec import Limits
 
-MAX_LINE_BYTES = 16 * 2**20
+# What the result channel may carry.  The largest answer the spec allows is a training call's
+# loss curve at its most epochs (5000) with every loss a boxed 0-d tensor (about 80 bytes and 9
+# values each): 400 kB and 45,000 values.  A load report holds a record per function defined and
+# per file or cell that raised.  Nesting: the child's value trees are at most 16 levels deep.
+RESULT_BOUNDS = bounded_json.Bounds("the answer", 2**20, 100_000, 20)
+LOAD_BOUNDS = bounded_json.Bounds("the load report", 4 * 2**20, 100_000, 20)
+# Everything one submission sends, over all its processes: a legitimate run sends a few hundred
+# kB (SUBMISSION_CHANNEL_VALUES parsed values hold at most about 80 MB of the grader's memory).
+SUBMISSION_CHANNEL_BYTES = 16 * 2**20
+SUBMISSION_CHANNEL_VALUES = 1_000_000
 STARTUP_SECONDS = 60  # a fresh interpreter importing torch on a busy machine, before any student code
 
 
@@ -152,10 +163,29 @@ def _valid_event(event) -> bool:
     return True
 
 
-def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText):
+class _Channel:
+    """What one submission may still send on its result channel, over all its processes."""
+
+    def __init__(self):
+        self.bytes_left, self.values_left = SUBMISSION_CHANNEL_BYTES, SUBMISSION_CHANNEL_VALUES
+
+    def spend(self, size: int = 0, values: int = 0) -> str | None:
+        """Why the submission is over its budget now, or None."""
+        self.bytes_left -= size
+        self.values_left -= values
+        if self.bytes_left < 0:
+            return f"the submission's processes sent more than {SUBMISSION_CHANNEL_BYTES // 2**20} MiB on the grader's result channel"
+        if self.values_left < 0:
+            return f"the submission's processes sent more than {SUBMISSION_CHANNEL_VALUES} values on the grader's result channel"
+        return None
+
+
+def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText, channel: _Channel):
     """Read one child's events until it is done, silent too long, or gone.
 
-    Yields each valid event; returns (ending, exit description) through StopIteration."""
+    Yields each valid event; returns (ending, reason) through StopIteration.  Each line is
+    held to its bounds before it is parsed (grader.bounded_json): the load report's before
+    the "loaded" event, an answer's after it."""
     selector = selectors.DefaultSelector()
     streams = {child.result_fd: None, child.stdout_fd: stdout, child.stderr_fd: stderr}
     for fd in streams:
@@ -165,13 +195,11 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
     loaded = False
     # until the child says it is confined no student code has run: the start-up is the grader's time
     deadline = min(time.monotonic() + STARTUP_SECONDS, total_deadline)
-    ending = "exit"
     try:
         while child.result_fd in streams:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                ending = "timeout"
-                break
+                return "timeout", None
             for key, _ in selector.select(timeout=min(remaining, 1.0)):
                 data = os.read(key.fd, 65536)
                 buffer = streams[key.fd]
@@ -181,16 +209,21 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
                 elif buffer is not None:
                     buffer.add(data)
                 else:
+                    over = channel.spend(size=len(data))
+                    if over:
+                        return "budget", over
                     pending += data
-                    if len(pending) > MAX_LINE_BYTES:
-                        return "corrupt", None
-            while b"\n" in pending:
-                line, _, rest = bytes(pending).partition(b"\n")
-                pending = bytearray(rest)
+            lines = pending.split(b"\n")
+            pending = bytearray(lines.pop())  # the unfinished line
+            for line in lines:
+                bounds = RESULT_BOUNDS if loaded else LOAD_BOUNDS
                 try:
-                    event = json.loads(line)
-                except (ValueError, RecursionError):
-                    return "corrupt", None
+                    event, values = bounded_json.loads(bytes(line), bounds)
+                except bounded_json.Refused as refused:
+                    return "corrupt", str(refused)
+                over = channel.spend(values=values)
+                if over:
+                    return "budget", over
                 if not _valid_event(event):
                     return "corrupt", None
                 if event["event"] == "done":
@@ -199,7 +232,10 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
                     loaded = True
                 yield event
                 deadline = min(time.monotonic() + (limits.call_seconds if loaded else limits.load_seconds), total_deadline)
-        return ending, None
+            bounds = RESULT_BOUNDS if loaded else LOAD_BOUNDS
+            if len(pending) > bounds.bytes:  # refused before its end arrives: nothing waits for it
+                return "corrupt", f"{bounds.what} was too large: more than {len(pending)} bytes, limit {bounds.bytes}"
+        return "exit", None
     finally:
         selector.close()
         _drain(streams)
@@ -227,6 +263,14 @@ def utf8_source(text: str) -> str:
     """The text is written as UTF-8, so a `# -*- coding: gbk -*-` line must say so too."""
     head = "\n".join(text.split("\n", 2)[:2])  # PEP 263: the cookie counts on line 1 or 2 only
     return CODING_COOKIE.sub(lambda match: match.group(1) + "utf-8", head, count=1) + text[len(head) :]
+
+
+def _relative(filename, folder: Path) -> str:
+    """A path inside the submission's folder as the student knows it (never the grader's scratch path)."""
+    try:
+        return Path(filename).relative_to(folder).as_posix()
+    except (TypeError, ValueError):
+        return Path(str(filename)).name
 
 
 def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
@@ -259,18 +303,24 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
     pending = list(calls)
     processes = stragglers = 0
     try:
-        sources = write_sources(loaded, workspace.folder)
+        try:
+            sources = write_sources(loaded, workspace.folder)
+        except OSError as error:  # a name this file system refuses: the submission's, not the grader's
+            message = f"the submission's files could not be written ({error.strerror}: {_relative(error.filename, workspace.folder)})"
+            missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
+            return Execution(LoadReport("empty", message=message), missing, sandbox=workspace.sandbox.layers)
         plan = workspace.plan(limits)
+        channel = _Channel()
         while pending:
             request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}).encode()
             prepare_folder(workspace)
             child = launcher.start(workspace.folder, limits, request)
             processes += 1
-            events = _session(child, limits, total_deadline, stdout, stderr)
+            events = _session(child, limits, total_deadline, stdout, stderr, channel)
             answered: list[str] = []
             expected_ids: list[str] | None = None
             confined, unconfined = False, None
-            ending = "exit"
+            ending, detail = "exit", None
             try:
                 while True:
                     event = next(events)
@@ -287,10 +337,11 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                         outcomes[event["id"]] = _outcome(event)
                         answered.append(event["id"])
             except StopIteration as stop:
-                ending, _ = stop.value
-            events.close()
-            stragglers += kill_stragglers(child.pid, workspace.uid)
-            code = launcher.stop(child)
+                ending, detail = stop.value
+            finally:  # on every path, a fault of the grader's own included: the process and its pipes go
+                events.close()
+                stragglers += kill_stragglers(child.pid, workspace.uid)
+                code = launcher.stop(child)
             if unconfined is not None:
                 message = f"the grader could not set up its sandbox, so the submission was not run ({unconfined})"
                 load_report = LoadReport("crash", message=message)
@@ -302,7 +353,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                     if call_id not in outcomes:  # a "done" the student's code wrote itself, too early
                         outcomes[call_id] = Outcome("crash", error={"type": "Crash", "message": "the submission's process said it was done without answering this call"})
                 break
-            reason = {
+            reason = detail or {
                 "timeout": None,
                 "corrupt": "the submission's process wrote something that is not a result to the grader's channel",
                 "exit": f"the submission's process {_exit_description(code)}",
@@ -330,6 +381,10 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                     for call in still[1:]:
                         if call.entry == stuck.entry:
                             outcomes[call.id] = Outcome(status, error={"type": status.capitalize(), "message": skipped})
+                if ending == "budget":  # nothing more of this submission is read
+                    for call in still[1:]:
+                        outcomes[call.id] = Outcome("crash", error={"type": "Crash", "message": f"not called: {message}"})
+                    break
                 if over_total:
                     for call in still[1:]:
                         outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": message})
@@ -347,8 +402,12 @@ def _load_report(event: dict) -> LoadReport:
         return tuple(item for item in (value if isinstance(value, list) else [])[:limit] if isinstance(item, dict))
 
     entry_points = event.get("entry_points") if isinstance(event.get("entry_points"), dict) else {}
-    seconds = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
-    return LoadReport("ok", records(event.get("problems")), entry_points, records(event.get("defined")), float(seconds))
+    entry_points = {
+        name: {"where": [w for w in found["where"] if isinstance(w, str)][:20]}
+        for name, found in list(entry_points.items())[:200]
+        if isinstance(found, dict) and isinstance(found.get("where"), list)
+    }
+    return LoadReport("ok", records(event.get("problems")), entry_points, records(event.get("defined")), _seconds(event.get("seconds")))
 
 
 def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[str]:
@@ -382,11 +441,55 @@ def missing_message(entry: str, load: LoadReport) -> str:
     return message
 
 
+def _seconds(value) -> float:
+    """A duration the child measured; anything else (a bool, NaN, a negative) counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return 0.0
+    return float(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _value_problem(tree) -> str | None:
+    """Why `tree` is not a value as the child writes one (`grader.child.to_tree`), or None.
+
+    Iterative, so no tree can exhaust the grader's stack; the line's bounds already hold
+    its size.  A reason that is too long is cut where it is kept."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if _is_number(node):
+            continue
+        if not isinstance(node, dict):
+            return f"{type(node).__name__} where a value belongs"
+        if "unsupported" in node:
+            if not isinstance(node["unsupported"], str):
+                return "an unsupported value without its description"
+            node["unsupported"] = node["unsupported"][:200]
+        elif "array" in node:
+            flat, shape = node["array"], node.get("shape")
+            if not (isinstance(flat, list) and isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+                return "an array without a flat list of values and a shape"
+            if math.prod(shape) != len(flat) or not all(map(_is_number, flat)):
+                return f"an array of {len(flat)} items that is not shape {tuple(shape)[:8]} of numbers"
+        elif isinstance(node.get("seq"), list):
+            stack.extend(node["seq"])
+        else:
+            return "a mapping that is no value"
+    return None
+
+
 def _outcome(event: dict) -> Outcome:
-    seconds = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
+    seconds = _seconds(event.get("seconds"))
     if event["ok"]:
-        mutated = tuple(str(m) for m in event.get("mutated", []) if isinstance(m, str))[:3]
-        return Outcome("ok", value=event.get("value"), seconds=float(seconds), mutated=mutated)
+        problem = _value_problem(event.get("value"))
+        if problem is not None:
+            message = f"the submission's process sent an answer the grader does not read: {problem}"
+            return Outcome("crash", error={"type": "Crash", "message": message}, seconds=seconds)
+        mutated = event.get("mutated") if isinstance(event.get("mutated"), list) else []
+        return Outcome("ok", value=event.get("value"), seconds=seconds, mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3])
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
     error = {key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}
-    return Outcome("error", error=error, seconds=float(seconds))
+    return Outcome("error", error=error, seconds=seconds)

@@ -68,11 +68,25 @@ def _notebook(data: bytes, name: str) -> SourceFile:
     text, encoding = decode_source(data, name)
     try:
         notebook = nbformat.reads(text, as_version=4)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - nbformat reading any JSON at all fails in many ways; each is this file's fault
         raise LoadError(f"{name}: not a valid notebook ({type(error).__name__}: {str(error)[:200]})") from None
-    cells = tuple(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    markdown = tuple(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    return SourceFile(name, "ipynb", "\n\n".join(cells), cells, markdown, encoding)
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise LoadError(f"{name}: not a valid notebook (it has no list of cells)")
+    code, markdown = [], []
+    for number, cell in enumerate(cells, start=1):
+        # nbformat joins a source given as a list of strings; anything else left is not text
+        source = cell.get("source") if isinstance(cell, dict) else cell
+        if not isinstance(source, str):
+            kinds = ((type(None), "missing"), (dict, "a mapping, not text"), (list, "a list, not text"), ((int, float), "a number, not text"))
+            what = next((said for kind, said in kinds if isinstance(source, kind)), "not text")
+            raise LoadError(f"{name}: not a valid notebook (cell {number}: its source is {what})")
+        kind = cell.get("cell_type")
+        if kind == "code":
+            code.append(source)
+        elif kind == "markdown":
+            markdown.append(source)
+    return SourceFile(name, "ipynb", "\n\n".join(code), tuple(code), tuple(markdown), encoding)
 
 
 def read_source(data: bytes, name: str) -> SourceFile | None:
@@ -139,7 +153,22 @@ def _collect(entries, problems: list) -> list[SourceFile]:
             continue
         if source is not None:
             files.append(source)
+    _refuse_clashing_names([f.path for f in files])
     return files
+
+
+def _refuse_clashing_names(paths: list[str]) -> None:
+    """Every file gets a place of its own in the submission's folder: a name used twice, or used
+    for a file and for a folder (`a.py` beside `a.py/b.py`), cannot be written (a zip can hold both)."""
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise LoadError(f"{path} is in the submission twice; nothing of it is used")
+        seen.add(path)
+    for path in paths:
+        for folder in PurePosixPath(path).parents:
+            if folder.as_posix() in seen:
+                raise LoadError(f"{folder.as_posix()} is in the submission both as a file and as a folder (holding {path}); nothing of it is used")
 
 
 def load_submission(submission: Submission) -> LoadedSubmission:

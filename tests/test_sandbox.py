@@ -65,6 +65,13 @@ ATTACKS = (
     "named_like_grades_csv.py",
     "named_like_index_html.py",
     "links_out_of_the_submissions_folder.py",
+    "writes_16mib_of_empty_lists_on_the_result_channel.py",
+    "floods_the_result_channel_with_well_formed_lines.py",
+    "sends_a_401_digit_integer_as_seconds.py",
+    "deeply_nested_answer.py",
+    "answers_1mib_per_call.py",
+    "notebook_cell_source_is_a_number.ipynb",
+    "zip_holds_a_file_and_a_folder_of_the_same_name.zip",
 )
 SAVED_AS = {"named_like_grades_csv.py": "grades.csv.py", "named_like_index_html.py": "index.html.py"}  # ids of the grader's own files
 RENAMED = {"named_like_grades_csv": "grades.csv-2", "named_like_index_html": "index.html-2"}
@@ -547,6 +554,40 @@ def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):
     for path in hostile_run.out.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(errors="replace"), path
+
+
+def test_answers_over_the_channels_bounds_are_their_calls_verdicts(hostile_run):
+    """Too large, too deep, a number no float holds, more than the submission's budget:
+    each is the verdict of the call it came in, and the submission goes on."""
+    reasons = {
+        "writes_16mib_of_empty_lists_on_the_result_channel": "the answer was too large: more than",
+        "sends_a_401_digit_integer_as_seconds": "the answer holds a number of 401 characters",
+        "deeply_nested_answer": "the answer is nested too deeply",
+        "floods_the_result_channel_with_well_formed_lines": "values on the grader's result channel",
+    }
+    for submission, reason in reasons.items():
+        found = statuses(hostile_run, submission)
+        assert found["np-forward-output"] == "passed" and found["np-gradients"] == "error", submission
+        assert reason in messages(hostile_run, submission, "np-gradients"), submission
+    assert "not called: the submission's processes sent more than" in messages(hostile_run, "floods_the_result_channel_with_well_formed_lines", "np-one-step-loss")
+    assert "was too large" in messages(hostile_run, "writes_16mib_of_empty_lists_on_the_result_channel", "torch-gradients")
+
+
+def test_answers_of_1_mib_are_read_and_compared(hostile_run):
+    assert set(statuses(hostile_run, "answers_1mib_per_call").values()) == {"failed"}
+    assert "shape (45000,)" in messages(hostile_run, "answers_1mib_per_call", "np-gradients")
+
+
+def test_a_notebook_cell_whose_source_is_a_number_is_a_load_error(hostile_run):
+    grading = hostile_run.grading("notebook_cell_source_is_a_number")
+    assert grading["score"] == 0 and grading["load"]["status"] == "empty"
+    assert "not a valid notebook (cell 3: its source is a number, not text)" in grading["load"]["message"]
+
+
+def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_a_load_error(hostile_run):
+    grading = hostile_run.grading("zip_holds_a_file_and_a_folder_of_the_same_name")
+    assert grading["score"] == 0 and "a.py is in the submission both as a file and as a folder" in grading["load"]["message"]
+    assert "grader failed" not in json.dumps(grading)
 
 
 # ------------------------------------------------------------------ the fallbacks of an LMS container

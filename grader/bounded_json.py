@@ -1,0 +1,73 @@
+"""Bounded JSON: parse a line a submission's process wrote only once it is known to be small.
+
+`json.loads` on 16 MiB of `[[],[],...]` builds millions of lists (about 60 bytes
+each) before anyone can look at them, and a 401-digit integer parses fine and
+then breaks the first `float()` that meets it.  So a line is scanned first, on
+its raw bytes and at C speed: its length, how many values it holds (every value
+but the first follows a `[`, `{`, `,` or `:` outside a string, so the count is
+exact but for an empty container, counted twice) and how deeply it nests; only then is it parsed, with every number held to a length a float
+needs.  A line that fails any bound raises `Refused`, whose message says which
+bound and by how much; nothing of it is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+NUMBER_CHARS = 32  # repr() of any float64 takes at most 24 characters
+BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+class Refused(ValueError):
+    """A line outside its bounds, or not JSON; the message says why."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    what: str  # what the line is, as the refusal names it: "the answer"
+    bytes: int
+    values: int
+    depth: int
+
+
+def scan(line: bytes, bounds: Bounds) -> int:
+    """How many values the line holds; Refused when it is too long, too many or too deep."""
+    if len(line) > bounds.bytes:
+        raise Refused(f"{bounds.what} was too large: {len(line)} bytes, limit {bounds.bytes}")
+    # The content of strings does not count.  Escapes pair off left to right, so once `\\` and
+    # `\"` are gone every quote left opens or closes a string: exact for valid JSON and for any
+    # valid prefix of a line, which is all the parser builds before it fails.
+    plain = line.replace(b"\\\\", b"").replace(b'\\"', b"")
+    strings = plain.count(b'"') // 2  # each a value or a key: counted before splitting on them
+    if strings > bounds.values:
+        raise Refused(f"{bounds.what} holds too many values: more than {strings}, limit {bounds.values}")
+    outside = b"".join(plain.split(b'"')[0::2])
+    values = 1 + sum(outside.count(mark) for mark in (b"[", b"{", b",", b":"))
+    if values > bounds.values:
+        raise Refused(f"{bounds.what} holds too many values: {values}, limit {bounds.values}")
+    depth = deepest = 0
+    for match in BRACKETS.finditer(outside):  # at most `values` brackets, checked above
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+        if deepest > bounds.depth:
+            raise Refused(f"{bounds.what} is nested too deeply: more than {bounds.depth} levels")
+    return values
+
+
+def _number(text: str):
+    if len(text) > NUMBER_CHARS:
+        raise Refused(f"a number of {len(text)} characters, limit {NUMBER_CHARS}")
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def loads(line: bytes, bounds: Bounds):
+    """The parsed line, and how many values it holds; Refused where it breaks a bound or is not JSON."""
+    values = scan(line, bounds)
+    try:
+        return json.loads(line, parse_int=_number, parse_float=_number), values
+    except Refused as refused:
+        raise Refused(f"{bounds.what} holds {refused}") from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise Refused(f"{bounds.what} is not JSON ({type(error).__name__}: {str(error)[:120]})") from None
