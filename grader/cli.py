@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
 from grader import html, report
 from grader.cache import default_cache_dir
@@ -22,6 +23,7 @@ from grader.discover import Problem, discover_submissions, submission_at
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_all, plan_grading
 from grader.sandbox import SKIP_VARIABLE, kept_private, probe_layers
+from grader.views import student_view
 from reference.cases import draw_cases, load_secret
 from reference.expected import expected_values
 from reference.spec import DEFAULT_SPEC, SpecError, load_spec
@@ -86,13 +88,14 @@ def command_grade(args, console: Console) -> int:
     secret = _secret(args, spec)
     discovery = discover_submissions(args.submissions)
     for problem in discovery.problems:
-        console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
+        console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
         launching = starting.submit(choose_launcher, warm=not args.fresh_interpreters)
         try:
-            plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
+            book = draw_cases(spec, secret)
+            plan = plan_grading(spec, book, args.cache)
             args.out.mkdir(parents=True, exist_ok=True)
             sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
         except BaseException:
@@ -106,8 +109,10 @@ def command_grade(args, console: Console) -> int:
         task = progress.add_task("grading", total=len(discovery.submissions))
 
         def graded(result):
-            report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=True)
-            html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=True)
+            folder = args.out / result.submission.id
+            report.write_submission_outputs(result, folder, spec.hidden_visibility)
+            html.write_report(student_view(result), spec, folder)  # report.html, safe to hand out
+            html.write_report(result, spec, folder, book)  # instructor.html, with the hidden cases' inputs
             progress.advance(task)
 
         results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox, cache_dir=args.cache)
@@ -125,21 +130,22 @@ def command_check(args, console: Console) -> int:
     spec = load_spec(args.spec)
     item = submission_at(args.path)
     if isinstance(item, Problem):
-        console.print(f"[red]cannot check[/red] {escape(str(item.path))}: {escape(item.message)}", highlight=False)
+        console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
         return 2
     plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
     sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [result] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
+        [graded] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
+    result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
     if result.reused_run:
         console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
     if args.out:
-        report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility, reveal_hidden=False)
-        page = html.write_report(result, spec, args.out / result.submission.id, reveal_hidden=False)
-        console.print(f"Your report: {escape(str(page))}", highlight=False)
+        report.write_submission_outputs(result, args.out / result.submission.id, spec.hidden_visibility)
+        page = html.write_report(result, spec, args.out / result.submission.id)
+        console.print(Text.assemble("Your report: ", report.plain(page)), highlight=False)
     return 0
 
 
@@ -151,8 +157,8 @@ def command_gradescope(args, console: Console) -> int:
         console.print_exception()
         container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
         return 1
-    for note in run.notes:
-        console.print(escape(note), highlight=False)
+    for note in run.notes:  # the staff log: the full result, its text made printable
+        console.print(report.plain(note), highlight=False)
     report.print_problems(console, run.result)
     console.print(report.check_table(run.result))
     console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")

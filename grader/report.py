@@ -1,7 +1,10 @@
 """Report: sibling renderers of the same results — results.json, grades.csv, the terminal.
 
 Every file here is written by the grader, from `SubmissionResult` data, after
-the submission's process is gone.
+the submission's process is gone.  results.json is a student view: it is drawn
+from `grader.views.student_view`'s copy, whatever it is given.  Text from a
+submission reaches the terminal as `rich.text.Text` of `printable` text: never
+read as console markup or emoji codes, never an escape sequence.
 """
 
 from __future__ import annotations
@@ -11,25 +14,32 @@ import json
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from grader import html
 from grader.score import CheckResult, SubmissionResult
+from grader.views import printable, printable_data, student_view
 
 OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
 GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "failed" there
 
 
-def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = "text") -> str:
+def plain(text) -> Text:
+    """Text from a submission for a rich console: shown as it is, without its control characters."""
+    return Text(printable(text))
+
+
+def _test_output(result: CheckResult, output_format: str = "text") -> str:
+    """One check's feedback in results.json, from the student's copy of the check."""
     if output_format == "html":
-        return html.check_fragment(result, reveal_hidden)  # the report page's feedback, escaped
+        return html.check_fragment(result)  # the report page's feedback, escaped
     lines = [f"{result.call}", f"{result.check.message}", ""]
     for verdict in result.verdicts:
         label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
-        lines.append(f"- {label}: {verdict.status} — {verdict.message}")
+        lines.append(f"- {label}: {verdict.status} — {printable(verdict.message)}")
         for note in verdict.notes:
-            lines.append(f"  note: {note}")
+            lines.append(f"  note: {printable(note)}")
     for diagnosis in result.diagnoses:
         lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
     if result.diagnosis_note:
@@ -37,10 +47,12 @@ def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = 
     return "\n".join(lines)
 
 
-def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_hidden: bool = False, output_format: str = "text") -> dict:
-    """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json)."""
+def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_format: str = "text") -> dict:
+    """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json),
+    what the student sees: drawn from the student's copy of `result`."""
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
+    result = student_view(result)
     tests = []
     for number, check_result in enumerate(result.checks, start=1):
         check = check_result.check
@@ -51,7 +63,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                 "score": check_result.score,
                 "max_score": check.points,
                 "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
-                "output": _test_output(check_result, reveal_hidden, output_format),
+                "output": _test_output(check_result, output_format),
                 "output_format": output_format,
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
@@ -68,9 +80,9 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:
         summary.append(f"Problem: {problem}")
-    return {
+    results = {
         "score": result.score,
-        "output": html.paragraphs(summary) if output_format == "html" else "\n".join(summary),
+        "output": html.paragraphs(summary) if output_format == "html" else printable("\n".join(summary)),
         "output_format": output_format,
         "visibility": "visible",
         "execution_time": round(result.seconds, 3),
@@ -78,14 +90,18 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         # the total is not a documented top-level field: it travels in extra_data
         "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points},
     }
+    if result.ran_hidden:
+        del results["execution_time"]  # the student's copy has none: timing on hidden cases can spell their inputs
+    return results
 
 
-def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> None:
+def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str) -> None:
+    """results.json, the student's view in Gradescope's format, and grading.json, everything `result` holds."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(
-        json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden, output_format="html"), indent=2, allow_nan=False), encoding="utf-8"
+        json.dumps(gradescope_results(result, hidden_visibility, output_format="html"), indent=2, allow_nan=False), encoding="utf-8"
     )
-    (folder / "grading.json").write_text(json.dumps(result.to_dict(reveal_hidden), indent=2, default=str), encoding="utf-8")
+    (folder / "grading.json").write_text(json.dumps(printable_data(result.to_dict()), indent=2, default=str), encoding="utf-8")
 
 
 def spreadsheet_text(text: str) -> str:
@@ -102,7 +118,7 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
             numpy, numpy_max = result.part_score("numpy")
             torch, torch_max = result.part_score("torch")
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(result.submission.id), f"{result.score:g}", f"{result.max_score:g}", f"{numpy:g}", f"{numpy_max:g}", f"{torch:g}", f"{torch_max:g}", f"{result.manual_points:g}", status])
+            writer.writerow([spreadsheet_text(printable(result.submission.id)), f"{result.score:g}", f"{result.max_score:g}", f"{numpy:g}", f"{numpy_max:g}", f"{torch:g}", f"{torch_max:g}", f"{result.manual_points:g}", status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
@@ -116,13 +132,14 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")
         torch, torch_max = result.part_score("torch")
-        table.add_row(escape(result.submission.id), f"{result.score:g}/{result.max_score:g}", f"{numpy:g}/{numpy_max:g}", f"{torch:g}/{torch_max:g}", escape(shown) or "—")
+        table.add_row(plain(result.submission.id), f"{result.score:g}/{result.max_score:g}", f"{numpy:g}/{numpy_max:g}", f"{torch:g}/{torch_max:g}", plain(shown or "—"))
     return table
 
 
 def check_table(result: SubmissionResult) -> Table:
-    """The self-check view: every check, what passed, what failed and by how much."""
-    table = Table(title=f"{result.submission.id}: {result.score:g} / {result.max_score:g} points", show_lines=False)
+    """Every check, what passed, what failed and by how much: the self-check shows the student's
+    copy (`check`), the Gradescope staff log the full result."""
+    table = Table(title=plain(f"{result.submission.id}: {result.score:g} / {result.max_score:g} points"), show_lines=False)
     for column in ("check", "points", "status", "max error", "what happened"):
         table.add_column(column)
     for check_result in result.checks:
@@ -134,17 +151,17 @@ def check_table(result: SubmissionResult) -> Table:
             f"{check_result.score:g}/{check_result.check.points:g}",
             f"[{style}]{status}[/{style}]",
             f"{max(errors):.2g}" if errors else "—",
-            escape(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
+            plain(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
         )
     return table
 
 
 def print_problems(console: Console, result: SubmissionResult) -> None:
     for problem in result.problems:
-        console.print(f"[yellow]problem:[/yellow] {escape(problem)}", highlight=False)
+        console.print(Text.assemble(("problem:", "yellow"), " ", plain(problem)), highlight=False)
     for problem in result.load.problems:
         where = problem.get("where") or problem.get("file")
         cell = f" cell {problem['cell']}" if problem.get("cell") else ""
-        console.print(f"[yellow]while loading[/yellow] {escape(str(problem.get('file')))}{cell}: {escape(str(problem.get('message')))} ({escape(str(where))})", highlight=False)
+        console.print(Text.assemble(("while loading", "yellow"), " ", plain(f"{problem.get('file')}{cell}: {problem.get('message')} ({where})")), highlight=False)
     if result.load.status != "ok":
-        console.print(f"[red]not run:[/red] {escape(result.load.message)}", highlight=False)
+        console.print(Text.assemble(("not run:", "red"), " ", plain(result.load.message)), highlight=False)
