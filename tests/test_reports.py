@@ -228,7 +228,7 @@ def test_the_student_view_holds_no_hidden_case_and_no_secret(small_class):
         assert TEST_SECRET not in text and "hidden-1" not in text and "hidden case 1" not in text, path.name
         assert '"hidden": true' not in text, path.name
     page = (student / "hidden_delta_from_weight_grads" / "report.html").read_text(encoding="utf-8")
-    assert "Student&#39;s view: public cases only; no hidden cases ran." in page and "<svg" in page
+    assert "Student's view: public cases only; no hidden cases ran." in page and "<svg" in page
 
 
 # ---------------------------------------------------------------- rendering in-process
