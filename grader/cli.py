@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
 from grader import html, report
 from grader.cache import default_cache_dir
@@ -22,6 +23,7 @@ from grader.discover import Problem, discover_submissions, submission_at
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_all, plan_grading
 from grader.sandbox import SKIP_VARIABLE, kept_private, probe_layers
+from grader.views import student_view
 from reference.cases import draw_cases, load_secret
 from reference.expected import expected_values
 from reference.spec import DEFAULT_SPEC, SpecError, load_spec
@@ -86,16 +88,17 @@ def command_grade(args, console: Console) -> int:
     secret = _secret(args, spec)
     discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE))
     for problem in discovery.problems:
-        console.print(f"[yellow]skipped[/yellow] {escape(problem.path.name)}: {escape(problem.message)}", highlight=False)
+        console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)
     for submission in discovery.submissions:
         if submission.renaming:
-            console.print(f"[yellow]renamed[/yellow] {escape(submission.renaming)}", highlight=False)
+            console.print(Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)), highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
     with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
         launching = starting.submit(choose_launcher, warm=not args.fresh_interpreters)
         try:
-            plan = plan_grading(spec, draw_cases(spec, secret), args.cache)
+            book = draw_cases(spec, secret)
+            plan = plan_grading(spec, book, args.cache)
             args.out.mkdir(parents=True, exist_ok=True)
             sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
         except BaseException:
@@ -109,8 +112,8 @@ def command_grade(args, console: Console) -> int:
         task = progress.add_task("grading", total=len(discovery.submissions))
 
         def graded(result):
-            for failure in report.write_outputs(result, spec, args.out / result.submission.id, reveal_hidden=True):
-                progress.console.print(f"[red]not written[/red] {escape(result.submission.id)}: {escape(failure)}", highlight=False)
+            for failure in report.write_outputs(result, spec, args.out / result.submission.id, book):
+                progress.console.print(Text.assemble(("not written", "red"), " ", report.plain(f"{result.submission.id}: {failure}")), highlight=False)
             progress.advance(task)
 
         results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox, cache_dir=args.cache)
@@ -128,12 +131,13 @@ def command_check(args, console: Console) -> int:
     spec = load_spec(args.spec)
     item = submission_at(args.path)
     if isinstance(item, Problem):
-        console.print(f"[red]cannot check[/red] {escape(str(item.path))}: {escape(item.message)}", highlight=False)
+        console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
         return 2
     plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
     sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
     with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [result] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
+        [graded] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
+    result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
@@ -141,9 +145,9 @@ def command_check(args, console: Console) -> int:
         console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
     if args.out:
         folder = args.out / result.submission.id
-        for failure in report.write_outputs(result, spec, folder, reveal_hidden=False):
-            console.print(f"[red]not written[/red] {escape(failure)}", highlight=False)
-        console.print(f"Your report: {escape(str(folder / 'report.html'))}", highlight=False)
+        for failure in report.write_outputs(result, spec, folder):  # the student's copy: its page only
+            console.print(Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False)
+        console.print(Text.assemble("Your report: ", report.plain(str(folder / html.PAGES['student']))), highlight=False)
     return 0
 
 
@@ -155,8 +159,8 @@ def command_gradescope(args, console: Console) -> int:
         console.print_exception()
         container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
         return 1
-    for note in run.notes:
-        console.print(escape(note), highlight=False)
+    for note in run.notes:  # the staff log: the full result, its text made printable
+        console.print(report.plain(note), highlight=False)
     report.print_problems(console, run.result)
     console.print(report.check_table(run.result))
     console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")

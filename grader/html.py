@@ -2,10 +2,12 @@
 
 This module turns `SubmissionResult` data into plain values for the Jinja2
 templates of templates/report/ (autoescaped; they draw, they decide nothing).
-Every verdict goes through `Verdict.to_dict(reveal_hidden)`, so the student
-view never holds a hidden case's values.  Text that came from a submission
-(what it printed, exceptions, answers) is clipped here, so a report stays
-well under 2 MB whatever the submission did.
+A page shows the view its result is: the student's page is drawn from
+`grader.views.student_view`'s copy, which holds nothing of a hidden case but
+its verdict and a generic reason, the instructor's from the full result.
+Text that came from a submission (what it printed, exceptions, answers) is
+made printable and clipped here, so a report stays well under 2 MB whatever
+the submission did.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from markupsafe import Markup
 from grader.charts import as_float, histogram, loss_chart
 from grader.compare import element_names
 from grader.score import CheckResult, SubmissionResult
-from reference.cases import draw_cases
+from grader.views import printable
+from reference.cases import CaseBook, draw_cases
 from reference.spec import Spec
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
@@ -45,6 +48,7 @@ EXPERIMENTS = {
     9: "All-zero initial weights",
     10: "Written answers",
 }
+PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
 
 # Caps on text that came from a submission, in characters.
@@ -57,14 +61,13 @@ CURVE_ROWS = 10  # the off elements of a loss curve listed under its chart
 FAILURE_MESSAGES = 12  # on the dashboard
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
 _DIRECTORIES = re.compile(r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/")  # an absolute path's folders, not the "/" of dE/dw1
 
 
 def clip(text: str | None, limit: int) -> str:
     """Printable text of at most about `limit` characters: its head and its tail, and how much is left out."""
-    text = _CONTROL.sub("", text or "")
+    text = printable(text)
     if len(text) <= limit:
         return text
     tail = limit // 5
@@ -113,6 +116,7 @@ def _rows(quantity: str, case: dict) -> tuple[list[dict], int]:
 
 
 def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
+    """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is bare in the student's)."""
     quantity = check_result.check.quantity
     shown = case["observed"] is not None
     error = case["error"] or None
@@ -134,7 +138,7 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "status": case["status"],
         "status_word": STATUS_WORDS.get(case["status"], case["status"]),
         "message": clip(case["message"], MESSAGE_CHARS),
-        "inputs": inputs.get(case["case"]) if not case["hidden"] else None,
+        "inputs": inputs.get((check_result.check.id, case["case"])),
         "max_abs": error_size(case["max_abs_error"]),
         "max_rel": error_size(case["max_rel_error"]),
         "off": case["off"],
@@ -149,17 +153,18 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
     }
 
 
-def public_inputs(spec: Spec) -> dict[str, dict[str, str]]:
-    """The public cases' inputs by case id, for a student to reproduce a call (never a hidden one: no secret here)."""
-    book = draw_cases(spec, None)
+def case_inputs(spec: Spec, book: CaseBook | None = None) -> dict[tuple[str, str], dict[str, str]]:
+    """Each case's inputs by (check id, case id), to reproduce a call: the public cases', and with
+    the run's `book` (the instructor's view only) the hidden ones too."""
+    book = book or draw_cases(spec, None)
     inputs = {}
     for check in spec.checks:
         for case in book.for_check(check):
-            inputs[case.id] = {"x": _vector(case.x), "y": _vector(case.y), "w": _vector(case.w)}
+            inputs[(check.id, case.id)] = {"x": _vector(case.x), "y": _vector(case.y), "w": _vector(case.w)}
     return inputs
 
 
-def check_context(check_result: CheckResult, reveal_hidden: bool, inputs: dict | None = None) -> dict:
+def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict:
     check = check_result.check
     cases, previous = [], None
     for verdict in check_result.verdicts:
@@ -167,7 +172,7 @@ def check_context(check_result: CheckResult, reveal_hidden: bool, inputs: dict |
         nonfinite = verdict.observed is not None and any(
             compared and not math.isfinite(got) and math.isfinite(want) for got, want, compared in zip(verdict.observed, verdict.expected, verdict.compared)
         )
-        case = _case(check_result, verdict.to_dict(reveal_hidden), inputs or {}, previous, nonfinite)
+        case = _case(check_result, verdict.to_dict(), inputs or {}, previous, nonfinite)
         previous = clip((verdict.error or {}).get("traceback"), TRACEBACK_CHARS) or previous
         cases.append(case)
     return {
@@ -209,9 +214,11 @@ def _load(result: SubmissionResult) -> dict:
     }
 
 
-def report_context(result: SubmissionResult, spec: Spec, reveal_hidden: bool) -> dict:
-    inputs = public_inputs(spec)
-    checks = {c.check.id: check_context(c, reveal_hidden, inputs) for c in result.checks}
+def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None = None) -> dict:
+    """The page of `result`'s view; `book` (the run's cases) gives the instructor's view the hidden cases' inputs."""
+    instructor = result.view != "student"
+    inputs = case_inputs(spec, book if instructor else None)
+    checks = {c.check.id: check_context(c, inputs) for c in result.checks}
     parts = []
     for part in dict.fromkeys(c.check.part for c in result.checks):
         experiments = []
@@ -233,14 +240,14 @@ def report_context(result: SubmissionResult, spec: Spec, reveal_hidden: bool) ->
         for diagnosis in check_result.diagnoses:
             entry = diagnoses.setdefault(diagnosis.id, {**_diagnosis(diagnosis), "checks": []})
             entry["checks"].append(check_result.check.id)
-    ran_hidden = any(v.hidden for c in result.checks for v in c.verdicts)
-    withhold_printed = ran_hidden and not reveal_hidden  # what it printed on hidden cases would show their values
+    withheld = result.ran_hidden and not instructor  # the student's copy left out what ran on hidden cases
     return {
         "title": spec.title,
-        "id": result.submission.id,
+        "id": printable(result.submission.id),
         "kind": result.submission.kind,
-        "instructor": reveal_hidden,
-        "ran_hidden": ran_hidden,
+        "instructor": instructor,
+        "ran_hidden": result.ran_hidden,
+        "student_page": PAGES["student"] if instructor else None,  # the student's page never points at the instructor's
         "score": f"{result.score:g}",
         "max_score": f"{result.max_score:g}",
         "percent": round(100 * result.score / result.max_score) if result.max_score else 0,
@@ -258,10 +265,10 @@ def report_context(result: SubmissionResult, spec: Spec, reveal_hidden: bool) ->
             {"id": q.id, "title": q.title, "points": f"{q.points:g}", "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None}
             for q in result.questions
         ],
-        "withhold_printed": withhold_printed,
-        "stdout": "" if withhold_printed else clip(result.stdout, PRINTED_CHARS),
-        "stderr": "" if withhold_printed else clip(result.stderr, PRINTED_CHARS),
-        "seconds": f"{result.seconds:.1f}",
+        "withhold_printed": withheld,
+        "stdout": clip(result.stdout, PRINTED_CHARS),
+        "stderr": clip(result.stderr, PRINTED_CHARS),
+        "seconds": "" if withheld else f"{result.seconds:.1f}",
     }
 
 
@@ -298,8 +305,9 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         torch_score, torch_max = result.part_score("torch")
         students.append(
             {
-                "id": result.submission.id,
-                "href": quote(result.submission.id, safe="") + "/report.html",
+                "id": printable(result.submission.id),
+                "href": quote(result.submission.id, safe="") + "/" + PAGES["instructor"],
+                "student_href": quote(result.submission.id, safe="") + "/" + PAGES["student"],
                 "score": result.score,
                 "max_score": result.max_score,
                 "numpy": numpy_score,
@@ -320,6 +328,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         "mean": f"{statistics.fmean(totals):.1f}" if totals else "—",
         "median": f"{statistics.median(totals):g}" if totals else "—",
         "full_marks": sum(1 for r in results if r.max_score and r.score == r.max_score),
+        "ran_hidden": any(r.ran_hidden for r in results),
         "histogram": histogram(totals, max_score),
         "checks": checks,
         "failures": [
@@ -344,17 +353,19 @@ def _script(name: str) -> dict:
     return {"source": Markup(source), "hash": f"'sha256-{digest}'"}
 
 
-def render_report(result: SubmissionResult, spec: Spec, reveal_hidden: bool) -> str:
-    return _environment().get_template("report.html").render(report=report_context(result, spec, reveal_hidden), script=None)
+def render_report(result: SubmissionResult, spec: Spec, book: CaseBook | None = None) -> str:
+    """The page of `result`'s view: pass `grader.views.student_view(result)` for the student's."""
+    return _environment().get_template("report.html").render(report=report_context(result, spec, book), script=None)
 
 
 def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
     return _environment().get_template("dashboard.html").render(board=dashboard_context(results, spec), script=_script("sort.js"))
 
 
-def check_fragment(check_result: CheckResult, reveal_hidden: bool) -> str:
-    """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html")."""
-    return _environment().get_template("gradescope_check.html").render(check=check_context(check_result, reveal_hidden))
+def check_fragment(check_result: CheckResult) -> str:
+    """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
+    results.json is a student view, so `check_result` comes from the student's copy."""
+    return _environment().get_template("gradescope_check.html").render(check=check_context(check_result))
 
 
 def paragraphs(lines: list[str]) -> str:
@@ -376,14 +387,15 @@ def unrendered_page(submission_id: str, reason: str) -> str:
         return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
 
 
-def write_report(result: SubmissionResult, spec: Spec, folder: Path, reveal_hidden: bool) -> Path:
-    """`folder/report.html`; a page that could not be drawn says why rather than stopping the batch."""
+def write_report(result: SubmissionResult, spec: Spec, folder: Path, book: CaseBook | None = None) -> Path:
+    """The page of `result`'s view, `folder/report.html` (the student's) or `folder/instructor.html`;
+    a page that could not be drawn says why rather than stopping the batch."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "report.html"
+    path = folder / PAGES["student" if result.view == "student" else "instructor"]
     try:
-        page = render_report(result, spec, reveal_hidden)
+        page = render_report(result, spec, book)
     except Exception as error:  # noqa: BLE001 - one report must not stop the batch
-        page = unrendered_page(result.submission.id, failure_reason(error, reveal_hidden))
+        page = unrendered_page(result.submission.id, failure_reason(error, result.view != "student"))
     path.write_text(page, encoding="utf-8")
     return path
 

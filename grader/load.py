@@ -8,7 +8,6 @@ allowed outside its folder.  The result is plain data for the execute stage.
 
 from __future__ import annotations
 
-import json
 import stat
 import zipfile
 from dataclasses import dataclass, field

@@ -1,7 +1,10 @@
 """Report: sibling renderers of the same results — results.json, grades.csv, the terminal.
 
 Every file here is written by the grader, from `SubmissionResult` data, after
-the submission's process is gone.
+the submission's process is gone.  results.json is a student view: it is drawn
+from `grader.views.student_view`'s copy, whatever it is given.  Text from a
+submission reaches the terminal as `rich.text.Text` of `printable` text: never
+read as console markup or emoji codes, never an escape sequence.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import json
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from grader import html
 from grader.score import CheckResult, SubmissionResult
+from grader.views import printable, printable_data, student_view
 from reference.spec import Spec
 
 OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
@@ -23,15 +27,21 @@ GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "f
 GRADES_FILE = "grades.csv"  # at the top of the output folder, beside one folder per submission
 
 
-def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = "text") -> str:
+def plain(text) -> Text:
+    """Text from a submission for a rich console: shown as it is, without its control characters."""
+    return Text(printable(text))
+
+
+def _test_output(result: CheckResult, output_format: str = "text") -> str:
+    """One check's feedback in results.json, from the student's copy of the check."""
     if output_format == "html":
-        return html.check_fragment(result, reveal_hidden)  # the report page's feedback, escaped
+        return html.check_fragment(result)  # the report page's feedback, escaped
     lines = [f"{result.call}", f"{result.check.message}", ""]
     for verdict in result.verdicts:
         label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
-        lines.append(f"- {label}: {verdict.status} — {verdict.message}")
+        lines.append(f"- {label}: {verdict.status} — {printable(verdict.message)}")
         for note in verdict.notes:
-            lines.append(f"  note: {note}")
+            lines.append(f"  note: {printable(note)}")
     for diagnosis in result.diagnoses:
         lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
     if result.diagnosis_note:
@@ -39,22 +49,24 @@ def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = 
     return "\n".join(lines)
 
 
-def _drawn_output(result: CheckResult, reveal_hidden: bool, output_format: str) -> dict:
+def _drawn_output(result: CheckResult, output_format: str) -> dict:
     """A test's `output` in `output_format`; where that cannot be drawn, its plain text; where
     neither can, a sentence saying so.  One check's feedback never costs the whole results.json."""
     reason = ""
     for form in dict.fromkeys((output_format, "text")):
         try:
-            return {"output": _test_output(result, reveal_hidden, form), "output_format": form}
+            return {"output": _test_output(result, form), "output_format": form}
         except Exception as error:  # noqa: BLE001 - the next, plainer form
-            reason = html.failure_reason(error, reveal_hidden)
+            reason = html.failure_reason(error, False)  # a student view
     return {"output": f"The grader could not draw this check's feedback ({reason}); its score stands.", "output_format": "text"}
 
 
-def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_hidden: bool = False, output_format: str = "text") -> dict:
-    """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json)."""
+def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_format: str = "text") -> dict:
+    """The Gradescope autograder `results.json` for one submission (format: grader/gradescope_schema.json),
+    what the student sees: drawn from the student's copy of `result`."""
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
+    result = student_view(result)
     tests = []
     for number, check_result in enumerate(result.checks, start=1):
         check = check_result.check
@@ -65,7 +77,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                 "score": check_result.score,
                 "max_score": check.points,
                 "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
-                **_drawn_output(check_result, reveal_hidden, output_format),
+                **_drawn_output(check_result, output_format),
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
                     "check": check.id,
@@ -81,9 +93,9 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:
         summary.append(f"Problem: {problem}")
-    return {
+    results = {
         "score": result.score,
-        "output": html.paragraphs(summary) if output_format == "html" else "\n".join(summary),
+        "output": html.paragraphs(summary) if output_format == "html" else printable("\n".join(summary)),
         "output_format": output_format,
         "visibility": "visible",
         "execution_time": round(result.seconds, 3),
@@ -91,22 +103,26 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         # the total is not a documented top-level field: it travels in extra_data
         "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points},
     }
+    if result.ran_hidden:
+        del results["execution_time"]  # the student's copy has none: timing on hidden cases can spell their inputs
+    return results
 
 
-def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> list[str]:
-    """results.json and grading.json in `folder`; what could not be written, and why (each file
-    that cannot be drawn is replaced by a small one saying so, so a reader always finds JSON)."""
+def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str) -> list[str]:
+    """results.json (the student's view, in Gradescope's format) and grading.json (everything
+    `result` holds) in `folder`; what could not be written, and why.  A file that cannot be
+    drawn is replaced by a small one saying so, so a reader always finds JSON."""
     folder.mkdir(parents=True, exist_ok=True)
     drawn = {
-        "results.json": lambda: json.dumps(gradescope_results(result, hidden_visibility, reveal_hidden, output_format="html"), indent=2, allow_nan=False),
-        "grading.json": lambda: json.dumps(result.to_dict(reveal_hidden), indent=2, default=str),
+        "results.json": (lambda: json.dumps(gradescope_results(result, hidden_visibility, output_format="html"), indent=2, allow_nan=False), False),
+        "grading.json": (lambda: json.dumps(printable_data(result.to_dict()), indent=2, default=str), result.view != "student"),
     }
     failures = []
-    for name, draw in drawn.items():
+    for name, (draw, reveal) in drawn.items():
         try:
             text = draw()
         except Exception as error:  # noqa: BLE001 - one submission's outputs must not stop the batch
-            reason = html.failure_reason(error, reveal_hidden)
+            reason = html.failure_reason(error, reveal)
             failures.append(f"{name}: {reason}")
             text = json.dumps(_unwritten(result, reason), indent=2)
         (folder / name).write_text(text, encoding="utf-8")
@@ -120,26 +136,33 @@ def _unwritten(result: SubmissionResult, reason: str) -> dict:
         "output": f"The grader could not write these results ({reason}); the course staff can grade this submission again.",
         "output_format": "text",
         "tests": [],
-        "extra_data": {"id": result.submission.id, "not_written": reason},
+        "extra_data": {"id": printable(result.submission.id), "not_written": reason},
     }
 
 
-def write_outputs(result: SubmissionResult, spec: Spec, folder: Path, reveal_hidden: bool) -> list[str]:
-    """One submission's results.json, grading.json and report.html; what could not be written.
+def write_outputs(result: SubmissionResult, spec: Spec, folder: Path, book=None) -> list[str]:
+    """One submission's results.json, grading.json and pages: the student's page always, the
+    instructor's too unless `result` is already the student's copy (the self-check).  What
+    could not be written, and why.
 
-    Whatever fails here fails for this submission only: its page then says the
-    grader could not draw it, and the batch goes on to the class outputs."""
+    Whatever fails here fails for this submission only: a page that cannot be written then
+    says the grader could not draw it, and the batch goes on to the class outputs."""
     failures = []
     try:
-        failures += write_submission_outputs(result, folder, spec.hidden_visibility, reveal_hidden)
-        html.write_report(result, spec, folder, reveal_hidden)
+        failures += write_submission_outputs(result, folder, spec.hidden_visibility)
     except Exception as error:  # noqa: BLE001 - an unwritable folder, a full disk: this submission's loss alone
-        reason = html.failure_reason(error, reveal_hidden)
-        failures.append(reason)
+        failures.append(html.failure_reason(error, result.view != "student"))
+    views = [(student_view(result), None)] + ([(result, book)] if result.view != "student" else [])
+    for view, cases in views:
         try:
-            (folder / "report.html").write_text(html.unrendered_page(result.submission.id, reason), encoding="utf-8")
-        except OSError as again:
-            failures.append(f"report.html: {html.failure_reason(again, reveal_hidden)}")
+            html.write_report(view, spec, folder, cases)
+        except Exception as error:  # noqa: BLE001 - as above
+            reason = html.failure_reason(error, view.view != "student")
+            failures.append(reason)
+            try:
+                (folder / html.PAGES[view.view]).write_text(html.unrendered_page(view.submission.id, reason), encoding="utf-8")
+            except OSError as again:
+                failures.append(f"{html.PAGES[view.view]}: {html.failure_reason(again, view.view != 'student')}")
     return failures
 
 
@@ -161,7 +184,7 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
             numpy, numpy_max = result.part_score("numpy")
             torch, torch_max = result.part_score("torch")
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(result.submission.id), _points(result.score), _points(result.max_score), _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
+            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score), _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
@@ -175,13 +198,14 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")
         torch, torch_max = result.part_score("torch")
-        table.add_row(escape(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", escape(shown) or "—")
+        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", plain(shown or "—"))
     return table
 
 
 def check_table(result: SubmissionResult) -> Table:
-    """The self-check view: every check, what passed, what failed and by how much."""
-    table = Table(title=f"{escape(result.submission.id)}: {_points(result.score)} / {_points(result.max_score)} points", show_lines=False)
+    """Every check, what passed, what failed and by how much: the self-check shows the student's
+    copy (`check`), the Gradescope staff log the full result."""
+    table = Table(title=plain(f"{result.submission.id}: {_points(result.score)} / {_points(result.max_score)} points"), show_lines=False)
     for column in ("check", "points", "status", "max error", "what happened"):
         table.add_column(column)
     for check_result in result.checks:
@@ -193,17 +217,17 @@ def check_table(result: SubmissionResult) -> Table:
             f"{_points(check_result.score)}/{_points(check_result.check.points)}",
             f"[{style}]{status}[/{style}]",
             html.error_size(max(errors)) if errors else "—",
-            escape(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
+            plain(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
         )
     return table
 
 
 def print_problems(console: Console, result: SubmissionResult) -> None:
     for problem in result.problems:
-        console.print(f"[yellow]problem:[/yellow] {escape(problem)}", highlight=False)
+        console.print(Text.assemble(("problem:", "yellow"), " ", plain(problem)), highlight=False)
     for problem in result.load.problems:
         where = problem.get("where") or problem.get("file")
         cell = f" cell {problem['cell']}" if problem.get("cell") else ""
-        console.print(f"[yellow]while loading[/yellow] {escape(str(problem.get('file')))}{cell}: {escape(str(problem.get('message')))} ({escape(str(where))})", highlight=False)
+        console.print(Text.assemble(("while loading", "yellow"), " ", plain(f"{problem.get('file')}{cell}: {problem.get('message')} ({where})")), highlight=False)
     if result.load.status != "ok":
-        console.print(f"[red]not run:[/red] {escape(result.load.message)}", highlight=False)
+        console.print(Text.assemble(("not run:", "red"), " ", plain(result.load.message)), highlight=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from grader.compare import Verdict
 from grader.discover import Submission
-from grader.execute import Execution, LoadReport
+from grader.execute import LoadReport
 from reference.spec import Check, Question
 
 STATUS_ORDER = ("passed", "failed", "error", "timeout")
@@ -79,6 +79,7 @@ class SubmissionResult:
     stderr: str = ""
     seconds: float = 0.0
     reused_run: bool = False  # the code's earlier run on the same calls was read from the cache
+    view: str = "instructor"  # instructor: everything the grader saw; student: grader.views.student_view's copy
 
     @property
     def score(self) -> float:
@@ -87,6 +88,10 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return sum(c.check.points for c in self.checks)
+
+    @property
+    def ran_hidden(self) -> bool:
+        return any(v.hidden for c in self.checks for v in c.verdicts)
 
     @property
     def manual_points(self) -> float:
@@ -118,4 +123,5 @@ class SubmissionResult:
             "stderr": self.stderr,
             "seconds": round(self.seconds, 3),
             "reused_run": self.reused_run,
+            "view": self.view,
         }

@@ -32,6 +32,7 @@ from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.score import CheckResult, SubmissionResult
+from grader.views import student_view
 from reference.cases import draw_cases
 from reference.expected import expected_values
 from reference.spec import load_spec
@@ -127,11 +128,12 @@ def test_every_renderer_takes_extreme_values(two_checks, tmp_path):
     fills.append(lambda v: v * 1e308 / np.max(np.abs(v)))
     results = [_result(spec, items, fill, f"s{number}") for number, fill in enumerate(fills)]
     for result in results:
-        for reveal in (True, False):
-            assert "could not draw" not in html.render_report(result, spec, reveal)
-            json.dumps(report.gradescope_results(result, spec.hidden_visibility, reveal, output_format="html"), allow_nan=False)
-        assert report.write_outputs(result, spec, tmp_path / result.submission.id, reveal_hidden=True) == []
-        assert "could not draw" not in (tmp_path / result.submission.id / "report.html").read_text()
+        for view in (result, student_view(result)):
+            assert "could not draw" not in html.render_report(view, spec)
+        json.dumps(report.gradescope_results(result, spec.hidden_visibility, output_format="html"), allow_nan=False)
+        assert report.write_outputs(result, spec, tmp_path / result.submission.id) == []
+        for page in html.PAGES.values():
+            assert "could not draw" not in (tmp_path / result.submission.id / page).read_text()
     report.write_grades_csv(results, tmp_path / "grades.csv")
     with (tmp_path / "grades.csv").open(encoding="utf-8-sig") as handle:
         assert [row["id"] for row in csv.DictReader(handle)] == [r.submission.id for r in results]
@@ -151,16 +153,18 @@ def test_a_report_that_cannot_be_drawn_costs_that_submission_only(two_checks, tm
 
     monkeypatch.setattr(html, "loss_chart", broken)
     result = _result(spec, items, lambda v: v)
-    for reveal, folder in ((True, tmp_path / "instructor"), (False, tmp_path / "student")):
-        assert report.write_outputs(result, spec, folder, reveal) == []  # each file drew, a plainer way where needed
-        page = (folder / "report.html").read_text()
-        assert "could not draw this report" in page and "OverflowError" in page
-        assert ("not total" in page) == reveal  # the student's view names the exception's type only
-        results = json.loads((folder / "results.json").read_text())
-        assert {test["output_format"] for test in results["tests"]} == {"html", "text"}
-        assert json.loads((folder / "grading.json").read_text())["score"] == result.score
+    folder = tmp_path / "pages"
+    failures = report.write_outputs(result, spec, folder)
+    assert failures == []  # each file drew, a plainer way where needed
+    for view, page in html.PAGES.items():
+        text = (folder / page).read_text()
+        assert "could not draw this report" in text and "OverflowError" in text
+        assert ("not total" in text) == (view == "instructor")  # the student's view names the exception's type only
+    results = json.loads((folder / "results.json").read_text())
+    assert {test["output_format"] for test in results["tests"]} == {"html", "text"}
+    assert json.loads((folder / "grading.json").read_text())["score"] == result.score
     scored = dataclasses.replace(result, checks=tuple(dataclasses.replace(c, check=dataclasses.replace(c.check, points=math.inf)) for c in result.checks))
-    failures = report.write_outputs(scored, spec, tmp_path / "infinite", reveal_hidden=True)
+    failures = report.write_outputs(scored, spec, tmp_path / "infinite")
     assert [f.split(":")[0] for f in failures] == ["results.json"]
     assert json.loads((tmp_path / "infinite" / "results.json").read_text())["tests"] == []
 

@@ -27,7 +27,7 @@ import jsonschema
 import pytest
 from markupsafe import escape
 
-from grader import html, report
+from grader import html, report, views
 from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
@@ -103,7 +103,7 @@ def test_every_submission_gets_a_report_and_the_dashboard_links_to_each(small_cl
     assert ACCENTED in ids and len(ids) == 4
     dashboard = (out / "index.html").read_text(encoding="utf-8")
     links = {unquote(href) for href in re.findall(r'href="([^"#]+)"', dashboard)}
-    assert links == {f"{i}/report.html" for i in ids}
+    assert links == {f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")}  # the student's page and the instructor's
     assert all((out / link).is_file() for link in links)
 
 
@@ -112,20 +112,22 @@ def test_every_bundled_submission_gets_a_report_linked_from_the_dashboard(graded
     _, out = graded_class
     ids = {p.name for p in out.iterdir() if p.is_dir()}
     links = {unquote(href) for href in re.findall(r'href="([^"#]+)"', (out / "index.html").read_text(encoding="utf-8"))}
-    assert ids and links == {f"{i}/report.html" for i in ids}
-    assert all((out / i / "report.html").stat().st_size > 0 for i in ids)
+    assert ids and links == {f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")}
+    assert all((out / i / page).stat().st_size > 0 for i in ids for page in ("report.html", "instructor.html"))
 
 
 def test_a_hostile_submission_gets_a_small_report_that_shows_its_html_as_text(small_class):
     """100 MB printed, <script> and <img onerror> in output and exception messages: under 2 MB, nothing live."""
     _, out, _, _ = small_class
     folder = out / HOSTILE.stem
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    assert (folder / "report.html").stat().st_size < TWO_MB
-    parsed = Tags(page)
-    assert [tag for tag, _ in parsed.tags if tag in ("img", "i", "iframe", "object", "embed")] == []
-    assert not [name for _, attrs in parsed.tags for name in attrs if name.startswith("on")]
-    assert parsed.scripts == []  # a report runs no script at all
+    for page_name in ("report.html", "instructor.html"):
+        assert (folder / page_name).stat().st_size < TWO_MB
+        parsed = Tags((folder / page_name).read_text(encoding="utf-8"))
+        assert [tag for tag, _ in parsed.tags if tag in ("img", "i", "iframe", "object", "embed")] == []
+        assert not [name for _, attrs in parsed.tags for name in attrs if name.startswith("on")]
+        assert parsed.scripts == []  # a report runs no script at all
+    assert "&lt;img src=x onerror=alert(&#39;forward&#39;)&gt;" in (folder / "report.html").read_text(encoding="utf-8")  # a public case's error
+    page = (folder / "instructor.html").read_text(encoding="utf-8")  # what it printed: the instructor's view only, hidden cases ran
     assert "&lt;script&gt;alert(&#39;stdout&#39;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(&#39;forward&#39;)&gt;" in page  # the exception message, escaped
     assert "&lt;/pre&gt;&lt;script&gt;alert(&#39;stderr&#39;)" in page
@@ -226,7 +228,7 @@ def test_the_student_view_holds_no_hidden_case_and_no_secret(small_class):
         assert TEST_SECRET not in text and "hidden-1" not in text and "hidden case 1" not in text, path.name
         assert '"hidden": true' not in text, path.name
     page = (student / "hidden_delta_from_weight_grads" / "report.html").read_text(encoding="utf-8")
-    assert "Self-check on the public cases" in page and "<svg" in page
+    assert "Student's view: public cases only; no hidden cases ran." in page and "<svg" in page
 
 
 # ---------------------------------------------------------------- rendering in-process
@@ -267,19 +269,19 @@ def hidden_graded():
 
 def test_the_student_view_never_shows_a_hidden_expected_value(hidden_graded):
     spec, result, hidden_values, _ = hidden_graded
-    student = html.render_report(result, spec, reveal_hidden=False)
-    gradescope = json.dumps(report.gradescope_results(result, "after_published", reveal_hidden=False, output_format="html"))
-    instructor = html.render_report(result, spec, reveal_hidden=True)
+    student = html.render_report(views.student_view(result), spec)
+    gradescope = json.dumps(report.gradescope_results(result, "after_published", output_format="html"))
+    instructor = html.render_report(result, spec)
     shown = [html.format_number(v) for v in hidden_values]
     assert all(value not in student and value not in gradescope for value in shown)
     assert any(value in instructor for value in shown)  # the instructor sees them
     assert "Not shown here: the output includes runs on hidden cases." in student and "epoch 0 loss" in instructor
-    assert "hidden case 1" in student and "only whether it passed and the size of the error" in student
+    assert "hidden case 1" in student and "only whether it passed and a generic reason" in student
 
 
 def test_a_diagnosis_is_shown_to_the_student_and_counted_on_the_dashboard(hidden_graded):
     spec, result, _, mistake = hidden_graded
-    page = html.render_report(result, spec, reveal_hidden=False)
+    page = html.render_report(views.student_view(result), spec)
     assert '<a href="#mistake-hidden-delta">&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</a>' in page  # at the check
     assert '<strong>&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</strong><br>dE/dw1 uses dE/dw5 + dE/dw6 &amp; more' in page  # explained once
     fragment = report.gradescope_results(result, "after_published", output_format="html")["tests"][0]["output"]

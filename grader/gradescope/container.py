@@ -9,7 +9,9 @@ Specifications" and "Submission Metadata"):
     ROOT/results/results.json       what Gradescope shows; written by the grader, last
 
 It is the pipeline of `make grade` for one submission, in the student's view:
-hidden cases are graded, their expected values never shown.  Nothing the
+hidden cases are graded, and results.json is drawn from the student's copy of
+the result (`grader.views.student_view`), in which a hidden case is only its
+verdict and a generic reason.  The staff log gets the full result.  Nothing the
 student's process wrote is read back; results.json replaces whatever is there.
 """
 
@@ -28,6 +30,7 @@ from grader.discover import Submission
 from grader.pipeline import grade_all, plan_grading
 from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.score import SubmissionResult
+from grader.views import printable
 from reference.cases import draw_cases, load_secret
 from reference.spec import ENTRY_POINTS, Spec
 
@@ -130,7 +133,7 @@ def submission_in(folder: Path, label: str) -> Submission:
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN_NAMES])
+    shown = ", ".join(printable(name) for name in names[:SHOWN_NAMES])  # file names and signatures the submission chose
     return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")
 
 
@@ -164,7 +167,7 @@ def _with_notice(results: dict, notice: str) -> dict:
 
 
 def container_results(result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path) -> dict:
-    results = report.gradescope_results(result, spec.hidden_visibility, reveal_hidden=False, output_format=OUTPUT_FORMAT)
+    results = report.gradescope_results(result, spec.hidden_visibility, output_format=OUTPUT_FORMAT)
     notice = entry_point_notice(result, folder)
     if notice:
         results = _with_notice(results, notice)
