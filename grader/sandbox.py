@@ -31,6 +31,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -245,10 +246,14 @@ class UidClaim:
     A sandbox cannot take a claim (it cannot open the folder), and a lock dies with
     the process holding it, so a grader that crashed frees its uids.  Threads of one
     grader also see each other's claims in `_HELD` (flock is per open file, so two
-    threads locking the same file do conflict as well)."""
+    threads locking the same file do conflict as well).
 
-    def __init__(self, uid: int, fd: int | None):
-        self.uid, self._fd = uid, fd
+    Graders of earlier versions claimed a uid by binding an abstract socket name, which
+    any process without a network namespace can squat: that name is also bound where it
+    is free, so such a grader on the same machine skips the uid, but it is never needed."""
+
+    def __init__(self, uid: int, fd: int | None, legacy: socket.socket | None = None):
+        self.uid, self._fd, self._legacy = uid, fd, legacy
 
     def release(self) -> None:
         with _HELD_LOCK:
@@ -256,6 +261,9 @@ class UidClaim:
             if self._fd is not None:
                 os.close(self._fd)  # the lock goes with it
                 self._fd = None
+            if self._legacy is not None:
+                self._legacy.close()
+                self._legacy = None
 
 
 _HELD: set[int] = set()
@@ -281,7 +289,19 @@ def _claims_folder() -> Path:
         return _PRIVATE_CLAIMS[0]
 
 
-def _try_claim(uid: int, folder: Path) -> UidClaim | None:
+def _legacy_name(uid: int) -> socket.socket | None:
+    name = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        name.bind(f"\0backprop-grader-sandbox-uid-{uid}")
+    except OSError:
+        name.close()
+        return None
+    return name
+
+
+def _try_claim(uid: int, folder: Path, legacy_free: bool) -> UidClaim | None:
+    """The uid's lock, or None; with `legacy_free`, only where no earlier grader (or a
+    squatter: they cannot be told apart) holds its abstract name."""
     with _HELD_LOCK:
         if uid in _HELD:
             return None
@@ -291,8 +311,20 @@ def _try_claim(uid: int, folder: Path) -> UidClaim | None:
         except OSError:
             os.close(fd)
             return None
+        legacy = _legacy_name(uid)
+        if legacy is None and legacy_free:
+            os.close(fd)
+            return None
         _HELD.add(uid)
-        return UidClaim(uid, fd)
+        return UidClaim(uid, fd, legacy)
+
+
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
 
 
 def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
@@ -307,18 +339,13 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
                 running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
             except OSError:
                 pass
-        for uid in SANDBOX_UIDS:
-            if uid in running or uid in _HELD:
-                continue
-            try:
-                pwd.getpwuid(uid)
-                continue
-            except KeyError:
-                pass
-            claim = _try_claim(uid, folder)
-            if claim is not None:
-                remove_leftovers(uid)  # of a grader that died holding it
-                return claim
+        free = [uid for uid in SANDBOX_UIDS if uid not in running and uid not in _HELD and not _has_account(uid)]
+        for legacy_free in (True, False):  # a squatted name costs a preference, never the uid
+            for uid in free:
+                claim = _try_claim(uid, folder, legacy_free)
+                if claim is not None:
+                    remove_leftovers(uid)  # of a grader that died holding it
+                    return claim
         if time.monotonic() >= deadline:
             raise RuntimeError(f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1} after waiting {wait_seconds:g} s")
         time.sleep(0.2)
