@@ -59,6 +59,7 @@ PRIVATE_DISK_MIB = 256
 WRITE_BUDGET_BYTES = PRIVATE_DISK_MIB * 2**20  # in every mode: the private root's size, or watched
 MAX_ENTRIES = 10_000  # files and folders a submission may make (each costs an inode, and a walk)
 WATCH_SECONDS = 0.05
+PROCESS_SCAN_EVERY = 10  # polls; sooner when space goes missing (see DiskWatch)
 # Where parallel graders claim sandbox uids: root's own, never writable or readable by a sandbox.
 CLAIMS_FOLDER = Path("/run/backprop-grader-sandbox-uids")
 UID_WAIT_SECONDS = 300.0  # all 534 uids busy: wait for one rather than fail the submission
@@ -339,9 +340,10 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
                 running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
             except OSError:
                 pass
-        free = [uid for uid in SANDBOX_UIDS if uid not in running and uid not in _HELD and not _has_account(uid)]
         for legacy_free in (True, False):  # a squatted name costs a preference, never the uid
-            for uid in free:
+            for uid in SANDBOX_UIDS:
+                if uid in running or uid in _HELD or _has_account(uid):
+                    continue
                 claim = _try_claim(uid, folder, legacy_free)
                 if claim is not None:
                     remove_leftovers(uid)  # of a grader that died holding it
@@ -472,12 +474,16 @@ def _disk_usage(roots, pids, limit: int) -> tuple[int, int]:
 class DiskWatch:
     """Without a private root (whose tmpfs is the bound), the grader watches what the submission
     writes: its folder, its deleted-but-open files, and (without Landlock) its files in the shared
-    temporary folders.  Past the budget, every process of the submission is stopped at once."""
+    temporary folders.  Past the budget, every process of the submission is stopped at once.
+
+    Walking the folder is cheap and done every `WATCH_SECONDS`; finding the submission's
+    processes (for the files they hold open and unlinked) reads all of /proc, so it is done
+    every `PROCESS_SCAN_EVERY` polls, or at once when the filesystems lost more space than
+    the walk can account for."""
 
     def __init__(self, folder: Path, uid: int | None, shared_tmp: bool, budget: int = WRITE_BUDGET_BYTES, limit: int = MAX_ENTRIES):
         self.folder, self.uid, self.shared_tmp, self.budget, self.limit = folder, uid, shared_tmp, budget, limit
         self.exceeded: str | None = None
-        self.peak = 0
         self._child: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"disk-watch-{folder.parent.name}", daemon=True)
@@ -486,19 +492,38 @@ class DiskWatch:
     def follow(self, child_pid: int) -> None:
         self._child = child_pid
 
-    def measure(self) -> tuple[int, int]:
+    def _roots(self) -> list:
         roots = [self.folder]
         if self.shared_tmp and self.uid is not None:
             roots += [path for top in SHARED_TMP for path in _shared_tmp_entries({self.uid}, top)]
-        pids = submission_processes(self._child, self.uid) if self._child is not None or self.uid is not None else []
-        return _disk_usage(roots, pids, self.limit)
+        return roots
+
+    def _free_bytes(self) -> int:
+        """Free space of the filesystems it can write to, each counted once."""
+        found = {}
+        for path in [self.folder, *(SHARED_TMP if self.shared_tmp else ())]:
+            try:
+                info = os.statvfs(path)
+            except OSError:
+                continue
+            found[info.f_fsid] = info.f_bavail * info.f_frsize
+        return sum(found.values())
+
+    def measure(self, with_processes: bool = True) -> tuple[int, int]:
+        pids = submission_processes(self._child, self.uid) if with_processes and (self._child is not None or self.uid is not None) else []
+        return _disk_usage(self._roots(), pids, self.limit)
 
     def _run(self) -> None:
+        polls, free_then, walked_then = 0, self._free_bytes(), 0
         while not self._stop.wait(WATCH_SECONDS):
             if self.exceeded is not None and self._child is None:
                 continue  # already stopped: nothing of it runs, its files go with the workspace
-            used, entries = self.measure()
-            self.peak = max(self.peak, used)
+            polls += 1
+            used, entries = self.measure(with_processes=False)
+            unexplained = (free_then - self._free_bytes()) - (used - walked_then)
+            if polls % PROCESS_SCAN_EVERY == 0 or unexplained > self.budget // 8:
+                walked_then, free_then = used, self._free_bytes()
+                used, entries = self.measure()
             if used > self.budget or entries > self.limit:
                 what = f"{used / 2**20:.0f} MiB" if used > self.budget else f"more than {self.limit} files and folders"
                 self.exceeded = f"wrote {what} to disk, more than a submission may write ({self.budget // 2**20} MiB, {self.limit} files)"
