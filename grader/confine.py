@@ -9,6 +9,8 @@ allows (it runs this file as `python -I confine.py --probe PLAN` to find out).
 
 Layers, in the order they are applied:
   netns         a new, empty network namespace: no interface but a loopback that is down
+  ipcns         a new IPC namespace: SysV objects and POSIX message queues of its own,
+                gone with its last process
   private-root  a new mount namespace whose root is a small tmpfs holding only the
                 system folders and the Python installation (read-only), a fresh /tmp,
                 /proc showing the process's own processes, and a copy of the
@@ -17,8 +19,8 @@ Layers, in the order they are applied:
   landlock      file access limited to the same folders, no TCP, no signals or
                 abstract sockets outside the submission's processes (unprivileged)
   uid-drop      the process becomes a dedicated unprivileged user
-  seccomp       no socket but AF_UNIX, no io_uring, ptrace, mount, namespaces or
-                signals to the grader
+  seccomp       no socket but AF_UNIX, no SysV IPC or POSIX message queues, no
+                io_uring, ptrace, mount, namespaces or signals to the grader
 
 Every planned layer is applied or `ConfinementError` is raised: a layer never
 silently goes missing.  Standard library only (plus `pyseccomp` where installed).
@@ -43,18 +45,42 @@ try:
 except (ImportError, RuntimeError):  # not installed, or libseccomp missing
     pyseccomp = None
 
-LAYERS = ("process-group", "rlimits", "netns", "private-root", "uid-drop", "landlock", "seccomp")
+LAYERS = ("process-group", "rlimits", "netns", "ipcns", "private-root", "uid-drop", "landlock", "seccomp")
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
 NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 38, 36
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_CREATE_RULESET_VERSION = 1 << 0
+LANDLOCK_RULE_PATH_BENEATH = 1
+# <linux/landlock.h>: filesystem rights (ABI 1 unless noted), network (ABI 4), scopes (ABI 6)
+LANDLOCK_ACCESS_FS_EXECUTE = 1 << 0
+LANDLOCK_ACCESS_FS_WRITE_FILE = 1 << 1
+LANDLOCK_ACCESS_FS_READ_FILE = 1 << 2
+LANDLOCK_ACCESS_FS_READ_DIR = 1 << 3
+LANDLOCK_ACCESS_FS_REMOVE_DIR = 1 << 4
+LANDLOCK_ACCESS_FS_REMOVE_FILE = 1 << 5
+LANDLOCK_ACCESS_FS_MAKE_CHAR = 1 << 6
+LANDLOCK_ACCESS_FS_MAKE_DIR = 1 << 7
+LANDLOCK_ACCESS_FS_MAKE_REG = 1 << 8
+LANDLOCK_ACCESS_FS_MAKE_SOCK = 1 << 9
+LANDLOCK_ACCESS_FS_MAKE_FIFO = 1 << 10
+LANDLOCK_ACCESS_FS_MAKE_BLOCK = 1 << 11
+LANDLOCK_ACCESS_FS_MAKE_SYM = 1 << 12
+LANDLOCK_ACCESS_FS_REFER = 1 << 13  # ABI 2
+LANDLOCK_ACCESS_FS_TRUNCATE = 1 << 14  # ABI 3
+LANDLOCK_ACCESS_FS_IOCTL_DEV = 1 << 15  # ABI 5
+LANDLOCK_ACCESS_NET_BIND_TCP = 1 << 0
+LANDLOCK_ACCESS_NET_CONNECT_TCP = 1 << 1
+LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+LANDLOCK_SCOPE_SIGNAL = 1 << 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -88,6 +114,12 @@ def thread_count() -> int:
 def new_network_namespace() -> None:
     """A network of its own with no way out (its loopback is not even up)."""
     _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+
+
+def new_ipc_namespace() -> None:
+    """SysV segments, queues and semaphores, and POSIX message queues, of its own: none of
+    the host's (or of an earlier submission's) is visible, and all of them go when it ends."""
+    _check(_libc.unshare(CLONE_NEWIPC), "unshare(CLONE_NEWIPC)")
 
 
 def private_root(plan: dict) -> None:
@@ -226,6 +258,10 @@ def become_subreaper() -> None:
 # ------------------------------------------------------------------ landlock
 
 
+# the rights that apply to a file (the others are about a folder's entries)
+FILE_RIGHTS = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV
+
+
 class _PathBeneath(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
@@ -233,7 +269,7 @@ class _PathBeneath(ctypes.Structure):
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 where there is none."""
-    version = _libc.syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    version = _libc.syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
     return max(version, 0)
 
 
@@ -242,14 +278,19 @@ def landlock(plan: dict) -> None:
     abi = landlock_abi()
     if abi < 1:
         raise ConfinementError(errno.EOPNOTSUPP, "Landlock is not enabled in this kernel")
-    read = (1 << 0) | (1 << 2) | (1 << 3)  # execute, read file, read dir
-    everything = (1 << 13) - 1 | (1 << 13 if abi >= 2 else 0) | (1 << 14 if abi >= 3 else 0) | (1 << 15 if abi >= 5 else 0)
-    handled = [everything, (1 << 0) | (1 << 1) if abi >= 4 else 0, (1 << 0) | (1 << 1) if abi >= 6 else 0]
+    read = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR
+    everything = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1  # every ABI 1 right, EXECUTE to MAKE_SYM
+    everything |= LANDLOCK_ACCESS_FS_REFER if abi >= 2 else 0
+    everything |= LANDLOCK_ACCESS_FS_TRUNCATE if abi >= 3 else 0
+    everything |= LANDLOCK_ACCESS_FS_IOCTL_DEV if abi >= 5 else 0
+    network = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP if abi >= 4 else 0
+    scopes = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL if abi >= 6 else 0
+    handled = [everything, network, scopes]
     size = 8 * (3 if abi >= 6 else 2 if abi >= 4 else 1)
     attributes = (ctypes.c_uint64 * 3)(*handled)
     ruleset = _check(_libc.syscall(LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(size), ctypes.c_uint32(0)), "landlock_create_ruleset")
     try:
-        device = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 14 if abi >= 3 else 0) | (1 << 15 if abi >= 5 else 0)
+        device = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV
         rules = [(path, read) for path in plan["read_only"]] + [("/proc", read), ("/dev", device), (plan["folder"], everything)]
         if "private-root" in plan["layers"]:
             rules += [(path, everything) for path in PRIVATE_TMP]
@@ -260,9 +301,9 @@ def landlock(plan: dict) -> None:
                 continue  # absent here: nothing to allow
             try:
                 if not stat.S_ISDIR(os.fstat(fd).st_mode):
-                    access &= (1 << 0) | (1 << 1) | (1 << 2) | (1 << 14) | (1 << 15)  # file rights only
-                rule = _PathBeneath(access & everything, fd)
-                _check(_libc.syscall(LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0), f"landlock rule for {path}")
+                    access &= FILE_RIGHTS
+                rule = _PathBeneath(access & everything, fd)  # & everything: the rights this kernel knows
+                _check(_libc.syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule), 0), f"landlock rule for {path}")
             finally:
                 os.close(fd)
         _check(_libc.syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
@@ -279,8 +320,32 @@ DENIED_SYSCALLS = (
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "personality",
     "open_by_handle_at", "name_to_handle_at", "fanotify_init", "quotactl", "acct", "swapon", "swapoff",
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+    # SysV IPC and POSIX message queues outlive the process and are shared by uid: a segment left
+    # behind reaches the next holder of a reused sandbox uid, and pins memory past RLIMIT_AS.
+    # NumPy and PyTorch do not use them (torch's shared memory is files in /dev/shm).
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semctl", "ipc",
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )
 SIGNAL_SYSCALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+FILTERED_SYSCALLS = ("socket", "clone", "clone3", "prctl")
+
+
+def unknown_syscalls(names) -> list[str]:
+    """The names libseccomp knows on no architecture: a misspelling, which would deny nothing.
+
+    A name of another architecture (`ipc` on x86_64) is known and harmless: libseccomp
+    leaves it out of this machine's filter.  Empty when pyseccomp is not installed."""
+    if pyseccomp is None:
+        return []
+    return [name for name in names if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) == -1]  # __NR_SCMP_ERROR
+
+
+def check_syscall_names() -> None:
+    """Every name the seccomp layer denies is a real system call, or the grader does not start."""
+    unknown = unknown_syscalls((*DENIED_SYSCALLS, *SIGNAL_SYSCALLS, *FILTERED_SYSCALLS))
+    if unknown:
+        raise ConfinementError(errno.EINVAL, f"the seccomp layer names system calls libseccomp does not know: {', '.join(unknown)}")
 
 
 def seccomp(protected_pids: list[int]) -> None:
@@ -290,6 +355,7 @@ def seccomp(protected_pids: list[int]) -> None:
     them, so a raw syscall with junk in the upper half cannot slip past."""
     if pyseccomp is None:
         raise ConfinementError(errno.ENOSYS, "pyseccomp (and libseccomp) are needed for the seccomp layer")
+    check_syscall_names()
     deny = pyseccomp.ERRNO(errno.EPERM)
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
     rules.set_attr(pyseccomp.Attr.CTL_TSYNC, 1)  # every thread of the process, not only this one
@@ -298,10 +364,7 @@ def seccomp(protected_pids: list[int]) -> None:
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(deny, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
     for name in DENIED_SYSCALLS:
-        try:
-            rules.add_rule(deny, name)
-        except (OSError, ValueError):
-            pass  # not a syscall on this architecture
+        rules.add_rule(deny, name)  # a name of another architecture only is accepted and left out
     rules.add_rule(deny, "prctl", pyseccomp.Arg(0, pyseccomp.EQ, PR_SET_CHILD_SUBREAPER))
     targets = {0xFFFFFFFF}  # kill(-1, ...): every process the user may signal
     for pid in protected_pids:
@@ -345,6 +408,9 @@ def confine(plan: dict, keep_fds: set[int] = frozenset()) -> list[str]:
     if "netns" in layers:
         new_network_namespace()
         applied.append("netns")
+    if "ipcns" in layers:
+        new_ipc_namespace()
+        applied.append("ipcns")
     if "private-root" in layers:
         private_root(plan)
         applied.append("private-root")
@@ -386,9 +452,16 @@ def _verify(layer: str, plan: dict) -> None:
         for path in plan["hidden_probe"]:
             if os.path.exists(path):
                 raise ConfinementError(errno.EPERM, f"{path} is still visible")
+    elif layer == "ipcns":
+        if os.readlink("/proc/self/ns/ipc") == os.readlink(f"/proc/{os.getppid()}/ns/ipc"):
+            raise ConfinementError(errno.EPERM, "still in the grader's IPC namespace")
     elif layer == "uid-drop" and os.getuid() != plan["uid"]:
         raise ConfinementError(errno.EPERM, "still running as the grader's user")
     elif layer == "seccomp":
+        segment = _libc.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600)
+        if segment != -1:
+            _libc.shmctl(segment, IPC_RMID, None)
+            raise ConfinementError(errno.EPERM, "a SysV shared memory segment could still be made")
         try:
             socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
         except PermissionError:

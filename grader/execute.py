@@ -315,6 +315,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
             request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}).encode()
             prepare_folder(workspace)
             child = launcher.start(workspace.folder, limits, request)
+            workspace.started(child.pid)
             processes += 1
             events = _session(child, limits, total_deadline, stdout, stderr, channel)
             answered: list[str] = []
@@ -342,6 +343,13 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 events.close()
                 stragglers += kill_stragglers(child.pid, workspace.uid)
                 code = launcher.stop(child)
+            exceeded = workspace.disk_exceeded()
+            if exceeded is not None:  # a submission that fills the disk is not started again
+                message = f"the submission {exceeded}, so it was stopped"
+                load_report = load_report or LoadReport("crash", message=message)
+                for call in pending:
+                    outcomes.setdefault(call.id, Outcome("crash", error={"type": "DiskLimit", "message": message}))
+                break
             if unconfined is not None:
                 message = f"the grader could not set up its sandbox, so the submission was not run ({unconfined})"
                 load_report = LoadReport("crash", message=message)

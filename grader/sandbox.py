@@ -13,11 +13,18 @@ Isolation is layered (SECURITY.md says what each layer defends):
 - `Workspace.plan()` is the plain-data plan the child applies to itself after
   NumPy and PyTorch are loaded (`grader.confine.confine`), however it was started;
 - `kill_stragglers()` stops and kills every process the submission left behind:
-  its process group, its session, its descendants and everything of its uid.
+  its process group, its session, its descendants and everything of its uid;
+- `remove_leftovers()` removes every SysV IPC object, POSIX queue and temporary
+  file of a sandbox uid, so nothing reaches the uid's next holder;
+- a workspace's `DiskWatch` counts what the submission has written while it runs
+  and stops it past `WRITE_BUDGET_BYTES`, where no private root bounds it already.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import json
 import os
 import pwd
@@ -29,13 +36,14 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper
+from grader.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper, check_syscall_names
 from reference.spec import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
@@ -48,6 +56,15 @@ MAX_FILE_BYTES = 64 * 2**20
 MAX_OPEN_FILES = 256
 MAX_PROCESSES = 64  # threads count too; only enforced once the uid is dropped
 PRIVATE_DISK_MIB = 256
+WRITE_BUDGET_BYTES = PRIVATE_DISK_MIB * 2**20  # in every mode: the private root's size, or watched
+MAX_ENTRIES = 10_000  # files and folders a submission may make (each costs an inode, and a walk)
+WATCH_SECONDS = 0.05
+PROCESS_SCAN_EVERY = 10  # polls; sooner when space goes missing (see DiskWatch)
+# Where parallel graders claim sandbox uids: root's own, never writable or readable by a sandbox.
+CLAIMS_FOLDER = Path("/run/backprop-grader-sandbox-uids")
+UID_WAIT_SECONDS = 300.0  # all 534 uids busy: wait for one rather than fail the submission
+# World-writable folders a sandbox uid can leave files in when neither a private root nor Landlock keeps it out.
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
 
 
 @dataclass(frozen=True)
@@ -113,9 +130,10 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
     notes = [f"note: ${SKIP_VARIABLE} names no layer {name!r} (the layers: {', '.join(LAYERS)})" for name in skip if name not in LAYERS]
     if not sys.platform.startswith("linux"):
         return Sandbox(("process-group", "rlimits"), tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]), tuple(notes))
+    check_syscall_names()  # a misspelt name would deny nothing: the grader does not start
     missing: dict[str, str] = {name: f"turned off by ${SKIP_VARIABLE}" for name in skip if name in LAYERS[1:]}
     if os.geteuid() != 0:
-        for layer in ("netns", "private-root", "uid-drop"):
+        for layer in ("netns", "ipcns", "private-root", "uid-drop"):
             missing.setdefault(layer, f"needs root; the grader runs as uid {os.geteuid()}")
     candidates = [layer for layer in LAYERS[2:] if layer not in missing]
     if candidates:
@@ -170,7 +188,8 @@ class Workspace:
     folder: Path  # the submission's files; the child's working folder
     mountpoint: Path  # empty: the child's private root is mounted here, in its own namespace
     uid: int | None = None
-    claim: socket.socket | None = field(default=None, compare=False, repr=False)
+    claim: UidClaim | None = field(default=None, compare=False, repr=False)
+    watch: DiskWatch | None = field(default=None, compare=False, repr=False)
 
     def plan(self, limits: Limits | None) -> dict:
         """What the child applies to itself (plain JSON data, see grader.confine)."""
@@ -192,6 +211,15 @@ class Workspace:
             "protected_pids": [os.getpid()],
         }
 
+    def started(self, child_pid: int) -> None:
+        """The submission's process now running (its writes are watched where they need to be)."""
+        if self.watch is not None:
+            self.watch.follow(child_pid)
+
+    def disk_exceeded(self) -> str | None:
+        """Why the submission was stopped for what it wrote, or None."""
+        return self.watch.exceeded if self.watch is not None else None
+
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
@@ -210,31 +238,304 @@ def _python_folders() -> list[str]:
     return sorted(found, key=len)
 
 
-def _claim_uid() -> tuple[int, socket.socket]:
-    """A uid no account and no process uses, held (an abstract socket named after
-    it) until released, so parallel submissions and graders never share one."""
-    running = set()
-    for pid in _pids():
+# ------------------------------------------------------------------ sandbox uids
+
+
+class UidClaim:
+    """A sandbox uid held by this grader: a lock on a file in a folder only root can open.
+
+    A sandbox cannot take a claim (it cannot open the folder), and a lock dies with
+    the process holding it, so a grader that crashed frees its uids.  Threads of one
+    grader also see each other's claims in `_HELD` (flock is per open file, so two
+    threads locking the same file do conflict as well).
+
+    Graders of earlier versions claimed a uid by binding an abstract socket name, which
+    any process without a network namespace can squat: that name is also bound where it
+    is free, so such a grader on the same machine skips the uid, but it is never needed."""
+
+    def __init__(self, uid: int, fd: int | None, legacy: socket.socket | None = None):
+        self.uid, self._fd, self._legacy = uid, fd, legacy
+
+    def release(self) -> None:
+        with _HELD_LOCK:
+            _HELD.discard(self.uid)
+            if self._fd is not None:
+                os.close(self._fd)  # the lock goes with it
+                self._fd = None
+            if self._legacy is not None:
+                self._legacy.close()
+                self._legacy = None
+
+
+_HELD: set[int] = set()
+_HELD_LOCK = threading.Lock()
+_PRIVATE_CLAIMS: list[Path] = []  # this grader's own folder, where the shared one cannot be trusted
+
+
+def _claims_folder() -> Path:
+    """The shared claims folder, made root-only; a private one where it cannot be trusted."""
+    try:
+        CLAIMS_FOLDER.mkdir(mode=0o700, exist_ok=True)
+        found = os.lstat(CLAIMS_FOLDER)
+        parent = os.lstat(CLAIMS_FOLDER.parent)
+        if stat.S_ISDIR(found.st_mode) and found.st_uid == os.geteuid() and not parent.st_mode & 0o022:
+            if stat.S_IMODE(found.st_mode) != 0o700:
+                os.chmod(CLAIMS_FOLDER, 0o700)
+            return CLAIMS_FOLDER
+    except OSError:
+        pass
+    with _HELD_LOCK:  # graders of this machine then only avoid uids with running processes
+        if not _PRIVATE_CLAIMS:
+            _PRIVATE_CLAIMS.append(Path(tempfile.mkdtemp(prefix="grader-uid-claims-")))
+        return _PRIVATE_CLAIMS[0]
+
+
+def _legacy_name(uid: int) -> socket.socket | None:
+    name = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        name.bind(f"\0backprop-grader-sandbox-uid-{uid}")
+    except OSError:
+        name.close()
+        return None
+    return name
+
+
+def _try_claim(uid: int, folder: Path, legacy_free: bool) -> UidClaim | None:
+    """The uid's lock, or None; with `legacy_free`, only where no earlier grader (or a
+    squatter: they cannot be told apart) holds its abstract name."""
+    with _HELD_LOCK:
+        if uid in _HELD:
+            return None
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            pass
-    for uid in SANDBOX_UIDS:
-        if uid in running:
-            continue
+            os.close(fd)
+            return None
+        legacy = _legacy_name(uid)
+        if legacy is None and legacy_free:
+            os.close(fd)
+            return None
+        _HELD.add(uid)
+        return UidClaim(uid, fd, legacy)
+
+
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
+    """A uid no account and no process uses, held until released, so parallel submissions
+    and graders never share one.  When every one is busy, wait for one to be released."""
+    folder = _claims_folder()
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        running = set()
+        for pid in _pids():
+            try:
+                running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
+            except OSError:
+                pass
+        for legacy_free in (True, False):  # a squatted name costs a preference, never the uid
+            for uid in SANDBOX_UIDS:
+                if uid in running or uid in _HELD or _has_account(uid):
+                    continue
+                claim = _try_claim(uid, folder, legacy_free)
+                if claim is not None:
+                    remove_leftovers(uid)  # of a grader that died holding it
+                    return claim
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1} after waiting {wait_seconds:g} s")
+        time.sleep(0.2)
+
+
+# ------------------------------------------------------------------ what a uid leaves behind
+
+_libc = ctypes.CDLL(None, use_errno=True)
+IPC_RMID = 0
+_IPC_REMOVERS = {
+    "shm": lambda ident: _libc.shmctl(ident, IPC_RMID, None),
+    "msg": lambda ident: _libc.msgctl(ident, IPC_RMID, None),
+    "sem": lambda ident: _libc.semctl(ident, 0, IPC_RMID),
+}
+
+
+def ipc_objects(uids) -> list[tuple[str, int]]:
+    """(kind, id) of every SysV object in the grader's IPC namespace that one of `uids`
+    owns or created (an owner may give an object away; its creator stays)."""
+    uids = set(uids)
+    found = []
+    for kind in _IPC_REMOVERS:
         try:
-            pwd.getpwuid(uid)
-            continue
-        except KeyError:
-            pass
-        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            claim.bind(f"\0backprop-grader-sandbox-uid-{uid}")
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
         except OSError:
-            claim.close()
             continue
-        return uid, claim
-    raise RuntimeError(f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1}")
+        names = header.split()
+        for row in rows:
+            values = dict(zip(names, row.split()))
+            if int(values["uid"]) in uids or int(values["cuid"]) in uids:
+                found.append((kind, int(row.split()[1])))  # the id is the second column (shmid, msqid, semid)
+    return found
+
+
+def _shared_tmp_entries(uids, top: str, depth: int = 3) -> Iterator[str]:
+    """Paths below a world-writable folder owned by one of `uids` (not followed through links)."""
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_uid in uids:
+            yield entry.path
+        elif depth > 1 and stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:  # /tmp/.X11-unix and the like
+            yield from _shared_tmp_entries(uids, entry.path, depth - 1)
+
+
+def leftovers(uids) -> list[str]:
+    """What sandbox uids left that outlives their processes: IPC objects and shared temporary files."""
+    uids = set(uids)
+    found = [f"SysV {kind} {ident}" for kind, ident in ipc_objects(uids)]
+    for top in SHARED_TMP:
+        found += list(_shared_tmp_entries(uids, top))
+    return found
+
+
+def remove_leftovers(uid: int) -> int:
+    """Remove every SysV object, POSIX message queue and shared temporary file of `uid` (its
+    processes already killed): a uid is reused, and even a 0600 segment reaches its next holder."""
+    removed = 0
+    for kind, ident in ipc_objects({uid}):
+        if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
+            removed += 1
+    for top in SHARED_TMP:
+        for path in list(_shared_tmp_entries({uid}, top)):
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    shutil.rmtree(path)  # fd-based: a link planted inside is removed, not followed
+                else:
+                    os.unlink(path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+# ------------------------------------------------------------------ what a submission writes
+
+
+def _disk_usage(roots, pids, limit: int) -> tuple[int, int]:
+    """(bytes allocated, entries) below `roots`, plus the deleted files `pids` hold open.
+
+    Allocated blocks, not sizes: a sparse file costs the disk what it really holds.
+    Each inode counts once.  The walk stops past `limit` entries."""
+    seen: set[tuple[int, int]] = set()
+    used = entries = 0
+    stack = [str(root) for root in roots]
+    while stack and entries <= limit:
+        try:
+            listing = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in listing:
+            entries += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                used += info.st_blocks * 512
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(entry.path)
+    for pid in pids:  # a file written, kept open and unlinked is in no folder
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for name in names:
+            try:
+                info = os.stat(f"/proc/{pid}/fd/{name}")
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                used += info.st_blocks * 512
+    return used, entries
+
+
+class DiskWatch:
+    """Without a private root (whose tmpfs is the bound), the grader watches what the submission
+    writes: its folder, its deleted-but-open files, and (without Landlock) its files in the shared
+    temporary folders.  Past the budget, every process of the submission is stopped at once.
+
+    Walking the folder is cheap and done every `WATCH_SECONDS`; finding the submission's
+    processes (for the files they hold open and unlinked) reads all of /proc, so it is done
+    every `PROCESS_SCAN_EVERY` polls, or at once when the filesystems lost more space than
+    the walk can account for."""
+
+    def __init__(self, folder: Path, uid: int | None, shared_tmp: bool, budget: int = WRITE_BUDGET_BYTES, limit: int = MAX_ENTRIES):
+        self.folder, self.uid, self.shared_tmp, self.budget, self.limit = folder, uid, shared_tmp, budget, limit
+        self.exceeded: str | None = None
+        self._child: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"disk-watch-{folder.parent.name}", daemon=True)
+        self._thread.start()
+
+    def follow(self, child_pid: int) -> None:
+        self._child = child_pid
+
+    def _roots(self) -> list:
+        roots = [self.folder]
+        if self.shared_tmp and self.uid is not None:
+            roots += [path for top in SHARED_TMP for path in _shared_tmp_entries({self.uid}, top)]
+        return roots
+
+    def _free_bytes(self) -> int:
+        """Free space of the filesystems it can write to, each counted once."""
+        found = {}
+        for path in [self.folder, *(SHARED_TMP if self.shared_tmp else ())]:
+            try:
+                info = os.statvfs(path)
+            except OSError:
+                continue
+            found[info.f_fsid] = info.f_bavail * info.f_frsize
+        return sum(found.values())
+
+    def measure(self, with_processes: bool = True) -> tuple[int, int]:
+        pids = submission_processes(self._child, self.uid) if with_processes and (self._child is not None or self.uid is not None) else []
+        return _disk_usage(self._roots(), pids, self.limit)
+
+    def _run(self) -> None:
+        polls, free_then, walked_then = 0, self._free_bytes(), 0
+        while not self._stop.wait(WATCH_SECONDS):
+            if self.exceeded is not None and self._child is None:
+                continue  # already stopped: nothing of it runs, its files go with the workspace
+            polls += 1
+            used, entries = self.measure(with_processes=False)
+            unexplained = (free_then - self._free_bytes()) - (used - walked_then)
+            if polls % PROCESS_SCAN_EVERY == 0 or unexplained > self.budget // 8:
+                walked_then, free_then = used, self._free_bytes()
+                used, entries = self.measure()
+            if used > self.budget or entries > self.limit:
+                what = f"{used / 2**20:.0f} MiB" if used > self.budget else f"more than {self.limit} files and folders"
+                self.exceeded = f"wrote {what} to disk, more than a submission may write ({self.budget // 2**20} MiB, {self.limit} files)"
+                kill_stragglers(self._child, self.uid, settle_seconds=0.5)
+                self._child = None  # stopped; a next process of the submission is not started (see execute)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+# ------------------------------------------------------------------ a submission's workspace, opened and closed
 
 
 def open_workspace(sandbox: Sandbox, scratch: Path | None = None) -> Workspace:
@@ -242,12 +543,16 @@ def open_workspace(sandbox: Sandbox, scratch: Path | None = None) -> Workspace:
     folder, mountpoint = box / "work", box / "root"
     folder.mkdir(mode=0o700)
     mountpoint.mkdir(mode=0o700)
-    uid, claim = _claim_uid() if "uid-drop" in sandbox.layers else (None, None)
+    claim = _claim_uid() if "uid-drop" in sandbox.layers else None
+    uid = claim.uid if claim is not None else None
     if uid is not None and "private-root" not in sandbox.layers:
         os.chmod(box, 0o711)  # the user may pass through to its own folder, and list nothing
         if scratch is not None and Path(scratch).stat().st_uid == os.geteuid():
             os.chmod(scratch, Path(scratch).stat().st_mode | 0o111)
-    return Workspace(sandbox, box, folder, mountpoint, uid, claim)
+    watch = None
+    if "private-root" not in sandbox.layers:
+        watch = DiskWatch(folder, uid, shared_tmp="landlock" not in sandbox.layers)
+    return Workspace(sandbox, box, folder, mountpoint, uid, claim, watch)
 
 
 def prepare_folder(workspace: Workspace) -> None:
@@ -259,12 +564,16 @@ def prepare_folder(workspace: Workspace) -> None:
 
 
 def close_workspace(workspace: Workspace) -> int:
-    """Kill whatever still runs as the workspace's user, delete the folder, release the uid.
-    Returns how many processes had to be killed."""
+    """Kill whatever still runs as the workspace's user, remove what it left (IPC objects,
+    temporary files, its folder), release the uid.  Returns how many processes had to be killed."""
+    if workspace.watch is not None:
+        workspace.watch.stop()
     killed = kill_stragglers(None, workspace.uid) if workspace.uid is not None else 0
+    if workspace.uid is not None:
+        remove_leftovers(workspace.uid)
     shutil.rmtree(workspace.box, ignore_errors=True)
     if workspace.claim is not None:
-        workspace.claim.close()
+        workspace.claim.release()
     return killed
 
 

@@ -21,6 +21,7 @@ import os
 import re
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -72,6 +73,11 @@ ATTACKS = (
     "answers_1mib_per_call.py",
     "notebook_cell_source_is_a_number.ipynb",
     "zip_holds_a_file_and_a_folder_of_the_same_name.zip",
+    "leaves_sysv_shared_memory_for_the_next_student.py",
+    "reads_sysv_segments_of_earlier_students.py",
+    "pins_gigabytes_in_sysv_segments.py",
+    "squats_the_sandbox_uid_claims.py",
+    "fills_the_disk_in_its_folder.py",
 )
 SAVED_AS = {"named_like_grades_csv.py": "grades.csv.py", "named_like_index_html.py": "index.html.py"}  # ids of the grader's own files
 RENAMED = {"named_like_grades_csv": "grades.csv-2", "named_like_index_html": "index.html-2"}
@@ -278,8 +284,8 @@ def fallback_run(tmp_path_factory, layers) -> Run:
     needed = [layer for layer in ("uid-drop", "seccomp", "landlock") if layer not in layers.layers]
     if needed:
         pytest.skip(f"the fallback layers are not available here: {dict(layers.missing)}")
-    names = ("connects_to_localhost.py", "reads_grader_files.py", "writes_outside_and_deletes_siblings.py", "kills_its_parent.py")
-    return Run(tmp_path_factory.mktemp("fallback"), names, environment_skip="netns,private-root", fresh=True)
+    names = ("connects_to_localhost.py", "reads_grader_files.py", "writes_outside_and_deletes_siblings.py", "kills_its_parent.py", *FALLBACK_ATTACKS)
+    return Run(tmp_path_factory.mktemp("fallback"), names, environment_skip="netns,ipcns,private-root", fresh=True)
 
 
 def require(layers, *names):
@@ -608,3 +614,257 @@ def test_without_namespaces_seccomp_and_landlock_still_hold(fallback_run):
         assert statuses(fallback_run, submission_id)["np-forward-output"] == "passed", submission_id
     result = fallback_run.results("correct_first")
     assert result["score"] == result["extra_data"]["max_score"] > 0
+
+
+# ------------------------------------------------------------------ IPC, the uid claims and the disk, in every mode
+
+FALLBACK_ATTACKS = (
+    "leaves_sysv_shared_memory_for_the_next_student.py",
+    "reads_sysv_segments_of_earlier_students.py",
+    "pins_gigabytes_in_sysv_segments.py",
+    "squats_the_sandbox_uid_claims.py",
+    "fills_the_disk_in_its_folder.py",
+)
+PLANTED_KEY = 0x5EED0001  # the key the hostile files use
+PLANTED_TEXT = b"another submission's solution"
+IPC_LAYERS = ("ipcns", "seccomp")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def planted_segment():
+    """A 0666 segment under the hostile files' key, as an earlier student (or anyone) might have
+    left it: there is something to find.  Autouse, so it exists before the module's runs."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    segment = libc.shmget(PLANTED_KEY, 4096, 0o1000 | 0o2000 | 0o666)  # IPC_CREAT | IPC_EXCL
+    if segment == -1:
+        pytest.skip(f"cannot plant a SysV segment here: {os.strerror(ctypes.get_errno())}")
+    address = libc.shmat(segment, None, 0)
+    ctypes.memmove(address, PLANTED_TEXT, len(PLANTED_TEXT))
+    libc.shmdt(ctypes.c_void_p(address))
+    yield segment
+    libc.shmctl(segment, 0, None)  # IPC_RMID
+
+
+def attack_stdout(run: Run, submission_id: str) -> str:
+    return run.grading(submission_id)["stdout"]
+
+
+def test_sysv_and_message_queue_objects_cannot_be_left_behind(hostile_run, fallback_run, layers):
+    require_any(layers, *IPC_LAYERS)
+    for run in (hostile_run, fallback_run):
+        stdout = attack_stdout(run, "leaves_sysv_shared_memory_for_the_next_student")
+        for call in ("shmget", "msgget", "semget", "mq_open"):
+            assert f"{call} refused" in stdout, (call, stdout)
+        assert statuses(run, "leaves_sysv_shared_memory_for_the_next_student")["np-forward-output"] == "passed"
+
+
+def test_segments_left_by_others_cannot_be_read(hostile_run, fallback_run, layers, planted_segment):
+    require_any(layers, *IPC_LAYERS)
+    for run in (hostile_run, fallback_run):
+        stdout = attack_stdout(run, "reads_sysv_segments_of_earlier_students")
+        assert "LEAKED" not in stdout and "shmget by key: Operation not permitted" in stdout, stdout
+        assert statuses(run, "reads_sysv_segments_of_earlier_students")["np-forward-output"] == "passed"
+    from grader.sandbox import ipc_objects
+
+    assert ("shm", planted_segment) in ipc_objects({0}), "the planted segment is gone: the test proves nothing"
+
+
+def test_no_gigabytes_are_pinned_in_sysv_segments(hostile_run, fallback_run, layers):
+    require_any(layers, *IPC_LAYERS)
+    for run in (hostile_run, fallback_run):
+        stdout = attack_stdout(run, "pins_gigabytes_in_sysv_segments")
+        assert stdout.count("shmget refused") == 4 and "pinned" not in stdout, stdout
+        assert statuses(run, "pins_gigabytes_in_sysv_segments")["np-forward-output"] == "passed"
+
+
+def test_no_ipc_object_process_or_file_of_a_sandbox_uid_is_left(hostile_run, fallback_run):
+    from grader.sandbox import ipc_objects, leftovers
+
+    assert ipc_objects(SANDBOX_UIDS) == []
+    assert leftovers(SANDBOX_UIDS) == []
+    assert hostile_run.survivors == [] and fallback_run.survivors == []
+    for run in (hostile_run, fallback_run):
+        assert [p for p in run.root.rglob("*") if p.lstat().st_uid in SANDBOX_UIDS] == []
+        assert not list(run.root.rglob("filler-*"))
+
+
+def test_squatting_the_uid_claims_keeps_no_one_from_being_graded(hostile_run, fallback_run, layers):
+    require(layers, "uid-drop")
+    for run in (hostile_run, fallback_run):
+        assert "claim files taken: 0" in attack_stdout(run, "squats_the_sandbox_uid_claims")
+        assert statuses(run, "squats_the_sandbox_uid_claims")["np-forward-output"] == "passed"
+        for folder in run.out.iterdir():
+            if folder.is_dir():
+                assert "no free sandbox uid" not in (folder / "grading.json").read_text(), folder.name
+        result = run.results("correct_first")
+        assert result["score"] == result["extra_data"]["max_score"] > 0
+    # without a network namespace it took the old scheme's names (all but those graders held) while the others ran
+    bound = re.findall(r"abstract names bound: (\d+)", attack_stdout(fallback_run, "squats_the_sandbox_uid_claims"))
+    assert len(bound) == 3 and sum(map(int, bound)) >= 400, bound
+
+
+def test_filling_the_disk_with_a_private_root_fails_at_its_size(hostile_run, layers):
+    require(layers, "private-root")
+    stdout = attack_stdout(hostile_run, "fills_the_disk_in_its_folder")
+    refused = re.search(r"write refused after (\d+) MiB: .*No space left on device", stdout)
+    assert refused and int(refused.group(1)) <= 256, stdout[-500:]
+    assert statuses(hostile_run, "fills_the_disk_in_its_folder")["np-forward-output"] == "passed"
+
+
+def test_filling_the_disk_without_a_private_root_is_stopped_past_the_budget(fallback_run):
+    """No mount namespace (an LMS container): the grader watches, and stops it, with its own verdict."""
+    from grader.sandbox import WRITE_BUDGET_BYTES
+
+    grading = fallback_run.grading("fills_the_disk_in_its_folder")
+    assert grading["load"]["status"] == "crash" and "more than a submission may write" in grading["load"]["message"]
+    assert grading["score"] == 0
+    for check in fallback_run.checks("fills_the_disk_in_its_folder"):
+        assert "more than a submission may write" in messages(fallback_run, "fills_the_disk_in_its_folder", check)
+    written = [int(n) for n in re.findall(r"written (\d+) MiB", grading["stdout"])]
+    assert written and max(written) * 2**20 <= WRITE_BUDGET_BYTES + 64 * 2**20, max(written)  # 64 MiB: the stated slack
+
+
+# ------------------------------------------------------------------ the same, at unit level (no batch)
+
+
+def test_a_misspelt_syscall_name_stops_the_grader_at_start_up(monkeypatch):
+    """Would a typo in the deny list silently deny nothing?"""
+    from grader import confine
+
+    if confine.pyseccomp is None:
+        pytest.skip("pyseccomp is not installed: nothing resolves syscall names")
+    assert confine.unknown_syscalls((*confine.DENIED_SYSCALLS, *confine.SIGNAL_SYSCALLS, *confine.FILTERED_SYSCALLS)) == []
+    assert confine.unknown_syscalls(("ipc", "shmget")) == []  # another architecture's call is known, and harmless
+    monkeypatch.setattr(confine, "DENIED_SYSCALLS", (*confine.DENIED_SYSCALLS, "shmgte"))
+    with pytest.raises(confine.ConfinementError, match="shmgte"):
+        probe_layers()
+    with pytest.raises(confine.ConfinementError, match="shmgte"):
+        confine.seccomp([os.getpid()])
+
+
+def _as_sandbox_uid(uid: int, action) -> int:
+    """Run `action` in a forked process that has become `uid`; its exit code (0: it worked)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            code = action()
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _needs_root():
+    if os.geteuid() != 0:
+        pytest.skip("sandbox uids need root")
+
+
+def test_everything_a_sandbox_uid_leaves_is_removed_even_owner_only():
+    """Is a 0600 segment, queue, semaphore set, /dev/shm and /tmp file of a reused uid removed?"""
+    import ctypes
+
+    from grader.sandbox import _claim_uid, leftovers, remove_leftovers
+
+    _needs_root()
+    claim = _claim_uid()
+    try:
+        def leave() -> int:
+            libc = ctypes.CDLL(None, use_errno=True)
+            made = [libc.shmget(0, 4096, 0o1000 | 0o600), libc.msgget(0, 0o1000 | 0o600), libc.semget(0, 1, 0o1000 | 0o600)]
+            for folder in ("/dev/shm", "/tmp"):
+                with open(os.path.join(folder, f"left-by-{os.getuid()}"), "w") as handle:
+                    handle.write("for the next holder")
+            return 0 if -1 not in made else 2
+
+        assert _as_sandbox_uid(claim.uid, leave) == 0
+        left = leftovers({claim.uid})
+        assert len(left) == 5, left
+        remove_leftovers(claim.uid)
+        assert leftovers({claim.uid}) == []
+    finally:
+        remove_leftovers(claim.uid)
+        claim.release()
+
+
+def test_uid_claims_hold_against_squatted_names_and_a_sandbox_cannot_reach_them():
+    from grader import sandbox
+
+    _needs_root()
+    squatted = []
+    for uid in sandbox.SANDBOX_UIDS:  # every name of the old scheme, taken
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind(f"\0backprop-grader-sandbox-uid-{uid}")
+            squatted.append(claim)
+        except OSError:
+            claim.close()
+    try:
+        first, second = sandbox._claim_uid(), sandbox._claim_uid()
+        assert first.uid != second.uid
+        folder = sandbox._claims_folder()
+        assert folder.stat().st_mode & 0o777 == 0o700 and folder.stat().st_uid == 0
+
+        def squat() -> int:
+            try:
+                os.open(folder / str(first.uid), os.O_RDONLY)
+            except PermissionError:
+                return 0
+            return 3
+
+        assert _as_sandbox_uid(first.uid, squat) == 0
+        first.release()
+        second.release()
+    finally:
+        for claim in squatted:
+            claim.close()
+
+
+def test_when_every_uid_is_claimed_a_submission_waits_for_one(monkeypatch):
+    from grader import sandbox
+
+    _needs_root()
+    only = sandbox._claim_uid()
+    monkeypatch.setattr(sandbox, "SANDBOX_UIDS", range(only.uid, only.uid + 1))
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(sandbox._claim_uid(wait_seconds=30)))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive() and got == []  # waiting, not failed
+    only.release()
+    waiter.join(30)
+    assert [claim.uid for claim in got] == [only.uid]
+    got[0].release()
+    with pytest.raises(RuntimeError, match="no free sandbox uid"):
+        held = sandbox._claim_uid()
+        try:
+            sandbox._claim_uid(wait_seconds=0)
+        finally:
+            held.release()
+
+
+def test_a_deleted_file_kept_open_counts_against_the_write_budget(tmp_path):
+    """Is a file written, unlinked and held open (in no folder) still seen by the watch?"""
+    from grader.sandbox import DiskWatch
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import os, time\nf = open('hidden', 'wb')\nos.unlink('hidden')\nf.write(b'x' * 2**22)\nf.flush()\ntime.sleep(60)"],
+        cwd=folder, start_new_session=True,
+    )
+    watch = DiskWatch(folder, None, shared_tmp=False, budget=2**20)
+    try:
+        watch.follow(writer.pid)
+        assert writer.wait(timeout=30) == -signal.SIGKILL
+        assert watch.exceeded and "more than a submission may write" in watch.exceeded
+        assert list(folder.iterdir()) == []
+    finally:
+        watch.stop()
+        if writer.poll() is None:
+            writer.kill()
