@@ -291,22 +291,37 @@ def _changes(outputs: list[np.ndarray], weights: int) -> np.ndarray:
     return np.array(by_weight + by_input)
 
 
-def ignored_inputs(probe: Probe, outputs: list[np.ndarray], act: str) -> list[str]:
-    """The weights and inputs the reference's outputs move with at the probe's case and the student's do not.
+def _moved_by(probe: Probe, outputs: list[np.ndarray], threshold: float) -> list[str]:
+    """The weights and inputs, named as the assignment numbers them (w1.., x1..), that the
+    outputs move with at the probe's case by more than `threshold` times their scale."""
+    weights = len(probe.case.w)
+    names = [f"w{i + 1}" for i in range(weights)] + [f"x{j + 1}" for j in range(len(outputs) - 1 - 2 * weights)]
+    scale = max(1.0, float(np.max(np.abs(outputs[0]))))
+    return [name for name, change in zip(names, _changes(outputs, weights)) if change > threshold * scale]
 
-    Named as the assignment numbers them (w1.., x1..); one the reference does not
-    depend on there (a dead ReLU unit, zero output weights) is not required."""
-    weights, inputs = len(probe.case.w), len(outputs) - 1 - 2 * len(probe.case.w)
+
+def ignored_inputs(probe: Probe, outputs: list[np.ndarray], act: str, elsewhere: tuple = ()) -> list[str]:
+    """The weights and inputs the reference's outputs move with at the probe's case and the student's never do.
+
+    One the reference does not depend on there (a dead ReLU unit, zero output weights)
+    is not required.  The student's may move with it here or at the other probed points
+    of the same forward function, `elsewhere` ((probe, outputs) pairs): a unit of a wrong
+    network can be dead where the assignment's is not, and the function still uses it."""
     reference = [network.forward(x, w, act).o for x, w in probe_points(probe.case, probe.step)[: len(outputs)]]
-    theirs, ours = _changes(outputs, weights), _changes(reference, weights)
-    seen = theirs > RESOLUTION * max(1.0, float(np.max(np.abs(outputs[0]))))
-    required = ours > REQUIRED * max(1.0, float(np.max(np.abs(reference[0]))))
-    names = [f"w{i + 1}" for i in range(weights)] + [f"x{j + 1}" for j in range(inputs)]
-    return [name for name, need, saw in zip(names, required, seen) if need and not saw]
+    seen = {name for other, found in ((probe, outputs), *elsewhere) for name in _moved_by(other, found, RESOLUTION)}
+    return [name for name in _moved_by(probe, reference, REQUIRED) if name not in seen]
 
 
-def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) -> Finding:
-    """Forward bug or backward bug, from central differences of the student's own forward pass."""
+def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray] | None:
+    """The student's forward outputs at each of the probe's calls; None unless all are finite numbers."""
+    outputs = [_forward_outputs(outcomes.get(i), check, len(probe.case.y)) for i in probe.calls]
+    return None if any(o is None or not np.all(np.isfinite(o)) for o in outputs) else outputs
+
+
+def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, elsewhere: tuple = ()) -> Finding:
+    """Forward bug or backward bug, from central differences of the student's own forward pass.
+
+    `elsewhere`: the (probe, outputs) of the other probed points of the same forward function."""
     check, settings = item.check, spec.diagnosis
     public = next((v for v in item.verdicts if v.case_id == probe.case.id), None)
     if public is None or public.status != "failed" or public.observed is None:
@@ -318,8 +333,8 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) ->
             f"The grader could not tell whether your {backward} is the derivative of your own {forward}: "
             f"its calls of {forward} near the {probe.case.id} case ran out of time."
         ))  # fmt: skip
-    outputs = [_forward_outputs(o, check, len(probe.case.y)) for o in probed]
-    if any(o is None or not np.all(np.isfinite(o)) for o in outputs):
+    outputs = probe_outputs(probe, outcomes, check)
+    if outputs is None:
         return Finding()
     weights = len(probe.case.w)
     loss = check.args.get("loss", "mse")
@@ -332,7 +347,7 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) ->
     expected = next(e.value for e in item.expected if e.case.id == probe.case.id)
     slopes_right = bool(np.all(np.abs(differences - expected) <= settings.consistency.allowed(expected)))
     if consistent and not (forward_right and slopes_right):  # right for the network the forward pass computes, a wrong one
-        ignored = ignored_inputs(probe, outputs, check.args["act"])
+        ignored = ignored_inputs(probe, outputs, check.args["act"], elsewhere)
         credit = 0.0 if ignored else settings.consistent_backward_credit
         explanation = (
             f"Your {backward} is the exact derivative of the {loss} loss computed from your own {forward}: central "
@@ -347,9 +362,9 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) ->
         if ignored and settings.consistent_backward_credit:
             note = (
                 f"No points are given for this consistency: your {forward} does not depend on {', '.join(ignored)}: its outputs "
-                f"do not change when {'it moves' if len(ignored) == 1 else 'they move'} on the {probe.case.id} case, while "
-                f"the network's do. A share of the points for a consistent backward pass needs a forward pass that "
-                f"computes this network from x and every weight."
+                f"do not change when {'it moves' if len(ignored) == 1 else 'they move'}, on the {probe.case.id} case or at "
+                f"any other point the grader tried, while the network's do on the {probe.case.id} case. A share of the "
+                f"points for a consistent backward pass needs a forward pass that computes this network from x and every weight."
             )
         diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause")
         return Finding((diagnosis,), note, credit)
@@ -373,13 +388,23 @@ def diagnose_submission(
     """A `Finding` for every check; empty for the checks that passed."""
     matcher = _Matcher(evidence, predictions)
     probe_of = {p.check_id: p for p in probes}
+    outcomes = outcomes or {}
+    probed = []  # (forward entry, probe, outputs) of every probe that gave numbers
+    for probe in probes:
+        check = spec.check(probe.check_id)
+        outputs = probe_outputs(probe, outcomes, check)
+        if outputs is not None:
+            probed.append((forward_entry(check), probe, outputs))
     findings = {}
     for item in evidence:
         if not item.failed:
             findings[item.check.id] = Finding()
             continue
         named = tuple(Diagnosis.of(m) for m in matcher.best(item))
-        cause = root_cause(item, probe_of[item.check.id], outcomes or {}, spec) if item.check.id in probe_of else Finding()
+        cause = Finding()
+        if item.check.id in probe_of:
+            elsewhere = tuple((p, o) for entry, p, o in probed if entry == forward_entry(item.check) and p.check_id != item.check.id)
+            cause = root_cause(item, probe_of[item.check.id], outcomes, spec, elsewhere)
         shown_numbers = any(v.observed is not None and not v.passed for v in item.verdicts)
         note = " ".join(filter(None, (NO_MATCH if not named and shown_numbers else "", cause.note)))
         findings[item.check.id] = Finding(named + cause.diagnoses, note, cause.credit)

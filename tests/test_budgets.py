@@ -94,13 +94,16 @@ def test_the_probes_get_only_what_the_graded_calls_left_of_the_budget(tmp_path: 
 
 
 def test_a_cached_probe_run_is_not_reused_under_a_smaller_budget(tmp_path: Path, budget_spec: Path):
-    """A wrong backward pass with a fast forward pass: its probes run within the budget,
+    """A wrong backward pass with a fast forward pass (the budget hand-in without its sleep,
+    NumPy only, so loading is quick): its probes run within the budget,
     and both runs are cached.  If the cached graded run says it took all but a
     millisecond of the budget, the probes get that millisecond, run out of time, and
     the probe run cached under the larger budget is not read back in their place."""
     batch = tmp_path / "batch"
     batch.mkdir()
-    shutil.copy(FIXTURES / "hidden_delta_raw_error.py", batch / "wrong_backward.py")
+    source = (HOSTILE / "uses_its_whole_time_budget_twice.py").read_text()
+    assert source.count("SLEEP_SECONDS = 1.5") == 1
+    (batch / "wrong_backward.py").write_text(source.replace("SLEEP_SECONDS = 1.5", "SLEEP_SECONDS = 0"))
     cache = tmp_path / "cache"
     grade(batch, tmp_path / "out-first", budget_spec, "--cache", str(cache))
     first = checks_of(tmp_path / "out-first", "wrong_backward")["np-gradients"]
