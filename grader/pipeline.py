@@ -99,7 +99,7 @@ def _probe_calls_needed(plan: Plan, execution: Execution) -> list[Call]:
 def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None) -> Execution:
     """The graded calls; then, only where a backward check failed, its forward-pass probes.
 
-    Most submissions pass their backward checks, and skipping ~140 probe calls
+    Most submissions pass their backward checks, and skipping ~150 probe calls
     saves them a third of the grader's own time per submission.  The two runs
     share one wall-clock budget, `limits.submission_seconds`: the probes get what
     the graded calls left (a reused run counts the seconds it took when it ran),
