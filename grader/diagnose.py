@@ -14,7 +14,10 @@ Two questions, both answered in the grader's process from plain numbers:
    of the student's forward function at w ± eps*e_i on a backward check's
    public case (`plan_probes`) give central differences of the student's loss;
    a wrong forward with a consistent backward is a forward bug, and the spec may
-   give partial credit for it.
+   give partial credit for it.  That credit needs a forward pass that is an
+   attempt at this network: its outputs must move with every weight and input
+   (calls at x + eps*e_j as well) wherever the reference's do at that case, or
+   a "network" o = (w5, w6) with its derivative would earn it.
 
 The catalog runs only for failing checks; its predictions depend on the plan
 alone, so `Predictions` keeps them for every submission of a run.
@@ -32,7 +35,7 @@ from reference import network
 from reference.cases import Case, CaseBook
 from reference.expected import Expected, call_key
 from reference.misconceptions import CATALOG, COURSE_NETWORK, Misconception
-from reference.spec import Check, Spec
+from reference.spec import ENTRY_POINTS, Check, Spec
 
 NO_MATCH = (
     "No mistake in the grader's catalog reproduces these numbers, so it cannot name the cause; "
@@ -90,8 +93,13 @@ class Probe:
     case: Case
     step: float
     center: str  # call ids
-    plus: tuple[str, ...]
-    minus: tuple[str, ...]
+    plus: tuple[str, ...]  # at w + step*e_i, one per weight
+    minus: tuple[str, ...]  # at w - step*e_i
+    inputs: tuple[str, ...] = ()  # at x + step*e_j, one per input
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return (self.center, *self.plus, *self.minus, *self.inputs)
 
 
 class Predictions:
@@ -119,9 +127,24 @@ def given_case(spec: Spec) -> Case:
 # ------------------------------------------------------------------ planning
 
 
+def forward_entry(check: Check) -> str:
+    """The entry point computing the outputs `check.entry` differentiates: the forward pass of its part."""
+    return next(name for name, (part, quantities, _) in ENTRY_POINTS.items() if part == check.part and "o" in quantities)
+
+
+def probe_points(case: Case, step: float) -> list[tuple[tuple, tuple]]:
+    """(x, w) of a probe's calls, in `Probe.calls` order: the case, w ± step*e_i, x + step*e_j."""
+    x, w = np.array(case.x), np.array(case.w)
+    moved_w = [w + sign * step * unit for sign in (1, -1) for unit in np.eye(w.size)]
+    moved_x = [x + step * unit for unit in np.eye(x.size)]
+    points = [(x, w)] + [(x, m) for m in moved_w] + [(m, w) for m in moved_x]
+    return [(tuple(a.tolist()), tuple(b.tolist())) for a, b in points]
+
+
 def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
-    """For every backward check, 17 calls of its forward function on its public case
-    (the point and w ± step*e_i); checks sharing a forward pass share the calls."""
+    """For every backward check, calls of its forward function on its public case: the point,
+    w ± step*e_i (the central differences) and x + step*e_j (does it depend on x at all);
+    checks sharing a forward pass share the calls."""
     step = spec.diagnosis.finite_difference_step
     calls: dict[tuple, Call] = {}
 
@@ -133,19 +156,13 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
 
     probes = []
     for check in spec.checks:
-        if not check.entry.endswith("_backward"):
+        if check.quantity != "gradients":
             continue
-        forward_entry, act = check.entry.replace("_backward", "_forward"), check.args["act"]
+        forward, act = forward_entry(check), check.args["act"]
         public = book.for_check(check)[0]
-        w = np.array(public.w)
-        shifted = {sign: [] for sign in (1, -1)}
-        for sign in (1, -1):
-            for i in range(8):
-                moved = w + sign * step * np.eye(8)[i]
-                point = replace(public, id=f"{public.id}-probe", w=tuple(moved.tolist()))
-                shifted[sign].append(call(forward_entry, act, point))
-        center = call(forward_entry, act, replace(public, id=f"{public.id}-probe"))
-        probes.append(Probe(check.id, public, step, center, tuple(shifted[1]), tuple(shifted[-1])))
+        ids = [call(forward, act, replace(public, id=f"{public.id}-probe", x=x, w=w)) for x, w in probe_points(public, step)]
+        weights = len(public.w)
+        probes.append(Probe(check.id, public, step, ids[0], tuple(ids[1 : 1 + weights]), tuple(ids[1 + weights : 1 + 2 * weights]), tuple(ids[1 + 2 * weights :])))
     return tuple(probes), tuple(calls.values())
 
 
@@ -250,37 +267,88 @@ class _Matcher:
 # ------------------------------------------------------------------ root cause
 
 
-def _forward_outputs(outcome, check: Check) -> np.ndarray | None:
+def _forward_outputs(outcome, check: Check, size: int) -> np.ndarray | None:
     if outcome is None or outcome.status != "ok":
         return None
     try:
-        return observed_quantity(outcome.value, replace(check, entry=check.entry.replace("_backward", "_forward"), quantity="o"), 2)
+        return observed_quantity(outcome.value, replace(check, entry=forward_entry(check), quantity="o"), size)
     except ShapeError:
         return None
 
 
-def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) -> Finding:
-    """Forward bug or backward bug, from central differences of the student's own forward pass."""
+# A change of the outputs is measurable above a few float32 roundings (a float32
+# forward pass is accepted); the reference's change is required to be seen only
+# where it is well above that, so rounding never decides.
+RESOLUTION = 8 * float(np.finfo(np.float32).eps)
+REQUIRED = 10 * RESOLUTION
+
+
+def _changes(outputs: list[np.ndarray], weights: int) -> np.ndarray:
+    """How far the outputs move with each weight (w + step vs w - step), then each input (x + step vs x)."""
+    center, plus, minus, moved = outputs[0], outputs[1 : 1 + weights], outputs[1 + weights : 1 + 2 * weights], outputs[1 + 2 * weights :]
+    by_weight = [np.max(np.abs(p - m)) for p, m in zip(plus, minus)]
+    by_input = [np.max(np.abs(m - center)) for m in moved]
+    return np.array(by_weight + by_input)
+
+
+def _moved_by(probe: Probe, outputs: list[np.ndarray], threshold: float) -> list[str]:
+    """The weights and inputs, named as the assignment numbers them (w1.., x1..), that the
+    outputs move with at the probe's case by more than `threshold` times their scale."""
+    weights = len(probe.case.w)
+    names = [f"w{i + 1}" for i in range(weights)] + [f"x{j + 1}" for j in range(len(outputs) - 1 - 2 * weights)]
+    scale = max(1.0, float(np.max(np.abs(outputs[0]))))
+    return [name for name, change in zip(names, _changes(outputs, weights)) if change > threshold * scale]
+
+
+def ignored_inputs(probe: Probe, outputs: list[np.ndarray], act: str, elsewhere: tuple = ()) -> list[str]:
+    """The weights and inputs the reference's outputs move with at the probe's case and the student's never do.
+
+    One the reference does not depend on there (a dead ReLU unit, zero output weights)
+    is not required.  The student's may move with it here or at the other probed points
+    of the same forward function, `elsewhere` ((probe, outputs) pairs): a unit of a wrong
+    network can be dead where the assignment's is not, and the function still uses it."""
+    reference = [network.forward(x, w, act).o for x, w in probe_points(probe.case, probe.step)[: len(outputs)]]
+    seen = {name for other, found in ((probe, outputs), *elsewhere) for name in _moved_by(other, found, RESOLUTION)}
+    return [name for name in _moved_by(probe, reference, REQUIRED) if name not in seen]
+
+
+def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray] | None:
+    """The student's forward outputs at each of the probe's calls; None unless all are finite numbers."""
+    outputs = [_forward_outputs(outcomes.get(i), check, len(probe.case.y)) for i in probe.calls]
+    return None if any(o is None or not np.all(np.isfinite(o)) for o in outputs) else outputs
+
+
+def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, elsewhere: tuple = ()) -> Finding:
+    """Forward bug or backward bug, from central differences of the student's own forward pass.
+
+    `elsewhere`: the (probe, outputs) of the other probed points of the same forward function."""
     check, settings = item.check, spec.diagnosis
     public = next((v for v in item.verdicts if v.case_id == probe.case.id), None)
     if public is None or public.status != "failed" or public.observed is None:
         return Finding()
-    ids = (probe.center, *probe.plus, *probe.minus)
-    outputs = [_forward_outputs(outcomes.get(i), check) for i in ids]
-    if any(o is None or not np.all(np.isfinite(o)) for o in outputs):
+    forward, backward = forward_entry(check), check.entry
+    probed = [outcomes.get(i) for i in probe.calls]
+    if any(o is not None and o.status == "timeout" for o in probed):  # not run, or cut short, for lack of time
+        return Finding(note=(
+            f"The grader could not tell whether your {backward} is the derivative of your own {forward}: "
+            f"its calls of {forward} near the {probe.case.id} case ran out of time."
+        ))  # fmt: skip
+    outputs = probe_outputs(probe, outcomes, check)
+    if outputs is None:
         return Finding()
+    weights = len(probe.case.w)
     loss = check.args.get("loss", "mse")
-    losses = np.array([network.loss_value(o, probe.case.y, loss) for o in outputs[1:]])
-    differences = (losses[:8] - losses[8:]) / (2 * probe.step)
+    losses = np.array([network.loss_value(o, probe.case.y, loss) for o in outputs[1 : 1 + 2 * weights]])
+    differences = (losses[:weights] - losses[weights:]) / (2 * probe.step)
     gradients = np.asarray(public.observed, dtype=np.float64)
     consistent = bool(np.all(np.abs(gradients - differences) <= settings.consistency.allowed(differences)))
     right = network.forward(probe.case.x, probe.case.w, check.args["act"]).o
     forward_right = bool(np.all(np.abs(outputs[0] - right) <= check.tolerance.allowed(right)))
     expected = next(e.value for e in item.expected if e.case.id == probe.case.id)
     slopes_right = bool(np.all(np.abs(differences - expected) <= settings.consistency.allowed(expected)))
-    forward, backward = check.entry.replace("_backward", "_forward"), check.entry
     if consistent and not (forward_right and slopes_right):  # right for the network the forward pass computes, a wrong one
-        credit = settings.consistent_backward_credit
+        ignored = ignored_inputs(probe, outputs, check.args["act"], elsewhere)
+        credit = 0.0 if ignored else settings.consistent_backward_credit
         explanation = (
             f"Your {backward} is the exact derivative of the {loss} loss computed from your own {forward}: central "
             f"differences of {forward} at w ± {probe.step:g}·e_i agree with it on the {probe.case.id} case. The "
@@ -290,8 +358,16 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec) ->
         )
         if credit:
             explanation += f" This check gives {credit:.0%} of its points for a backward pass consistent with its forward pass."
+        note = ""
+        if ignored and settings.consistent_backward_credit:
+            note = (
+                f"No points are given for this consistency: your {forward} does not depend on {', '.join(ignored)}: its outputs "
+                f"do not change when {'it moves' if len(ignored) == 1 else 'they move'}, on the {probe.case.id} case or at "
+                f"any other point the grader tried, while the network's do on the {probe.case.id} case. A share of the "
+                f"points for a consistent backward pass needs a forward pass that computes this network from x and every weight."
+            )
         diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause")
-        return Finding((diagnosis,), credit=credit)
+        return Finding((diagnosis,), note, credit)
     if forward_right:
         explanation = (
             f"Your {forward} gives the right values, but central differences of the {loss} loss computed from it, "
@@ -312,14 +388,24 @@ def diagnose_submission(
     """A `Finding` for every check; empty for the checks that passed."""
     matcher = _Matcher(evidence, predictions)
     probe_of = {p.check_id: p for p in probes}
+    outcomes = outcomes or {}
+    probed = []  # (forward entry, probe, outputs) of every probe that gave numbers
+    for probe in probes:
+        check = spec.check(probe.check_id)
+        outputs = probe_outputs(probe, outcomes, check)
+        if outputs is not None:
+            probed.append((forward_entry(check), probe, outputs))
     findings = {}
     for item in evidence:
         if not item.failed:
             findings[item.check.id] = Finding()
             continue
         named = tuple(Diagnosis.of(m) for m in matcher.best(item))
-        cause = root_cause(item, probe_of[item.check.id], outcomes or {}, spec) if item.check.id in probe_of else Finding()
+        cause = Finding()
+        if item.check.id in probe_of:
+            elsewhere = tuple((p, o) for entry, p, o in probed if entry == forward_entry(item.check) and p.check_id != item.check.id)
+            cause = root_cause(item, probe_of[item.check.id], outcomes, spec, elsewhere)
         shown_numbers = any(v.observed is not None and not v.passed for v in item.verdicts)
-        note = NO_MATCH if not named and shown_numbers else ""
+        note = " ".join(filter(None, (NO_MATCH if not named and shown_numbers else "", cause.note)))
         findings[item.check.id] = Finding(named + cause.diagnoses, note, cause.credit)
     return findings

@@ -287,11 +287,12 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
     return sources
 
 
-def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None, launcher, sandbox: Sandbox) -> Execution:
+def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None, launcher, sandbox: Sandbox, seconds: float | None = None) -> Execution:
     """`launcher` starts and stops the submission's processes (grader.launchers); `sandbox` holds
-    the run's probed layers (`grader.sandbox.probe_layers`).  `pipeline.execute_plan` picks both."""
+    the run's probed layers (`grader.sandbox.probe_layers`).  `pipeline.execute_plan` picks both.
+    `seconds`: what is left of the submission's wall-clock budget, all of it by default."""
     started = time.monotonic()
-    total_deadline = started + limits.submission_seconds
+    total_deadline = started + (limits.submission_seconds if seconds is None else seconds)
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
     if not loaded.runnable:  # nothing to run: every call still gets its outcome
         message = "; ".join(loaded.problems) or "no source files"

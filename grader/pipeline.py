@@ -92,30 +92,41 @@ def _probe_calls_needed(plan: Plan, execution: Execution) -> list[Call]:
         item = next(e for e in plan.expected if e.check_id == check.id and e.case.id == probe.case.id)
         outcome = execution.outcomes.get(plan.call_of[(check.id, item.case.id)])
         if outcome is not None and outcome.status == "ok" and not compare_outcome(check, item, outcome).passed:
-            wanted |= {probe.center, *probe.plus, *probe.minus}
+            wanted |= set(probe.calls)
     return [call for call in plan.calls if call.id in wanted]
 
 
 def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None) -> Execution:
     """The graded calls; then, only where a backward check failed, its forward-pass probes.
 
-    Most submissions pass their backward checks, and skipping ~140 probe calls
-    saves them a third of the grader's own time per submission.  With `cache_dir`,
-    a run of the same code on the same calls is read back instead of run again
-    (grader.cache)."""
+    Most submissions pass their backward checks, and skipping ~150 probe calls
+    saves them a third of the grader's own time per submission.  The two runs
+    share one wall-clock budget, `limits.submission_seconds`: the probes get what
+    the graded calls left (a reused run counts the seconds it took when it ran),
+    and with nothing left they are not run and time out, which the diagnosis
+    says.  With `cache_dir`, a run of the same code on the same calls is read back
+    instead of run again (grader.cache)."""
     launcher = launcher or FreshLauncher()
     sandbox = sandbox or probe_layers()
+    limits = plan.spec.limits
 
-    def run(calls: list[Call]) -> Execution:
-        key = run_key(loaded, calls, plan.spec.limits, sandbox, launcher.description) if cache_dir else ""
-        return cached_run(cache_dir, key, lambda: execute_submission(loaded, calls, plan.spec.limits, scratch, launcher, sandbox))
+    def run(calls: list[Call], seconds: float) -> Execution:
+        # the budget is part of the key: a run that finished in time with more may not with less
+        given = replace(limits, submission_seconds=seconds)
+        key = run_key(loaded, calls, given, sandbox, launcher.description) if cache_dir else ""
+        return cached_run(cache_dir, key, lambda: execute_submission(loaded, calls, limits, scratch, launcher, sandbox, seconds))
 
-    probe_ids = {i for probe in plan.probes for i in (probe.center, *probe.plus, *probe.minus)}
-    execution = run([call for call in plan.calls if call.id not in probe_ids])
+    probe_ids = {i for probe in plan.probes for i in probe.calls}
+    execution = run([call for call in plan.calls if call.id not in probe_ids], limits.submission_seconds)
     needed = _probe_calls_needed(plan, execution)
     if not needed:
         return execution
-    probed = run(needed)
+    left = limits.submission_seconds - execution.seconds
+    if left <= 0:
+        message = f"not run: the graded calls used up the submission's time limit ({limits.submission_seconds:g} s)"
+        unrun = {call.id: Outcome("timeout", error={"type": "Timeout", "message": message}) for call in needed}
+        return replace(execution, outcomes={**execution.outcomes, **unrun})
+    probed = run(needed, left)
     return replace(
         execution,
         outcomes={**execution.outcomes, **probed.outcomes},

@@ -275,21 +275,26 @@ def test_each_mistake_is_diagnosed_as_itself_and_only_itself(diagnosed_fixtures,
 
 
 FORWARD_BUGS = ("textbook-numbering", "no-output-activation", "output-layer-fed-inputs", "relu-hidden-only")
+NOT_THIS_NETWORK = ("output-layer-fed-inputs",)  # its outputs never depend on w1..w4: no credit where the network's do
 BACKWARD_BUGS = ("hidden-delta-from-weight-grads", "hidden-delta-raw-error", "hidden-delta-wrong-unit-derivative", "missing-output-derivative", "relu-with-sigmoid-derivative", "no-half-in-loss", "mseloss-as-half-sse", "softmax-before-cross-entropy")
 
 
 @pytest.mark.parametrize("entry_id", FORWARD_BUGS + BACKWARD_BUGS)
 def test_the_root_cause_tells_a_forward_bug_from_a_backward_bug(diagnosed_fixtures, entry_id):
     """Forward mistakes with a derivation that follows them earn the spec's share of the
-    backward checks' points; chain-rule and loss mistakes are backward bugs and earn nothing."""
+    backward checks' points; chain-rule and loss mistakes are backward bugs and earn nothing.
+    A forward pass that never uses some weights the network's outputs move with at a check's
+    case (the output layer fed x) is consistent there but earns nothing, and the note says why."""
     grading = _grading(diagnosed_fixtures, entry_id.replace("-", "_"))
     backward = [c for c in grading["checks"] if c["entry"].endswith("_backward") and c["status"] != "passed"]
     assert backward
     causes = _named(grading, "root-cause")
     if entry_id in FORWARD_BUGS:
         assert set(causes) == {"forward-bug-backward-consistent"}
+        refused = {c["check"] for c in backward if "does not depend on" in c["diagnosis_note"]}
+        assert bool(refused) == (entry_id in NOT_THIS_NETWORK)
         for check in backward:
-            credited = check["check"] in causes["forward-bug-backward-consistent"]
+            credited = check["check"] in causes["forward-bug-backward-consistent"] and check["check"] not in refused
             assert check["score"] == pytest.approx(CREDIT * check["max_score"] if credited else 0.0)
     else:
         assert set(causes) == {"backward-not-derivative-of-forward"}
