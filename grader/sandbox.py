@@ -521,12 +521,13 @@ class DiskWatch:
             polls += 1
             used, entries = self.measure(with_processes=False)
             unexplained = (free_then - self._free_bytes()) - (used - walked_then)
-            if polls % PROCESS_SCAN_EVERY == 0 or unexplained > self.budget // 8:
+            if polls % PROCESS_SCAN_EVERY == 0 or unexplained > self.budget // 32:
                 walked_then, free_then = used, self._free_bytes()
                 used, entries = self.measure()
             if used > self.budget or entries > self.limit:
                 what = f"{used / 2**20:.0f} MiB" if used > self.budget else f"more than {self.limit} files and folders"
                 self.exceeded = f"wrote {what} to disk, more than a submission may write ({self.budget // 2**20} MiB, {self.limit} files)"
+                _freeze_group(self._child)  # at once, before the scan of /proc that finds the rest
                 kill_stragglers(self._child, self.uid, settle_seconds=0.5)
                 self._child = None  # stopped; a next process of the submission is not started (see execute)
 
@@ -698,6 +699,16 @@ def kill_stragglers(child_pid: int | None, uid: int | None, settle_seconds: floa
     others = frozen - {child_pid}
     _reap(others, deadline + 1.0)
     return len(others)
+
+
+def _freeze_group(child_pid: int | None) -> None:
+    """SIGSTOP to the child's process group (its own session): one system call, no /proc scan."""
+    if child_pid is None:
+        return
+    try:
+        os.killpg(child_pid, signal.SIGSTOP)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _signal(pid: int, number: int) -> None:
