@@ -25,6 +25,7 @@ def _test_output(result: CheckResult, reveal_hidden: bool, output_format: str = 
     if output_format == "html":
         return html.check_fragment(result, reveal_hidden)  # the report page's feedback, escaped
     lines = [f"{result.call}", f"{result.check.message}", ""]
+    lines += rule_lines(result.rule_findings)
     for verdict in result.verdicts:
         label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
         lines.append(f"- {label}: {verdict.status} — {verdict.message}")
@@ -50,7 +51,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                 "number": f"{check.experiment}.{number}",
                 "score": check_result.score,
                 "max_score": check.points,
-                "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
+                "status": "failed" if check_result.withheld else GRADESCOPE_STATUS.get(check_result.status, "failed"),
                 "output": _test_output(check_result, reveal_hidden, output_format),
                 "output_format": output_format,
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
@@ -60,6 +61,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
                     "experiment": check.experiment,
                     "status": check_result.status,
                     "diagnoses": [d.id for d in check_result.diagnoses],
+                    "rule_violations": check_result.rule_violations,
                 },
             }
         )
@@ -68,6 +70,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:
         summary.append(f"Problem: {problem}")
+    summary += [rule_sentence(rule) for rule in result.rule_summary]
     return {
         "score": result.score,
         "output": html.paragraphs(summary) if output_format == "html" else "\n".join(summary),
@@ -76,8 +79,26 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, reveal_
         "execution_time": round(result.seconds, 3),
         "tests": tests,
         # the total is not a documented top-level field: it travels in extra_data
-        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points},
+        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points, "rule_violations": [r["rule"] for r in result.rule_summary]},
     }
+
+
+def rule_sentence(rule: dict) -> str:
+    """One rule broken (or unverifiable) in a submission, with where and the evidence, in one line."""
+    effect = "the checks of these calls get no points" if rule["outcome"] == "withhold" else "points stay; flagged for the course staff"
+    status = "could not be verified" if rule["status"] == "unverifiable" else "broken"
+    return f"Rule {rule['rule']} {status} ({effect}): {rule['message']} In: {'; '.join(rule['calls'])}. Evidence: {rule['evidence']}."
+
+
+def rule_lines(findings) -> list[str]:
+    """Beside one check: the rules its calls broke."""
+    lines = []
+    for finding in findings[:4]:
+        status = "could not be verified" if finding.status == "unverifiable" else "broken"
+        lines.append(f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}.")
+    if len(findings) > 4:
+        lines.append(f"... and {len(findings) - 4} more findings of the rules")
+    return lines + ([""] if lines else [])
 
 
 def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str, reveal_hidden: bool) -> None:
