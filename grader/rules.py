@@ -19,6 +19,10 @@ from reference.spec import Check, Rule, Spec
 MAX_NAMES = 12
 MAX_TEXT = 200
 MAX_INDICES = 64
+UNVERIFIABLE = (
+    "The grader records how each call computes, to check the rules of each part; this call switched that "
+    "recording off, so the rule could not be checked, and a rule that withholds points withholds them."
+)
 
 
 def watch_of(spec: Spec, check: Check) -> tuple[str, ...]:
@@ -115,11 +119,11 @@ def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
             evidence = outcome.evidence
             if evidence is None or rule.kind not in evidence["watched"]:
                 if outcome.status == "ok":
-                    findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", rule.message, described, case, "the call sent no record of what it did"))
+                    findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, "the call sent no record of what it did"))
                 continue
             if evidence["tampered"]:
                 text = f"the grader could not verify the call: {_listed(evidence['tampered'], 3)}"
-                findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", rule.message, described, case, text))
+                findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, text))
                 continue
             text = _broken(rule, evidence)
             if text:

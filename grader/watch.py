@@ -61,7 +61,7 @@ class Watch:
         self._interpreter = C._functorch.peek_interpreter_stack
         self._dispatch_stack = (C._len_torch_dispatch_stack, C._get_dispatch_stack_at)
         self._function_stack = (C._len_torch_function_stack, C._get_function_stack_at)
-        self._pops = (C._pop_torch_dispatch_stack, C._pop_torch_function_stack)
+        self._pops = (lambda pop=C._pop_torch_dispatch_stack: pop(None), C._pop_torch_function_stack)
         self._forward_ad = forward_ad
         self._tensor, self._isfinite = torch.Tensor, __import__("math").isfinite
         python_tamper = [_disable_current_modes, _pop_mode_temporarily, torch.overrides._pop_mode_temporarily]
