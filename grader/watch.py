@@ -33,7 +33,7 @@ HARMLESS_TORCH = {
     "__repr__", "__str__", "__format__", "__get__", "__len__", "__iter__", "__getitem__", "__array__",
     "__float__", "__int__", "__index__", "__bool__", "dim", "size", "numel", "is_floating_point", "double",
     "float", "to", "type", "__hash__", "__eq__", "__reduce_ex__", "__deepcopy__", "_set_grad_enabled",
-    "_record_function_enter_new", "_record_function_exit",
+    "_record_function_enter_new", "_record_function_exit", "lift_fresh", "lift", "alias", "_to_copy", "copy_",
 }  # fmt: skip
 C_AUTOGRAD = {"run_backward": "a backward pass (the autograd engine)", "_make_dual": "forward-mode automatic differentiation"}
 # switching a recorder off, or running code where the recorders do not reach
@@ -89,7 +89,7 @@ class Watch:
             def __torch_function__(self, func, types, args=(), kwargs=None):
                 record = watch.record
                 if record is not None:
-                    name = getattr(func, "__name__", "?")
+                    name = str(getattr(func, "__name__", "?")).split(".")[0].split("::")[-1]  # aten::lift_fresh.default: lift_fresh
                     if name not in HARMLESS_TORCH:
                         watch._note(record, "torch_calls", _display(func))
                         record["torch_count"] += 1
