@@ -272,3 +272,14 @@ def _produced(number: float, kept: list[float]) -> bool:
     if number != number:
         return any(k != k for k in kept)
     return any(abs(number - k) <= 1e-6 * max(abs(number), abs(k)) + 1e-12 for k in kept)
+
+
+def warm_up(run) -> None:
+    """Run `run` once under the recorders: torch sets up its Python dispatch path per operator on first
+    use (seconds in all), and a warm parent that did so spares every fork that cost inside a timed call."""
+    watch = Watch(set())
+    record = watch.begin(["gradients-from-autograd", "no-autograd", "no-torch"])
+    try:
+        run()
+    finally:
+        watch.end(record, None)
