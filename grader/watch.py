@@ -95,6 +95,9 @@ class Watch:
                         record["torch_count"] += 1
                 return func(*args, **(kwargs or {}))
 
+        # torch wraps a mode's handler to import torch._dynamo on its first call (seconds, and absent from
+        # some sandboxes); the recorder is never compiled, so it keeps its own function
+        DispatchRecorder.__torch_dispatch__ = getattr(DispatchRecorder.__torch_dispatch__, "__wrapped__", DispatchRecorder.__torch_dispatch__)
         self._classes = (DispatchRecorder, FunctionRecorder)
         self._handlers = (DispatchRecorder.__torch_dispatch__, FunctionRecorder.__torch_function__)
         self.record = None
