@@ -7,10 +7,12 @@ calls to make.  It writes one JSON line per event to RESULT_FD:
 
     {"event": "confined", "ok": true, "layers": [...]}   (or "ok": false, "message": ...)
     {"event": "loaded", "defined": [...], "problems": [...], "entry_points": {...}}
-    {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ...}
+    {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ..., "evidence": {...}}
     {"event": "result", "id": ..., "ok": false, "error": {...}}
     {"event": "done"}
 
+A call the spec's rules cover carries "watch" (the kinds of rule): `watch.py` beside
+it records what the call did while it ran, sent as the result's "evidence".
 It sends values, never verdicts: it never sees an expected value.  It imports
 nothing from the grader (the grader is not on its path) and only the standard
 library, NumPy and PyTorch; `confine.py` beside it (loaded by path) confines the

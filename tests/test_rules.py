@@ -118,3 +118,25 @@ def test_the_next_call_is_recorded_again_after_one_switched_the_recording_off(ho
     grading = json.loads((hostile_graded / "grading.json").read_text())
     forward = [c for c in grading["checks"] if c["entry"] == "np_forward"]
     assert forward and all(c["status"] == "passed" and c["score"] == c["max_score"] and not c["rule_findings"] for c in forward)
+
+
+def test_the_record_of_a_call_is_read_bounded_and_typed():
+    """What the submission's process says a call did is data from untrusted code: cut to size, wrong types dropped."""
+    from grader.rules import read_evidence
+
+    forged = {
+        "watched": ["no-autograd"] * 1000 + [7],
+        "autograd": ["x" * 10_000],
+        "torch_count": float("nan"),
+        "evaluations": 10**30,
+        "not_from_backward": [True, -1, 3, "2"] + list(range(1000)),
+        "small_constants": [1e-6, "eps", None],
+        "tampered": {"not": "a list"},
+    }
+    evidence = read_evidence(forged)
+    assert len(evidence["watched"]) <= 12 and all(isinstance(k, str) for k in evidence["watched"])
+    assert len(evidence["autograd"][0]) <= 200
+    assert evidence["torch_count"] == 0 and evidence["evaluations"] == 10**9
+    assert evidence["not_from_backward"][:2] == [3, 0] and len(evidence["not_from_backward"]) <= 64
+    assert evidence["small_constants"] == [1e-6] and evidence["tampered"] == []
+    assert read_evidence("evidence") is None and read_evidence(None) is None
