@@ -155,7 +155,10 @@ def check_table(result: SubmissionResult) -> Table:
             f"{check_result.score:g}/{check_result.check.points:g}",
             f"[{style}]{status}[/{style}]",
             f"{max(errors):.2g}" if errors else "—",
-            escape(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
+            escape(
+                (check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses) if not check_result.passed else "")
+                + "".join(f"\nRule {rule}: see above" for rule in check_result.rule_violations)
+            ),
         )
     return table
 
@@ -169,3 +172,5 @@ def print_problems(console: Console, result: SubmissionResult) -> None:
         console.print(f"[yellow]while loading[/yellow] {escape(str(problem.get('file')))}{cell}: {escape(str(problem.get('message')))} ({escape(str(where))})", highlight=False)
     if result.load.status != "ok":
         console.print(f"[red]not run:[/red] {escape(result.load.message)}", highlight=False)
+    for rule in result.rule_summary:
+        console.print(f"[red]rule:[/red] {escape(rule_sentence(rule))}", highlight=False)
