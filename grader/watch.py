@@ -38,10 +38,11 @@ HARMLESS_TORCH = {
 C_AUTOGRAD = {"run_backward": "a backward pass (the autograd engine)", "_make_dual": "forward-mode automatic differentiation"}
 # switching a recorder off, or running code where the recorders do not reach
 C_TAMPER = {
-    "setprofile", "settrace", "_pop_torch_dispatch_stack", "_pop_torch_function_stack", "_push_on_torch_dispatch_stack",
-    "_push_on_torch_function_stack", "_DisableTorchDispatch", "DisableTorchFunction", "DisableTorchFunctionSubclass",
-    "_set_torch_function_mode", "start_new_thread", "_start_new_thread", "fork", "_set_python_dispatcher",
+    "setprofile", "settrace", "_pop_torch_dispatch_stack", "_pop_torch_function_stack", "_DisableTorchDispatch",
+    "DisableTorchFunction", "DisableTorchFunctionSubclass", "_set_torch_function_mode", "_set_python_dispatcher",
 }  # fmt: skip
+# a thread or a process of its own, where none of the recorders reach: through the standard library too
+C_ESCAPE = {"start_new_thread", "_start_new_thread", "_start_joinable_thread", "fork", "posix_spawn", "fork_exec"}
 COMPREHENSIONS = {"<listcomp>", "<genexpr>", "<setcomp>", "<dictcomp>"}
 
 
@@ -145,7 +146,9 @@ class Watch:
             if name in C_AUTOGRAD:
                 self._note(record, "autograd", C_AUTOGRAD[name])
             elif name in C_TAMPER and frame.f_code.co_filename in self.files:
-                self._note(record, "tampered", f"the call ran {name}, which switches the grader's recording off or escapes it")
+                self._note(record, "tampered", f"the call ran {name}, which switches the grader's recording off")
+            elif name in C_ESCAPE and self._called_by_submission(frame, levels=6):
+                self._note(record, "tampered", f"the call ran {name}: code in another thread or process is not recorded")
 
     def _called_by_submission(self, frame, levels: int = 3) -> bool:
         """Whether the submission's code is among the nearest callers (a context manager's

@@ -108,8 +108,8 @@ def test_a_call_that_switches_the_recording_off_is_unverifiable_and_withheld(hos
         else:  # np_forward never switches anything off, torch_train has no rule
             assert not findings, check.id
     assert set(results["extra_data"]["rule_violations"]) == {r.id for r in spec.rules}
-    evidence = " ".join(r["evidence"] for r in grading["rules"])
-    assert "setprofile" in evidence and "_pop_torch_dispatch_stack" in evidence
+    evidence = " ".join(f["evidence"] for c in grading["checks"] for f in c["rule_findings"])
+    assert "setprofile" in evidence and "another thread" in evidence and "_pop_torch_dispatch_stack" in evidence and "switches the grader" in evidence
     assert "could not be verified" in results["output"]
 
 

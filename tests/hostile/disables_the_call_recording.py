@@ -1,8 +1,9 @@
 """Switches the grader's recording of each call off, then takes the shortcuts it would catch.
 
 np_backward removes the profile hook and runs PyTorch's autograd with torch's
-modes disabled (`_disable_current_modes`); torch_backward pops the dispatch and
-function modes off torch's stacks for good and returns hand-derived gradients.
+modes disabled (`_disable_current_modes`); np_train runs in a thread of its own;
+torch_backward pops the dispatch and function modes off torch's stacks for good and
+returns hand-derived gradients.
 The numbers are all right.
 
 Expected verdict: every call a rule covers that switched the recording off is
@@ -10,6 +11,7 @@ Expected verdict: every call a rule covers that switched the recording off is
 torch-gradients, ...) get no points and say the call could not be verified.
 """
 
+import concurrent.futures
 import sys
 from torch.utils._python_dispatch import _disable_current_modes
 import math
@@ -76,6 +78,12 @@ def np_loss(x, y, w, act="sigmoid"):
 
 
 def np_train(x, y, w, lr, epochs, act="sigmoid"):
+    # the whole run in a thread of its own, where no recorder of the grader's is installed
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(_np_train, x, y, w, lr, epochs, act).result()
+
+
+def _np_train(x, y, w, lr, epochs, act):
     weights = [float(v) for v in w]   # copy, don't touch the caller's array
     losses = []
     for epoch in range(epochs):
