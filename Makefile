@@ -36,10 +36,12 @@ expected: $(STAMP)
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,
-# BENCH_ARGS passes options (e.g. --skip-checks '*-1000-*'; see --help).
+# BENCH_ARGS passes options (e.g. --skip-checks '*-1000-*'; see --help).  Then the
+# cost of recording what the calls of the rules did (BENCH_RULES_SIZE submissions).
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) bench/throughput.py $(BENCH_ARGS)
+	$(PY) bench/rules_cost.py
 
 # Optional: nbgrader and otter-grader (installed into .venv-peers/) grade an
 # equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).

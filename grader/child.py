@@ -7,10 +7,12 @@ calls to make.  It writes one JSON line per event to RESULT_FD:
 
     {"event": "confined", "ok": true, "layers": [...]}   (or "ok": false, "message": ...)
     {"event": "loaded", "defined": [...], "problems": [...], "entry_points": {...}}
-    {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ...}
+    {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ..., "evidence": {...}}
     {"event": "result", "id": ..., "ok": false, "error": {...}}
     {"event": "done"}
 
+A call the spec's rules cover carries "watch" (the kinds of rule): `watch.py` beside
+it records what the call did while it ran, sent as the result's "evidence".
 It sends values, never verdicts: it never sees an expected value.  It imports
 nothing from the grader (the grader is not on its path) and only the standard
 library, NumPy and PyTorch; `confine.py` beside it (loaded by path) confines the
@@ -296,35 +298,50 @@ def _changed(before, after) -> bool:
         return False
 
 
-def make_call(function, call: dict) -> dict:
+def make_call(function, call: dict, watch=None) -> dict:
     positional = make_arguments(call)
     originals = {name: value.clone() if hasattr(value, "clone") else value.copy() for name, value in positional if hasattr(value, "shape")}
+    recording = watch.begin(call.get("watch") or ()) if watch is not None else None  # only where a rule covers the call
     started = _perf()
     try:
         value = function(*[value for _, value in positional])
     except BaseException as error:  # noqa: BLE001 - SystemExit inside a call is the student's
-        return {"ok": False, "error": describe_exception(error), "seconds": _perf() - started}
+        seconds = _perf() - started
+        return {"ok": False, "error": describe_exception(error), "seconds": seconds, **(watch.end(recording, None) if watch is not None else {})}
     seconds = _perf() - started
+    evidence = watch.end(recording, value) if watch is not None else {}
     mutated = [name for name, value in positional if name in originals and _changed(originals[name], value)]
     try:
         tree = to_tree(value)
     except BaseException as error:  # noqa: BLE001
-        return {"ok": False, "error": describe_exception(error), "seconds": seconds}
-    return {"ok": True, "value": tree, "seconds": seconds, "mutated": mutated}
+        return {"ok": False, "error": describe_exception(error), "seconds": seconds, **evidence}
+    return {"ok": True, "value": tree, "seconds": seconds, "mutated": mutated, **evidence}
 
 
 # ------------------------------------------------------------------ main
 
 
-def _load_confine():
-    """grader/confine.py, loaded by path: the grader's package is not on this process's path."""
-    spec = importlib.util.spec_from_file_location("_grader_confine", os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py"))
+def _load_beside(name: str):
+    """A module beside this file, loaded by path: the grader's package is not on this process's path."""
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-confinement = _load_confine()  # at import, so a warm parent loads it (and pyseccomp) once
+confinement = _load_beside("confine")  # at import, so a warm parent loads it (and pyseccomp) once
+watching = _load_beside("watch")
+
+
+def _source_files(sources: list[dict]) -> set[str]:
+    """The file names the submission's code objects carry, as loaded here (a sibling import: absolute)."""
+    names = set()
+    for source in sources:
+        if source["kind"] == "py":
+            names |= {source["path"], os.path.abspath(source["path"])}
+        else:
+            names |= {f"{source['path']} [cell {number}]" for number in range(1, len(source["cells"]) + 1)}
+    return names
 
 
 def _confine(plan: dict | None, result_fd: int) -> bool:
@@ -354,6 +371,8 @@ def serve(request: dict, result_fd: int) -> None:
     if not _confine(request.get("sandbox"), result_fd):
         return
     inert = _install_inert_modules()
+    # before any student code: what the recorders use is looked up now, not after a file could replace it
+    watch = watching.Watch(_source_files(request["sources"])) if any(call.get("watch") for call in request["calls"]) else None
     started = _perf()
     problems: list = []
     namespaces: list[tuple[str, dict]] = []
@@ -376,7 +395,7 @@ def serve(request: dict, result_fd: int) -> None:
         function = functions.get(call["entry"])
         if function is None or len(entries[call["entry"]]["where"]) > 1:
             continue  # the grader already knows why from the "loaded" event
-        outcome = make_call(function, call)
+        outcome = make_call(function, call, watch)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

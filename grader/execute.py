@@ -26,6 +26,7 @@ from pathlib import Path
 
 from grader import bounded_json
 from grader.load import LoadedSubmission
+from grader.rules import read_evidence
 from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
 from reference.cases import Case
 from reference.spec import Limits
@@ -49,9 +50,11 @@ class Call:
     entry: str
     kwargs: dict = field(hash=False)
     case: Case = None
+    watch: tuple[str, ...] = ()  # the kinds of rule whose evidence the child records during the call
 
     def to_request(self) -> dict:
-        return {"id": self.id, "entry": self.entry, "kwargs": self.kwargs, "x": list(self.case.x), "y": list(self.case.y), "w": list(self.case.w)}
+        request = {"id": self.id, "entry": self.entry, "kwargs": self.kwargs, "x": list(self.case.x), "y": list(self.case.y), "w": list(self.case.w)}
+        return {**request, "watch": list(self.watch)} if self.watch else request
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
@@ -67,9 +70,10 @@ class Outcome:
     error: dict | None = None  # type, message, where, traceback
     seconds: float = 0.0
     mutated: tuple[str, ...] = ()
+    evidence: dict | None = field(default=None, hash=False)  # what the call did while it ran (grader.rules.read_evidence)
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "error": self.error, "seconds": round(self.seconds, 6), "mutated": list(self.mutated)}
+        return {"status": self.status, "error": self.error, "seconds": round(self.seconds, 6), "mutated": list(self.mutated), "evidence": self.evidence}
 
 
 @dataclass(frozen=True)
@@ -496,9 +500,9 @@ def _outcome(event: dict) -> Outcome:
         problem = _value_problem(event.get("value"))
         if problem is not None:
             message = f"the submission's process sent an answer the grader does not read: {problem}"
-            return Outcome("crash", error={"type": "Crash", "message": message}, seconds=seconds)
+            return Outcome("crash", error={"type": "Crash", "message": message}, seconds=seconds, evidence=read_evidence(event.get("evidence")))
         mutated = event.get("mutated") if isinstance(event.get("mutated"), list) else []
-        return Outcome("ok", value=event.get("value"), seconds=seconds, mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3])
+        return Outcome("ok", value=event.get("value"), seconds=seconds, mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3], evidence=read_evidence(event.get("evidence")))
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
     error = {key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}
-    return Outcome("error", error=error, seconds=seconds)
+    return Outcome("error", error=error, seconds=seconds, evidence=read_evidence(event.get("evidence")))

@@ -117,6 +117,7 @@ def serve_forever(connection: socket.socket) -> None:
 
     _warm_up()
     child_module = _load_child_module()  # and with it grader/confine.py, pyseccomp included
+    child_module.watching.warm_up(_warm_up)  # the same operations again, through the recorders of the rules
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})

@@ -164,6 +164,20 @@ def case_inputs(spec: Spec, book: CaseBook | None = None) -> dict[tuple[str, str
     return inputs
 
 
+def _rule(entry: dict) -> dict:
+    """A rule finding or summary for a page: words clipped, the outcome said in full."""
+    calls = entry.get("calls") or [f"{entry.get('call', '')} on {entry.get('case', '')}"]
+    return {
+        "rule": clip(entry["rule"], 200),
+        "status_word": "could not be verified" if entry["status"] == "unverifiable" else "broken",
+        "effect": "no points for the checks of these calls" if entry["outcome"] == "withhold" else "points stay; flagged for the course staff",
+        "outcome": entry["outcome"],
+        "message": clip(entry["message"], MESSAGE_CHARS),
+        "calls": [clip(c, 300) for c in calls[:6]],
+        "evidence": clip(entry["evidence"], MESSAGE_CHARS),
+    }
+
+
 def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict:
     check = check_result.check
     cases, previous = [], None
@@ -191,6 +205,8 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         "diagnoses": [_diagnosis(d) for d in check_result.diagnoses],
         "diagnosis_note": "" if check_result.passed else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
         "cases": cases,
+        "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
+        "withheld": getattr(check_result, "withheld", False),
     }
 
 
@@ -265,6 +281,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
             {"id": q.id, "title": q.title, "points": f"{q.points:g}", "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None}
             for q in result.questions
         ],
+        "rules": [_rule(entry) for entry in result.rule_summary],
         "withhold_printed": withheld,
         "stdout": clip(result.stdout, PRINTED_CHARS),
         "stderr": clip(result.stderr, PRINTED_CHARS),
@@ -299,6 +316,11 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
                 entry = diagnoses.setdefault(diagnosis.id, {"title": diagnosis.title, "students": set()})
                 entry["students"].add(result.submission.id)
     frequent = sorted(failures.items(), key=lambda item: (-len(item[1]["students"]), item[0]))[:FAILURE_MESSAGES]
+    rules: dict[str, dict] = {}
+    for result in results:
+        for entry in result.rule_summary:
+            row = rules.setdefault(entry["rule"], {"rule": entry["rule"], "outcome": entry["outcome"], "broken": [], "unverifiable": []})
+            row[entry["status"]].append(result.submission.id)
     students = []
     for result in results:
         numpy_score, numpy_max = result.part_score("numpy")
@@ -336,6 +358,9 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         ],
         "diagnoses": sorted(({"title": d["title"], "students": len(d["students"])} for d in diagnoses.values()), key=lambda d: (-d["students"], d["title"])),
         "students": students,
+        "rules": sorted(rules.values(), key=lambda row: row["rule"]),
+        "rule_violations": sum(1 for r in results if any(e["outcome"] == "withhold" for e in r.rule_summary)),
+        "rule_flags": sum(1 for r in results if any(e["outcome"] == "flag" for e in r.rule_summary)),
     }
 
 

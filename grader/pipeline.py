@@ -21,6 +21,7 @@ from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submissi
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.launchers import FreshLauncher
 from grader.load import load_submission
+from grader.rules import HIDDEN_CASE, judge_check, watch_of
 from grader.sandbox import probe_layers
 from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
@@ -50,13 +51,15 @@ def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> P
         key = call_key(check, item.case)
         if key not in calls:
             calls[key] = Call(f"c{len(calls) + 1}", check.entry, dict(check.args), item.case)
+        if watch_of(spec, check):  # a call shared by checks records what each one's rules need
+            calls[key] = replace(calls[key], watch=tuple(sorted({*calls[key].watch, *watch_of(spec, check)})))
         call_of[(item.check_id, item.case.id)] = calls[key].id
     probes, probe_calls = plan_probes(spec, book)  # last, so they never take time from the graded calls
     return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, Predictions(given_case(spec)))
 
 
 def score_execution(submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None) -> SubmissionResult:
-    evidence, described = [], {}
+    evidence, described, ruled = [], {}, {}
     calls = {call.id: call for call in plan.calls}
     for check in plan.spec.checks:
         items = tuple(e for e in plan.expected if e.check_id == check.id)
@@ -64,12 +67,14 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
         described[check.id] = calls[plan.call_of[(check.id, items[-1].case.id)]].describe() if items else ""
         verdicts = tuple(compare_outcome(check, item, outcome) for item, outcome in zip(items, outcomes))
         evidence.append(CheckEvidence(check, items, verdicts, tuple(o.value if o.status == "ok" else None for o in outcomes)))
+        labels = (HIDDEN_CASE if item.case.hidden else f"the {item.case.id} case" for item in items)
+        ruled[check.id] = judge_check(plan.spec, check, [(label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o) for label, item, o in zip(labels, items, outcomes)])
     predictions = plan.predictions or Predictions(given_case(plan.spec))
     findings = diagnose_submission(plan.spec, tuple(evidence), predictions, plan.probes, execution.outcomes)
     checks = []
     for item in evidence:
         finding = findings[item.check.id]
-        checks.append(CheckResult(item.check, item.verdicts, described[item.check.id], finding.diagnoses, finding.credit, finding.note))
+        checks.append(CheckResult(item.check, item.verdicts, described[item.check.id], finding.diagnoses, finding.credit, finding.note, ruled[item.check.id]))
     return SubmissionResult(
         submission,
         tuple(checks),

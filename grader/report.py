@@ -37,6 +37,7 @@ def _test_output(result: CheckResult, output_format: str = "text") -> str:
     if output_format == "html":
         return html.check_fragment(result)  # the report page's feedback, escaped
     lines = [f"{result.call}", f"{result.check.message}", ""]
+    lines += rule_lines(result.rule_findings)
     for verdict in result.verdicts:
         label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
         lines.append(f"- {label}: {verdict.status} — {printable(verdict.message)}")
@@ -76,7 +77,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                 "number": f"{check.experiment}.{number}",
                 "score": check_result.score,
                 "max_score": check.points,
-                "status": GRADESCOPE_STATUS.get(check_result.status, "failed"),
+                "status": "failed" if check_result.withheld else GRADESCOPE_STATUS.get(check_result.status, "failed"),
                 **_drawn_output(check_result, output_format),
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
@@ -85,6 +86,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                     "experiment": check.experiment,
                     "status": check_result.status,
                     "diagnoses": [d.id for d in check_result.diagnoses],
+                    "rule_violations": check_result.rule_violations,
                 },
             }
         )
@@ -93,6 +95,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:
         summary.append(f"Problem: {problem}")
+    summary += [rule_sentence(rule) for rule in result.rule_summary]
     results = {
         "score": result.score,
         "output": html.paragraphs(summary) if output_format == "html" else printable("\n".join(summary)),
@@ -101,11 +104,29 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
         "execution_time": round(result.seconds, 3),
         "tests": tests,
         # the total is not a documented top-level field: it travels in extra_data
-        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points},
+        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points, "rule_violations": [r["rule"] for r in result.rule_summary]},
     }
     if result.ran_hidden:
         del results["execution_time"]  # the student's copy has none: timing on hidden cases can spell their inputs
     return results
+
+
+def rule_sentence(rule: dict) -> str:
+    """One rule broken (or unverifiable) in a submission, with where and the evidence, in one line."""
+    effect = "the checks of these calls get no points" if rule["outcome"] == "withhold" else "points stay; flagged for the course staff"
+    status = "could not be verified" if rule["status"] == "unverifiable" else "broken"
+    return f"Rule {rule['rule']} {status} ({effect}): {rule['message']} In: {'; '.join(rule['calls'])}. Evidence: {rule['evidence']}."
+
+
+def rule_lines(findings) -> list[str]:
+    """Beside one check: the rules its calls broke."""
+    lines = []
+    for finding in findings[:4]:
+        status = "could not be verified" if finding.status == "unverifiable" else "broken"
+        lines.append(f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}.")
+    if len(findings) > 4:
+        lines.append(f"... and {len(findings) - 4} more findings of the rules")
+    return lines + ([""] if lines else [])
 
 
 def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str) -> list[str]:
@@ -217,7 +238,10 @@ def check_table(result: SubmissionResult) -> Table:
             f"{_points(check_result.score)}/{_points(check_result.check.points)}",
             f"[{style}]{status}[/{style}]",
             html.error_size(max(errors)) if errors else "—",
-            plain(check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses)) if not check_result.passed else "",
+            plain(
+                (check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses) if not check_result.passed else "")
+                + "".join(f"\nRule {rule}: see above" for rule in check_result.rule_violations)
+            ),
         )
     return table
 
@@ -231,3 +255,5 @@ def print_problems(console: Console, result: SubmissionResult) -> None:
         console.print(Text.assemble(("while loading", "yellow"), " ", plain(f"{problem.get('file')}{cell}: {problem.get('message')} ({where})")), highlight=False)
     if result.load.status != "ok":
         console.print(Text.assemble(("not run:", "red"), " ", plain(result.load.message)), highlight=False)
+    for rule in result.rule_summary:
+        console.print(Text.assemble(("rule:", "red"), " ", plain(rule_sentence(rule))), highlight=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from grader.compare import Verdict
 from grader.discover import Submission
 from grader.execute import LoadReport
+from grader.rules import summarize
 from reference.spec import Check, Question
 
 STATUS_ORDER = ("passed", "failed", "error", "timeout")
@@ -20,6 +21,16 @@ class CheckResult:
     diagnoses: tuple = ()  # grader.diagnose.Diagnosis: the mistakes that reproduce a failing check's numbers
     credit: float = 0.0  # share of the points a failing check still gives (a backward pass consistent with its forward pass)
     diagnosis_note: str = ""  # what the diagnosis has to say when it names nothing
+    rule_findings: tuple = ()  # grader.rules.RuleFinding: the part's rules its calls broke, or could not be verified on
+
+    @property
+    def withheld(self) -> bool:
+        """A rule that withholds was broken (or could not be verified) in one of its calls."""
+        return any(finding.withholds for finding in self.rule_findings)
+
+    @property
+    def rule_violations(self) -> list[str]:
+        return list(dict.fromkeys(finding.rule for finding in self.rule_findings))
 
     @property
     def status(self) -> str:
@@ -33,6 +44,8 @@ class CheckResult:
 
     @property
     def score(self) -> float:
+        if self.withheld:
+            return 0.0
         return self.check.points if self.passed else self.check.points * self.credit
 
     @property
@@ -63,6 +76,7 @@ class CheckResult:
             "diagnoses": [d.to_dict() for d in self.diagnoses],
             "diagnosis_note": self.diagnosis_note,
             "credit": self.credit,
+            "rule_findings": [f.to_dict() for f in self.rule_findings],
             "cases": [v.to_dict(reveal_hidden) for v in self.verdicts],
         }
 
@@ -97,6 +111,11 @@ class SubmissionResult:
     def manual_points(self) -> float:
         return sum(q.points for q in self.questions)
 
+    @property
+    def rule_summary(self) -> list[dict]:
+        """Each rule broken, flagged or unverifiable, once, with the calls it happened in."""
+        return summarize(f for c in self.checks for f in c.rule_findings)
+
     def part_score(self, part: str) -> tuple[float, float]:
         results = [c for c in self.checks if c.check.part == part]
         return sum(c.score for c in results), sum(c.check.points for c in results)
@@ -118,6 +137,7 @@ class SubmissionResult:
             "load": self.load.to_dict(),
             "problems": list(self.problems),
             "checks": [c.to_dict(reveal_hidden) for c in self.checks],
+            "rules": self.rule_summary,
             "questions": [{"id": q.id, "title": q.title, "points": q.points, "answer": self.answers.get(q.id)} for q in self.questions],
             "stdout": self.stdout,
             "stderr": self.stderr,

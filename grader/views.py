@@ -21,6 +21,7 @@ import re
 from dataclasses import replace
 
 from grader.compare import Verdict
+from grader.rules import HIDDEN_CASE, HIDDEN_EVIDENCE
 from grader.score import CheckResult, SubmissionResult
 
 # The closed list of what a student is told about a hidden case that did not pass.
@@ -89,8 +90,10 @@ def redacted_verdict(verdict: Verdict) -> Verdict:
 
 
 def student_check(result: CheckResult) -> CheckResult:
-    # diagnoses keep the catalogue's own words: they are the grader's text, not the student's numbers
-    return replace(result, verdicts=tuple(redacted_verdict(v) for v in result.verdicts))
+    # diagnoses keep the catalogue's own words: they are the grader's text, not the student's numbers;
+    # a rule's finding on a hidden case keeps the rule and its message, not what the call did there
+    findings = tuple(replace(f, evidence=HIDDEN_EVIDENCE) if f.case == HIDDEN_CASE else f for f in result.rule_findings)
+    return replace(result, verdicts=tuple(redacted_verdict(v) for v in result.verdicts), rule_findings=findings)
 
 
 def student_view(result: SubmissionResult) -> SubmissionResult:

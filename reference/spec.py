@@ -8,7 +8,7 @@ key, and nothing is returned from a half-read spec.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jsonschema
@@ -32,6 +32,15 @@ PART_VARIANTS = {
     "torch": {"act": ACTIVATIONS, "loss": LOSSES},
 }
 WEIGHT_KINDS = ("given", "zero", "random")
+# What a rule forbids or asks of a call, each recorded by the submission's process while it runs:
+# kind -> (quantities an entry point must yield for the rule to apply to it (None: any), default outcome)
+RULE_KINDS = {
+    "no-autograd": (None, "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
+    "no-torch": (None, "flag"),  # no torch computation at all (making or printing a tensor is not one)
+    "no-numerical-differentiation": (("gradients",), "flag"),  # no function evaluated min_evaluations times or more
+    "gradients-from-autograd": (("gradients",), "withhold"),  # every returned element came out of a backward pass
+}
+RULE_OUTCOMES = ("withhold", "flag")
 VISIBILITIES = ("visible", "hidden")
 
 _number = {"type": "number"}
@@ -136,6 +145,24 @@ _SCHEMA = {
                     "points": {"type": "number", "minimum": 0},
                     "visibility": {"enum": list(VISIBILITIES)},
                     "message": {"type": "string"},
+                    "rules": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                },
+            },
+        },
+        "rule": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "kind", "part", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
+                    "kind": {"enum": list(RULE_KINDS)},
+                    "part": {"enum": list(PART_VARIANTS)},
+                    "entries": {"type": "array", "items": {"enum": list(ENTRY_POINTS)}, "minItems": 1, "uniqueItems": True},
+                    "outcome": {"enum": list(RULE_OUTCOMES)},
+                    "message": {"type": "string", "minLength": 1},
+                    "min_evaluations": {"type": "integer", "minimum": 2, "maximum": 10000},
                 },
             },
         },
@@ -179,6 +206,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """What a part asks of how its calls compute, checked from what each call did while it ran."""
+
+    id: str
+    kind: str  # one of RULE_KINDS
+    part: str
+    entries: tuple[str, ...]  # the entry points whose calls it covers (a check may say otherwise)
+    outcome: str  # withhold: the checks whose calls broke it get no points; flag: points stay, the instructor sees it
+    message: str  # what the student reads
+    min_evaluations: int = 16  # no-numerical-differentiation: this many calls of one function in one call
+
+
+@dataclass(frozen=True)
 class Check:
     id: str
     experiment: int
@@ -192,6 +232,7 @@ class Check:
     points: float
     visibility: str
     message: str
+    rules: tuple[str, ...] = ()  # ids of the rules its calls are held to
 
 
 @dataclass(frozen=True)
@@ -224,6 +265,10 @@ class Spec:
     checks: tuple[Check, ...] = ()
     questions: tuple[Question, ...] = ()
     diagnosis: DiagnosisSettings = DiagnosisSettings()
+    rules: tuple[Rule, ...] = ()
+
+    def rules_of(self, check: Check) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.id in check.rules)
 
     @property
     def max_hidden_cases(self) -> int:
@@ -263,6 +308,7 @@ def _build(raw: dict, path: Path) -> Spec:
         return SpecError(f"{path}: {key}: {problem}")
 
     tolerances = {name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()}
+    rules = _build_rules(raw.get("rule", []), fail)
     default_hidden = raw["assignment"]["hidden_cases"]
     checks, seen = [], set()
     for index, item in enumerate(raw["check"]):
@@ -306,6 +352,7 @@ def _build(raw: dict, path: Path) -> Spec:
                 points=item["points"],
                 visibility=item.get("visibility", "visible"),
                 message=item["message"],
+                rules=_rules_of_check(item, key, rules, fail),
             )
         )
     questions = tuple(Question(q["id"], q["title"], q["points"]) for q in raw.get("question", []))
@@ -336,4 +383,47 @@ def _build(raw: dict, path: Path) -> Spec:
         checks=tuple(checks),
         questions=questions,
         diagnosis=settings,
+        rules=tuple(rules.values()),
     )
+
+
+def _rule_applies(rule: Rule, entry: str) -> bool:
+    needed = RULE_KINDS[rule.kind][0]
+    return ENTRY_POINTS[entry][0] == rule.part and (needed is None or bool(set(needed) & set(ENTRY_POINTS[entry][1])))
+
+
+def _build_rules(items: list, fail) -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for index, item in enumerate(items):
+        key = f"rule[{index}]"
+        if item["id"] in rules:
+            raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier rule")
+        if "min_evaluations" in item and item["kind"] != "no-numerical-differentiation":
+            raise fail(f"{key}.min_evaluations", "only a no-numerical-differentiation rule counts evaluations")
+        default_entries = tuple(e for e in ENTRY_POINTS if ENTRY_POINTS[e][0] == item["part"])
+        rule = Rule(
+            id=item["id"],
+            kind=item["kind"],
+            part=item["part"],
+            entries=tuple(item.get("entries", default_entries)),
+            outcome=item.get("outcome", RULE_KINDS[item["kind"]][1]),
+            message=item["message"],
+            min_evaluations=item.get("min_evaluations", Rule.min_evaluations),
+        )
+        for entry in item.get("entries", ()):
+            if not _rule_applies(rule, entry):
+                raise fail(f"{key}.entries", f"a {rule.kind} rule of part {rule.part!r} cannot cover {entry}")
+        rules[rule.id] = replace(rule, entries=tuple(e for e in rule.entries if _rule_applies(rule, e)))
+    return rules
+
+
+def _rules_of_check(item: dict, key: str, rules: dict[str, Rule], fail) -> tuple[str, ...]:
+    """The check's own `rules` list, else every rule that covers its entry point."""
+    if "rules" not in item:
+        return tuple(rule.id for rule in rules.values() if item["entry"] in rule.entries)
+    for name in item["rules"]:
+        if name not in rules:
+            raise fail(f"{key}.rules", f"no [[rule]] has the id {name!r}")
+        if not _rule_applies(rules[name], item["entry"]):
+            raise fail(f"{key}.rules", f"rule {name!r} ({rules[name].kind}, part {rules[name].part!r}) cannot cover {item['entry']}")
+    return tuple(item["rules"])

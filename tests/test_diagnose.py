@@ -332,3 +332,9 @@ def test_a_failure_without_numbers_is_not_diagnosed(graded_class):
         for check in _grading(out, submission_id)["checks"]:
             if check["status"] in ("error", "timeout"):
                 assert not check["diagnoses"] and not check["diagnosis_note"], (submission_id, check["check"])
+
+
+def test_no_catalogued_mistake_breaks_a_rule_of_its_part(diagnosed_fixtures):
+    """A wrong chain rule is a mistake, not a shortcut: no fixture is withheld or flagged."""
+    for folder in (p for p in diagnosed_fixtures.iterdir() if p.is_dir()):
+        assert _results(diagnosed_fixtures, folder.name)["extra_data"]["rule_violations"] == [], folder.name

@@ -124,3 +124,54 @@ def test_the_self_check_shows_public_cases_only(tmp_path):
         assert "hidden-1" not in text and not any(value in text for value in hidden_inputs)
     grading = json.loads((tmp_path / "hidden_delta_from_weight_grads" / "grading.json").read_text())
     assert all(not case["hidden"] for check in grading["checks"] for case in check["cases"])
+
+
+# ------------------------------------------------------------------ the rules of each part
+
+SHORTCUTS = {  # hand-in -> (the rule it breaks, the checks it breaks it in)
+    "autograd_in_numpy_part": ("no-autograd-in-numpy-part", ("np_backward", "np_train")),
+    "finite_differences_in_numpy_part": ("no-numerical-differentiation", ("np_backward",)),
+    "numpy_gradients_in_torch_part": ("gradients-from-autograd", ("torch_backward",)),
+}
+
+
+@pytest.mark.parametrize("submission_id", sorted(SHORTCUTS))
+def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, submission_id):
+    """Withheld: no points for the checks whose calls broke it; flagged: points stay. Said at the top and beside each check."""
+    _, out = graded_class
+    spec = load_spec()
+    rule_id, entries = SHORTCUTS[submission_id]
+    rule = next(r for r in spec.rules if r.id == rule_id)
+    result = results(out, submission_id)
+    assert rule_id in result["extra_data"]["rule_violations"]
+    assert rule.message.split(";")[0].replace("'", "&#39;") in result["output"]
+    affected = {t["extra_data"]["check"]: t for t in result["tests"] if rule_id in t["extra_data"]["rule_violations"]}
+    covered = {c.id for c in spec.checks if c.entry in entries and rule_id in c.rules}
+    statuses = {t["extra_data"]["check"]: t["extra_data"]["status"] for t in result["tests"]}
+    # a call that ran out of time under the recording sent no record, and scores nothing anyway
+    assert set(affected) <= covered and all(statuses[c] == "timeout" for c in covered - set(affected))
+    assert {c.id for c in spec.checks if c.entry == entries[0]} <= set(affected)
+    for check_id, test in affected.items():
+        assert "Evidence:" in test["output"]
+        assert test["score"] == (0 if rule.outcome == "withhold" else spec.check(check_id).points)
+    page = (out / submission_id / "report.html").read_text()
+    assert f"Rule {rule_id} broken" in page
+    board = (out / "index.html").read_text()
+    assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</table>")[0]
+
+
+def test_the_finite_differences_evidence_counts_the_evaluations(graded_class):
+    _, out = graded_class
+    grading = json.loads((out / "finite_differences_in_numpy_part" / "grading.json").read_text())
+    [rule] = [r for r in grading["rules"] if r["rule"] == "no-numerical-differentiation"]
+    assert "times" in rule["evidence"] and "1e-06" in rule["evidence"]  # the runtime count, then the step constant
+
+
+@pytest.mark.parametrize("submission_id", CORRECT)
+def test_no_correct_submission_is_flagged(graded_class, submission_id):
+    """Torch imported at the top of a one-file hand-in, tensors kept and printed in Part A, torch.autograd.grad,
+    torch.optim: none of it breaks a rule."""
+    _, out = graded_class
+    result = results(out, submission_id)
+    assert result["extra_data"]["rule_violations"] == []
+    assert all(t["extra_data"]["rule_violations"] == [] for t in result["tests"])
