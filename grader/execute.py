@@ -1,6 +1,6 @@
 """Execute: run a submission's calls in its own process and collect plain values.
 
-The child (`grader.child`) loads the student's files and makes the calls; this
+The child (`grader.inside.child`) loads the student's files and makes the calls; this
 module feeds it, reads its result channel with a deadline for loading and for
 every call, drains its stdout/stderr into bounded buffers, and turns a
 timeout, a crash or an exit into that call's outcome.  After a call times out
@@ -466,7 +466,7 @@ def _is_number(value) -> bool:
 
 
 def _value_problem(tree) -> str | None:
-    """Why `tree` is not a value as the child writes one (`grader.child.to_tree`), or None.
+    """Why `tree` is not a value as the child writes one (`grader.inside.child.to_tree`), or None.
 
     Iterative, so no tree can exhaust the grader's stack; the line's bounds already hold
     its size.  A reason that is too long is cut where it is kept."""

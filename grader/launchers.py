@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from grader import sandbox
-from grader.forkserver import ForkServer
+from grader.forkclient import ForkServer
 from reference.spec import Limits
 
 

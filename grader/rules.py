@@ -2,7 +2,7 @@
 
 The spec's `[[rule]]` tables say how a part's numbers must be computed; the
 submission's process records, for every call a rule covers, what it did
-(grader/watch.py).  This module reads that record as untrusted data (bounded,
+(grader/inside/watch.py).  This module reads that record as untrusted data (bounded,
 typed), and turns it into findings: a rule broken (or unverifiable, when the call
 switched the recording off) in a call, with the evidence in words.
 

@@ -7,11 +7,11 @@ to the process itself, so the start strategy can change here alone.
 Isolation is layered (SECURITY.md says what each layer defends):
 
 - `probe_layers()` finds, once per run, which layers this machine allows, by
-  confining throwaway processes with each (`grader/confine.py --probe`);
+  confining throwaway processes with each (`grader/inside/confine.py --probe`);
 - `open_workspace()` gives a submission its private folder and, when the grader
   runs as root, a dedicated unprivileged uid that no other process uses;
 - `Workspace.plan()` is the plain-data plan the child applies to itself after
-  NumPy and PyTorch are loaded (`grader.confine.confine`), however it was started;
+  NumPy and PyTorch are loaded (`grader.inside.confine.confine`), however it was started;
 - `kill_stragglers()` stops and kills every process the submission left behind:
   its process group, its session, its descendants and everything of its uid;
 - `remove_leftovers()` removes every SysV IPC object, POSIX queue and temporary
@@ -43,11 +43,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper, check_syscall_names
+from grader.inside.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper, check_syscall_names
 from reference.spec import Limits
 
-CHILD_SCRIPT = Path(__file__).with_name("child.py")
-CONFINE_SCRIPT = Path(__file__).with_name("confine.py")
+CHILD_SCRIPT = Path(__file__).with_name("inside") / "child.py"
+CONFINE_SCRIPT = Path(__file__).with_name("inside") / "confine.py"
 REPOSITORY = Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SKIP_VARIABLE = "GRADER_SANDBOX_SKIP"
@@ -192,7 +192,7 @@ class Workspace:
     watch: DiskWatch | None = field(default=None, compare=False, repr=False)
 
     def plan(self, limits: Limits | None) -> dict:
-        """What the child applies to itself (plain JSON data, see grader.confine)."""
+        """What the child applies to itself (plain JSON data, see grader.inside.confine)."""
         layers = [layer for layer in self.sandbox.layers if layer != "process-group"]
         rlimits = dict(resource_limits(limits)) if limits else {}
         rlimits["RLIMIT_NOFILE"] = (MAX_OPEN_FILES, MAX_OPEN_FILES)

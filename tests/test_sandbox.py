@@ -734,7 +734,7 @@ def test_filling_the_disk_without_a_private_root_is_stopped_past_the_budget(fall
 
 def test_a_misspelt_syscall_name_stops_the_grader_at_start_up(monkeypatch):
     """Would a typo in the deny list silently deny nothing?"""
-    from grader import confine
+    from grader.inside import confine
 
     if confine.pyseccomp is None:
         pytest.skip("pyseccomp is not installed: nothing resolves syscall names")
