@@ -27,17 +27,14 @@ import sys
 import tempfile
 import time
 from fnmatch import fnmatch
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.discover import discover_submissions  # noqa: E402
-from grader.launchers import FreshLauncher, WarmLauncher  # noqa: E402
-from grader.load import load_submission  # noqa: E402
-from grader.pipeline import execute_plan, plan_grading, score_execution  # noqa: E402
-from grader.sandbox import probe_layers  # noqa: E402
+from grader.launchers import WarmLauncher  # noqa: E402
+from grader.pipeline import grade_class, open_session, plan_grading  # noqa: E402
 from reference.cases import draw_cases  # noqa: E402
 from reference.spec import DEFAULT_SPEC, load_spec  # noqa: E402
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
@@ -53,29 +50,26 @@ def build_class(folder: Path, size: int) -> None:
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
 
 
-def grade_class(folder: Path, plan, launcher, jobs: int, limit: int | None = None) -> tuple[list[dict], float]:
-    """Grade the class (its first `limit` submissions); per-submission records and the wall time."""
-    sandbox = probe_layers()  # once per run, as the CLI does: every layer the machine allows
+def grade_timed(folder: Path, spec, plan, warm: bool, jobs: int, limit: int | None = None) -> tuple[list[dict], float]:
+    """Grade the class (its first `limit` submissions) as the CLI does, every layer the machine
+    allows; per-submission records and the wall time."""
     descriptions = {call.id: call.describe() for call in plan.calls}
 
-    def grade(submission):
-        started = time.perf_counter()
-        loaded = load_submission(submission)
-        execution = execute_plan(loaded, plan, None, launcher, sandbox)
-        score_execution(submission, plan, execution, loaded.problems)
-        wall = time.perf_counter() - started
-        ran = {c: o.seconds for c, o in execution.outcomes.items() if o.status in ("ok", "error")}
-        timed_out = sum(o.seconds for o in execution.outcomes.values() if o.status == "timeout")
+    def record(submission, timing) -> dict:
         calls: dict[str, float] = {}
-        for call_id, seconds in ran.items():
+        for call_id, seconds in timing.calls.items():
             calls[descriptions[call_id]] = calls.get(descriptions[call_id], 0.0) + seconds
-        return {"id": submission.id, "wall": wall, "compute": execution.load.seconds + sum(ran.values()), "timeout_seconds": timed_out, "calls": calls}
+        compute = timing.load + sum(timing.calls.values())
+        return {"id": submission.id, "wall": timing.wall, "compute": compute, "timeout_seconds": timing.timed_out, "calls": calls}
 
     submissions = discover_submissions(folder).submissions[:limit]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(jobs) as pool:
-        records = list(pool.map(grade, submissions))
-    return records, time.perf_counter() - started
+    with open_session(spec, None, plan=plan, warm=warm) as session:
+        if warm and not isinstance(session.launcher, WarmLauncher):
+            raise SystemExit(f"no warm workers to measure: {session.launched}")
+        started = time.perf_counter()
+        graded = grade_class(session, submissions, jobs=jobs)
+        seconds = time.perf_counter() - started
+    return [record(s, g.timing) for s, g in zip(submissions, graded)], seconds
 
 
 def summarise(records: list[dict], seconds: float, jobs: int) -> dict:
@@ -126,12 +120,10 @@ def main() -> None:
         folder.mkdir()
         build_class(folder, args.size)
 
-        launcher = WarmLauncher()
-        warm_records, warm_seconds = grade_class(folder, plan, launcher, args.jobs)
-        launcher.close()
+        warm_records, warm_seconds = grade_timed(folder, spec, plan, True, args.jobs)
         parent_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        fresh_records, fresh_seconds = grade_class(folder, plan, FreshLauncher(), args.jobs, args.fresh_size)
+        fresh_records, fresh_seconds = grade_timed(folder, spec, plan, False, args.jobs, args.fresh_size)
         child_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     warm = summarise(warm_records, warm_seconds, args.jobs)

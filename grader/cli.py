@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import closing
 import json
 import os
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -18,11 +15,9 @@ from rich.text import Text
 
 from grader import html, report
 from grader.cache import default_cache_dir
-from grader.launchers import choose_launcher
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.gradescope import bundle, container
-from grader.pipeline import grade_all, plan_grading
-from grader.sandbox import SKIP_VARIABLE, kept_private, probe_layers
+from grader.pipeline import grade_class, grade_one, open_session
 from grader.views import student_view
 from reference.cases import draw_cases, load_secret
 from reference.expected import expected_values
@@ -94,29 +89,19 @@ def command_grade(args, console: Console) -> int:
             console.print(Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)), highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
-    with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
-        launching = starting.submit(choose_launcher, warm=not args.fresh_interpreters)
-        try:
-            book = draw_cases(spec, secret)
-            plan = plan_grading(spec, book, args.cache)
-            args.out.mkdir(parents=True, exist_ok=True)
-            sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
-        except BaseException:
-            launching.result()[0].close()
-            raise
-    launcher, how = launching.result()
-    console.print(escape(sandbox.describe()), highlight=False, soft_wrap=True)
-    console.print(f"Submissions run in processes of their own, {how}; {args.jobs} at a time.", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress, tempfile.TemporaryDirectory(prefix="grader-") as scratch, closing(launcher), kept_private(args.out):
-        task = progress.add_task("grading", total=len(discovery.submissions))
+    with open_session(spec, secret, cache_dir=args.cache, warm=not args.fresh_interpreters, environ=os.environ, private=args.out) as session:
+        console.print(escape(session.sandbox.describe()), highlight=False, soft_wrap=True)
+        console.print(f"Submissions run in processes of their own, {session.launched}; {args.jobs} at a time.", highlight=False)
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("grading", total=len(discovery.submissions))
 
-        def graded(result):
-            for failure in report.write_outputs(result, spec, args.out / result.submission.id, book):
-                progress.console.print(Text.assemble(("not written", "red"), " ", report.plain(f"{result.submission.id}: {failure}")), highlight=False)
-            progress.advance(task)
+            def graded(result):
+                for failure in report.write_outputs(result, spec, args.out / result.submission.id, session.book):
+                    progress.console.print(Text.assemble(("not written", "red"), " ", report.plain(f"{result.submission.id}: {failure}")), highlight=False)
+                progress.advance(task)
 
-        results = grade_all(discovery.submissions, plan, Path(scratch), graded, jobs=args.jobs, launcher=launcher, sandbox=sandbox, cache_dir=args.cache)
+            results = [g.result for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)]
     report.write_grades_csv(results, args.out / report.GRADES_FILE)
     dashboard = html.write_dashboard(results, spec, args.out)
     console.print(report.summary_table(results))
@@ -133,10 +118,8 @@ def command_check(args, console: Console) -> int:
     if isinstance(item, Problem):
         console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
         return 2
-    plan = plan_grading(spec, draw_cases(spec, None), args.cache)  # public cases only, whatever the environment holds
-    sandbox = probe_layers(os.environ.get(SKIP_VARIABLE, ""))
-    with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-        [graded] = grade_all((item,), plan, Path(scratch), sandbox=sandbox, cache_dir=args.cache)
+    with open_session(spec, None, cache_dir=args.cache, environ=os.environ) as session:  # public cases only, whatever the environment holds
+        graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result)
     console.print(report.check_table(result))

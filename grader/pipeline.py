@@ -3,14 +3,20 @@
     discover -> load -> execute (isolated) -> compare -> diagnose -> score -> report
 
 Each stage is a function from one immutable value to the next; this module
-passes them along and shares nothing else between them.
+passes them along and shares nothing else between them.  The command line,
+the Gradescope container and the benchmarks all grade through `open_session`
+(the run's fixed choices: plan, sandbox layers, launcher, scratch folder) and
+`grade_class` / `grade_one`; they only say what to grade and what to print.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,13 +25,13 @@ from grader.cache import cached_expected_values, cached_run, run_key
 from grader.compare import compare_outcome
 from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
-from grader.launchers import FreshLauncher
+from grader.launchers import FreshLauncher, choose_launcher
 from grader.load import load_submission
 from grader.rules import HIDDEN_CASE, judge_check, watch_of
-from grader.sandbox import probe_layers
+from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
-from reference.cases import CaseBook
+from reference.cases import CaseBook, draw_cases
 from reference.expected import Expected, call_key
 from reference.spec import Spec
 
@@ -39,7 +45,6 @@ class Plan:
     expected: tuple[Expected, ...]
     call_of: dict = field(hash=False)  # (check id, case id) -> call id
     probes: tuple[Probe, ...] = ()  # extra forward calls for the diagnosis of backward checks
-    predictions: Predictions | None = field(default=None, hash=False, compare=False)  # the catalog's, once per run
 
 
 def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
@@ -55,10 +60,18 @@ def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> P
             calls[key] = replace(calls[key], watch=tuple(sorted({*calls[key].watch, *watch_of(spec, check)})))
         call_of[(item.check_id, item.case.id)] = calls[key].id
     probes, probe_calls = plan_probes(spec, book)  # last, so they never take time from the graded calls
-    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, Predictions(given_case(spec)))
+    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes)
 
 
-def score_execution(submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None) -> SubmissionResult:
+def catalog_predictions(plan: Plan) -> Predictions:
+    """The catalog's predictions on the plan's cases, each computed when a failing check first
+    needs it and kept for the rest of the run: given to the diagnosis, never stored in the plan."""
+    return Predictions(given_case(plan.spec))
+
+
+def score_execution(
+    submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None, predictions: Predictions | None = None
+) -> SubmissionResult:
     evidence, described, ruled = [], {}, {}
     calls = {call.id: call for call in plan.calls}
     for check in plan.spec.checks:
@@ -69,7 +82,7 @@ def score_execution(submission: Submission, plan: Plan, execution: Execution, pr
         evidence.append(CheckEvidence(check, items, verdicts, tuple(o.value if o.status == "ok" else None for o in outcomes)))
         labels = (HIDDEN_CASE if item.case.hidden else f"the {item.case.id} case" for item in items)
         ruled[check.id] = judge_check(plan.spec, check, [(label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o) for label, item, o in zip(labels, items, outcomes)])
-    predictions = plan.predictions or Predictions(given_case(plan.spec))
+    predictions = predictions or catalog_predictions(plan)
     findings = diagnose_submission(plan.spec, tuple(evidence), predictions, plan.probes, execution.outcomes)
     checks = []
     for item in evidence:
@@ -141,20 +154,79 @@ def execute_plan(loaded, plan: Plan, scratch: Path | None = None, launcher=None,
     )
 
 
-def grade_submission(
-    submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None
-) -> SubmissionResult:
+@dataclass(frozen=True)
+class Timing:
+    """Where one submission's time went: the grader's wall clock for all its stages, and the
+    student's own code as its process measured it (the benchmarks' overhead is the difference)."""
+
+    wall: float = 0.0
+    load: float = 0.0  # loading the files
+    calls: Mapping[str, float] = field(default_factory=dict)  # call id -> seconds, for the calls that returned or raised
+    timed_out: float = 0.0  # the seconds of the calls that hit their limit
+
+    @staticmethod
+    def of(execution: Execution, wall: float) -> Timing:
+        ran = {call_id: o.seconds for call_id, o in execution.outcomes.items() if o.status in ("ok", "error")}
+        timed_out = sum(o.seconds for o in execution.outcomes.values() if o.status == "timeout")
+        return Timing(wall, execution.load.seconds, ran, timed_out)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A submission's result, and where its time went."""
+
+    result: SubmissionResult
+    timing: Timing
+
+
+def _grade(
+    submission: Submission, plan: Plan, scratch: Path | None, launcher, sandbox, cache_dir: Path | None, predictions: Predictions | None
+) -> Graded:
+    started = time.perf_counter()
     loaded = load_submission(submission)
     execution = execute_plan(loaded, plan, scratch, launcher, sandbox, cache_dir)
-    return score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions))
+    result = score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions), predictions)
+    return Graded(result, Timing.of(execution, time.perf_counter() - started))
 
 
-def grader_failure(submission: Submission, plan: Plan, error: Exception) -> SubmissionResult:
+def grade_submission(
+    submission: Submission, plan: Plan, scratch: Path | None = None, launcher=None, sandbox=None, cache_dir: Path | None = None, predictions: Predictions | None = None
+) -> SubmissionResult:
+    return _grade(submission, plan, scratch, launcher, sandbox, cache_dir, predictions).result
+
+
+def grader_failure(submission: Submission, plan: Plan, error: Exception, predictions: Predictions | None = None) -> SubmissionResult:
     """The verdict when the grader itself failed on a submission: every call an error, saying so."""
     message = f"the grader failed on this submission ({type(error).__name__}: {error}); please tell the course staff"
     failure = {"type": "GraderFailure", "message": message, "where": "", "traceback": "".join(traceback.format_exception(error))[-4000:]}
     outcomes = {call.id: Outcome("crash", error=failure) for call in plan.calls}
-    return score_execution(submission, plan, Execution(LoadReport("crash", message=message), outcomes))
+    return score_execution(submission, plan, Execution(LoadReport("crash", message=message), outcomes), predictions=predictions)
+
+
+def _grade_many(
+    submissions: tuple[Submission, ...],
+    plan: Plan,
+    scratch: Path | None,
+    on_graded: Callable[[SubmissionResult], None],
+    jobs: int,
+    launcher,
+    sandbox,
+    cache_dir: Path | None,
+    predictions: Predictions | None,
+) -> list[Graded]:
+    predictions = predictions or catalog_predictions(plan)  # one per run, shared by its submissions
+
+    def grade(submission: Submission) -> Graded:
+        started = time.perf_counter()
+        try:
+            graded = _grade(submission, plan, scratch, launcher, sandbox, cache_dir, predictions)
+        except Exception as error:  # noqa: BLE001 - a fault of the grader's own still leaves a verdict, and the batch goes on
+            graded = Graded(grader_failure(submission, plan, error, predictions), Timing(time.perf_counter() - started))
+        on_graded(graded.result)
+        return graded
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(grade, submissions))
 
 
 def grade_all(
@@ -171,14 +243,76 @@ def grade_all(
 
     Each submission runs in processes of its own, so the grader's threads only
     wait on pipes and compare numbers."""
+    return [g.result for g in _grade_many(submissions, plan, scratch, on_graded, jobs, launcher, sandbox, cache_dir, None)]
 
-    def grade(submission: Submission) -> SubmissionResult:
+
+# ------------------------------------------------------------------ one run
+
+
+@dataclass(frozen=True)
+class Session:
+    """One grading run's fixed choices, made in one place for every front end."""
+
+    plan: Plan
+    book: CaseBook
+    sandbox: Sandbox
+    launcher: object  # grader.launchers: FreshLauncher or WarmLauncher
+    launched: str  # a sentence saying how the submissions' processes start, and why
+    scratch: Path
+    cache_dir: Path | None = None
+    predictions: Predictions | None = field(default=None, compare=False)  # the catalog's, for this run only
+
+
+@contextmanager
+def open_session(
+    spec: Spec,
+    secret: bytes | None = None,
+    *,
+    plan: Plan | None = None,
+    cache_dir: Path | None = None,
+    warm: bool = False,
+    environ: Mapping[str, str] | None = None,
+    private: Path | None = None,
+) -> Iterator[Session]:
+    """Plan the run (the cases `secret` draws, or `plan` as given), probe the sandbox's layers
+    ($GRADER_SANDBOX_SKIP in `environ` turns some off) and choose how processes start: a warm
+    worker where `warm` and this system allow, else fresh interpreters.  While it is open, the
+    run has a scratch folder and `private` (an output folder) is readable by its owner only;
+    on leaving, the launcher is closed."""
+    with ExitStack() as stack:
+        with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
+            launching = starting.submit(choose_launcher, warm=warm)
+            try:
+                book = draw_cases(spec, secret)
+                plan = plan or plan_grading(spec, book, cache_dir)
+                if private is not None:
+                    Path(private).mkdir(parents=True, exist_ok=True)
+                sandbox = probe_layers((environ or {}).get(SKIP_VARIABLE, ""))
+            except BaseException:
+                launching.result()[0].close()
+                raise
+        launcher, launched = launching.result()
         try:
-            result = grade_submission(submission, plan, scratch, launcher, sandbox, cache_dir)
-        except Exception as error:  # noqa: BLE001 - a fault of the grader's own still leaves a verdict, and the batch goes on
-            result = grader_failure(submission, plan, error)
-        on_graded(result)
-        return result
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grader-")))
+        except BaseException:
+            launcher.close()
+            raise
+        stack.enter_context(closing(launcher))  # closed before the scratch folder goes
+        if private is not None:
+            stack.enter_context(kept_private(Path(private)))
+        yield Session(plan, book, sandbox, launcher, launched, scratch, cache_dir, catalog_predictions(plan))
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(grade, submissions))
+
+def grade_class(
+    session: Session, submissions: tuple[Submission, ...], on_graded: Callable[[SubmissionResult], None] = lambda result: None, jobs: int = 1
+) -> list[Graded]:
+    """Every submission through every stage, `jobs` at a time; in the submissions' order, each
+    with its timing.  A fault of the grader's own on one submission is that submission's verdict."""
+    return _grade_many(
+        tuple(submissions), session.plan, session.scratch, on_graded, jobs, session.launcher, session.sandbox, session.cache_dir, session.predictions
+    )
+
+
+def grade_one(session: Session, submission: Submission) -> Graded:
+    [graded] = grade_class(session, (submission,))
+    return graded

@@ -27,11 +27,10 @@ from pathlib import Path
 
 from grader import report
 from grader.discover import Submission
-from grader.pipeline import grade_all, plan_grading
-from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
+from grader.pipeline import grade_one, open_session
 from grader.score import SubmissionResult
 from grader.views import printable
-from reference.cases import draw_cases, load_secret
+from reference.cases import load_secret
 from reference.spec import ENTRY_POINTS, Spec
 
 DEFAULT_ROOT = Path("/autograder")
@@ -207,16 +206,15 @@ def write_results(results: dict, folder: Path) -> Path:
     return target
 
 
-def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, sandbox: Sandbox) -> ContainerRun:
+def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, environ: dict) -> ContainerRun:
     label = f"gradescope-{metadata.submission_id}" if metadata.submission_id else "submission"
     submission = submission_in(tree.submission, label)
-    # no expected-value cache here: on disk, the hidden cases' answers would lie within the student's reach
-    plan = plan_grading(spec, draw_cases(spec, secret.value))
-    tree.results.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="grader-") as scratch, kept_private(tree.results):
-        [result] = grade_all((submission,), plan, Path(scratch), sandbox=sandbox)
+    # no expected-value cache here: on disk, the hidden cases' answers would lie within the student's reach;
+    # the sandbox has the same layers as `make grade`, as this container allows
+    with open_session(spec, secret.value, environ=environ, private=tree.results) as session:
+        result = grade_one(session, submission).result
     results = container_results(result, spec, metadata, tree.submission)
-    notes = [f"secret: {secret.origin}", sandbox.describe()]
+    notes = [f"secret: {secret.origin}", session.sandbox.describe()]
     if metadata.problem:
         notes.append(metadata.problem)
     total = result.max_score + result.manual_points
@@ -241,7 +239,6 @@ def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | Non
                 path.unlink()
             except OSError as error:
                 notes.append(f"{path} stays on disk ({error.strerror}); keep it readable by root only")
-    sandbox = probe_layers(environ.get(SKIP_VARIABLE, ""))  # the same layers as `make grade`, as this container allows
-    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), sandbox)
+    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), environ)
     write_results(run.results, tree.results)
     return ContainerRun(run.result, run.results, run.secret_origin, run.metadata, run.notes + tuple(notes))
