@@ -69,25 +69,42 @@ def catalog_predictions(plan: Plan) -> Predictions:
     return Predictions(given_case(plan.spec))
 
 
-def score_execution(
-    submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None, predictions: Predictions | None = None
-) -> SubmissionResult:
-    evidence, described, ruled = [], {}, {}
+@dataclass(frozen=True)
+class Compared:
+    """The compare stage's record of one check: its verdicts and returned values on every case,
+    what was called, and what the part's rules found in those calls."""
+
+    evidence: CheckEvidence
+    call: str  # the description of its last case's call
+    rule_findings: tuple
+
+
+def compare_execution(plan: Plan, execution: Execution) -> tuple[Compared, ...]:
+    """Compare: every check's values against the expected ones, and its calls against the part's rules."""
+    compared = []
     calls = {call.id: call for call in plan.calls}
     for check in plan.spec.checks:
         items = tuple(e for e in plan.expected if e.check_id == check.id)
         outcomes = [execution.outcomes[plan.call_of[(check.id, item.case.id)]] for item in items]
-        described[check.id] = calls[plan.call_of[(check.id, items[-1].case.id)]].describe() if items else ""
+        described = calls[plan.call_of[(check.id, items[-1].case.id)]].describe() if items else ""
         verdicts = tuple(compare_outcome(check, item, outcome) for item, outcome in zip(items, outcomes))
-        evidence.append(CheckEvidence(check, items, verdicts, tuple(o.value if o.status == "ok" else None for o in outcomes)))
+        evidence = CheckEvidence(check, items, verdicts, tuple(o.value if o.status == "ok" else None for o in outcomes))
         labels = (HIDDEN_CASE if item.case.hidden else f"the {item.case.id} case" for item in items)
-        ruled[check.id] = judge_check(plan.spec, check, [(label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o) for label, item, o in zip(labels, items, outcomes)])
-    predictions = predictions or catalog_predictions(plan)
-    findings = diagnose_submission(plan.spec, tuple(evidence), predictions, plan.probes, execution.outcomes)
+        ruled = judge_check(plan.spec, check, [(label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o) for label, item, o in zip(labels, items, outcomes)])
+        compared.append(Compared(evidence, described, tuple(ruled)))
+    return tuple(compared)
+
+
+def score_execution(
+    submission: Submission, plan: Plan, execution: Execution, problems=(), answers=None, predictions: Predictions | None = None
+) -> SubmissionResult:
+    """Compare, then diagnose the failing checks, then score: each stage from the one before's frozen records."""
+    compared = compare_execution(plan, execution)
+    findings = diagnose_submission(plan.spec, tuple(c.evidence for c in compared), predictions or catalog_predictions(plan), plan.probes, execution.outcomes)
     checks = []
-    for item in evidence:
-        finding = findings[item.check.id]
-        checks.append(CheckResult(item.check, item.verdicts, described[item.check.id], finding.diagnoses, finding.credit, finding.note, ruled[item.check.id]))
+    for c in compared:
+        finding = findings[c.evidence.check.id]
+        checks.append(CheckResult(c.evidence.check, c.evidence.verdicts, c.call, finding.diagnoses, finding.credit, finding.note, c.rule_findings))
     return SubmissionResult(
         submission,
         tuple(checks),
