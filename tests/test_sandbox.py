@@ -150,7 +150,20 @@ def grade(*arguments: str, skip: str = "") -> subprocess.CompletedProcess:
     """`python -m grader ARGS` with the test's secret in the environment too (it must not leak from there either)."""
     environment = {k: v for k, v in os.environ.items() if k != SKIP_VARIABLE}
     environment.update({"GRADER_SECRET": SECRET, "COLUMNS": "200"}, **({SKIP_VARIABLE: skip} if skip else {}))
-    return subprocess.run([sys.executable, "-m", "grader", *arguments], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-c", MEASURED_GRADER, *arguments], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600)
+
+
+# `python -m grader`, which says its own peak resident size when it exits
+MEASURED_GRADER = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('grader-peak-rss-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "sys.argv = ['grader', *sys.argv[1:]]\n"
+    "runpy.run_module('grader', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def peak_mib(completed: subprocess.CompletedProcess) -> float:
+    return int(completed.stderr.rsplit("grader-peak-rss-kib", 1)[1].split()[0]) / 1024
 
 
 def _process_table() -> dict[int, tuple[int, int, str, bool]]:
@@ -313,6 +326,12 @@ def test_the_batch_completes_with_exit_code_zero_and_every_submission_graded(hos
     graded = {p.name for p in hostile_run.out.iterdir() if p.is_dir()}
     assert graded == {RENAMED.get(Path(name).stem, Path(name).stem) for name in (*ATTACKS, *CORRECT) if name not in LINKS}
     assert (hostile_run.out / "grades.csv").is_file() and (hostile_run.out / "index.html").is_file()
+
+
+def test_the_graders_own_memory_stays_under_a_gibibyte_through_the_whole_batch(hostile_run, fallback_run):
+    """Answers too large, too deep, too many; memory hogs, fork storms, floods: the grader's own peak."""
+    for run in (hostile_run, fallback_run):
+        assert peak_mib(run.completed) < 1024, peak_mib(run.completed)
 
 
 def test_the_run_says_which_sandbox_layers_are_active(hostile_run, layers):
