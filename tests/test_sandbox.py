@@ -486,7 +486,7 @@ def test_writing_outside_and_deleting_siblings_changes_nothing(hostile_run, laye
 
 def test_nan_inf_wrong_shapes_and_types_fail_with_a_reason(hostile_run):
     submission = "returns_nan_inf_wrong_shapes_and_types"
-    assert set(statuses(hostile_run, submission)[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")) == {"failed"}
+    assert {statuses(hostile_run, submission)[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")} == {"failed"}
     assert "not finite" in messages(hostile_run, submission, "np-forward-output")
     assert "shape (4,)" in messages(hostile_run, submission, "np-gradients")
     assert "where numbers belong" in messages(hostile_run, submission, "np-one-step-loss")
