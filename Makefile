@@ -12,7 +12,7 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test grade check expected bench bench-peers autograder clean
+.PHONY: setup test lint grade check expected bench bench-peers autograder clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 grade: $(STAMP)
 	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT)

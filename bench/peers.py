@@ -39,8 +39,9 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reference.spec import DEFAULT_SPEC  # noqa: E402
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
+
+from reference.spec import DEFAULT_SPEC  # noqa: E402
 
 NOTEBOOK = REPO / "submissions" / "correct_notebook_with_magics.ipynb"
 PEERS_VENV = REPO / ".venv-peers"
@@ -190,7 +191,7 @@ def main() -> None:
             try:
                 install(peer)
                 results[peer] = bench(Path(scratch), args.size)
-            except Exception as error:  # a peer that cannot install or run here is a result too
+            except Exception as error:  # noqa: BLE001 - a peer that cannot install or run here is a result too
                 results[peer] = {"error": f"{type(error).__name__}: {error}"}
                 print(f"{peer}: not measured: {results[peer]['error']}", file=sys.stderr)
 

@@ -51,7 +51,7 @@ def measure(launcher, sandboxes: dict[str, Sandbox], repeat: int) -> dict[str, l
     call = next(c for c in plan.calls if c.entry == "np_forward")
     loaded = load_submission(submission_at(SUBMISSION))
     timings: dict[str, list[float]] = {name: [] for name in sandboxes}
-    for name, sandbox in sandboxes.items():  # one unmeasured round: caches, the fork server's first fork
+    for sandbox in sandboxes.values():  # one unmeasured round: caches, the fork server's first fork
         execute_submission(loaded, [call], spec.limits, None, launcher, sandbox)
     for _ in range(repeat):
         for name, sandbox in sandboxes.items():

@@ -205,7 +205,8 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
             numpy, numpy_max = result.part_score("numpy")
             torch, torch_max = result.part_score("torch")
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score), _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
+            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score),
+                             _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
@@ -219,7 +220,8 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")
         torch, torch_max = result.part_score("torch")
-        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", plain(shown or "—"))
+        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}",
+                      f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", plain(shown or "—"))
     return table
 
 

@@ -96,7 +96,7 @@ class Sandbox:
 
 def interpreter_environment() -> dict[str, str]:
     """What an interpreter of the grader's needs, and nothing of the grader's own environment."""
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **{name: "1" for name in THREAD_VARIABLES}}
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **dict.fromkeys(THREAD_VARIABLES, "1")}
 
 
 def scrubbed_environment(workdir: Path) -> dict[str, str]:
@@ -148,7 +148,7 @@ def probe_layers(skip: str | tuple[str, ...] = ()) -> Sandbox:
                 )
                 found = json.loads(completed.stdout)
             except subprocess.TimeoutExpired:
-                found = {layer: "the probe did not finish within 60 s" for layer in candidates}
+                found = dict.fromkeys(candidates, "the probe did not finish within 60 s")
             except ValueError:
                 found = {layer: f"the probe failed: {completed.stderr.strip()[-300:]}" for layer in candidates}
         finally:

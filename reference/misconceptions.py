@@ -19,7 +19,8 @@ from reference.variations import Variation, quantities
 BOTH = ("numpy", "torch")
 NUMPY = ("numpy",)
 TORCH = ("torch",)
-DELTA_RULE = "delta_h1 = (delta_o1*w5 + delta_o2*w6) * f'(z_h1), delta_h2 = (delta_o1*w7 + delta_o2*w8) * f'(z_h2), delta_o = (o - y) * f'(z_o), f'(z) = f(z)*(1 - f(z)) for the sigmoid; dE/dw1 = delta_h1*x1"
+DELTA_RULE = ("delta_h1 = (delta_o1*w5 + delta_o2*w6) * f'(z_h1), delta_h2 = (delta_o1*w7 + delta_o2*w8) * f'(z_h2), "
+              "delta_o = (o - y) * f'(z_o), f'(z) = f(z)*(1 - f(z)) for the sigmoid; dE/dw1 = delta_h1*x1")
 COURSE_NETWORK = "h1 = f(w1*x1 + w3*x2), h2 = f(w2*x1 + w4*x2), o1 = f(w5*h1 + w7*h2), o2 = f(w6*h1 + w8*h2)"
 TRAINING_LOOP = "for epoch in range(epochs): losses.append(E(w)); w = w - lr * dE/dw(w)"
 STEP_SIZES = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0)  # the course's grid and the usual defaults

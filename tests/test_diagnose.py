@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,8 @@ def test_the_unmistaken_variation_is_the_reference(expected):
         np.testing.assert_allclose(np.atleast_1d(value), item.value, rtol=1e-12, atol=1e-14, err_msg=f"{check.id} {case.id}")
 
 
-@pytest.mark.parametrize("entry_id,act", [("textbook-numbering", "sigmoid"), ("no-output-activation", "sigmoid"), ("output-layer-fed-inputs", "sigmoid"), ("relu-hidden-only", "relu"), ("no-half-in-loss", "sigmoid")])
+@pytest.mark.parametrize("entry_id,act", [("textbook-numbering", "sigmoid"), ("no-output-activation", "sigmoid"), ("output-layer-fed-inputs", "sigmoid"),
+                                          ("relu-hidden-only", "relu"), ("no-half-in-loss", "sigmoid")])
 def test_a_forward_or_loss_mistake_keeps_an_exact_derivative(entry_id, act):
     """Do these entries back-propagate through their own (wrong) network exactly, as autograd would?"""
     [variation] = next(e for e in CATALOG if e.id == entry_id).variations
@@ -132,7 +133,7 @@ def _tree(values) -> dict:
 def _root_cause_of(forward, backward, check_id="np-gradients"):
     """`root_cause` for a student whose np_forward and np_backward are these functions."""
     check = SPEC.check(check_id)
-    [item] = [e for e in expected_values(replace(SPEC, checks=(check,)), draw_cases(SPEC, None))]
+    [item] = list(expected_values(replace(SPEC, checks=(check,)), draw_cases(SPEC, None)))
     step = SPEC.diagnosis.finite_difference_step
     points = [np.array(item.case.w)] + [np.array(item.case.w) + s * step * np.eye(8)[i] for s in (1, -1) for i in range(8)]
     ids = [f"fd{i}" for i in range(17)]
@@ -276,7 +277,8 @@ def test_each_mistake_is_diagnosed_as_itself_and_only_itself(diagnosed_fixtures,
 
 FORWARD_BUGS = ("textbook-numbering", "no-output-activation", "output-layer-fed-inputs", "relu-hidden-only")
 NOT_THIS_NETWORK = ("output-layer-fed-inputs",)  # its outputs never depend on w1..w4: no credit where the network's do
-BACKWARD_BUGS = ("hidden-delta-from-weight-grads", "hidden-delta-raw-error", "hidden-delta-wrong-unit-derivative", "missing-output-derivative", "relu-with-sigmoid-derivative", "no-half-in-loss", "mseloss-as-half-sse", "softmax-before-cross-entropy")
+BACKWARD_BUGS = ("hidden-delta-from-weight-grads", "hidden-delta-raw-error", "hidden-delta-wrong-unit-derivative", "missing-output-derivative",
+                 "relu-with-sigmoid-derivative", "no-half-in-loss", "mseloss-as-half-sse", "softmax-before-cross-entropy")
 
 
 @pytest.mark.parametrize("entry_id", FORWARD_BUGS + BACKWARD_BUGS)

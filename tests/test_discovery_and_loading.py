@@ -8,9 +8,8 @@ import zipfile
 
 import pytest
 
-from grader.discover import discover_submissions
+from grader.discover import discover_submissions, submission_at
 from grader.load import MAX_FILE_BYTES, load_submission
-from grader.discover import submission_at
 from tests.conftest import SUBMISSIONS, run_grader
 
 CORRECT = (SUBMISSIONS / "correct_scalar.py").read_text()

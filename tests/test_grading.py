@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from html import unescape
 
 import pytest
 
+from grader.rules import HIDDEN_CASE, HIDDEN_EVIDENCE
 from reference.cases import draw_cases
 from reference.spec import load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
@@ -166,6 +169,19 @@ def test_the_finite_differences_evidence_counts_the_evaluations(graded_class):
     [rule] = [r for r in grading["rules"] if r["rule"] == "no-numerical-differentiation"]
     assert "times" in rule["evidence"] and "1e-06" in rule["evidence"]  # the runtime count, then the step constant
 
+
+
+def test_a_rule_broken_on_a_hidden_case_shows_the_student_the_rule_and_not_the_evidence(graded_class):
+    """What a call did on a hidden case (counts, names the code chose) is the instructor's to see."""
+    _, out = graded_class
+    grading = json.loads((out / "autograd_in_numpy_part" / "grading.json").read_text())
+    hidden = [f for check in grading["checks"] for f in check["rule_findings"] if f["case"] == HIDDEN_CASE]
+    assert hidden and all(f["evidence"] != HIDDEN_EVIDENCE for f in hidden)  # the instructor's view has it all
+    # beside each check of the student's views, every finding on a hidden case gives the fixed evidence
+    outputs = [test["output"] for test in results(out, "autograd_in_numpy_part")["tests"]]
+    texts = [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", output))) for output in outputs]
+    found = [f for text in texts for f in re.findall(r"on a hidden case : .*?Evidence: (.*)", text)]
+    assert found and all(f.startswith(HIDDEN_EVIDENCE) for f in found)
 
 @pytest.mark.parametrize("submission_id", CORRECT)
 def test_no_correct_submission_is_flagged(graded_class, submission_id):

@@ -150,7 +150,20 @@ def grade(*arguments: str, skip: str = "") -> subprocess.CompletedProcess:
     """`python -m grader ARGS` with the test's secret in the environment too (it must not leak from there either)."""
     environment = {k: v for k, v in os.environ.items() if k != SKIP_VARIABLE}
     environment.update({"GRADER_SECRET": SECRET, "COLUMNS": "200"}, **({SKIP_VARIABLE: skip} if skip else {}))
-    return subprocess.run([sys.executable, "-m", "grader", *arguments], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-c", MEASURED_GRADER, *arguments], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600)
+
+
+# `python -m grader`, which says its own peak resident size when it exits
+MEASURED_GRADER = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('grader-peak-rss-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "sys.argv = ['grader', *sys.argv[1:]]\n"
+    "runpy.run_module('grader', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def peak_mib(completed: subprocess.CompletedProcess) -> float:
+    return int(completed.stderr.rsplit("grader-peak-rss-kib", 1)[1].split()[0]) / 1024
 
 
 def _process_table() -> dict[int, tuple[int, int, str, bool]]:
@@ -315,6 +328,12 @@ def test_the_batch_completes_with_exit_code_zero_and_every_submission_graded(hos
     assert (hostile_run.out / "grades.csv").is_file() and (hostile_run.out / "index.html").is_file()
 
 
+def test_the_graders_own_memory_stays_under_a_gibibyte_through_the_whole_batch(hostile_run, fallback_run):
+    """Answers too large, too deep, too many; memory hogs, fork storms, floods: the grader's own peak."""
+    for run in (hostile_run, fallback_run):
+        assert peak_mib(run.completed) < 1024, peak_mib(run.completed)
+
+
 def test_the_run_says_which_sandbox_layers_are_active(hostile_run, layers):
     line = next(line for line in hostile_run.completed.stdout.splitlines() if line.startswith("sandbox: "))
     for layer in layers.layers:
@@ -467,7 +486,7 @@ def test_writing_outside_and_deleting_siblings_changes_nothing(hostile_run, laye
 
 def test_nan_inf_wrong_shapes_and_types_fail_with_a_reason(hostile_run):
     submission = "returns_nan_inf_wrong_shapes_and_types"
-    assert set(statuses(hostile_run, submission)[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")) == {"failed"}
+    assert {statuses(hostile_run, submission)[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")} == {"failed"}
     assert "not finite" in messages(hostile_run, submission, "np-forward-output")
     assert "shape (4,)" in messages(hostile_run, submission, "np-gradients")
     assert "where numbers belong" in messages(hostile_run, submission, "np-one-step-loss")
