@@ -138,7 +138,7 @@ def command_gradescope(args, console: Console) -> int:
     spec = load_spec(args.spec)
     try:
         run = container.run_container(args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file)
-    except Exception:  # the grader failed, not the student: the student sees a message, staff the traceback
+    except Exception:  # noqa: BLE001 - the grader failed, not the student: the student sees a message, staff the traceback
         console.print_exception()
         container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
         return 1
@@ -153,7 +153,8 @@ def command_gradescope(args, console: Console) -> int:
 def command_autograder_zip(args, console: Console) -> int:
     spec = load_spec(DEFAULT_SPEC)
     names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file)
-    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"))
+    no_secret = f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
+    console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)
     console.print(f"On Gradescope: autograder points {points:g}; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand.")
     return 0

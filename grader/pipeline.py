@@ -24,12 +24,12 @@ from grader.answers import find_answers
 from grader.cache import cached_expected_values, cached_run, run_key
 from grader.compare import compare_outcome
 from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
+from grader.discover import Submission
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.launchers import FreshLauncher, choose_launcher
 from grader.load import load_submission
 from grader.rules import HIDDEN_CASE, judge_check, watch_of
 from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
-from grader.discover import Submission
 from grader.score import CheckResult, SubmissionResult
 from reference.cases import CaseBook, draw_cases
 from reference.expected import Expected, call_key
