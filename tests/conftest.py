@@ -44,3 +44,20 @@ def graded_class(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path_factory.mktemp("graded")
     completed = run_grader("grade", str(SUBMISSIONS), "--out", str(out), secret=TEST_SECRET)
     return completed, out
+
+
+def build_zip(out: Path, secret_file: Path | None = None) -> subprocess.CompletedProcess:
+    """`make autograder` into `out`, as an instructor builds the Gradescope upload."""
+    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "autograder", f"PY={sys.executable}", f"AUTOGRADER_ZIP={out}"]
+    if secret_file is not None:
+        command.append(f"SECRET_FILE={secret_file}")
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def autograder_zip(tmp_path_factory) -> Path:
+    """The Gradescope upload without a secret, built once for the session."""
+    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    completed = build_zip(out)
+    assert completed.returncode == 0, completed.stderr
+    return out

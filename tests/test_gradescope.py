@@ -34,7 +34,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET
+from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, build_zip
 
 SCRIPTS = REPO / "grader" / "gradescope"
 SHARED_SCHEMA = REPO / "grader" / "gradescope_schema.json"
@@ -150,21 +150,6 @@ def _tree_memory(top: int) -> tuple[int, int]:
         except (OSError, ValueError):
             continue
     return rss, pss
-
-
-def _build_zip(out: Path, secret_file: Path | None = None) -> subprocess.CompletedProcess:
-    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "autograder", f"PY={sys.executable}", f"AUTOGRADER_ZIP={out}"]
-    if secret_file is not None:
-        command.append(f"SECRET_FILE={secret_file}")
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    completed = _build_zip(out)
-    assert completed.returncode == 0, completed.stderr
-    return out
 
 
 REAL_SETUP = os.environ.get("GRADER_TEST_REAL_SETUP") == "1"
@@ -371,7 +356,7 @@ def test_the_zip_carries_the_secret_only_when_asked_readable_by_its_owner_only(t
     secret = tmp_path / "secret.txt"
     secret.write_text("course-secret\n")
     out = tmp_path / "autograder.zip"
-    completed = _build_zip(out, secret)
+    completed = build_zip(out, secret)
     assert completed.returncode == 0, completed.stderr
     with zipfile.ZipFile(out) as archive:
         info = archive.getinfo("secret.txt")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET, run_grader
-from tests.test_gradescope import _build_zip, autograder_tree, run_autograder
+from tests.test_gradescope import autograder_tree, run_autograder
 
 HOSTILE = Path(__file__).with_name("hostile")
 RAISES = HOSTILE / "raises_hidden_inputs_in_its_exception.py"
@@ -76,14 +76,6 @@ def hidden_case_text(fragment: str) -> list[str]:
         if re.search(r"<strong>hidden case \d+</strong>", block):
             blocks.append(unescape(re.sub(r"<[^>]+>", " ", block)))
     return blocks
-
-
-@pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    completed = _build_zip(out)
-    assert completed.returncode == 0, completed.stderr
-    return out
 
 
 @pytest.fixture(scope="module")
