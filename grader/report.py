@@ -211,11 +211,12 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
 
 def summary_table(results: list[SubmissionResult]) -> Table:
     table = Table(title="Grades")
-    for column in ("submission", "total", "numpy", "torch", "failing checks"):
+    for column in ("submission", "total", "numpy", "torch", "rules broken, failing checks"):
         table.add_column(column, justify="right" if column in ("total", "numpy", "torch") else "left")
     for result in results:
-        failing = [c.check.id for c in result.checks if not c.passed]
-        shown = ", ".join(failing[:4]) + (f" +{len(failing) - 4}" if len(failing) > 4 else "")
+        failing = [c.check.id for c in result.checks if not c.passed or c.withheld]
+        rules = [f"rule {r['rule']} ({'withheld' if r['outcome'] == 'withhold' else 'flagged'})" for r in result.rule_summary]
+        shown = ", ".join([*rules, *failing[:4]]) + (f" +{len(failing) - 4}" if len(failing) > 4 else "")
         if result.load.status != "ok":
             shown = f"not run ({result.load.status})"
         numpy, numpy_max = result.part_score("numpy")

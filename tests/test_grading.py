@@ -140,8 +140,9 @@ SHORTCUTS = {  # hand-in -> (the rule it breaks, the checks it breaks it in)
 
 @pytest.mark.parametrize("submission_id", sorted(SHORTCUTS))
 def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, submission_id):
-    """Withheld: no points for the checks whose calls broke it; flagged: points stay. Said at the top and beside each check."""
-    _, out = graded_class
+    """Withheld: no points for the checks whose calls broke it; flagged: points stay. Said at the top and beside each
+    check, and in the class's table in the terminal."""
+    completed, out = graded_class
     spec = load_spec()
     rule_id, entries = SHORTCUTS[submission_id]
     rule = next(r for r in spec.rules if r.id == rule_id)
@@ -159,6 +160,8 @@ def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, sub
         assert test["score"] == (0 if rule.outcome == "withhold" else spec.check(check_id).points)
     page = (out / submission_id / "report.html").read_text()
     assert f"Rule {rule_id} broken" in page
+    said = "withheld" if rule.outcome == "withhold" else "flagged"
+    assert f"rule {rule_id} ({said})" in " ".join(completed.stdout.split())
     board = (out / "index.html").read_text()
     assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</table>")[0]
 
