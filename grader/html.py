@@ -180,6 +180,9 @@ def _rule(entry: dict) -> dict:
 
 def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict:
     check = check_result.check
+    withheld = check_result.withheld
+    withholding = dict.fromkeys(f.rule for f in check_result.rule_findings if f.withholds)
+    withheld_summary = clip(f"no points: its calls broke the rule {', '.join(withholding)} (see Rules of the assignment)", MESSAGE_CHARS)
     cases, previous = [], None
     for verdict in check_result.verdicts:
         # whether compared values came back nan/inf: a fact about the submission, not a hidden value
@@ -196,17 +199,18 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         "quantity": check.quantity,
         "tolerance": str(check.tolerance),
         "visibility": check.visibility,
-        "status": check_result.status,
-        "status_word": STATUS_WORDS.get(check_result.status, check_result.status),
-        "passed": check_result.passed,
+        # a check whose numbers are right but whose calls broke a withholding rule is not passed
+        "status": "failed" if withheld else check_result.status,
+        "status_word": "withheld" if withheld else STATUS_WORDS.get(check_result.status, check_result.status),
+        "passed": check_result.passed and not withheld,
         "score": f"{check_result.score:g}",
         "points": f"{check.points:g}",
-        "summary": "" if check_result.passed else clip(check_result.message, MESSAGE_CHARS),
+        "summary": withheld_summary if withheld else "" if check_result.passed else clip(check_result.message, MESSAGE_CHARS),
         "diagnoses": [_diagnosis(d) for d in check_result.diagnoses],
         "diagnosis_note": "" if check_result.passed else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
         "cases": cases,
         "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
-        "withheld": getattr(check_result, "withheld", False),
+        "withheld": withheld,
     }
 
 
@@ -273,7 +277,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
             {"number": n, "title": EXPERIMENTS.get(n, f"Experiment {n}"), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible}
             for n, (got, possible) in result.experiment_scores().items()
         ],
-        "failed": [checks[c.check.id] for c in result.checks if not c.passed],
+        "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
