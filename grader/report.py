@@ -234,17 +234,16 @@ def check_table(result: SubmissionResult) -> Table:
         table.add_column(column)
     for check_result in result.checks:
         errors = [v.max_abs_error for v in check_result.verdicts if v.max_abs_error is not None]
-        status = check_result.status
-        style = {"passed": "green", "failed": "red"}.get(status, "yellow")
+        status = "withheld" if check_result.withheld else check_result.status  # right numbers, a rule broken: no points
+        style = {"passed": "green", "failed": "red", "withheld": "red"}.get(status, "yellow")
+        said = [check_result.message, *(f"Likely mistake: {d.title}" for d in check_result.diagnoses)] if not check_result.passed else []
+        said += [f"Rule {rule}: see above" for rule in check_result.rule_violations]
         table.add_row(
             check_result.check.id,
             f"{_points(check_result.score)}/{_points(check_result.check.points)}",
             f"[{style}]{status}[/{style}]",
             html.error_size(max(errors)) if errors else "—",
-            plain(
-                (check_result.message + "".join(f"\nLikely mistake: {d.title}" for d in check_result.diagnoses) if not check_result.passed else "")
-                + "".join(f"\nRule {rule}: see above" for rule in check_result.rule_violations)
-            ),
+            plain("\n".join(said)),
         )
     return table
 
