@@ -34,20 +34,6 @@ from reference.spec import Spec
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
 
-# Presentation labels for the course's numbering (ASSIGNMENT.md); grading never reads them.
-PARTS = {"numpy": "Part A — NumPy, gradients by hand", "torch": "Part B — PyTorch autograd"}
-EXPERIMENTS = {
-    1: "NumPy by hand",
-    2: "PyTorch autograd",
-    3: "torch.sigmoid",
-    4: "ReLU",
-    5: "MSELoss",
-    6: "CrossEntropyLoss",
-    7: "Step size and epochs",
-    8: "Random initial weights",
-    9: "All-zero initial weights",
-    10: "Written answers",
-}
 PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
 
@@ -247,14 +233,14 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
             experiments.append(
                 {
                     "number": experiment,
-                    "title": EXPERIMENTS.get(experiment, f"Experiment {experiment}"),
+                    "title": spec.experiment_title(experiment),
                     "score": f"{sum(c.score for c in members):g}",
                     "points": f"{sum(c.check.points for c in members):g}",
                     "checks": [checks[c.check.id] for c in members],
                 }
             )
         got, possible = result.part_score(part)
-        parts.append({"id": part, "title": PARTS.get(part, part), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible, "experiments": experiments})
+        parts.append({"id": part, "title": spec.part(part).title, "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible, "experiments": experiments})
     diagnoses: dict[str, dict] = {}
     for check_result in result.checks:
         for diagnosis in check_result.diagnoses:
@@ -274,7 +260,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         "manual_points": f"{result.manual_points:g}",
         "parts": parts,
         "experiment_scores": [
-            {"number": n, "title": EXPERIMENTS.get(n, f"Experiment {n}"), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible}
+            {"number": n, "title": spec.experiment_title(n), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible}
             for n, (got, possible) in result.experiment_scores().items()
         ],
         "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
@@ -301,6 +287,7 @@ def _pattern(message: str) -> str:
 def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
     totals = [r.score for r in results]
     max_score = max((r.max_score for r in results), default=0)
+    parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
     checks = []
     for check in spec.checks:
         ran = [c for r in results for c in r.checks if c.check.id == check.id]
@@ -327,8 +314,6 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
             row[entry["status"]].append(result.submission.id)
     students = []
     for result in results:
-        numpy_score, numpy_max = result.part_score("numpy")
-        torch_score, torch_max = result.part_score("torch")
         students.append(
             {
                 "id": printable(result.submission.id),
@@ -336,10 +321,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
                 "student_href": quote(result.submission.id, safe="") + "/" + PAGES["student"],
                 "score": result.score,
                 "max_score": result.max_score,
-                "numpy": numpy_score,
-                "numpy_max": numpy_max,
-                "torch": torch_score,
-                "torch_max": torch_max,
+                "parts": [dict(zip(("score", "max"), result.part_score(part))) for part in parts],
                 "failing": sum(not c.passed for c in result.checks),
                 "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
                 "questions": len(result.questions),
@@ -362,6 +344,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         ],
         "diagnoses": sorted(({"title": d["title"], "students": len(d["students"])} for d in diagnoses.values()), key=lambda d: (-d["students"], d["title"])),
         "students": students,
+        "parts": [{"id": part, "label": spec.part(part).label} for part in parts],
         "rules": sorted(rules.values(), key=lambda row: row["rule"]),
         "rule_violations": sum(1 for r in results if any(e["outcome"] == "withhold" for e in r.rule_summary)),
         "rule_flags": sum(1 for r in results if any(e["outcome"] == "flag" for e in r.rule_summary)),

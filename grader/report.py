@@ -200,29 +200,27 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
     """One row per submission; UTF-8 with a byte-order mark so spreadsheets read accents and commas right."""
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "score", "max_score", "numpy", "numpy_max", "torch", "torch_max", "written_max", "status"])
+        parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
+        writer.writerow(["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "status"])
         for result in results:
-            numpy, numpy_max = result.part_score("numpy")
-            torch, torch_max = result.part_score("torch")
+            per_part = [_points(value) for part in parts for value in result.part_score(part)]
             status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score),
-                             _points(numpy), _points(numpy_max), _points(torch), _points(torch_max), _points(result.manual_points), status])
+            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score), *per_part, _points(result.manual_points), status])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
     table = Table(title="Grades")
-    for column in ("submission", "total", "numpy", "torch", "rules broken, failing checks"):
-        table.add_column(column, justify="right" if column in ("total", "numpy", "torch") else "left")
+    parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
+    for column in ("submission", "total", *parts, "rules broken, failing checks"):
+        table.add_column(column, justify="right" if column == "total" or column in parts else "left")
     for result in results:
         failing = [c.check.id for c in result.checks if not c.passed or c.withheld]
         rules = [f"rule {r['rule']} ({'withheld' if r['outcome'] == 'withhold' else 'flagged'})" for r in result.rule_summary]
         shown = ", ".join([*rules, *failing[:4]]) + (f" +{len(failing) - 4}" if len(failing) > 4 else "")
         if result.load.status != "ok":
             shown = f"not run ({result.load.status})"
-        numpy, numpy_max = result.part_score("numpy")
-        torch, torch_max = result.part_score("torch")
-        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}",
-                      f"{_points(numpy)}/{_points(numpy_max)}", f"{_points(torch)}/{_points(torch_max)}", plain(shown or "—"))
+        per_part = ["/".join(_points(value) for value in result.part_score(part)) for part in parts]
+        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", *per_part, plain(shown or "—"))
     return table
 
 

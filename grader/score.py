@@ -116,6 +116,11 @@ class SubmissionResult:
         """Each rule broken, flagged or unverifiable, once, with the calls it happened in."""
         return summarize(f for c in self.checks for f in c.rule_findings)
 
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts its checks belong to, in the spec's order of checks."""
+        return tuple(dict.fromkeys(c.check.part for c in self.checks))
+
     def part_score(self, part: str) -> tuple[float, float]:
         results = [c for c in self.checks if c.check.part == part]
         return sum(c.score for c in results), sum(c.check.points for c in results)
@@ -132,7 +137,7 @@ class SubmissionResult:
             "submission": self.submission.to_dict(),
             "score": self.score,
             "max_score": self.max_score,
-            "parts": {part: dict(zip(("score", "max_score"), self.part_score(part))) for part in ("numpy", "torch")},
+            "parts": {part: dict(zip(("score", "max_score"), self.part_score(part))) for part in self.parts},
             "manual_points": self.manual_points,
             "load": self.load.to_dict(),
             "problems": list(self.problems),

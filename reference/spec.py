@@ -48,7 +48,7 @@ _pair = {"type": "array", "items": _number, "minItems": 2, "maxItems": 2}
 _positive = {"type": "number", "exclusiveMinimum": 0}
 _SCHEMA = {
     "type": "object",
-    "required": ["assignment", "limits", "given_case", "hidden_case_ranges", "tolerance", "check"],
+    "required": ["assignment", "limits", "given_case", "hidden_case_ranges", "tolerance", "part", "experiments", "check"],
     "additionalProperties": False,
     "properties": {
         "assignment": {
@@ -125,7 +125,7 @@ _SCHEMA = {
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
-                    "experiment": {"type": "integer", "minimum": 1, "maximum": 9},
+                    "experiment": {"type": "integer", "minimum": 1, "maximum": 99},
                     "part": {"enum": list(PART_VARIANTS)},
                     "entry": {"enum": list(ENTRY_POINTS)},
                     "quantity": {"enum": ["h", "o", "gradients", "loss", "loss_curve", "final_weights"]},
@@ -174,6 +174,22 @@ _SCHEMA = {
                 "finite_difference_step": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.1},
                 "consistency_tolerance": {"type": "string"},
             },
+        },
+        "part": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "label"],
+                "additionalProperties": False,
+                "properties": {"id": {"enum": list(PART_VARIANTS)}, "title": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}},
+            },
+        },
+        "experiments": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[1-9][0-9]?$"},
+            "additionalProperties": {"type": "string", "minLength": 1},
         },
         "question": {
             "type": "array",
@@ -253,6 +269,13 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Part:
+    id: str
+    title: str  # what the reports call it
+    label: str  # its column heading
+
+
+@dataclass(frozen=True)
 class Spec:
     title: str
     source: Path
@@ -266,6 +289,14 @@ class Spec:
     questions: tuple[Question, ...] = ()
     diagnosis: DiagnosisSettings = DiagnosisSettings()
     rules: tuple[Rule, ...] = ()
+    parts: tuple[Part, ...] = ()  # in the order the reports show them
+    experiments: dict = field(default_factory=dict, hash=False)  # number -> title
+
+    def part(self, part_id: str) -> Part:
+        return next((part for part in self.parts if part.id == part_id), Part(part_id, part_id, part_id))
+
+    def experiment_title(self, number: int) -> str:
+        return self.experiments.get(number, f"Experiment {number}")
 
     def rules_of(self, check: Check) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.id in check.rules)
@@ -355,6 +386,15 @@ def _build(raw: dict, path: Path) -> Spec:
                 rules=_rules_of_check(item, key, rules, fail),
             )
         )
+    parts = tuple(Part(item["id"], item["title"], item["label"]) for item in raw["part"])
+    if len({part.id for part in parts}) != len(parts):
+        raise fail("part", "two parts share an id")
+    experiments = {int(number): title for number, title in raw["experiments"].items()}
+    for index, check in enumerate(checks):
+        if check.part not in {part.id for part in parts}:
+            raise fail(f"check[{index}].part", f"part {check.part!r} is not declared in [[part]]")
+        if check.experiment not in experiments:
+            raise fail(f"check[{index}].experiment", f"experiment {check.experiment} has no title in [experiments]")
     questions = tuple(Question(q["id"], q["title"], q["points"]) for q in raw.get("question", []))
     question_ids = [q.id for q in questions]
     if len(set(question_ids)) != len(question_ids):
@@ -384,6 +424,8 @@ def _build(raw: dict, path: Path) -> Spec:
         questions=questions,
         diagnosis=settings,
         rules=tuple(rules.values()),
+        parts=parts,
+        experiments=experiments,
     )
 
 

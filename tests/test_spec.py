@@ -25,6 +25,7 @@ def test_the_spec_covers_every_experiment_and_entry_point():
     assert {c.args["lr"] for c in spec.checks if "lr" in c.args} >= {0.5, 1.0, 2.0, 5.0}
     assert {c.args["epochs"] for c in spec.checks if "epochs" in c.args} >= {1, 50, 200, 1000}
     assert spec.questions and all(q.points > 0 for q in spec.questions)
+    assert [p.id for p in spec.parts] == ["numpy", "torch"] and all(spec.experiment_title(n) != f"Experiment {n}" for n in range(1, 10))
 
 
 def test_every_training_run_is_checked_by_its_curve_and_its_final_weights():
@@ -47,6 +48,9 @@ BROKEN = [
     ("numpy part with a torch loss", lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1), "check[0].args.act: 'torch.sigmoid' is not a variant of part 'numpy'"),
     ("duplicate id", lambda s: s.replace('id = "np-forward-output"', 'id = "np-forward-hidden"'), "check[1].id: 'np-forward-hidden' is used by an earlier check"),
     ("not TOML", lambda s: s + "\n[[check]\n", "not valid TOML"),
+    ("experiment without a title", lambda s: s.replace('9 = "All-zero initial weights"\n', ""), "experiment 9 has no title in [experiments]"),
+    ("part not declared", lambda s: re.sub(r'\[\[part\]\]\nid = "torch"\n[^\[]*', "", s), "part 'torch' is not declared in [[part]]"),
+    ("part without a label", lambda s: s.replace('label = "NumPy"', ""), "part[0]: 'label' is a required property"),
 ]
 
 
