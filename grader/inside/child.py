@@ -34,7 +34,6 @@ import time
 import traceback
 import types
 
-ENTRY_POINTS = ("np_forward", "np_backward", "np_train", "torch_forward", "torch_backward", "torch_train")
 # Modules a student file may be named after without shadowing the real one.
 PROTECTED = {"numpy", "torch", "grader", "reference", "child", "json", "math", "random", "test", "tests"}
 MAX_ELEMENTS = 100_000  # a returned array larger than this is described, not sent
@@ -208,19 +207,19 @@ def _same_code(a, b) -> bool:
     return _fingerprint(code_a) == _fingerprint(code_b)
 
 
-def find_entry_points(namespaces: list[tuple[str, dict]]):
-    """Each entry point once; the same function imported elsewhere counts once;
-    two different definitions are reported, not silently chosen between."""
+def find_entry_points(namespaces: list[tuple[str, dict]], wanted: frozenset[str]):
+    """Each entry point (the names the request calls) once; the same function imported
+    elsewhere counts once; two different definitions are reported, not silently chosen between."""
     found, defined = {}, []
     for where, namespace in namespaces:
         for name, value in list(namespace.items()):
             if not callable(value) or name.startswith("_") or isinstance(value, type) or isinstance(value, types.ModuleType):
                 continue
-            if getattr(value, "__module__", None) not in (None, namespace.get("__name__")) and name not in ENTRY_POINTS:
+            if getattr(value, "__module__", None) not in (None, namespace.get("__name__")) and name not in wanted:
                 continue  # imported from a library, not the student's own
             if isinstance(value, types.FunctionType):
                 defined.append({"name": name, "signature": _signature(value), "where": where})
-            if name not in ENTRY_POINTS:
+            if name not in wanted:
                 continue
             previous = found.get(name)
             if previous is None:
@@ -386,7 +385,7 @@ def serve(request: dict, result_fd: int) -> None:
             namespaces.append((source["path"], load_python(source["path"], name, problems)))
         else:
             namespaces.append((source["path"], load_notebook(source["path"], source["cells"], problems)))
-    functions, entries, defined = find_entry_points(namespaces)
+    functions, entries, defined = find_entry_points(namespaces, frozenset(call["entry"] for call in request["calls"]))
     send(
         result_fd,
         {"event": "loaded", "seconds": _perf() - started, "problems": problems, "entry_points": entries, "defined": defined, "inert_modules": inert},
