@@ -14,24 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.execute import Outcome
+from reference.contract import ENTRY_POINTS, QUANTITIES
 from reference.expected import Expected
 from reference.spec import Check
-
-ELEMENT_NAMES = {
-    "h": ("h1", "h2"),
-    "o": ("o1", "o2"),
-    "gradients": tuple(f"dE/dw{i}" for i in range(1, 9)),
-    "final_weights": tuple(f"w{i}" for i in range(1, 9)),
-    "loss": ("loss",),
-}
-QUANTITY_WORDS = {
-    "h": "the hidden values h",
-    "o": "the outputs o",
-    "gradients": "the gradients dE/dw1..dE/dw8",
-    "final_weights": "the final weights",
-    "loss_curve": "the losses",
-    "loss": "the loss before the first update",
-}
 
 
 class ShapeError(ValueError):
@@ -116,35 +101,33 @@ def _vector(tree, size: int, what: str) -> np.ndarray:
 
 
 def observed_quantity(tree, check: Check, expected_size: int) -> np.ndarray:
-    """Pick the check's quantity out of what the entry point returned."""
-    kind = check.entry.split("_", 1)[1]
-    if kind == "backward":
-        return _vector(tree, 8, "the gradient")
-    if not (isinstance(tree, dict) and isinstance(tree.get("seq"), list) and len(tree["seq"]) == 2):
-        expected = "(h, o)" if kind == "forward" else "(w_final, losses)"
-        got = f"{len(tree['seq'])} values" if isinstance(tree, dict) and isinstance(tree.get("seq"), list) else "something else"
-        if isinstance(tree, dict) and "array" in tree:
-            got = f"one array of shape {tuple(tree.get('shape', ()))}"
-        raise ShapeError(f"{check.entry} must return a pair {expected}; it returned {got}")
-    first, second = tree["seq"]
-    if kind == "forward":
-        return _vector(first if check.quantity == "h" else second, 2, check.quantity)
-    if check.quantity == "final_weights":
-        return _vector(first, 8, "w_final")
-    losses = numbers(second).reshape(-1)
-    if check.quantity == "loss":
-        if losses.size == 0:
-            raise ShapeError("losses is empty; expected one loss per epoch")
-        return losses[:1]
-    if losses.size != expected_size:
-        raise ShapeError(
-            f"losses has {losses.size} values; expected {expected_size}, one per epoch, each the loss before that epoch's update"
-        )
-    return losses
+    """Pick the check's quantity out of what the entry point returned, as the contract says
+    (reference/contract.py): one value, or one member of the tuple it returns."""
+    returns, quantity = ENTRY_POINTS[check.entry].returns, QUANTITIES[check.quantity]
+    if len(returns) == 1:
+        member = tree
+    else:
+        if not (isinstance(tree, dict) and isinstance(tree.get("seq"), list) and len(tree["seq"]) == len(returns)):
+            got = f"{len(tree['seq'])} values" if isinstance(tree, dict) and isinstance(tree.get("seq"), list) else "something else"
+            if isinstance(tree, dict) and "array" in tree:
+                got = f"one array of shape {tuple(tree.get('shape', ()))}"
+            raise ShapeError(f"{check.entry} must return a tuple ({', '.join(returns)}); it returned {got}")
+        member = tree["seq"][returns.index(quantity.member)]
+    if quantity.size is not None:
+        return _vector(member, quantity.size, quantity.member)
+    values = numbers(member).reshape(-1)
+    if quantity.first_only:
+        if values.size == 0:
+            raise ShapeError(f"{quantity.member} is empty; expected {quantity.count_words or 'values'}")
+        return values[:1]
+    if values.size != expected_size:
+        raise ShapeError(f"{quantity.member} has {values.size} values; expected {expected_size}" + (f", {quantity.count_words}" if quantity.count_words else ""))
+    return values
 
 
 def element_names(quantity: str, size: int) -> tuple[str, ...]:
-    return ELEMENT_NAMES.get(quantity) or tuple(f"losses[{i}]" for i in range(size))
+    known = QUANTITIES[quantity]
+    return known.elements or tuple(f"{known.member}[{i}]" for i in range(size))
 
 
 def _format(value: float) -> str:
@@ -204,7 +187,7 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     if not case.hidden:
         detail += f", expected {_format(want[worst])}"
     shown = ", ".join(off[:8]) + (f" and {len(off) - 8} more" if len(off) > 8 else "")
-    message = f"{len(off)} of {int(mask.sum())} values of {QUANTITY_WORDS[check.quantity]} are off ({shown}); worst {detail}"
+    message = f"{len(off)} of {int(mask.sum())} values of {QUANTITIES[check.quantity].words} are off ({shown}); worst {detail}"
     if not np.isfinite(observed[bad]).all() and finite[bad].all():
         message += "; the submission's values are not finite (nan/inf)"
     return Verdict(status="failed", message=message, **base)

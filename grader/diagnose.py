@@ -35,7 +35,8 @@ from reference import network
 from reference.cases import Case, CaseBook
 from reference.expected import Expected, call_key
 from reference.misconceptions import CATALOG, COURSE_NETWORK, Misconception
-from reference.spec import ENTRY_POINTS, Check, Spec
+from reference.contract import ENTRY_POINTS
+from reference.spec import Check, Spec
 
 NO_MATCH = (
     "No mistake in the grader's catalog reproduces these numbers, so it cannot name the cause; "
@@ -129,7 +130,7 @@ def given_case(spec: Spec) -> Case:
 
 def forward_entry(check: Check) -> str:
     """The entry point computing the outputs `check.entry` differentiates: the forward pass of its part."""
-    return next(name for name, (part, quantities, _) in ENTRY_POINTS.items() if part == check.part and "o" in quantities)
+    return next(name for name, entry in ENTRY_POINTS.items() if entry.part == check.part and "o" in entry.quantities)
 
 
 def probe_points(case: Case, step: float) -> list[tuple[tuple, tuple]]:
@@ -151,7 +152,7 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
     def call(entry: str, act: str, case: Case) -> str:
         key = (entry, act, case.x, case.w)
         if key not in calls:
-            calls[key] = Call(f"fd{first_number + len(calls)}", entry, {"act": act}, case)
+            calls[key] = Call(f"fd{first_number + len(calls)}", entry, {"act": act}, case, arguments=ENTRY_POINTS[entry].arguments, framework=ENTRY_POINTS[entry].framework)
         return calls[key].id
 
     probes = []
@@ -183,8 +184,8 @@ def _conditioned(predicted: np.ndarray, observed: np.ndarray, quantity: str) -> 
     """Elements where a prediction can be held to: both finite, or both not.
 
     Where one float64 run overflows and the other does not (inf * 0 is nan in
-    NumPy, 0 in autograd's ReLU; a hand-written sigmoid's gradient is inf/inf
-    when saturated), the two are not comparable, and a curve not after it."""
+    NumPy and may be 0 in an autograd node; a hand-written saturating function's
+    derivative can be inf/inf), the two are not comparable, and a curve not after it."""
     usable = np.isfinite(predicted) == np.isfinite(observed)
     return np.logical_and.accumulate(usable) if quantity == "loss_curve" else usable
 

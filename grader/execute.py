@@ -51,14 +51,20 @@ class Call:
     kwargs: dict = field(hash=False)
     case: Case = None
     watch: tuple[str, ...] = ()  # the kinds of rule whose evidence the child records during the call
+    arguments: tuple[str, ...] = ()  # the entry point's positional order (the assignment's contract)
+    framework: str = "numpy"  # what its case inputs arrive as: numpy arrays or torch tensors
 
     def to_request(self) -> dict:
-        request = {"id": self.id, "entry": self.entry, "kwargs": self.kwargs, "x": list(self.case.x), "y": list(self.case.y), "w": list(self.case.w)}
+        """The call as the submission's process makes it: its arguments in order, each a case
+        input (an array of the call's framework) or a keyword argument's value."""
+        inputs = self.case.inputs
+        arguments = [{"name": name, "input": inputs[name]} if name in inputs else {"name": name, "value": self.kwargs[name]} for name in self.arguments]
+        request = {"id": self.id, "entry": self.entry, "framework": self.framework, "arguments": arguments}
         return {**request, "watch": list(self.watch)} if self.watch else request
 
     def describe(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
-        return f"{self.entry}(x, y, w{', ' + args if args else ''})" if "backward" in self.entry or "train" in self.entry else f"{self.entry}(x, w, {args})"
+        inputs = [name for name in self.arguments if name in self.case.inputs]
+        return f"{self.entry}({', '.join([*inputs, *(f'{k}={v!r}' for k, v in self.kwargs.items())])})"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ import threading
 from pathlib import Path
 
 from grader.sandbox import Child
+from reference import warmup
 
 SERVER_SCRIPT = Path(__file__).with_name("inside") / "forkserver.py"
+WARM_UP_SCRIPT = Path(warmup.__file__)  # the assignment's: what its code runs, run once before any fork
 
 
 class ForkServer:
@@ -24,7 +26,7 @@ class ForkServer:
     def __init__(self, python: str, environment: dict[str, str]):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._process = subprocess.Popen(
-            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno())],
+            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno()), str(WARM_UP_SCRIPT)],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=environment,

@@ -146,7 +146,7 @@ def case_inputs(spec: Spec, book: CaseBook | None = None) -> dict[tuple[str, str
     inputs = {}
     for check in spec.checks:
         for case in book.for_check(check):
-            inputs[(check.id, case.id)] = {"x": _vector(case.x), "y": _vector(case.y), "w": _vector(case.w)}
+            inputs[(check.id, case.id)] = {name: _vector(values) for name, values in case.inputs.items()}
     return inputs
 
 

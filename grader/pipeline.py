@@ -32,6 +32,7 @@ from grader.rules import HIDDEN_CASE, judge_check, watch_of
 from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.score import CheckResult, SubmissionResult
 from reference.cases import CaseBook, draw_cases
+from reference.contract import ENTRY_POINTS
 from reference.expected import Expected, call_key
 from reference.spec import Spec
 
@@ -55,7 +56,8 @@ def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> P
         check = spec.check(item.check_id)
         key = call_key(check, item.case)
         if key not in calls:
-            calls[key] = Call(f"c{len(calls) + 1}", check.entry, dict(check.args), item.case)
+            entry = ENTRY_POINTS[check.entry]
+            calls[key] = Call(f"c{len(calls) + 1}", check.entry, dict(check.args), item.case, arguments=entry.arguments, framework=entry.framework)
         if watch_of(spec, check):  # a call shared by checks records what each one's rules need
             calls[key] = replace(calls[key], watch=tuple(sorted({*calls[key].watch, *watch_of(spec, check)})))
         call_of[(item.check_id, item.case.id)] = calls[key].id

@@ -17,7 +17,7 @@ STATUS_ORDER = ("passed", "failed", "error", "timeout")
 class CheckResult:
     check: Check
     verdicts: tuple[Verdict, ...]
-    call: str = ""  # what was called, e.g. np_train(x, y, w, lr=0.5, epochs=1, act='sigmoid')
+    call: str = ""  # what was called: the entry point with its arguments (execute.Call.describe)
     diagnoses: tuple = ()  # grader.diagnose.Diagnosis: the mistakes that reproduce a failing check's numbers
     credit: float = 0.0  # share of the points a failing check still gives (a backward pass consistent with its forward pass)
     diagnosis_note: str = ""  # what the diagnosis has to say when it names nothing

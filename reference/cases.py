@@ -29,8 +29,13 @@ class Case:
     w: tuple[float, ...]
     hidden: bool
 
+    @property
+    def inputs(self) -> dict[str, list[float]]:
+        """The case's values by argument name (reference/contract.py CASE_INPUTS)."""
+        return {"x": list(self.x), "y": list(self.y), "w": list(self.w)}
+
     def to_dict(self) -> dict:
-        return {"id": self.id, "x": list(self.x), "y": list(self.y), "w": list(self.w), "hidden": self.hidden}
+        return {"id": self.id, **self.inputs, "hidden": self.hidden}
 
 
 def load_secret(spec: Spec, environ: dict, secret_file: Path | None = None) -> bytes | None:

@@ -13,20 +13,12 @@ from pathlib import Path
 
 import jsonschema
 
+from reference.contract import ENTRY_POINTS, QUANTITIES
 from reference.network import ACTIVATIONS, LOSSES
 from reference.tolerance import Tolerance
 
 DEFAULT_SPEC = Path(__file__).with_name("assignment.toml")
 
-# entry point -> (part, quantities it yields, keyword arguments it takes)
-ENTRY_POINTS = {
-    "np_forward": ("numpy", ("h", "o"), ("act",)),
-    "np_backward": ("numpy", ("gradients",), ("act",)),
-    "np_train": ("numpy", ("loss", "loss_curve", "final_weights"), ("act", "lr", "epochs")),
-    "torch_forward": ("torch", ("h", "o"), ("act",)),
-    "torch_backward": ("torch", ("gradients",), ("act", "loss")),
-    "torch_train": ("torch", ("loss", "loss_curve", "final_weights"), ("act", "loss", "lr", "epochs")),
-}
 PART_VARIANTS = {
     "numpy": {"act": ("sigmoid", "relu"), "loss": ("mse",)},
     "torch": {"act": ACTIVATIONS, "loss": LOSSES},
@@ -128,7 +120,7 @@ _SCHEMA = {
                     "experiment": {"type": "integer", "minimum": 1, "maximum": 99},
                     "part": {"enum": list(PART_VARIANTS)},
                     "entry": {"enum": list(ENTRY_POINTS)},
-                    "quantity": {"enum": ["h", "o", "gradients", "loss", "loss_curve", "final_weights"]},
+                    "quantity": {"enum": list(QUANTITIES)},
                     "args": {
                         "type": "object",
                         "additionalProperties": False,
@@ -347,7 +339,8 @@ def _build(raw: dict, path: Path) -> Spec:
         if item["id"] in seen:
             raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier check")
         seen.add(item["id"])
-        part, quantities, accepted_args = ENTRY_POINTS[item["entry"]]
+        entry = ENTRY_POINTS[item["entry"]]
+        part, quantities, accepted_args = entry.part, entry.quantities, entry.keywords
         if part != item["part"]:
             raise fail(f"{key}.part", f"{item['entry']} belongs to part {part!r}, not {item['part']!r}")
         if item["quantity"] not in quantities:
@@ -431,7 +424,7 @@ def _build(raw: dict, path: Path) -> Spec:
 
 def _rule_applies(rule: Rule, entry: str) -> bool:
     needed = RULE_KINDS[rule.kind][0]
-    return ENTRY_POINTS[entry][0] == rule.part and (needed is None or bool(set(needed) & set(ENTRY_POINTS[entry][1])))
+    return ENTRY_POINTS[entry].part == rule.part and (needed is None or bool(set(needed) & set(ENTRY_POINTS[entry].quantities)))
 
 
 def _build_rules(items: list, fail) -> dict[str, Rule]:
@@ -442,7 +435,7 @@ def _build_rules(items: list, fail) -> dict[str, Rule]:
             raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier rule")
         if "min_evaluations" in item and item["kind"] != "no-numerical-differentiation":
             raise fail(f"{key}.min_evaluations", "only a no-numerical-differentiation rule counts evaluations")
-        default_entries = tuple(e for e in ENTRY_POINTS if ENTRY_POINTS[e][0] == item["part"])
+        default_entries = tuple(e for e in ENTRY_POINTS if ENTRY_POINTS[e].part == item["part"])
         rule = Rule(
             id=item["id"],
             kind=item["kind"],

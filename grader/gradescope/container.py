@@ -31,7 +31,8 @@ from grader.pipeline import grade_one, open_session
 from grader.score import SubmissionResult
 from grader.views import printable
 from reference.cases import load_secret
-from reference.spec import ENTRY_POINTS, Spec
+from reference.contract import ENTRY_POINTS
+from reference.spec import Spec
 
 DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt

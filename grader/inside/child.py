@@ -267,8 +267,9 @@ def to_tree(value, depth: int = 0):
 
 
 def make_arguments(call: dict):
-    """Fresh float64 arguments for every call: NumPy for Part A, torch for Part B."""
-    if call["entry"].startswith("np_"):
+    """Fresh float64 arguments for every call, in the order the request gives: each case input
+    an array of the call's framework (NumPy or torch), each other argument its value."""
+    if call["framework"] == "numpy":
         import numpy
 
         make = lambda v: numpy.array(v, dtype=numpy.float64)  # noqa: E731
@@ -276,18 +277,7 @@ def make_arguments(call: dict):
         import torch
 
         make = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-    kind = call["entry"].split("_", 1)[1]
-    x, y, w = make(call["x"]), make(call["y"]), make(call["w"])
-    kwargs = call["kwargs"]
-    if kind == "forward":
-        positional = [("x", x), ("w", w), ("act", kwargs["act"])]
-    elif kind == "backward":
-        positional = [("x", x), ("y", y), ("w", w), ("act", kwargs["act"])]
-    else:
-        positional = [("x", x), ("y", y), ("w", w), ("lr", kwargs["lr"]), ("epochs", kwargs["epochs"]), ("act", kwargs["act"])]
-    if call["entry"].startswith("torch_") and kind != "forward":
-        positional.append(("loss", kwargs["loss"]))
-    return positional
+    return [(a["name"], make(a["input"]) if "input" in a else a["value"]) for a in call["arguments"]]
 
 
 def _changed(before, after) -> bool:

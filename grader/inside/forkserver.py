@@ -3,7 +3,7 @@
 Starting Python and importing torch costs about two seconds; a fork of a
 process that already did costs milliseconds.  The fork server is a separate,
 single-threaded process (the grader itself runs threads, and forking a
-threaded process is unsafe); it warms PyTorch up with one thread and says how
+threaded process is unsafe); it warms PyTorch up (the assignment's warm-up) with one thread and says how
 many threads it has, and the client refuses it unless that is one.  Isolation is unchanged: every submission still
 gets a new process of its own, in a new session, with its own limits.
 
@@ -13,8 +13,9 @@ Protocol over a Unix socket pair:
   server -> grader: JSON lines {"forked": pid} in request order, and
                     {"exited": pid, "code": returncode} when a child ends.
 
-Run as a script (`python -I forkserver.py FD`) by the grader's client,
-`grader.forkclient.ForkServer`; nothing of the grader's own is imported here.
+Run as a script (`python -I forkserver.py FD WARM_UP`) by the grader's client,
+`grader.forkclient.ForkServer`; nothing of the grader's own is imported here.  WARM_UP is
+the assignment's file of operations to run once before any fork (reference/warmup.py).
 """
 
 from __future__ import annotations
@@ -75,48 +76,27 @@ def _become_submission(child_module, order: dict, fds: list[int], connection: so
         os._exit(0)
 
 
-def _warm_up() -> None:
-    """Run once every kind of operation this homework uses, in float64 and float32.
+def _load_warm_up(path: str):
+    """The assignment's warm-up (a `warm_up()` in the file at `path`), loaded by path: the
+    grader's packages are not on this process's path."""
+    import importlib.util
 
-    PyTorch sets up each operator, autograd node and optimizer on first use, which
-    costs about two seconds in all; done here, every fork inherits it instead of
-    paying it inside the student's timed code.  With one thread it starts no pool."""
-    import numpy
-    import torch
-
-    torch.set_num_threads(1)
-    for dtype in (torch.float64, torch.float32):
-        w = torch.rand(8, dtype=dtype, requires_grad=True)
-        x = torch.tensor(numpy.array([0.5, 0.3]), dtype=dtype)
-        for act in (torch.sigmoid, torch.relu, lambda z: 1 / (1 + torch.exp(-z)), torch.nn.functional.relu):
-            h = act(torch.stack([w[0] * x[0] + w[2] * x[1], w[1] * x[0] + w[3] * x[1]]))
-            o = act(torch.stack([w[4] * h[0] + w[6] * h[1], w[5] * h[0] + w[7] * h[1]]))
-            mse = torch.nn.MSELoss()
-            for loss in (
-                0.5 * ((o - x) ** 2).sum(),
-                mse(o[0], x[0]) + mse(o[1], x[1]),
-                torch.nn.CrossEntropyLoss()(o.reshape(1, 2), x.reshape(1, 2)),
-                torch.nn.functional.mse_loss(o, x, reduction="sum"),
-            ):
-                loss.backward(retain_graph=True)
-        optimizer = torch.optim.SGD([w], lr=0.1)
-        optimizer.step()
-        optimizer.zero_grad()
-        with torch.no_grad():
-            w -= 0.1 * w.grad if w.grad is not None else 0.1 * w
-        w.detach().numpy().tolist()
-    numpy.exp(numpy.zeros(2)) @ numpy.ones((2, 2))
+    spec = importlib.util.spec_from_file_location("_assignment_warm_up", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.warm_up
 
 
-def serve_forever(connection: socket.socket) -> None:
+def serve_forever(connection: socket.socket, warm_up_path: str) -> None:
     import numpy  # noqa: F401 - the point of this process: imported once, shared by every fork
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401 - loaded lazily otherwise, once per fork
     import torch.optim  # noqa: F401
 
-    _warm_up()
+    warm_up = _load_warm_up(warm_up_path)
+    warm_up()
     child_module = _load_child_module()  # and with it confine.py, pyseccomp included
-    child_module.watching.warm_up(_warm_up)  # the same operations again, through the recorders of the rules
+    child_module.watching.warm_up(warm_up)  # the same operations again, through the recorders of the rules
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})
@@ -153,4 +133,4 @@ def serve_forever(connection: socket.socket) -> None:
 
 
 if __name__ == "__main__":
-    serve_forever(socket.socket(fileno=int(sys.argv[1])))
+    serve_forever(socket.socket(fileno=int(sys.argv[1])), sys.argv[2])
