@@ -33,9 +33,9 @@ from grader.compare import ShapeError, Verdict, observed_quantity
 from grader.execute import Call
 from reference import network
 from reference.cases import Case, CaseBook
+from reference.contract import ENTRY_POINTS
 from reference.expected import Expected, call_key
 from reference.misconceptions import CATALOG, COURSE_NETWORK, Misconception
-from reference.contract import ENTRY_POINTS
 from reference.spec import Check, Spec
 
 NO_MATCH = (
