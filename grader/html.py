@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from grader.charts import as_float, histogram, loss_chart
 from grader.compare import element_names
+from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.score import CheckResult, SubmissionResult
 from grader.views import printable
 from reference.cases import CaseBook, draw_cases
@@ -155,8 +156,8 @@ def _rule(entry: dict) -> dict:
     calls = entry.get("calls") or [f"{entry.get('call', '')} on {entry.get('case', '')}"]
     return {
         "rule": clip(entry["rule"], 200),
-        "status_word": "could not be verified" if entry["status"] == "unverifiable" else "broken",
-        "effect": "no points for the checks of these calls" if entry["outcome"] == "withhold" else "points stay; flagged for the course staff",
+        "status_word": RULE_STATUS_WORDS[entry["status"]],
+        "effect": RULE_EFFECTS[entry["outcome"]],
         "outcome": entry["outcome"],
         "message": clip(entry["message"], MESSAGE_CHARS),
         "calls": [clip(c, 300) for c in calls[:6]],

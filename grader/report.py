@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import html
+from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.score import CheckResult, SubmissionResult
 from grader.views import printable, printable_data, student_view
 from reference.spec import Spec
@@ -113,8 +114,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
 
 def rule_sentence(rule: dict) -> str:
     """One rule broken (or unverifiable) in a submission, with where and the evidence, in one line."""
-    effect = "the checks of these calls get no points" if rule["outcome"] == "withhold" else "points stay; flagged for the course staff"
-    status = "could not be verified" if rule["status"] == "unverifiable" else "broken"
+    effect, status = RULE_EFFECTS[rule["outcome"]], RULE_STATUS_WORDS[rule["status"]]
     return f"Rule {rule['rule']} {status} ({effect}): {rule['message']} In: {'; '.join(rule['calls'])}. Evidence: {rule['evidence']}."
 
 
@@ -122,7 +122,7 @@ def rule_lines(findings) -> list[str]:
     """Beside one check: the rules its calls broke."""
     lines = []
     for finding in findings[:4]:
-        status = "could not be verified" if finding.status == "unverifiable" else "broken"
+        status = RULE_STATUS_WORDS[finding.status]
         lines.append(f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}.")
     if len(findings) > 4:
         lines.append(f"... and {len(findings) - 4} more findings of the rules")

@@ -135,6 +135,10 @@ def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
     return tuple(findings)
 
 
+RULE_STATUS_WORDS = {"broken": "broken", "unverifiable": "could not be verified"}
+RULE_EFFECTS = {"withhold": "no points for the checks of these calls", "flag": "points stay; flagged for the course staff"}
+
+
 def summarize(findings) -> list[dict]:
     """Each rule broken or unverifiable in a submission once: where, and the first evidence."""
     summary: dict[str, dict] = {}
