@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,19 @@ def autograder_zip(tmp_path_factory) -> Path:
     completed = build_zip(out)
     assert completed.returncode == 0, completed.stderr
     return out
+
+
+def write_spec(folder: Path, checks: tuple[str, ...], limits: dict | None = None, credit: float | None = None) -> Path:
+    """reference/assignment.toml with one hidden case, only `checks`, these limits and (when given) this
+    share of the points for a consistent backward pass: a smaller spec for a test."""
+    text = (REPO / "reference" / "assignment.toml").read_text(encoding="utf-8")
+    for key, value in (limits or {}).items():
+        text = re.sub(rf"(?m)^{key}\s*=\s*[0-9.]+", f"{key} = {value}", text)
+    text = re.sub(r"(?m)^hidden_cases\s*=\s*\d+", "hidden_cases = 1", text)
+    if credit is not None:
+        text = re.sub(r"(?m)^consistent_backward_credit\s*=\s*[0-9.]+", f"consistent_backward_credit = {credit}", text)
+    sections = re.split(r"(?m)^(?=\[)", text)
+    kept = [s for s in sections if not s.startswith("[[check]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in checks]
+    path = folder / "assignment.toml"
+    path.write_text("".join(kept), encoding="utf-8")
+    return path

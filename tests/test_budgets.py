@@ -15,7 +15,6 @@ Every run is the real command line on a small spec written to a temporary folder
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -24,25 +23,11 @@ import pytest
 
 from reference import network
 from reference.spec import load_spec
-from tests.conftest import REPO, TEST_SECRET, run_grader
+from tests.conftest import TEST_SECRET, run_grader, write_spec
 
 HOSTILE = Path(__file__).with_name("hostile")
 FIXTURES = Path(__file__).parent / "fixtures" / "misconceptions"
 SLACK_SECONDS = 1.5  # starting, stopping and cleaning up after the submission's processes
-
-
-def write_spec(folder: Path, checks: tuple[str, ...], limits: dict | None = None, credit: float = 0.0) -> Path:
-    """reference/assignment.toml with one hidden case, only `checks`, these limits and this credit."""
-    text = (REPO / "reference" / "assignment.toml").read_text(encoding="utf-8")
-    for key, value in (limits or {}).items():
-        text = re.sub(rf"(?m)^{key}\s*=\s*[0-9.]+", f"{key} = {value}", text)
-    text = re.sub(r"(?m)^hidden_cases\s*=\s*\d+", "hidden_cases = 1", text)
-    text = re.sub(r"(?m)^consistent_backward_credit\s*=\s*[0-9.]+", f"consistent_backward_credit = {credit}", text)
-    sections = re.split(r"(?m)^(?=\[)", text)
-    kept = [s for s in sections if not s.startswith("[[check]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in checks]
-    path = folder / "assignment.toml"
-    path.write_text("".join(kept), encoding="utf-8")
-    return path
 
 
 def grade(batch: Path, out: Path, spec: Path, *extra: str) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import SANDBOX_UIDS, SKIP_VARIABLE, probe_layers
-from tests.conftest import REPO, SUBMISSIONS
+from tests.conftest import REPO, SUBMISSIONS, write_spec
 
 HOSTILE = Path(__file__).with_name("hostile")
 SECRET = "hostile-test-secret-7f3a9c"
@@ -89,15 +89,7 @@ LINKS = ("links_out_of_the_submissions_folder.py",)  # made links at test time, 
 
 def small_spec(folder: Path) -> Path:
     """reference/assignment.toml with small limits, one hidden case and four checks."""
-    text = (REPO / "reference" / "assignment.toml").read_text(encoding="utf-8")
-    for key, value in LIMITS.items():
-        text = re.sub(rf"(?m)^{key}\s*=\s*[0-9.]+", f"{key} = {value}", text)
-    text = re.sub(r"(?m)^hidden_cases\s*=\s*\d+", "hidden_cases = 1", text)
-    sections = re.split(r"(?m)^(?=\[)", text)
-    kept = [s for s in sections if not s.startswith("[[check]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in KEPT_CHECKS]
-    path = folder / "assignment.toml"
-    path.write_text("".join(kept), encoding="utf-8")
-    return path
+    return write_spec(folder, KEPT_CHECKS, LIMITS)
 
 
 def snapshot(folder: Path) -> dict[str, str]:
