@@ -1,53 +1,50 @@
-"""Load and validate the assignment spec (`reference/assignment.toml`).
+"""Load and validate an assignment's spec (`reference/<name>/assignment.toml`).
 
-Structure is checked with a JSON Schema, meaning (entry points, variants,
-tolerance names, duplicate ids) by hand; every error names the file and the
-key, and nothing is returned from a half-read spec.
+The spec names its assignment (`[assignment] name`), whose reference code
+(grader/assignment.py) declares the entry points, their options, the
+quantities and the spec's own tables of the homework (its cases).  Structure is
+checked with a JSON Schema built from those, meaning (parts, tolerance names,
+duplicate ids, rules) by hand; every error names the file and the key, and
+nothing is returned from a half-read spec.
 """
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jsonschema
 
-from reference.contract import ENTRY_POINTS, QUANTITIES
-from reference.network import ACTIVATIONS, LOSSES
-from reference.tolerance import Tolerance
+from grader.assignment import DEFAULT_ASSIGNMENT, SPEC_FILE, AssignmentError, Reference, folder_of, load_reference
+from grader.contract import REQUIRED, Contract
+from grader.tolerance import Tolerance
 
-DEFAULT_SPEC = Path(__file__).with_name("assignment.toml")
-
-PART_VARIANTS = {
-    "numpy": {"act": ("sigmoid", "relu"), "loss": ("mse",)},
-    "torch": {"act": ACTIVATIONS, "loss": LOSSES},
-}
-WEIGHT_KINDS = ("given", "zero", "random")
+DEFAULT_SPEC = folder_of(DEFAULT_ASSIGNMENT) / SPEC_FILE
 # What a rule forbids or asks of a call, each recorded by the submission's process while it runs:
-# kind -> (quantities an entry point must yield for the rule to apply to it (None: any), default outcome)
+# kind -> (whether it applies only to entry points yielding a derivative quantity, default outcome)
 RULE_KINDS = {
-    "no-autograd": (None, "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
-    "no-torch": (None, "flag"),  # no torch computation at all (making or printing a tensor is not one)
-    "no-numerical-differentiation": (("gradients",), "flag"),  # no function evaluated min_evaluations times or more
-    "gradients-from-autograd": (("gradients",), "withhold"),  # every returned element came out of a backward pass
+    "no-autograd": (False, "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
+    "no-torch": (False, "flag"),  # no torch computation at all (making or printing a tensor is not one)
+    "no-numerical-differentiation": (True, "flag"),  # no function evaluated min_evaluations times or more
+    "gradients-from-autograd": (True, "withhold"),  # every returned element came out of a backward pass
 }
 RULE_OUTCOMES = ("withhold", "flag")
 VISIBILITIES = ("visible", "hidden")
 
-_number = {"type": "number"}
-_pair = {"type": "array", "items": _number, "minItems": 2, "maxItems": 2}
 _positive = {"type": "number", "exclusiveMinimum": 0}
-_SCHEMA = {
+_BASE_SCHEMA = {
     "type": "object",
-    "required": ["assignment", "limits", "given_case", "hidden_case_ranges", "tolerance", "part", "experiments", "check"],
+    "required": ["assignment", "limits", "tolerance", "part", "experiments", "check"],
     "additionalProperties": False,
     "properties": {
         "assignment": {
             "type": "object",
-            "required": ["title", "hidden_cases", "secret_env", "float32_margin"],
+            "required": ["name", "title", "hidden_cases", "secret_env", "float32_margin"],
             "additionalProperties": False,
             "properties": {
+                "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
                 "title": {"type": "string"},
                 "hidden_cases": {"type": "integer", "minimum": 0, "maximum": 50},
                 "secret_env": {"type": "string", "minLength": 1},
@@ -73,28 +70,6 @@ _SCHEMA = {
                 "hidden_visibility": {"enum": ["hidden", "after_due_date", "after_published"]},
             },
         },
-        "given_case": {
-            "type": "object",
-            "required": ["x", "y", "w"],
-            "additionalProperties": False,
-            "properties": {
-                "x": _pair,
-                "y": _pair,
-                "w": {"type": "array", "items": _number, "minItems": 8, "maxItems": 8},
-            },
-        },
-        "hidden_case_ranges": {
-            "type": "object",
-            "required": ["x", "y", "w", "random_w", "min_preactivation"],
-            "additionalProperties": False,
-            "properties": {
-                "x": _pair,
-                "y": _pair,
-                "w": _pair,
-                "random_w": _pair,
-                "min_preactivation": {"type": "number", "minimum": 0, "maximum": 0.5},
-            },
-        },
         "tolerance": {
             "type": "object",
             "minProperties": 1,
@@ -118,20 +93,10 @@ _SCHEMA = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
                     "experiment": {"type": "integer", "minimum": 1, "maximum": 99},
-                    "part": {"enum": list(PART_VARIANTS)},
-                    "entry": {"enum": list(ENTRY_POINTS)},
-                    "quantity": {"enum": list(QUANTITIES)},
-                    "args": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "act": {"enum": list(ACTIVATIONS)},
-                            "loss": {"enum": list(LOSSES)},
-                            "lr": _positive,
-                            "epochs": {"type": "integer", "minimum": 1, "maximum": 5000},
-                        },
-                    },
-                    "weights": {"enum": list(WEIGHT_KINDS)},
+                    "part": {"type": "string"},
+                    "entry": {"type": "string"},
+                    "quantity": {"type": "string"},
+                    "args": {"type": "object"},
                     "hidden_cases": {"type": "integer", "minimum": 0, "maximum": 50},
                     "tolerance": {"type": "string"},
                     "points": {"type": "number", "minimum": 0},
@@ -150,8 +115,8 @@ _SCHEMA = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
                     "kind": {"enum": list(RULE_KINDS)},
-                    "part": {"enum": list(PART_VARIANTS)},
-                    "entries": {"type": "array", "items": {"enum": list(ENTRY_POINTS)}, "minItems": 1, "uniqueItems": True},
+                    "part": {"type": "string"},
+                    "entries": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
                     "outcome": {"enum": list(RULE_OUTCOMES)},
                     "message": {"type": "string", "minLength": 1},
                     "min_evaluations": {"type": "integer", "minimum": 2, "maximum": 10000},
@@ -174,7 +139,7 @@ _SCHEMA = {
                 "type": "object",
                 "required": ["id", "title", "label"],
                 "additionalProperties": False,
-                "properties": {"id": {"enum": list(PART_VARIANTS)}, "title": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}},
+                "properties": {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}, "title": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}},
             },
         },
         "experiments": {
@@ -198,6 +163,22 @@ _SCHEMA = {
         },
     },
 }
+
+
+
+
+def _schema(reference: Reference) -> dict:
+    """The spec's schema: the engine's tables, the assignment's own, the entry points and quantities it declares."""
+    schema = copy.deepcopy(_BASE_SCHEMA)
+    contract = reference.contract
+    check = schema["properties"]["check"]["items"]["properties"]
+    check["entry"] = {"enum": list(contract.entry_points)}
+    check["quantity"] = {"enum": list(contract.quantities)}
+    check.update({key: value_schema for key, (value_schema, _) in reference.check_keys.items()})
+    schema["properties"]["rule"]["items"]["properties"]["entries"]["items"] = {"enum": list(contract.entry_points)}
+    schema["properties"].update(reference.spec_tables)
+    schema["required"] = [*schema["required"], *reference.spec_tables]
+    return schema
 
 
 class SpecError(ValueError):
@@ -233,14 +214,14 @@ class Check:
     part: str
     entry: str
     quantity: str
-    args: dict = field(hash=False)
-    weights: str
+    args: dict = field(hash=False)  # every option of the entry point, the defaults filled in
     hidden_cases: int
     tolerance: Tolerance
     points: float
     visibility: str
     message: str
     rules: tuple[str, ...] = ()  # ids of the rules its calls are held to
+    options: dict = field(default_factory=dict, hash=False)  # the assignment's own keys of a check (Reference.check_keys)
 
 
 @dataclass(frozen=True)
@@ -269,20 +250,25 @@ class Part:
 
 @dataclass(frozen=True)
 class Spec:
+    name: str  # the assignment: reference/<name>/
     title: str
     source: Path
     secret_env: str
     float32_margin: float
     limits: Limits
     hidden_visibility: str
-    given_case: dict = field(hash=False)
-    hidden_case_ranges: dict = field(hash=False)
+    reference: Reference = field(hash=False, compare=False, repr=False)  # the assignment's code
+    tables: dict = field(default_factory=dict, hash=False)  # the assignment's own tables (Reference.spec_tables)
     checks: tuple[Check, ...] = ()
     questions: tuple[Question, ...] = ()
     diagnosis: DiagnosisSettings = DiagnosisSettings()
     rules: tuple[Rule, ...] = ()
     parts: tuple[Part, ...] = ()  # in the order the reports show them
     experiments: dict = field(default_factory=dict, hash=False)  # number -> title
+
+    @property
+    def contract(self) -> Contract:
+        return self.reference.contract
 
     def part(self, part_id: str) -> Part:
         return next((part for part in self.parts if part.id == part_id), Part(part_id, part_id, part_id))
@@ -311,7 +297,13 @@ def _key_path(error: jsonschema.ValidationError) -> str:
     return path or "(top level)"
 
 
+def spec_path(assignment: str | None = None, spec: Path | str | None = None) -> Path:
+    """The spec to load: `spec` where given, else reference/<assignment>/assignment.toml."""
+    return Path(spec) if spec is not None else folder_of(assignment or DEFAULT_ASSIGNMENT) / SPEC_FILE
+
+
 def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:
+    """The spec at `path`, with the reference code of the assignment it names."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -319,19 +311,33 @@ def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:
         raise SpecError(f"{path}: cannot read the spec: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"{path}: not valid TOML: {error}") from None
-    errors = sorted(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(raw), key=lambda e: list(e.absolute_path))
+    name = raw.get("assignment", {}).get("name") if isinstance(raw.get("assignment"), dict) else None
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise SpecError(f"{path}: assignment.name: the spec must name its assignment (a folder of reference/)")
+    try:
+        reference = load_reference(name)
+    except AssignmentError as error:
+        raise SpecError(f"{path}: assignment.name: {error}") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema(reference)).iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         raise SpecError(f"{path}: {_key_path(first)}: {first.message}")
-    return _build(raw, path)
+    return _build(raw, path, reference)
 
 
-def _build(raw: dict, path: Path) -> Spec:
+def _build(raw: dict, path: Path, reference: Reference) -> Spec:
     def fail(key: str, problem: str) -> SpecError:
         return SpecError(f"{path}: {key}: {problem}")
 
+    contract = reference.contract
     tolerances = {name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()}
-    rules = _build_rules(raw.get("rule", []), fail)
+    parts = tuple(Part(item["id"], item["title"], item["label"]) for item in raw["part"])
+    if len({part.id for part in parts}) != len(parts):
+        raise fail("part", "two parts share an id")
+    for name, entry in contract.entry_points.items():
+        if entry.part not in {part.id for part in parts}:
+            raise fail("part", f"the assignment's entry point {name} is of part {entry.part!r}, which no [[part]] declares")
+    rules = _build_rules(raw.get("rule", []), fail, contract)
     default_hidden = raw["assignment"]["hidden_cases"]
     checks, seen = [], set()
     for index, item in enumerate(raw["check"]):
@@ -339,27 +345,14 @@ def _build(raw: dict, path: Path) -> Spec:
         if item["id"] in seen:
             raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier check")
         seen.add(item["id"])
-        entry = ENTRY_POINTS[item["entry"]]
-        part, quantities, accepted_args = entry.part, entry.quantities, entry.keywords
+        entry = contract.entry_points[item["entry"]]
+        part, quantities = entry.part, entry.quantities
         if part != item["part"]:
             raise fail(f"{key}.part", f"{item['entry']} belongs to part {part!r}, not {item['part']!r}")
         if item["quantity"] not in quantities:
             raise fail(f"{key}.quantity", f"{item['entry']} yields {', '.join(quantities)}, not {item['quantity']!r}")
-        args = dict(item["args"])
-        for name in args:
-            if name not in accepted_args:
-                raise fail(f"{key}.args.{name}", f"{item['entry']} takes no argument {name!r}")
-        for name in ("lr", "epochs"):
-            if name in accepted_args and name not in args:
-                raise fail(f"{key}.args.{name}", f"{item['entry']} needs {name!r}")
-        args.setdefault("act", "sigmoid")
-        if "loss" in accepted_args:
-            args.setdefault("loss", "mse")
-        for name, allowed in PART_VARIANTS[part].items():
-            if name in args and args[name] not in allowed:
-                raise fail(f"{key}.args.{name}", f"{args[name]!r} is not a variant of part {part!r} (one of {allowed})")
-        curve = item["quantity"] in ("loss", "loss_curve")
-        tolerance_name = item.get("tolerance", "curve" if curve else "values")
+        args = _check_args(item, key, entry, fail)
+        tolerance_name = item.get("tolerance", contract.quantities[item["quantity"]].tolerance)
         if tolerance_name not in tolerances:
             raise fail(f"{key}.tolerance", f"no [tolerance.{tolerance_name}] is declared")
         checks.append(
@@ -370,18 +363,15 @@ def _build(raw: dict, path: Path) -> Spec:
                 entry=item["entry"],
                 quantity=item["quantity"],
                 args=args,
-                weights=item.get("weights", "given"),
                 hidden_cases=item.get("hidden_cases", default_hidden),
                 tolerance=tolerances[tolerance_name],
                 points=item["points"],
                 visibility=item.get("visibility", "visible"),
                 message=item["message"],
-                rules=_rules_of_check(item, key, rules, fail),
+                rules=_rules_of_check(item, key, rules, fail, contract),
+                options={name: item.get(name, default) for name, (_, default) in reference.check_keys.items()},
             )
         )
-    parts = tuple(Part(item["id"], item["title"], item["label"]) for item in raw["part"])
-    if len({part.id for part in parts}) != len(parts):
-        raise fail("part", "two parts share an id")
     experiments = {int(number): title for number, title in raw["experiments"].items()}
     for index, check in enumerate(checks):
         if check.part not in {part.id for part in parts}:
@@ -405,14 +395,15 @@ def _build(raw: dict, path: Path) -> Spec:
         consistency=consistency,
     )
     return Spec(
+        name=raw["assignment"]["name"],
         title=raw["assignment"]["title"],
         source=path,
         secret_env=raw["assignment"]["secret_env"],
         float32_margin=raw["assignment"]["float32_margin"],
         limits=Limits(**raw["limits"]),
         hidden_visibility=raw.get("gradescope", {}).get("hidden_visibility", "after_published"),
-        given_case=raw["given_case"],
-        hidden_case_ranges=raw["hidden_case_ranges"],
+        reference=reference,
+        tables={name: raw[name] for name in reference.spec_tables},
         checks=tuple(checks),
         questions=questions,
         diagnosis=settings,
@@ -422,12 +413,31 @@ def _build(raw: dict, path: Path) -> Spec:
     )
 
 
-def _rule_applies(rule: Rule, entry: str) -> bool:
-    needed = RULE_KINDS[rule.kind][0]
-    return ENTRY_POINTS[entry].part == rule.part and (needed is None or bool(set(needed) & set(ENTRY_POINTS[entry].quantities)))
+def _check_args(item: dict, key: str, entry, fail) -> dict:
+    """The check's options, each valid for its entry point, the defaults filled in."""
+    args = dict(item["args"])
+    options = {p.name: p for p in entry.options}
+    for name, value in args.items():
+        if name not in options:
+            raise fail(f"{key}.args.{name}", f"{item['entry']} takes no argument {name!r}")
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(options[name].schema).iter_errors(value))
+        if error is not None:
+            raise fail(f"{key}.args.{name}", f"{value!r} is not a value {item['entry']} of part {entry.part!r} accepts: {error.message}")
+    for name, parameter in options.items():
+        if name not in args:
+            if parameter.default is REQUIRED:
+                raise fail(f"{key}.args.{name}", f"{item['entry']} needs {name!r}")
+            args[name] = parameter.default
+    return args
 
 
-def _build_rules(items: list, fail) -> dict[str, Rule]:
+def _rule_applies(rule: Rule, entry: str, contract: Contract) -> bool:
+    derivatives_only = RULE_KINDS[rule.kind][0]
+    declared = contract.entry_points[entry]
+    return declared.part == rule.part and (not derivatives_only or any(contract.quantities[q].derivative for q in declared.quantities))
+
+
+def _build_rules(items: list, fail, contract: Contract) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for index, item in enumerate(items):
         key = f"rule[{index}]"
@@ -435,7 +445,9 @@ def _build_rules(items: list, fail) -> dict[str, Rule]:
             raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier rule")
         if "min_evaluations" in item and item["kind"] != "no-numerical-differentiation":
             raise fail(f"{key}.min_evaluations", "only a no-numerical-differentiation rule counts evaluations")
-        default_entries = tuple(e for e in ENTRY_POINTS if ENTRY_POINTS[e].part == item["part"])
+        if item["part"] not in {e.part for e in contract.entry_points.values()}:
+            raise fail(f"{key}.part", f"no entry point of the assignment is of part {item['part']!r}")
+        default_entries = tuple(e for e in contract.entry_points if contract.entry_points[e].part == item["part"])
         rule = Rule(
             id=item["id"],
             kind=item["kind"],
@@ -446,19 +458,19 @@ def _build_rules(items: list, fail) -> dict[str, Rule]:
             min_evaluations=item.get("min_evaluations", Rule.min_evaluations),
         )
         for entry in item.get("entries", ()):
-            if not _rule_applies(rule, entry):
+            if not _rule_applies(rule, entry, contract):
                 raise fail(f"{key}.entries", f"a {rule.kind} rule of part {rule.part!r} cannot cover {entry}")
-        rules[rule.id] = replace(rule, entries=tuple(e for e in rule.entries if _rule_applies(rule, e)))
+        rules[rule.id] = replace(rule, entries=tuple(e for e in rule.entries if _rule_applies(rule, e, contract)))
     return rules
 
 
-def _rules_of_check(item: dict, key: str, rules: dict[str, Rule], fail) -> tuple[str, ...]:
+def _rules_of_check(item: dict, key: str, rules: dict[str, Rule], fail, contract: Contract) -> tuple[str, ...]:
     """The check's own `rules` list, else every rule that covers its entry point."""
     if "rules" not in item:
         return tuple(rule.id for rule in rules.values() if item["entry"] in rule.entries)
     for name in item["rules"]:
         if name not in rules:
             raise fail(f"{key}.rules", f"no [[rule]] has the id {name!r}")
-        if not _rule_applies(rules[name], item["entry"]):
+        if not _rule_applies(rules[name], item["entry"], contract):
             raise fail(f"{key}.rules", f"rule {name!r} ({rules[name].kind}, part {rules[name].part!r}) cannot cover {item['entry']}")
     return tuple(item["rules"])

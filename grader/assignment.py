@@ -1,0 +1,87 @@
+"""The seam: what an assignment gives the engine, and how the engine finds it.
+
+An assignment is a folder, reference/<name>/: its spec (`assignment.toml`), a
+Python package whose `REFERENCE` is a `Reference` (the contract, how cases are
+drawn, the reference value of every quantity, the catalogue of mistakes, the
+probes of the diagnosis, the warm-up), its starter files (`starter/`) and its
+example submissions (submissions/<name>/, or the folder `examples` names).  The
+engine knows nothing else of a homework: it reads this object and the spec.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.contract import Contract
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = REPOSITORY / "reference"
+DEFAULT_ASSIGNMENT = "backprop"
+SPEC_FILE = "assignment.toml"
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Extra calls of a submission that tell a forward bug from a backward bug.
+
+    `plan(spec, book, first_number)` -> (probes, calls): each probe has `check_id`,
+    `case` and `calls` (the ids of its calls, named "fd<n>" from `first_number`);
+    `find(evidence, probe, outcomes, spec, elsewhere)` -> a grader.diagnose.Finding
+    from the outcomes of its calls; `forward_of(check)` -> the entry point probed."""
+
+    plan: Callable
+    find: Callable
+    forward_of: Callable
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything the engine asks of an assignment's code."""
+
+    contract: Contract
+    draw_cases: Callable  # (spec, secret | None) -> a book with for_check(check) -> [Case] (public first)
+    reference_runs: Callable  # (check, case) -> ({quantity: float64 array}, *float32 runs of the same)
+    predict: Callable | None = None  # (variation, check, case, book) -> {quantity: array}: a mistake's answer
+    catalog: tuple = ()  # grader.catalog.Misconception entries
+    probes: Probes | None = None
+    spec_tables: Mapping = field(default_factory=dict)  # [table] of the spec -> its JSON Schema (required tables)
+    check_keys: Mapping = field(default_factory=dict)  # extra key of a [[check]] -> (JSON Schema, default)
+    warm_up: Path | None = None  # a script defining warm_up(), run by the warm worker before it forks
+    starter: tuple[Path, ...] = ()  # the files students start from
+    examples: Path | None = None  # the example submissions, named by what they show
+    source: Path = Path()  # the assignment's folder
+
+
+class AssignmentError(ValueError):
+    """An assignment folder is missing a piece or contradicts itself; the message names the file and the key."""
+
+
+def folder_of(name: str) -> Path:
+    return ASSIGNMENTS / name
+
+
+def names() -> list[str]:
+    return sorted(p.name for p in ASSIGNMENTS.iterdir() if (p / SPEC_FILE).is_file() and (p / "__init__.py").is_file())
+
+
+def load_reference(name: str) -> Reference:
+    """The `REFERENCE` of reference/<name>/, imported once."""
+    folder = folder_of(name)
+    if not (folder / "__init__.py").is_file():
+        known = ", ".join(names()) or "none"
+        raise AssignmentError(f"{folder}: no assignment {name!r} here (its __init__.py is missing); the assignments are: {known}")
+    module = importlib.import_module(f"reference.{name}")
+    reference = getattr(module, "REFERENCE", None)
+    if not isinstance(reference, Reference):
+        raise AssignmentError(f"{folder / '__init__.py'}: REFERENCE: not defined, or not a grader.assignment.Reference")
+    problems = reference.contract.problems()
+    if problems:
+        key, problem = problems[0]
+        raise AssignmentError(f"{folder / '__init__.py'}: {key}: {problem}")
+    for key, path in (("warm_up", reference.warm_up), *((f"starter[{i}]", p) for i, p in enumerate(reference.starter))):
+        if path is not None and not Path(path).is_file():
+            raise AssignmentError(f"{folder / '__init__.py'}: {key}: {path} does not exist")
+    return reference
