@@ -21,10 +21,10 @@ from pathlib import Path
 
 from throughput import REPO, build_class, grade_class  # bench/throughput.py
 
+from grader.cases import draw_cases
 from grader.launchers import WarmLauncher
 from grader.pipeline import plan_grading
-from reference.cases import draw_cases
-from reference.spec import DEFAULT_SPEC, load_spec
+from grader.spec import DEFAULT_SPEC, load_spec
 
 _RULE = re.compile(r"^\[\[rule\]\]\n(?:(?!\[|# -).*\n)*", re.MULTILINE)  # a [[rule]] table, up to the next table
 

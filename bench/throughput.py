@@ -34,11 +34,11 @@ sys.path.insert(0, str(REPO))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
+from grader.cases import draw_cases  # noqa: E402
 from grader.discover import discover_submissions  # noqa: E402
 from grader.launchers import WarmLauncher  # noqa: E402
 from grader.pipeline import grade_class, open_session, plan_grading  # noqa: E402
-from reference.cases import draw_cases  # noqa: E402
-from reference.spec import DEFAULT_SPEC, load_spec  # noqa: E402
+from grader.spec import DEFAULT_SPEC, load_spec  # noqa: E402
 
 
 def build_class(folder: Path, size: int) -> None:

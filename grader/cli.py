@@ -15,13 +15,13 @@ from rich.text import Text
 
 from grader import html, report
 from grader.cache import default_cache_dir
+from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
+from grader.expected import expected_values
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_class, grade_one, open_session
+from grader.spec import DEFAULT_SPEC, SpecError, load_spec
 from grader.views import student_view
-from reference.cases import draw_cases, load_secret
-from reference.expected import expected_values
-from reference.spec import DEFAULT_SPEC, SpecError, load_spec
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -33,9 +33,9 @@ from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.score import CheckResult, SubmissionResult
 from grader.views import student_view
-from reference.cases import draw_cases
-from reference.expected import expected_values
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.expected import expected_values
+from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 HOSTILE = Path(__file__).with_name("hostile")
