@@ -33,7 +33,7 @@ from grader.cases import Case, CaseBook
 from grader.catalog import Misconception
 from grader.compare import ShapeError, Verdict, observed_quantity
 from grader.expected import Expected, call_key
-from grader.spec import Check, Spec
+from grader.spec import Check, Spec, SpecError
 
 NO_MATCH = (
     "No mistake in the grader's catalog reproduces these numbers, so it cannot name the cause; "
@@ -220,3 +220,20 @@ def diagnose_submission(
         note = " ".join(filter(None, (NO_MATCH if not named and shown_numbers else "", cause.note)))
         findings[item.check.id] = Finding(named + cause.diagnoses, note, cause.credit)
     return findings
+
+
+def check_catalog(spec: Spec, book: CaseBook, expected: tuple[Expected, ...]) -> None:
+    """Refuse a catalogue with an entry that is no mistake: one of its variations gives the
+    reference's values on the public case of every check it applies to (SpecError, naming it)."""
+    public = {e.check_id: e for e in expected if not e.case.hidden and e.case == book.for_check(spec.check(e.check_id))[0]}
+    for entry in spec.reference.catalog:
+        checks = [c for c in spec.checks if entry.applies_to(c) and c.id in public]
+        for index, variation in enumerate(entry.variations):
+            for check in checks:
+                item = public[check.id]
+                predicted = np.atleast_1d(np.asarray(spec.reference.predict(variation, check, item.case, book)[check.quantity], dtype=np.float64))
+                if predicted.shape != item.shape or not _within(check, predicted.reshape(-1), item.value, item.comparable):
+                    break
+            else:
+                where = ", ".join(c.id for c in checks) or "no check of the spec"
+                raise SpecError(f"{spec.reference.source}: catalog[{entry.id!r}].variations[{index}]: gives the reference's own values on {where}: it is not a mistake")

@@ -24,7 +24,7 @@ from grader.answers import find_answers
 from grader.cache import cached_expected_values, cached_run, run_key
 from grader.cases import CaseBook, draw_cases
 from grader.compare import compare_outcome
-from grader.diagnose import CheckEvidence, Predictions, diagnose_submission
+from grader.diagnose import CheckEvidence, Predictions, check_catalog, diagnose_submission
 from grader.discover import Submission
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.expected import Expected, call_key
@@ -50,6 +50,7 @@ class Plan:
 
 def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
     expected = cached_expected_values(spec, book, cache_dir)
+    check_catalog(spec, book, tuple(expected))  # an entry that is no mistake is refused before anything is graded
     calls: dict[tuple, Call] = {}
     call_of = {}
     for item in expected:

@@ -301,7 +301,12 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def spec_path(assignment: str | None = None, spec: Path | str | None = None) -> Path:
     """The spec to load: `spec` where given, else reference/<assignment>/assignment.toml."""
-    return Path(spec) if spec is not None else folder_of(assignment or DEFAULT_ASSIGNMENT) / SPEC_FILE
+    if spec is not None:
+        return Path(spec)
+    folder = folder_of(assignment or DEFAULT_ASSIGNMENT)
+    if not (folder / SPEC_FILE).is_file():
+        raise AssignmentError(f"{folder / SPEC_FILE}: no assignment {assignment!r} here (its spec is missing)")
+    return folder / SPEC_FILE
 
 
 def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:

@@ -53,6 +53,6 @@ REFERENCE = Reference(
     check_keys={"weights": ({"enum": list(WEIGHT_KINDS)}, "given")},  # a check's initial weights
     warm_up=FOLDER / "warmup.py",
     starter=(FOLDER / "starter" / "backprop.py", FOLDER / "starter" / "backprop.ipynb"),
-    examples=REPOSITORY / "submissions",
+    examples=REPOSITORY / "submissions" / "backprop",
     source=FOLDER,
 )
