@@ -11,6 +11,9 @@ engine knows nothing else of a homework: it reads this object and the spec.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = REPOSITORY / "reference"
 DEFAULT_ASSIGNMENT = "backprop"
 SPEC_FILE = "assignment.toml"
+PATH_VARIABLE = "GRADER_ASSIGNMENTS"  # more folders of assignments, os.pathsep-separated, after reference/
 
 
 @dataclass(frozen=True)
@@ -59,21 +63,49 @@ class AssignmentError(ValueError):
     """An assignment folder is missing a piece or contradicts itself; the message names the file and the key."""
 
 
+def _search_path() -> list[Path]:
+    return [ASSIGNMENTS, *(Path(p) for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if p)]
+
+
 def folder_of(name: str) -> Path:
+    """reference/<name>/, else the first folder of $GRADER_ASSIGNMENTS holding an assignment of that name."""
+    for root in _search_path():
+        if (root / name / SPEC_FILE).is_file():
+            return root / name
     return ASSIGNMENTS / name
 
 
 def names() -> list[str]:
-    return sorted(p.name for p in ASSIGNMENTS.iterdir() if (p / SPEC_FILE).is_file() and (p / "__init__.py").is_file())
+    found = {p.name for root in _search_path() if root.is_dir() for p in root.iterdir() if (p / SPEC_FILE).is_file() and (p / "__init__.py").is_file()}
+    return sorted(found)
+
+
+def _import(name: str, folder: Path):
+    if folder.parent == ASSIGNMENTS:
+        return importlib.import_module(f"reference.{name}")
+    package = f"grader_assignment_{name}"  # a course's own folder: imported by path, as a package
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(package, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[package]
+            raise
+    return sys.modules[package]
 
 
 def load_reference(name: str) -> Reference:
-    """The `REFERENCE` of reference/<name>/, imported once."""
+    """The `REFERENCE` of the assignment's folder, imported once."""
     folder = folder_of(name)
     if not (folder / "__init__.py").is_file():
         known = ", ".join(names()) or "none"
         raise AssignmentError(f"{folder}: no assignment {name!r} here (its __init__.py is missing); the assignments are: {known}")
-    module = importlib.import_module(f"reference.{name}")
+    try:
+        module = _import(name, folder)
+    except Exception as error:  # noqa: BLE001 - a broken assignment is refused, naming its file
+        raise AssignmentError(f"{folder / '__init__.py'}: cannot be imported: {type(error).__name__}: {error}") from None
     reference = getattr(module, "REFERENCE", None)
     if not isinstance(reference, Reference):
         raise AssignmentError(f"{folder / '__init__.py'}: REFERENCE: not defined, or not a grader.assignment.Reference")

@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def assignment(sub):
-        sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
+        chosen = os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT
+        sub.add_argument("--assignment", default=chosen, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
         sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
 
     def common(sub, secret: bool = True):

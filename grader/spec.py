@@ -272,6 +272,11 @@ class Spec:
     def contract(self) -> Contract:
         return self.reference.contract
 
+    @property
+    def is_own(self) -> bool:
+        """Whether this is the assignment's own spec, not a copy an instructor or a test changed."""
+        return self.source.resolve() == (Path(self.reference.source) / SPEC_FILE).resolve()
+
     def part(self, part_id: str) -> Part:
         return next((part for part in self.parts if part.id == part_id), Part(part_id, part_id, part_id))
 
@@ -431,7 +436,7 @@ def _check_args(item: dict, key: str, entry, fail) -> dict:
             raise fail(f"{key}.args.{name}", f"{item['entry']} takes no argument {name!r}")
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(options[name].schema).iter_errors(value))
         if error is not None:
-            raise fail(f"{key}.args.{name}", f"{value!r} is not a value {item['entry']} of part {entry.part!r} accepts: {error.message}")
+            raise fail(f"{key}.args.{name}", f"{error.message} (the values {item['entry']} of part {entry.part!r} accepts)")
     for name, parameter in options.items():
         if name not in args:
             if parameter.default is REQUIRED:

@@ -65,9 +65,9 @@ def autograder_zip(tmp_path_factory) -> Path:
 
 
 def write_spec(folder: Path, checks: tuple[str, ...], limits: dict | None = None, credit: float | None = None) -> Path:
-    """reference/assignment.toml with one hidden case, only `checks`, these limits and (when given) this
+    """reference/backprop/assignment.toml with one hidden case, only `checks`, these limits and (when given) this
     share of the points for a consistent backward pass: a smaller spec for a test."""
-    text = (REPO / "reference" / "assignment.toml").read_text(encoding="utf-8")
+    text = (REPO / "reference" / "backprop" / "assignment.toml").read_text(encoding="utf-8")
     for key, value in (limits or {}).items():
         text = re.sub(rf"(?m)^{key}\s*=\s*[0-9.]+", f"{key} = {value}", text)
     text = re.sub(r"(?m)^hidden_cases\s*=\s*\d+", "hidden_cases = 1", text)

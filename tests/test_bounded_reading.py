@@ -22,13 +22,13 @@ import pytest
 
 from grader import bounded_json
 from grader.cache import RUN_RECORD_BYTES, cached_run
+from grader.cases import draw_cases
 from grader.discover import submission_at
 from grader.execute import RESULT_BOUNDS, SUBMISSION_CHANNEL_VALUES, Execution, LoadReport, Outcome
 from grader.launchers import FreshLauncher, WarmLauncher, can_fork
 from grader.load import load_submission
 from grader.pipeline import grade_submission, plan_grading
 from grader.sandbox import probe_layers
-from grader.cases import draw_cases
 from grader.spec import load_spec
 from tests.conftest import REPO, SUBMISSIONS
 from tests.test_sandbox import small_spec

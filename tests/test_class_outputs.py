@@ -27,15 +27,15 @@ import pytest
 from rich.console import Console
 
 from grader import charts, html, report
+from grader.cases import draw_cases
 from grader.charts import curve_chart, histogram
 from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
-from grader.score import CheckResult, SubmissionResult
-from grader.views import student_view
-from grader.cases import draw_cases
 from grader.expected import expected_values
+from grader.score import CheckResult, SubmissionResult
 from grader.spec import load_spec
+from grader.views import student_view
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 HOSTILE = Path(__file__).with_name("hostile")
@@ -79,7 +79,7 @@ def test_the_loss_chart_is_drawn_for_any_numbers():
             assert sum(len(segment.split()) for segment in line.segments) + len(line.dots) <= 2 * charts.MAX_POINTS
             points = [n for segment in line.segments for n in _finite_numbers(segment)] + [n for dot in line.dots for n in dot]
             assert all(0 <= n <= chart.width for n in points), (observed, expected)
-        assert chart.caption.startswith(f"{chart.epochs} epoch")
+        assert chart.caption.startswith(f"{chart.steps} step")
 
 
 def test_the_histogram_counts_any_totals():

@@ -19,19 +19,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.compare import judge
-from grader.diagnose import NO_MATCH, CheckEvidence, Predictions, Probe, _conditioned, _mask_like, _within, diagnose_submission, given_case, root_cause
-from grader.execute import Outcome
-from reference.backprop import network, variations
 from grader.cases import draw_cases
+from grader.compare import judge
+from grader.diagnose import NO_MATCH, CheckEvidence, Predictions, _conditioned, _mask_like, _within, diagnose_submission
+from grader.execute import Outcome
 from grader.expected import expected_values
-from reference.backprop.misconceptions import CATALOG
 from grader.spec import DEFAULT_SPEC, SpecError, load_spec
+from reference.backprop import network, variations
+from reference.backprop.cases import xyw
+from reference.backprop.misconceptions import CATALOG
+from reference.backprop.probes import Probe, root_cause
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "misconceptions"
 SPEC = load_spec()
-GIVEN = given_case(SPEC)
+BOOK = draw_cases(SPEC, None)
+GIVEN_X, GIVEN_Y, GIVEN_W = xyw(BOOK.given_case)
 ISSUE_TABLE = (  # the ids issue 5 asks for; ids are stable, students' reports and statistics use them
     "hidden-delta-from-weight-grads", "hidden-delta-raw-error", "hidden-delta-wrong-unit-derivative",
     "missing-output-derivative", "textbook-numbering", "no-half-in-loss", "gradient-ascent", "grads-not-zeroed",
@@ -63,9 +66,8 @@ def test_the_unmistaken_variation_is_the_reference(expected):
     """Is `Variation()` exactly `reference.network`, on every check and case?"""
     for item in expected:
         check = SPEC.check(item.check_id)
-        case = item.case
-        value = variations.quantities(variations.Variation(), check.entry, check.args, case.x, case.y, case.w)[check.quantity]
-        np.testing.assert_allclose(np.atleast_1d(value), item.value, rtol=1e-12, atol=1e-14, err_msg=f"{check.id} {case.id}")
+        value = variations.quantities(variations.Variation(), check.entry, check.args, *xyw(item.case))[check.quantity]
+        np.testing.assert_allclose(np.atleast_1d(value), item.value, rtol=1e-12, atol=1e-14, err_msg=f"{check.id} {item.case.id}")
 
 
 @pytest.mark.parametrize("entry_id,act", [("textbook-numbering", "sigmoid"), ("no-output-activation", "sigmoid"), ("output-layer-fed-inputs", "sigmoid"),
@@ -73,7 +75,7 @@ def test_the_unmistaken_variation_is_the_reference(expected):
 def test_a_forward_or_loss_mistake_keeps_an_exact_derivative(entry_id, act):
     """Do these entries back-propagate through their own (wrong) network exactly, as autograd would?"""
     [variation] = next(e for e in CATALOG if e.id == entry_id).variations
-    x, y, w, eps = GIVEN.x, GIVEN.y, np.array(GIVEN.w), 1e-6
+    x, y, w, eps = GIVEN_X, GIVEN_Y, np.array(GIVEN_W), 1e-6
     order = variations.TEXTBOOK_ORDER if variation.numbering == "textbook" else np.arange(8)
 
     def loss(weights):
@@ -90,14 +92,14 @@ def _reproduces(prediction, other, check, item) -> bool:
     predicted, observed = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (prediction, other))
     if predicted.size != observed.size:
         return False
-    mask = _mask_like(item.comparable, predicted.size) & _conditioned(predicted, observed, check.quantity)
+    mask = _mask_like(item.comparable, predicted.size) & _conditioned(predicted, observed, check.measure.curve)
     return not mask.any() or _within(check, predicted, observed, mask)
 
 
 def test_no_two_catalog_entries_are_indistinguishable_on_the_spec_cases(expected):
     """For every two entries (any variation of each), is there a check and case of the
     spec where one does not reproduce the other?  And does each differ from the reference?"""
-    predictions = Predictions(GIVEN)
+    predictions = Predictions(SPEC, draw_cases(SPEC, TEST_SECRET.encode()))
     cost = {"forward": 0, "backward": 1, "train": 2}
     ordered = sorted(expected, key=lambda e: (cost[SPEC.check(e.check_id).entry.split("_")[1]], SPEC.check(e.check_id).args.get("epochs", 0), e.case.hidden))
 
@@ -135,10 +137,11 @@ def _root_cause_of(forward, backward, check_id="np-gradients"):
     check = SPEC.check(check_id)
     [item] = list(expected_values(replace(SPEC, checks=(check,)), draw_cases(SPEC, None)))
     step = SPEC.diagnosis.finite_difference_step
-    points = [np.array(item.case.w)] + [np.array(item.case.w) + s * step * np.eye(8)[i] for s in (1, -1) for i in range(8)]
+    w = np.array(xyw(item.case)[2])
+    points = [w] + [w + s * step * np.eye(8)[i] for s in (1, -1) for i in range(8)]
     ids = [f"fd{i}" for i in range(17)]
     outcomes = {i: Outcome("ok", {"seq": [_tree(h), _tree(o)]}) for i, (h, o) in zip(ids, (forward(p) for p in points))}
-    gradients = np.asarray(backward(np.array(item.case.w)), dtype=float)
+    gradients = np.asarray(backward(w), dtype=float)
     verdict = judge(check, item, gradients)
     evidence = CheckEvidence(check, (item,), (verdict,), (_tree(gradients),))
     return root_cause(evidence, Probe(check.id, item.case, step, ids[0], tuple(ids[1:9]), tuple(ids[9:])), outcomes, SPEC)
@@ -146,7 +149,7 @@ def _root_cause_of(forward, backward, check_id="np-gradients"):
 
 def test_a_float32_forward_bug_with_a_consistent_backward_is_called_a_forward_bug():
     """Textbook numbering, computed in float32: the gradients are right for that forward pass."""
-    x, y = GIVEN.x, GIVEN.y
+    x, y = GIVEN_X, GIVEN_Y
     order = variations.TEXTBOOK_ORDER
 
     def forward(w):
@@ -160,7 +163,7 @@ def test_a_float32_forward_bug_with_a_consistent_backward_is_called_a_forward_bu
 
 def test_the_classic_mistake_is_never_consistent_with_a_right_forward_pass():
     """dE/dw2 and dE/dw4 of the classic mistake are within 4 % of the right ones: is it still a backward bug?"""
-    x, y = GIVEN.x, GIVEN.y
+    x, y = GIVEN_X, GIVEN_Y
     mistaken = variations.Variation(hidden_delta="weight-grads")
 
     def forward(w):
@@ -177,7 +180,7 @@ def test_numbers_no_catalogued_mistake_reproduces_are_said_to_match_nothing(expe
     returned = [e.value + 0.01 * np.array([1.0, -2.0]) for e in items]  # off in a way no one makes
     verdicts = tuple(judge(check, e, r) for e, r in zip(items, returned))
     evidence = (CheckEvidence(check, items, verdicts, tuple({"seq": [_tree([0.0, 0.0]), _tree(r)]} for r in returned)),)
-    finding = diagnose_submission(SPEC, evidence, Predictions(GIVEN))[check.id]
+    finding = diagnose_submission(SPEC, evidence, Predictions(SPEC, BOOK))[check.id]
     assert finding.diagnoses == () and finding.note == NO_MATCH and finding.credit == 0
 
 
@@ -187,10 +190,10 @@ def test_arguments_partly_ignored_are_recognised_from_the_pattern(expected):
     check = SPEC.check("np-gradients")
     items = tuple(e for e in expected if e.check_id == check.id)
     assert any(e.case.hidden for e in items)
-    returned = [network.gradients(GIVEN.x, GIVEN.y, e.case.w) for e in items]
+    returned = [network.gradients(GIVEN_X, GIVEN_Y, xyw(e.case)[2]) for e in items]
     verdicts = tuple(judge(check, e, r) for e, r in zip(items, returned))
     evidence = (CheckEvidence(check, items, verdicts, tuple(_tree(r) for r in returned)),)
-    finding = diagnose_submission(SPEC, evidence, Predictions(GIVEN))[check.id]
+    finding = diagnose_submission(SPEC, evidence, Predictions(SPEC, BOOK))[check.id]
     assert [d.id for d in finding.diagnoses] == ["ignores-arguments"]
 
 

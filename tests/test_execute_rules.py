@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from grader import execute, sandbox
+from grader.cases import Case
 from grader.discover import submission_at
 from grader.execute import Call, execute_submission
 from grader.load import load_submission
 from grader.sandbox import Sandbox, kill_stragglers, submission_processes
-from grader.cases import Case
 from grader.spec import Limits
 
 LIMITS = Limits(load_seconds=0.3, call_seconds=0.3, submission_seconds=30, memory_mib=512, output_kib=64)
@@ -129,7 +129,7 @@ class ScriptedLauncher:
 
 
 def call(call_id: str, entry: str) -> Call:
-    return Call(call_id, entry, {}, Case(f"case-{call_id}", (0.5, 0.3), (0.2, 0.1), tuple(0.1 * i for i in range(8)), False))
+    return Call(call_id, entry, {}, Case.of(f"case-{call_id}", {"x": [0.5, 0.3]}))
 
 
 # entry_a's calls, then entry_b's: the order the calls are made in

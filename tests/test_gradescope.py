@@ -344,7 +344,7 @@ def test_the_zip_holds_the_grader_and_never_the_examples_or_a_stray_secret(autog
     with zipfile.ZipFile(autograder_zip) as archive:
         infos = {info.filename: info for info in archive.infolist()}
     names = set(infos)
-    assert {"setup.sh", "run_autograder", "requirements.lock", "pyproject.toml", "reference/assignment.toml", "grader/cli.py"} <= names
+    assert {"setup.sh", "run_autograder", "requirements.lock", "pyproject.toml", "reference/backprop/assignment.toml", "ASSIGNMENT", "grader/cli.py"} <= names
     assert any(n.startswith("templates/") for n in names)
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755

@@ -13,8 +13,8 @@ from html import unescape
 
 import pytest
 
-from grader.rules import HIDDEN_CASE, HIDDEN_EVIDENCE
 from grader.cases import draw_cases
+from grader.rules import HIDDEN_CASE, HIDDEN_EVIDENCE
 from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 

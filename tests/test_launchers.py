@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from grader.cases import draw_cases
 from grader.discover import submission_at
 from grader.launchers import FreshLauncher, WarmLauncher, can_fork
 from grader.pipeline import grade_submission, plan_grading
 from grader.sandbox import probe_layers
-from grader.cases import draw_cases
 from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS
 

@@ -28,12 +28,12 @@ import pytest
 from markupsafe import escape
 
 from grader import html, report, views
+from grader.cases import draw_cases
 from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
-from grader.score import CheckResult, SubmissionResult
-from grader.cases import draw_cases
 from grader.expected import expected_values
+from grader.score import CheckResult, SubmissionResult
 from grader.spec import load_spec
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, run_grader
 
@@ -151,7 +151,7 @@ def test_nan_and_inf_are_shown_as_nan_and_inf(small_class):
 def test_a_failed_call_shows_its_error_instead_of_a_chart(small_class):
     _, out, _, _ = small_class
     curve = section((out / HOSTILE.stem / "report.html").read_text(encoding="utf-8"), "np-zero-init-curve")
-    assert "No loss curve to draw" in curve and "RuntimeError" in curve and "<svg" not in curve
+    assert "No curve to draw" in curve and "RuntimeError" in curve and "<svg" not in curve
 
 
 def test_loss_curves_put_the_submission_over_the_reference_with_a_log_axis_where_it_helps(small_class):

@@ -88,7 +88,7 @@ LINKS = ("links_out_of_the_submissions_folder.py",)  # made links at test time, 
 
 
 def small_spec(folder: Path) -> Path:
-    """reference/assignment.toml with small limits, one hidden case and four checks."""
+    """reference/backprop/assignment.toml with small limits, one hidden case and four checks."""
     return write_spec(folder, KEPT_CHECKS, LIMITS)
 
 

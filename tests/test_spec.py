@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.spec import DEFAULT_SPEC, ENTRY_POINTS, SpecError, load_spec
+from grader.spec import DEFAULT_SPEC, SpecError, load_spec
+from reference.backprop.contract import ENTRY_POINTS
 from tests.conftest import run_grader
 
 
@@ -21,7 +22,7 @@ def test_the_spec_covers_every_experiment_and_entry_point():
         assert any(v[0] == act for v in variants)
     for loss in ("MSELoss", "CrossEntropyLoss"):
         assert any(v[1] == loss for v in variants)
-    assert {c.weights for c in spec.checks} == {"given", "zero", "random"}
+    assert {c.options["weights"] for c in spec.checks} == {"given", "zero", "random"}
     assert {c.args["lr"] for c in spec.checks if "lr" in c.args} >= {0.5, 1.0, 2.0, 5.0}
     assert {c.args["epochs"] for c in spec.checks if "epochs" in c.args} >= {1, 50, 200, 1000}
     assert spec.questions and all(q.points > 0 for q in spec.questions)
@@ -33,7 +34,7 @@ def test_every_training_run_is_checked_by_its_curve_and_its_final_weights():
     runs: dict[tuple, set] = {}
     for check in spec.checks:
         if check.entry.endswith("_train"):
-            key = (check.entry, tuple(sorted(check.args.items())), check.weights)
+            key = (check.entry, tuple(sorted(check.args.items())), check.options["weights"])
             runs.setdefault(key, set()).add(check.quantity)
     for key, quantities in runs.items():
         assert "final_weights" in quantities and quantities & {"loss_curve", "loss"}, key
@@ -45,11 +46,11 @@ BROKEN = [
     ("negative points", lambda s: s.replace("points = 4", "points = -4", 1), "check[2].points: -4 is less than the minimum of 0"),
     ("bad tolerance", lambda s: s.replace("rtol = 1e-4", "rtol = -1e-4", 1), "tolerance.values.rtol: -0.0001 is less than the minimum of 0"),
     ("undeclared tolerance", lambda s: s.replace('quantity = "h"\n', 'quantity = "h"\ntolerance = "loose"\n', 1), "check[0].tolerance: no [tolerance.loose] is declared"),
-    ("numpy part with a torch loss", lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1), "check[0].args.act: 'torch.sigmoid' is not a variant of part 'numpy'"),
+    ("numpy part with a torch loss", lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1), "check[0].args.act: 'torch.sigmoid' is not one of ['sigmoid', 'relu'] (the values np_forward of part 'numpy' accepts)"),
     ("duplicate id", lambda s: s.replace('id = "np-forward-output"', 'id = "np-forward-hidden"'), "check[1].id: 'np-forward-hidden' is used by an earlier check"),
     ("not TOML", lambda s: s + "\n[[check]\n", "not valid TOML"),
     ("experiment without a title", lambda s: s.replace('9 = "All-zero initial weights"\n', ""), "experiment 9 has no title in [experiments]"),
-    ("part not declared", lambda s: re.sub(r'\[\[part\]\]\nid = "torch"\n[^\[]*', "", s), "part 'torch' is not declared in [[part]]"),
+    ("part not declared", lambda s: re.sub(r'\[\[part\]\]\nid = "torch"\n[^\[]*', "", s), "the assignment's entry point torch_forward is of part 'torch', which no [[part]] declares"),
     ("part without a label", lambda s: s.replace('label = "NumPy"', ""), "part[0]: 'label' is a required property"),
 ]
 

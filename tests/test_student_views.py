@@ -55,7 +55,7 @@ def answer_key() -> dict[str, set[str]]:
     hidden, public = {"inputs": set(), "expected": set()}, set()
     for record in json.loads(completed.stdout):
         case = record["case"]
-        values = {"inputs": [*case["x"], *case["y"], *case["w"]], "expected": [v for v in record["value"] if isinstance(v, float)]}
+        values = {"inputs": [v for name in ("x", "y", "w") for v in case["inputs"][name]], "expected": [v for v in record["value"] if isinstance(v, float)]}
         for kind, numbers in values.items():
             for number in numbers:
                 (hidden[kind] if case["hidden"] else public).update(renderings(float(number)))

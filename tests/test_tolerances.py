@@ -8,11 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from grader.cases import draw_cases
 from grader.compare import judge
-from reference.backprop import network
-from grader.cases import Case, draw_cases
-from reference.expected import expected_from_runs, expected_values, reference_quantities, reference_runs
+from grader.expected import expected_from_runs, expected_values
 from grader.spec import load_spec
+from reference.backprop import network
+from reference.backprop.answers import reference_quantities, reference_runs
+from reference.backprop.cases import xyw
 from tests.conftest import TEST_SECRET
 
 SPEC = load_spec()
@@ -50,8 +52,7 @@ def test_well_conditioned_checks_compare_every_element_on_the_given_case(every_e
 def test_ill_conditioned_runs_are_handled_on_purpose():
     """ReLU with MSELoss at lr 5 for 1000 epochs: float32 and float64 part ways;
     the curve is compared up to that point and a float32 run still passes."""
-    given = SPEC.given_case
-    case = Case("given", tuple(given["x"]), tuple(given["y"]), tuple(given["w"]), False)
+    case = draw_cases(SPEC, None).given_case
     template = SPEC.check("torch-relu-mseloss-curve")
     check = replace(template, args=dict(template.args, lr=5.0, epochs=1000))
     runs = reference_runs(check, case)
@@ -84,7 +85,7 @@ def test_the_classic_hidden_layer_mistake_is_outside_every_gradient_tolerance(ev
     assert len({e.check_id for e in gradient_checks}) >= 4
     for expected in gradient_checks:
         case = expected.case
-        mistaken = _hidden_delta_from_weight_grads(case.x, case.y, case.w)
+        mistaken = _hidden_delta_from_weight_grads(*xyw(case))
         verdict = judge(SPEC.check(expected.check_id), expected, mistaken)
         assert not verdict.passed, (expected.check_id, case.id)
         if case.id == "given":
