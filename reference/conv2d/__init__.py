@@ -20,7 +20,7 @@ GIVEN_CASE = {
     "type": "object",
     "required": ["seed", "low", "high", *SHAPE_KEYS],
     "additionalProperties": False,
-    "properties": {"seed": {"type": "integer", "minimum": 0}, "low": _number, "high": _number, **{key: _size for key in SHAPE_KEYS}},
+    "properties": {"seed": {"type": "integer", "minimum": 0}, "low": _number, "high": _number, **dict.fromkeys(SHAPE_KEYS, _size)},
 }
 HIDDEN_CASE_RANGES = {
     "type": "object",
@@ -28,7 +28,7 @@ HIDDEN_CASE_RANGES = {
     "additionalProperties": False,
     "properties": {
         "values": {"type": "array", "prefixItems": [_number, _number], "minItems": 2, "maxItems": 2},
-        **{key: _range for key in SHAPE_KEYS},
+        **dict.fromkeys(SHAPE_KEYS, _range),
     },
 }
 

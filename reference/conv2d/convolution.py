@@ -37,7 +37,8 @@ def pad(x: np.ndarray, padding: int, where: str = "both") -> np.ndarray:
 def windows(xp: np.ndarray, kernel: tuple[int, int], stride: int, out: tuple[int, int]) -> np.ndarray:
     """(N, C, H_out, W_out, kH, kW): the patch of xp each output position reads."""
     view = sliding_window_view(xp, kernel, axis=(2, 3))
-    return view[:, :, : stride * (out[0] - 1) + 1 : stride, : stride * (out[1] - 1) + 1 : stride]
+    rows, cols = (slice(0, stride * (n - 1) + 1 if n > 0 else 0, stride) for n in out)
+    return view[:, :, rows, cols]
 
 
 def forward(x, weight, bias, stride: int = 1, padding: int = 0, *, pad_where: str = "both", out_shrink: int = 0) -> np.ndarray:
@@ -63,12 +64,11 @@ def backward(
     dbias = dy.sum(axis=(0, 2, 3))
     spread = weight if dx_weight is None else dx_weight
     dxp = np.zeros_like(xp)
-    for k in range(kernel[0]):
-        for l in range(kernel[1]):
-            # every output position (i, j) read xp[i*step + k, j*step + l] with weight[:, :, k, l]
-            rows = slice(k, k + step * (out[0] - 1) + 1, step)
-            cols = slice(l, l + step * (out[1] - 1) + 1, step)
-            dxp[:, :, rows, cols] += np.einsum("noij,oc->ncij", dy, spread[:, :, k, l])
+    for row, col in np.ndindex(*kernel):
+        # every output position (i, j) read xp[i*step + row, j*step + col] with weight[:, :, row, col]
+        rows = slice(row, row + step * (out[0] - 1) + 1, step)
+        cols = slice(col, col + step * (out[1] - 1) + 1, step)
+        dxp[:, :, rows, cols] += np.einsum("noij,oc->ncij", dy, spread[:, :, row, col])
     before = {"both": padding, "after": 0, "before": 2 * padding}[pad_where]
     dx = dxp[:, :, before : before + x.shape[2], before : before + x.shape[3]]
     return dx, dweight, dbias
