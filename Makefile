@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SUBMISSIONS ?= submissions
+# ASSIGNMENT=<name> grades by reference/<name>/ (its spec, reference and catalogue) in
+# every target; its example submissions are submissions/<name>/.
+ASSIGNMENT ?= backprop
+SUBMISSIONS ?= submissions/$(ASSIGNMENT)
 OUT ?= reports
 SUB ?=
 CHECK_OUT ?= self-check
@@ -28,14 +31,14 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 grade: $(STAMP)
-	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT)
+	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT) --assignment $(ASSIGNMENT)
 
 check: $(STAMP)
 	@test -n "$(SUB)" || { echo "usage: make check SUB=path/to/your_submission.py"; exit 2; }
-	$(PY) -m grader check "$(SUB)" --out $(CHECK_OUT)
+	$(PY) -m grader check "$(SUB)" --out $(CHECK_OUT) --assignment $(ASSIGNMENT)
 
 expected: $(STAMP)
-	$(PY) -m grader expected
+	$(PY) -m grader expected --assignment $(ASSIGNMENT)
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,
@@ -43,8 +46,8 @@ expected: $(STAMP)
 # cost of recording what the calls of the rules did (BENCH_RULES_SIZE submissions).
 BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) bench/throughput.py $(BENCH_ARGS)
-	$(PY) bench/rules_cost.py
+	$(PY) bench/throughput.py --assignment $(ASSIGNMENT) $(BENCH_ARGS)
+	$(PY) bench/rules_cost.py --assignment $(ASSIGNMENT)
 
 # Optional: nbgrader and otter-grader (installed into .venv-peers/) grade an
 # equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).
@@ -53,7 +56,7 @@ bench-peers: $(STAMP)
 
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)
-	$(PY) -m grader autograder-zip --out $(AUTOGRADER_ZIP) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
+	$(PY) -m grader autograder-zip --out $(AUTOGRADER_ZIP) --assignment $(ASSIGNMENT) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

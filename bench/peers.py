@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
-from reference.spec import DEFAULT_SPEC  # noqa: E402
+from grader.spec import DEFAULT_SPEC  # noqa: E402
 
 NOTEBOOK = REPO / "submissions" / "correct_notebook_with_magics.ipynb"
 PEERS_VENV = REPO / ".venv-peers"

@@ -1,7 +1,7 @@
 """Throughput benchmark (`make bench`): grade a synthetic class with warm workers and
 with one fresh interpreter per submission, in the same run, and compare.
 
-The class is built from the bundled submissions: N copies, mixed .py / .ipynb /
+The class is built from the assignment's example submissions: N copies, mixed .py / .ipynb /
 folder / zip, some failing, one that never returns.  Both launchers grade the same
 class (`--fresh-size` grades only its first submissions with fresh interpreters, for a
 quicker run; the ratio is then per submission).  Public cases only (the self-check's
@@ -34,18 +34,21 @@ sys.path.insert(0, str(REPO))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
+from grader.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
+from grader.cases import draw_cases  # noqa: E402
 from grader.discover import discover_submissions  # noqa: E402
 from grader.launchers import WarmLauncher  # noqa: E402
 from grader.pipeline import grade_class, open_session, plan_grading  # noqa: E402
-from reference.cases import draw_cases  # noqa: E402
-from reference.spec import DEFAULT_SPEC, load_spec  # noqa: E402
+from grader.spec import load_spec, spec_path  # noqa: E402
 
 
-def build_class(folder: Path, size: int) -> None:
-    """size submissions cycling through the bundled ones (one infinite loop at most)."""
-    bundled = sorted(p for p in (REPO / "submissions").iterdir() if p.name != "infinite_loop.py")
-    shutil.copy(REPO / "submissions" / "infinite_loop.py", folder / "student_000_infinite_loop.py")
-    for index in range(1, size):
+def build_class(folder: Path, size: int, examples: Path) -> None:
+    """size submissions cycling through the assignment's examples (one that never returns at most)."""
+    never = [p for p in sorted(examples.iterdir()) if p.stem == "infinite_loop"]
+    bundled = sorted(p for p in examples.iterdir() if p not in never)
+    for path in never[:1]:
+        shutil.copy(path, folder / f"student_000_{path.name}")
+    for index in range(len(never[:1]), size):
         source = bundled[index % len(bundled)]
         target = folder / f"student_{index:03d}_{source.name}"
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
@@ -108,18 +111,21 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", 200)))
     parser.add_argument("--fresh-size", type=int, default=int(os.environ.get("BENCH_FRESH_SIZE", 0)) or None, help="grade only this many of the class with fresh interpreters (default: all of it)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec to grade with (default: the course's)")
+    parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help="the assignment whose examples make the class (default: %(default)s)")
+    parser.add_argument("--spec", type=Path, help="a spec to grade with instead of the assignment's own")
     parser.add_argument("--skip-checks", nargs="+", default=[], metavar="PATTERN", help="leave out the checks whose id matches, e.g. '*-1000-*': what would the class cost without them?")
     args = parser.parse_args()
+    own_spec = spec_path(args.assignment)
+    args.spec = args.spec or own_spec
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        spec_path = args.spec
+        graded_by = args.spec
         if args.skip_checks:
-            spec_path = spec_with_checks(lambda check_id: not any(fnmatch(check_id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
-        spec = load_spec(spec_path)
+            graded_by = spec_with_checks(lambda check_id: not any(fnmatch(check_id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
+        spec = load_spec(graded_by)
         plan = plan_grading(spec, draw_cases(spec, None))
         folder = Path(scratch, "class")
         folder.mkdir()
-        build_class(folder, args.size)
+        build_class(folder, args.size, spec.reference.examples)
 
         warm_records, warm_seconds = grade_timed(folder, spec, plan, True, args.jobs)
         parent_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -147,7 +153,7 @@ def main() -> None:
     }
     path = REPO / "bench" / "results.json"
     stored = json.loads(path.read_text()) if path.exists() else {}  # keeps `make bench-peers`' numbers
-    if args.skip_checks or args.spec != DEFAULT_SPEC:  # another spec: filed beside the course's figures, not over them
+    if args.skip_checks or args.spec != own_spec or spec.name != DEFAULT_ASSIGNMENT:  # filed beside the course's figures, not over them
         stored.setdefault("variants", {})[" ".join(["skip", *args.skip_checks]) if args.skip_checks else result["spec"]["file"]] = result
     else:
         stored.update(result)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from grader.load import LoadedSubmission
-from reference.spec import Question
+from grader.spec import Question
 
 MAX_ANSWER_CHARS = 20_000
 

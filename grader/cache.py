@@ -30,16 +30,15 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from grader.cases import CaseBook
 from grader.execute import Call, Execution
+from grader.expected import Expected, expected_values
 from grader.load import LoadedSubmission
 from grader.sandbox import Sandbox
-from reference.cases import CaseBook
-from reference.expected import Expected, expected_values
-from reference.spec import Limits, Spec
+from grader.spec import Limits, Spec
 
 RUN_RECORD_BYTES = 4 * 2**20
 RUNS_TOTAL_BYTES = 256 * 2**20
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 GRADER = Path(__file__).resolve().parent
 
 
@@ -52,7 +51,8 @@ def cache_key(spec: Spec, book: CaseBook) -> str:
     for check in spec.checks:
         for case in book.for_check(check):
             digest.update(json.dumps([check.id, case.to_dict()]).encode())
-    digest.update(_source_digest(REFERENCE).encode())
+    digest.update(_source_digest(Path(spec.reference.source)).encode())  # the assignment's code
+    digest.update(_source_digest(GRADER).encode())  # and how the engine turns its runs into expected values
     return digest.hexdigest()
 
 

@@ -66,3 +66,8 @@ def load_secret(spec, environ: dict, secret_file: Path | None = None) -> bytes |
 def secret_rng_seed(secret: bytes, purpose: str = "hidden-cases") -> int:
     """A seed only the secret's holder can know, for drawing hidden cases."""
     return int.from_bytes(hashlib.sha256(purpose.encode() + b"\0" + secret).digest()[:16], "big")
+
+
+def draw_cases(spec, secret: bytes | None) -> CaseBook:
+    """The run's cases, drawn by the spec's assignment (the hidden ones only with a secret)."""
+    return spec.reference.draw_cases(spec, secret)

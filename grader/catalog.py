@@ -21,8 +21,9 @@ class Misconception:
     formula: str  # what is right instead
     parts: tuple[str, ...]  # where the mistake can be made (autograd never gets a backward pass wrong)
     variations: tuple = ()
-    when: dict = field(default_factory=dict, hash=False)  # the options it belongs to, e.g. {"act": ("relu",)}
+    when: dict = field(default_factory=dict, hash=False)  # the options it belongs to, e.g. {"act": ("relu",)};
+    # an option the check's entry point does not take does not restrict it
     right_on_given_only: bool = False  # recognised from the verdicts too: right on the given case, wrong on hidden ones
 
     def applies_to(self, check) -> bool:
-        return check.part in self.parts and all(check.args.get(name) in allowed for name, allowed in self.when.items())
+        return check.part in self.parts and all(check.args[name] in allowed for name, allowed in self.when.items() if name in check.args)

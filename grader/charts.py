@@ -1,8 +1,9 @@
 """Charts: the geometry of the reports' SVG pictures, computed here so templates only draw.
 
-A loss curve puts the submission's losses over the reference's: x in epochs
-(losses[i] is the loss before update i, so epoch i), y on a log axis when every
-value is positive and they span more than two decades, else linear.  Values
+A curve puts the submission's values over the reference's: x in steps (value i
+at step i; the quantity names the step and the value, e.g. the loss per
+epoch), y on a log axis when every value is positive and they span more than
+two decades, else linear.  Values
 that are not finite break the line and are marked as a band labelled nan/inf;
 elements the reference does not compare are shaded.  Long curves are thinned to
 at most `MAX_POINTS` drawn points so a report stays small.
@@ -45,8 +46,8 @@ class Line:
 
 
 @dataclass(frozen=True)
-class LossChart:
-    epochs: int
+class CurveChart:
+    steps: int
     log: bool
     lines: tuple[Line, ...]
     x_ticks: tuple[Tick, ...]
@@ -58,6 +59,8 @@ class LossChart:
     left: int = LEFT
     top: int = TOP
     right: int = WIDTH - RIGHT
+    axis: str = "value"  # what the y axis shows
+    step: str = "step"  # what the x axis counts
     bottom: int = HEIGHT - BOTTOM
 
 
@@ -119,11 +122,11 @@ def _log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
-def _describe_nonfinite(values: list[float], who: str) -> str:
+def _describe_nonfinite(values: list[float], who: str, step: str = "step") -> str:
     parts = []
     for start, stop in _runs([not math.isfinite(v) for v in values])[:4]:
         kinds = sorted({"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in values[start:stop]})
-        where = f"epoch {start}" if stop - start == 1 else f"epochs {start}–{stop - 1}"
+        where = f"{step} {start}" if stop - start == 1 else f"{step}s {start}–{stop - 1}"
         parts.append(f"{'/'.join(kinds)} at {where}")
     if not parts:
         return ""
@@ -131,11 +134,11 @@ def _describe_nonfinite(values: list[float], who: str) -> str:
     return f"{who} values are not finite: " + "; ".join(parts) + (f"; and {more} more runs" if more > 0 else "") + "."
 
 
-def loss_chart(observed, expected, compared=None) -> LossChart:
-    """The submission's curve (`observed`) over the reference's (`expected`)."""
+def curve_chart(observed, expected, compared=None, axis: str = "value", step: str = "step") -> CurveChart:
+    """The submission's curve (`observed`) over the reference's (`expected`), `axis` per `step`."""
     submitted = [as_float(v) for v in observed]
     reference = [as_float(v) for v in expected]
-    epochs = max(len(submitted), len(reference))
+    epochs = max(len(submitted), len(reference))  # the curve's steps
     finite = [v for v in submitted + reference if math.isfinite(v)]
     low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
     log = bool(finite) and low > 0 and high / low > LOG_SPAN
@@ -192,19 +195,21 @@ def loss_chart(observed, expected, compared=None) -> LossChart:
     y_ticks = [Tick(round(y_of(v), 1), f"{v:.3g}") for v in y_values if low <= v <= high * (1 + 1e-12) or not log]
     y_ticks = [t for t in y_ticks if TOP - 0.5 <= t.position <= bottom + 0.5]
 
-    caption = [f"{epochs} epoch{'s' if epochs != 1 else ''}; {'log' if log else 'linear'} scale."]
-    caption.append(_describe_nonfinite(submitted, "The submitted"))
-    caption.append(_describe_nonfinite(reference, "The reference's"))
+    caption = [f"{epochs} {step}{'s' if epochs != 1 else ''}; {'log' if log else 'linear'} scale."]
+    caption.append(_describe_nonfinite(submitted, "The submitted", step))
+    caption.append(_describe_nonfinite(reference, "The reference's", step))
     if len(bands) > MAX_BANDS:
         caption.append(f"{len(bands) - MAX_BANDS} more marked regions are not drawn.")
-    return LossChart(
-        epochs=epochs,
+    return CurveChart(
+        steps=epochs,
         log=log,
         lines=(line("reference", reference), line("submitted", submitted)),
         x_ticks=tuple(x_ticks),
         y_ticks=tuple(y_ticks),
         bands=tuple(bands[:MAX_BANDS]),
         caption=" ".join(part for part in caption if part),
+        axis=axis,
+        step=step,
     )
 
 

@@ -14,22 +14,27 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from grader import html, report
+from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
 from grader.cache import default_cache_dir
+from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
+from grader.expected import expected_values
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_class, grade_one, open_session
+from grader.spec import SpecError, load_spec, spec_path
 from grader.views import student_view
-from reference.cases import draw_cases, load_secret
-from reference.expected import expected_values
-from reference.spec import DEFAULT_SPEC, SpecError, load_spec
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade the 2-2-2 back-propagation homework.")
+    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade a numerical homework: every submission run in isolation, compared with the reference, diagnosed and scored.")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    def assignment(sub):
+        sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
+        sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
+
     def common(sub, secret: bool = True):
-        sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
+        assignment(sub)
         sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values and runs of unchanged code are cached (default: %(default)s)")
         sub.add_argument("--no-cache", dest="cache", action="store_const", const=None, help="recompute the expected values and run every submission again")
         if secret:
@@ -52,14 +57,20 @@ def _parser() -> argparse.ArgumentParser:
 
     gradescope = commands.add_parser("gradescope", help="grade the one submission of a Gradescope container (what run_autograder runs)")
     gradescope.add_argument("--root", type=Path, default=container.DEFAULT_ROOT, help="the container's root folder (default: %(default)s)")
-    gradescope.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the assignment spec (default: %(default)s)")
+    assignment(gradescope)
     gradescope.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)")
     gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file once read, before any student code runs")
 
     bundle_zip = commands.add_parser("autograder-zip", help="build the autograder.zip to upload to Gradescope")
     bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
+    assignment(bundle_zip)
     bundle_zip.add_argument("--secret-file", type=Path, help="put this secret in the zip as secret.txt (hidden cases on Gradescope)")
     return parser
+
+
+def _spec(args):
+    """The spec the command grades by: --spec, else the assignment's own."""
+    return load_spec(spec_path(args.assignment, args.spec))
 
 
 def _secret(args, spec):
@@ -67,7 +78,7 @@ def _secret(args, spec):
 
 
 def command_expected(args, console: Console) -> int:
-    spec = load_spec(args.spec)
+    spec = _spec(args)
     book = draw_cases(spec, _secret(args, spec))
     records = []
     for item in expected_values(spec, book):
@@ -79,7 +90,7 @@ def command_expected(args, console: Console) -> int:
 
 
 def command_grade(args, console: Console) -> int:
-    spec = load_spec(args.spec)
+    spec = _spec(args)
     secret = _secret(args, spec)
     discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE))
     for problem in discovery.problems:
@@ -113,7 +124,7 @@ def command_grade(args, console: Console) -> int:
 
 
 def command_check(args, console: Console) -> int:
-    spec = load_spec(args.spec)
+    spec = _spec(args)
     item = submission_at(args.path)
     if isinstance(item, Problem):
         console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
@@ -135,7 +146,7 @@ def command_check(args, console: Console) -> int:
 
 
 def command_gradescope(args, console: Console) -> int:
-    spec = load_spec(args.spec)
+    spec = _spec(args)
     try:
         run = container.run_container(args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file)
     except Exception:  # noqa: BLE001 - the grader failed, not the student: the student sees a message, staff the traceback
@@ -151,8 +162,8 @@ def command_gradescope(args, console: Console) -> int:
 
 
 def command_autograder_zip(args, console: Console) -> int:
-    spec = load_spec(DEFAULT_SPEC)
-    names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file)
+    spec = _spec(args)
+    names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file, spec=spec)
     no_secret = f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
     console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)
@@ -168,4 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    except AssignmentError as error:
+        console.print(f"[red]assignment error:[/red] {escape(str(error))} (assignments: {', '.join(names()) or 'none'})", highlight=False)
         return 2

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.execute import Outcome
-from reference.contract import ENTRY_POINTS, QUANTITIES
-from reference.expected import Expected
-from reference.spec import Check
+from grader.expected import Expected
+from grader.spec import Check
 
 
 class ShapeError(ValueError):
@@ -39,6 +38,7 @@ class Verdict:
     max_rel_error: float | None = None
     error: dict | None = None
     notes: tuple[str, ...] = ()
+    shape: tuple[int, ...] = ()  # of the expected value, as the entry point returns it
 
     @property
     def passed(self) -> bool:
@@ -59,6 +59,7 @@ class Verdict:
             "max_rel_error": self.max_rel_error,
             "error": self.error,
             "notes": list(self.notes),
+            "shape": list(self.shape) if show else None,
         }
 
 
@@ -100,10 +101,11 @@ def _vector(tree, size: int, what: str) -> np.ndarray:
     return array.reshape(size)
 
 
-def observed_quantity(tree, check: Check, expected_size: int) -> np.ndarray:
-    """Pick the check's quantity out of what the entry point returned, as the contract says
-    (reference/contract.py): one value, or one member of the tuple it returns."""
-    returns, quantity = ENTRY_POINTS[check.entry].returns, QUANTITIES[check.quantity]
+def observed_quantity(tree, check: Check, shape: tuple[int, ...]) -> np.ndarray:
+    """Pick the check's quantity out of what the entry point returned, as the assignment's
+    contract says (one value, or one member of the tuple it returns), flat, after checking it
+    holds `shape` (the expected value's): an array's exact shape, a vector's count of values."""
+    returns, quantity = check.signature.returns, check.measure
     if len(returns) == 1:
         member = tree
     else:
@@ -115,19 +117,30 @@ def observed_quantity(tree, check: Check, expected_size: int) -> np.ndarray:
         member = tree["seq"][returns.index(quantity.member)]
     if quantity.size is not None:
         return _vector(member, quantity.size, quantity.member)
-    values = numbers(member).reshape(-1)
-    if quantity.first_only:
+    array = numbers(member)
+    values = array.reshape(-1)
+    if quantity.first_only and tuple(shape) != (0,):  # (0,): a mistake that predicts no step at all
         if values.size == 0:
             raise ShapeError(f"{quantity.member} is empty; expected {quantity.count_words or 'values'}")
         return values[:1]
+    if len(shape) > 1:
+        if tuple(array.shape) != tuple(shape):
+            raise ShapeError(f"{quantity.member} has shape {tuple(array.shape)}; expected shape {tuple(shape)}")
+        return values
+    expected_size = int(np.prod(shape))
     if values.size != expected_size:
         raise ShapeError(f"{quantity.member} has {values.size} values; expected {expected_size}" + (f", {quantity.count_words}" if quantity.count_words else ""))
     return values
 
 
-def element_names(quantity: str, size: int) -> tuple[str, ...]:
-    known = QUANTITIES[quantity]
-    return known.elements or tuple(f"{known.member}[{i}]" for i in range(size))
+def element_names(check: Check, shape: tuple[int, ...]) -> tuple[str, ...]:
+    """Each element's name: the contract's, else member[i] (member[i,j,...] for an array)."""
+    quantity = check.measure
+    if quantity.elements:
+        return quantity.elements
+    if len(shape) > 1:
+        return tuple(f"{quantity.member}[{','.join(map(str, index))}]" for index in np.ndindex(*shape))
+    return tuple(f"{quantity.member}[{i}]" for i in range(int(np.prod(shape))))
 
 
 def _format(value: float) -> str:
@@ -136,7 +149,7 @@ def _format(value: float) -> str:
 
 def compare_outcome(check: Check, expected: Expected, outcome: Outcome) -> Verdict:
     case = expected.case
-    base = {"case_id": case.id, "hidden": case.hidden, "expected": tuple(expected.value.tolist()), "compared": tuple(expected.comparable.tolist())}
+    base = {"case_id": case.id, "hidden": case.hidden, "expected": tuple(expected.value.tolist()), "compared": tuple(expected.comparable.tolist()), "shape": expected.shape}
     notes = tuple(f"{check.entry} changed its argument {name} in place; the contract says it must not" for name in outcome.mutated)
     if outcome.status != "ok":
         status = "timeout" if outcome.status == "timeout" else "error"
@@ -146,7 +159,7 @@ def compare_outcome(check: Check, expected: Expected, outcome: Outcome) -> Verdi
             message = f"{message} ({error['where']})"
         return Verdict(status=status, message=message, error=error, notes=notes, **base)
     try:
-        observed = observed_quantity(outcome.value, check, expected.value.size)
+        observed = observed_quantity(outcome.value, check, expected.shape)
     except ShapeError as problem:
         return Verdict(status="failed", message=str(problem), notes=notes, **base)
     return judge(check, expected, observed, notes)
@@ -165,7 +178,7 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     measured = mask & finite & np.isfinite(observed)
     max_abs = float(difference[measured].max()) if measured.any() else None
     max_rel = float(relative[measured].max()) if measured.any() else None
-    names = element_names(check.quantity, want.size)
+    names = element_names(check, expected.shape)
     off = tuple(names[i] for i in np.flatnonzero(bad))
     base = {
         "case_id": case.id,
@@ -177,6 +190,7 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
         "max_abs_error": max_abs,
         "max_rel_error": max_rel,
         "notes": notes,
+        "shape": expected.shape,
     }
     if not bad.any():
         skipped = int((~mask).sum())
@@ -187,7 +201,7 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     if not case.hidden:
         detail += f", expected {_format(want[worst])}"
     shown = ", ".join(off[:8]) + (f" and {len(off) - 8} more" if len(off) > 8 else "")
-    message = f"{len(off)} of {int(mask.sum())} values of {QUANTITIES[check.quantity].words} are off ({shown}); worst {detail}"
+    message = f"{len(off)} of {int(mask.sum())} values of {check.measure.words} are off ({shown}); worst {detail}"
     if not np.isfinite(observed[bad]).all() and finite[bad].all():
         message += "; the submission's values are not finite (nan/inf)"
     return Verdict(status="failed", message=message, **base)

@@ -69,6 +69,7 @@ class Quantity:
     curve: bool = False  # a trajectory over steps: once a float32 run parts from the reference, the
     # rest is not compared; drawn as a chart in the reports
     axis: str = "value"  # a curve's chart: what its y axis shows
+    step: str = "step"  # a curve's chart: what its x axis counts (value i is at step i)
     derivative: bool = False  # derivatives: the rules on how derivatives are computed apply to its calls
 
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import bounded_json
+from grader.cases import Case
 from grader.load import LoadedSubmission
 from grader.rules import read_evidence
 from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
-from reference.cases import Case
-from reference.spec import Limits
+from grader.spec import Limits
 
 # What the result channel may carry.  The largest answer the spec allows is a training call's
 # loss curve at its most epochs (5000) with every loss a boxed 0-d tensor (about 80 bytes and 9

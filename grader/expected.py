@@ -28,7 +28,7 @@ class Expected:
     case: Case
     value: np.ndarray  # float64, flat; may hold inf / nan where the variant diverges
     comparable: np.ndarray  # bool, flat: the elements that are graded
-    shape: tuple[int, ...] = ()  # the value's shape as the entry point returns it; () means flat
+    shape: tuple[int, ...] = ()  # the value's shape as the entry point returns it
 
     def to_dict(self) -> dict:
         return {
@@ -43,7 +43,7 @@ class Expected:
     def from_dict(cls, record: dict) -> Expected:
         """The inverse of `to_dict` (non-finite values come back from their names)."""
         value = np.array([float(v) for v in record["value"]], dtype=np.float64)
-        return cls(record["check"], Case.from_dict(record["case"]), value, np.array(record["compared"], dtype=bool), tuple(record.get("shape", ())))
+        return cls(record["check"], Case.from_dict(record["case"]), value, np.array(record["compared"], dtype=bool), tuple(record["shape"]))
 
 
 def _json_number(value: float):
@@ -55,15 +55,15 @@ def call_key(check: Check, case: Case) -> tuple:
     return (check.entry, tuple(sorted(check.args.items())), case.id, case.key)
 
 
-def expected_from_runs(check: Check, case: Case, runs: tuple[dict, ...], float32_margin: float, curve: bool = False) -> Expected:
+def expected_from_runs(check: Check, case: Case, runs: tuple[dict, ...], float32_margin: float) -> Expected:
     exact, *float32_runs = (np.atleast_1d(np.asarray(r[check.quantity], dtype=np.float64)) for r in runs)
-    shape = exact.shape if exact.ndim > 1 else ()
+    shape = exact.shape
     exact = exact.reshape(-1)
     allowed = check.tolerance.allowed(np.nan_to_num(exact)) / float32_margin
     comparable = np.ones(exact.shape, dtype=bool)
     for run in float32_runs:
         comparable &= agrees(run.reshape(-1), exact, allowed)
-    if curve:
+    if check.measure.curve:
         comparable = np.logical_and.accumulate(comparable)  # the trajectories have parted
     return Expected(check.id, case, exact, comparable, shape)
 
@@ -73,7 +73,6 @@ def expected_values(spec: Spec, book: CaseBook) -> list[Expected]:
     runs: dict[tuple, tuple[dict, ...]] = {}
     result = []
     for check in spec.checks:
-        curve = spec.contract.quantities[check.quantity].curve
         for case in book.for_check(check):
             key = call_key(check, case)
             if key not in runs:
@@ -81,5 +80,5 @@ def expected_values(spec: Spec, book: CaseBook) -> list[Expected]:
                 missing = [n for n in spec.contract.entry_points[check.entry].quantities if any(n not in run for run in runs[key])]
                 if missing:
                     raise SpecError(f"{spec.reference.source}: reference_runs: {check.entry} yields no {', '.join(missing)} (check {check.id!r})")
-            result.append(expected_from_runs(check, case, runs[key], spec.float32_margin, curve))
+            result.append(expected_from_runs(check, case, runs[key], spec.float32_margin))
     return result

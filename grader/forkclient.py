@@ -14,19 +14,18 @@ import threading
 from pathlib import Path
 
 from grader.sandbox import Child
-from reference import warmup
 
 SERVER_SCRIPT = Path(__file__).with_name("inside") / "forkserver.py"
-WARM_UP_SCRIPT = Path(warmup.__file__)  # the assignment's: what its code runs, run once before any fork
 
 
 class ForkServer:
     """The grader's handle on a running fork server; safe to use from several threads."""
 
-    def __init__(self, python: str, environment: dict[str, str]):
+    def __init__(self, python: str, environment: dict[str, str], warm_up: Path | None = None):
+        """`warm_up`: the assignment's script of what its code runs, run once before any fork."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._process = subprocess.Popen(
-            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno()), str(WARM_UP_SCRIPT)],
+            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno()), str(warm_up or "")],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=environment,

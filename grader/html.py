@@ -23,15 +23,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
-from grader.charts import as_float, histogram, loss_chart
+from grader.cases import CaseBook, draw_cases
+from grader.charts import as_float, curve_chart, histogram
 from grader.compare import element_names
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.score import CheckResult, SubmissionResult
+from grader.spec import Spec
 from grader.views import printable
-from reference.cases import CaseBook, draw_cases
-from reference.spec import Spec
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
 
@@ -44,7 +45,8 @@ TRACEBACK_CHARS = 4_000
 MESSAGE_CHARS = 1_000
 ANSWER_CHARS = 20_000
 LOAD_PROBLEMS = 20
-CURVE_ROWS = 10  # the off elements of a loss curve listed under its chart
+CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
+LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
@@ -74,18 +76,23 @@ def error_size(value) -> str:
 
 
 def _vector(values) -> str:
-    return "(" + ", ".join(format_number(v) for v in values) + ")"
+    """A case's input as text: a vector in full; an array by its shape and first values."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim <= 1:
+        return "(" + ", ".join(format_number(v) for v in array.reshape(-1)) + ")"
+    head = ", ".join(format_number(v) for v in array.reshape(-1)[:LONG])
+    return f"array of shape {tuple(array.shape)}: ({head}{', …' if array.size > LONG else ''})"
 
 
 def _diagnosis(diagnosis) -> dict:
     return {"id": diagnosis.id, "title": diagnosis.title, "explanation": diagnosis.explanation, "formula": getattr(diagnosis, "formula", "")}
 
 
-def _rows(quantity: str, case: dict) -> tuple[list[dict], int]:
-    """Element by element: observed, expected, errors, and whether it is off; for a loss
-    curve only the worst of the losses that are off, in epoch order, and how many more there are."""
+def _rows(check, case: dict) -> tuple[list[dict], int]:
+    """Element by element: observed, expected, errors, and whether it is off; for a curve or a
+    long array only the worst of the values that are off, in order, and how many more there are."""
     expected, observed, compared = case["expected"], case["observed"], case["compared"]
-    names = element_names(quantity, len(expected))
+    names = element_names(check, tuple(case.get("shape") or (len(expected),)))
     off = set(case["off"])
     rows, badness = [], []
     for index, name in enumerate(names):
@@ -95,7 +102,7 @@ def _rows(quantity: str, case: dict) -> tuple[list[dict], int]:
         state = "off" if name in off else ("ok" if compared[index] else "not compared")
         rows.append({"name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference), "rel": error_size(relative), "state": state})
         badness.append(math.inf if difference is None else difference)
-    if quantity != "loss_curve":
+    if not check.measure.curve and len(rows) <= LONG:
         return rows, 0
     off_rows = [index for index, row in enumerate(rows) if row["state"] == "off"]
     worst = sorted(sorted(off_rows, key=lambda index: -badness[index])[:CURVE_ROWS])
@@ -104,7 +111,7 @@ def _rows(quantity: str, case: dict) -> tuple[list[dict], int]:
 
 def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
     """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is bare in the student's)."""
-    quantity = check_result.check.quantity
+    measure = check_result.check.measure
     shown = case["observed"] is not None
     error = case["error"] or None
     if error:
@@ -116,8 +123,8 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
             "traceback": traceback if traceback != previous_traceback else "",
             "same_traceback": bool(traceback) and traceback == previous_traceback,
         }
-    rows, more_rows = _rows(quantity, case) if shown else ([], 0)
-    chart = loss_chart(case["observed"], case["expected"], case["compared"]) if shown and quantity == "loss_curve" else None
+    rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
+    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step) if shown and measure.curve else None
     hidden_number = case["case"].removeprefix("hidden-")
     return {
         "label": f"hidden case {hidden_number}" if case["hidden"] else f"{case['case'].replace('-', ' ')} case",
@@ -133,7 +140,7 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "rows": rows,
         "more_rows": more_rows,
         "nonfinite": nonfinite,
-        "curve": quantity == "loss_curve",
+        "curve": measure.curve,
         "chart": chart,
         "error": error,
         "notes": [clip(note, MESSAGE_CHARS) for note in case["notes"]],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.forkclient import ForkServer
-from reference.spec import Limits
+from grader.spec import Limits
 
 
 class FreshLauncher:
@@ -36,7 +36,8 @@ class FreshLauncher:
 class WarmLauncher:
     description = "forked from a warm worker that imported numpy and torch once"
 
-    def __init__(self):
+    def __init__(self, warm_up: Path | None = None):
+        self._warm_up = warm_up  # the assignment's (grader.assignment.Reference.warm_up)
         self._lock = threading.Lock()
         self._forks = self._new_server()
         self.replaced = 0  # how often a fork server died and was started anew
@@ -46,9 +47,8 @@ class WarmLauncher:
     def server_pid(self) -> int:
         return self._forks.pid
 
-    @staticmethod
-    def _new_server() -> ForkServer:
-        return ForkServer(sys.executable, sandbox.interpreter_environment())
+    def _new_server(self) -> ForkServer:
+        return ForkServer(sys.executable, sandbox.interpreter_environment(), self._warm_up)
 
     def _server(self, dead: ForkServer | None = None) -> ForkServer:
         """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""
@@ -90,12 +90,12 @@ def can_fork() -> str | None:
     return None
 
 
-def choose_launcher(warm: bool = True):
-    """The launcher to use and a sentence saying which, and why."""
+def choose_launcher(warm: bool = True, warm_up: Path | None = None):
+    """The launcher to use and a sentence saying which, and why; a warm one runs `warm_up` first."""
     reason = can_fork() if warm else "fresh interpreters were asked for"
     if reason is None:
         try:
-            return WarmLauncher(), WarmLauncher.description
+            return WarmLauncher(warm_up), WarmLauncher.description
         except (OSError, RuntimeError) as error:
             reason = str(error)
     return FreshLauncher(), f"{FreshLauncher.description} ({reason})"

@@ -22,19 +22,18 @@ from pathlib import Path
 
 from grader.answers import find_answers
 from grader.cache import cached_expected_values, cached_run, run_key
+from grader.cases import CaseBook, draw_cases
 from grader.compare import compare_outcome
-from grader.diagnose import CheckEvidence, Predictions, Probe, diagnose_submission, given_case, plan_probes
+from grader.diagnose import CheckEvidence, Predictions, check_catalog, diagnose_submission
 from grader.discover import Submission
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
+from grader.expected import Expected, call_key
 from grader.launchers import FreshLauncher, choose_launcher
 from grader.load import load_submission
 from grader.rules import HIDDEN_CASE, judge_check, watch_of
 from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.score import CheckResult, SubmissionResult
-from reference.cases import CaseBook, draw_cases
-from reference.contract import ENTRY_POINTS
-from reference.expected import Expected, call_key
-from reference.spec import Spec
+from grader.spec import Spec
 
 
 @dataclass(frozen=True)
@@ -45,30 +44,32 @@ class Plan:
     calls: tuple[Call, ...]
     expected: tuple[Expected, ...]
     call_of: dict = field(hash=False)  # (check id, case id) -> call id
-    probes: tuple[Probe, ...] = ()  # extra forward calls for the diagnosis of backward checks
+    probes: tuple = ()  # the assignment's probes: extra calls for the diagnosis (grader.assignment.Probes)
+    book: CaseBook | None = field(default=None, compare=False)  # the cases the plan was drawn from
 
 
 def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
     expected = cached_expected_values(spec, book, cache_dir)
+    check_catalog(spec, book, tuple(expected))  # an entry that is no mistake is refused before anything is graded
     calls: dict[tuple, Call] = {}
     call_of = {}
     for item in expected:
         check = spec.check(item.check_id)
         key = call_key(check, item.case)
         if key not in calls:
-            entry = ENTRY_POINTS[check.entry]
+            entry = check.signature
             calls[key] = Call(f"c{len(calls) + 1}", check.entry, dict(check.args), item.case, arguments=entry.arguments, framework=entry.framework)
         if watch_of(spec, check):  # a call shared by checks records what each one's rules need
             calls[key] = replace(calls[key], watch=tuple(sorted({*calls[key].watch, *watch_of(spec, check)})))
         call_of[(item.check_id, item.case.id)] = calls[key].id
-    probes, probe_calls = plan_probes(spec, book)  # last, so they never take time from the graded calls
-    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes)
+    probes, probe_calls = spec.reference.probes.plan(spec, book) if spec.reference.probes else ((), ())  # last: they never take time from the graded calls
+    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, book)
 
 
 def catalog_predictions(plan: Plan) -> Predictions:
     """The catalog's predictions on the plan's cases, each computed when a failing check first
     needs it and kept for the rest of the run: given to the diagnosis, never stored in the plan."""
-    return Predictions(given_case(plan.spec))
+    return Predictions(plan.spec, plan.book)
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,7 @@ def open_session(
     on leaving, the launcher is closed."""
     with ExitStack() as stack:
         with ThreadPoolExecutor(1) as starting:  # the warm worker imports torch while this process plans
-            launching = starting.submit(choose_launcher, warm=warm)
+            launching = starting.submit(choose_launcher, warm=warm, warm_up=spec.reference.warm_up)
             try:
                 book = draw_cases(spec, secret)
                 plan = plan or plan_grading(spec, book, cache_dir)

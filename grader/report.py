@@ -20,8 +20,8 @@ from rich.text import Text
 from grader import html
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.score import CheckResult, SubmissionResult
+from grader.spec import Spec
 from grader.views import printable, printable_data, student_view
-from reference.spec import Spec
 
 OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
 GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "failed" there

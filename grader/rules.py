@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reference.spec import Check, Rule, Spec
+from grader.spec import Check, Rule, Spec
 
 MAX_NAMES = 12
 MAX_TEXT = 200

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.inside.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper, check_syscall_names
-from reference.spec import Limits
+from grader.spec import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("inside") / "child.py"
 CONFINE_SCRIPT = Path(__file__).with_name("inside") / "confine.py"

@@ -8,7 +8,7 @@ from grader.compare import Verdict
 from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.rules import summarize
-from reference.spec import Check, Question
+from grader.spec import Check, Question
 
 STATUS_ORDER = ("passed", "failed", "error", "timeout")
 
@@ -64,7 +64,7 @@ class CheckResult:
             "experiment": self.check.experiment,
             "entry": self.check.entry,
             "args": self.check.args,
-            "weights": self.check.weights,
+            **self.check.options,  # the assignment's own keys of the check
             "quantity": self.check.quantity,
             "tolerance": str(self.check.tolerance),
             "visibility": self.check.visibility,

@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 
 from grader.assignment import DEFAULT_ASSIGNMENT, SPEC_FILE, AssignmentError, Reference, folder_of, load_reference
-from grader.contract import REQUIRED, Contract
+from grader.contract import REQUIRED, Contract, EntryPoint, Quantity
 from grader.tolerance import Tolerance
 
 DEFAULT_SPEC = folder_of(DEFAULT_ASSIGNMENT) / SPEC_FILE
@@ -222,6 +222,8 @@ class Check:
     message: str
     rules: tuple[str, ...] = ()  # ids of the rules its calls are held to
     options: dict = field(default_factory=dict, hash=False)  # the assignment's own keys of a check (Reference.check_keys)
+    signature: EntryPoint | None = field(default=None, compare=False, repr=False)  # the contract's `entry`
+    measure: Quantity | None = field(default=None, compare=False, repr=False)  # the contract's `quantity`
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,12 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def spec_path(assignment: str | None = None, spec: Path | str | None = None) -> Path:
     """The spec to load: `spec` where given, else reference/<assignment>/assignment.toml."""
-    return Path(spec) if spec is not None else folder_of(assignment or DEFAULT_ASSIGNMENT) / SPEC_FILE
+    if spec is not None:
+        return Path(spec)
+    folder = folder_of(assignment or DEFAULT_ASSIGNMENT)
+    if not (folder / SPEC_FILE).is_file():
+        raise AssignmentError(f"{folder / SPEC_FILE}: no assignment {assignment!r} here (its spec is missing)")
+    return folder / SPEC_FILE
 
 
 def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:
@@ -370,6 +377,8 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
                 message=item["message"],
                 rules=_rules_of_check(item, key, rules, fail, contract),
                 options={name: item.get(name, default) for name, (_, default) in reference.check_keys.items()},
+                signature=entry,
+                measure=contract.quantities[item["quantity"]],
             )
         )
     experiments = {int(number): title for number, title in raw["experiments"].items()}

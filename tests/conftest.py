@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SUBMISSIONS = REPO / "submissions"
+SUBMISSIONS = REPO / "submissions" / "backprop"
 TEST_SECRET = "a-secret-only-the-tests-know"
 
 

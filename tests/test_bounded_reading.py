@@ -28,8 +28,8 @@ from grader.launchers import FreshLauncher, WarmLauncher, can_fork
 from grader.load import load_submission
 from grader.pipeline import grade_submission, plan_grading
 from grader.sandbox import probe_layers
-from reference.cases import draw_cases
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.spec import load_spec
 from tests.conftest import REPO, SUBMISSIONS
 from tests.test_sandbox import small_spec
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reference import network
-from reference.spec import load_spec
+from reference.backprop import network
+from grader.spec import load_spec
 from tests.conftest import TEST_SECRET, run_grader, write_spec
 
 HOSTILE = Path(__file__).with_name("hostile")

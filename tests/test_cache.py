@@ -12,8 +12,8 @@ import sys
 import numpy as np
 
 from grader.cache import cache_key, cached_expected_values
-from reference.cases import draw_cases
-from reference.spec import DEFAULT_SPEC, load_spec
+from grader.cases import draw_cases
+from grader.spec import DEFAULT_SPEC, load_spec
 from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 

@@ -27,15 +27,15 @@ import pytest
 from rich.console import Console
 
 from grader import charts, html, report
-from grader.charts import histogram, loss_chart
+from grader.charts import curve_chart, histogram
 from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.score import CheckResult, SubmissionResult
 from grader.views import student_view
-from reference.cases import draw_cases
-from reference.expected import expected_values
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.expected import expected_values
+from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 HOSTILE = Path(__file__).with_name("hostile")
@@ -70,7 +70,7 @@ def test_the_loss_chart_is_drawn_for_any_numbers():
     rng = np.random.default_rng(7)
     for observed, expected in zip(every, every[1:] + every[:1]):
         compared = [bool(c) for c in rng.integers(0, 2, max(len(observed), len(expected)))]
-        chart = loss_chart(observed + list(NOT_FLOATS[:2]), expected, compared + [True, True])
+        chart = curve_chart(observed + list(NOT_FLOATS[:2]), expected, compared + [True, True])
         for tick in chart.x_ticks + chart.y_ticks:
             assert 0 <= tick.position <= max(chart.width, chart.height), (observed, expected, tick)
         for band in chart.bands:
@@ -151,7 +151,7 @@ def test_a_report_that_cannot_be_drawn_costs_that_submission_only(two_checks, tm
     def broken(*arguments, **keywords):
         raise OverflowError("a renderer that is not total")
 
-    monkeypatch.setattr(html, "loss_chart", broken)
+    monkeypatch.setattr(html, "curve_chart", broken)
     result = _result(spec, items, lambda v: v)
     folder = tmp_path / "pages"
     failures = report.write_outputs(result, spec, folder)

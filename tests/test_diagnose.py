@@ -22,11 +22,11 @@ import pytest
 from grader.compare import judge
 from grader.diagnose import NO_MATCH, CheckEvidence, Predictions, Probe, _conditioned, _mask_like, _within, diagnose_submission, given_case, root_cause
 from grader.execute import Outcome
-from reference import network, variations
-from reference.cases import draw_cases
-from reference.expected import expected_values
-from reference.misconceptions import CATALOG
-from reference.spec import DEFAULT_SPEC, SpecError, load_spec
+from reference.backprop import network, variations
+from grader.cases import draw_cases
+from grader.expected import expected_values
+from reference.backprop.misconceptions import CATALOG
+from grader.spec import DEFAULT_SPEC, SpecError, load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "misconceptions"

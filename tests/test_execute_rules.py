@@ -25,8 +25,8 @@ from grader.discover import submission_at
 from grader.execute import Call, execute_submission
 from grader.load import load_submission
 from grader.sandbox import Sandbox, kill_stragglers, submission_processes
-from reference.cases import Case
-from reference.spec import Limits
+from grader.cases import Case
+from grader.spec import Limits
 
 LIMITS = Limits(load_seconds=0.3, call_seconds=0.3, submission_seconds=30, memory_mib=512, output_kib=64)
 ONLY_A_PROCESS_GROUP = Sandbox(("process-group",))  # no uid to claim, no probe: nothing but a folder

@@ -275,7 +275,7 @@ def test_hidden_cases_are_graded_with_the_bundled_secret_which_then_leaves_the_d
 
 
 def test_hidden_checks_take_the_visibility_the_spec_gives(correct_run):
-    from reference.spec import load_spec
+    from grader.spec import load_spec
 
     spec = load_spec()
     visibility = {t["extra_data"]["check"]: t["visibility"] for t in correct_run.results["tests"]}
@@ -409,7 +409,7 @@ def test_setup_builds_an_environment_that_can_run_the_grader(background_install)
 
 def test_the_secret_comes_from_the_environment_else_from_the_zip(tmp_path):
     from grader.gradescope.container import AutograderTree, find_secret
-    from reference.spec import load_spec
+    from grader.spec import load_spec
 
     spec, tree = load_spec(), AutograderTree(tmp_path)
     assert find_secret(spec, {}, tree).value is None

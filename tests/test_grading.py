@@ -14,8 +14,8 @@ from html import unescape
 import pytest
 
 from grader.rules import HIDDEN_CASE, HIDDEN_EVIDENCE
-from reference.cases import draw_cases
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 CORRECT = sorted(p.stem for p in SUBMISSIONS.iterdir() if p.name.startswith("correct_"))

@@ -12,8 +12,8 @@ from grader.discover import submission_at
 from grader.launchers import FreshLauncher, WarmLauncher, can_fork
 from grader.pipeline import grade_submission, plan_grading
 from grader.sandbox import probe_layers
-from reference.cases import draw_cases
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.spec import load_spec
 from tests.conftest import SUBMISSIONS
 
 pytestmark = pytest.mark.skipif(can_fork() is not None, reason=f"warm workers are not used here: {can_fork()}")

@@ -8,8 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from reference import autograd, finite_differences, network
-from reference.network import ACTIVATIONS, LOSSES
+from reference.backprop import autograd, finite_differences, network
+from reference.backprop.network import ACTIVATIONS, LOSSES
 
 GIVEN = dict(x=(0.5, 0.3), y=(0.23, -0.07), w=(0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 VARIANTS = list(itertools.product(ACTIVATIONS, LOSSES))

@@ -32,9 +32,9 @@ from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.score import CheckResult, SubmissionResult
-from reference.cases import draw_cases
-from reference.expected import expected_values
-from reference.spec import load_spec
+from grader.cases import draw_cases
+from grader.expected import expected_values
+from grader.spec import load_spec
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, run_grader
 
 HOSTILE = Path(__file__).parent / "hostile" / "prints_html_and_100mb_raises_html.py"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reference.spec import DEFAULT_SPEC, RULE_KINDS, SpecError, load_spec
+from grader.spec import DEFAULT_SPEC, RULE_KINDS, SpecError, load_spec
 from tests.conftest import REPO, run_grader
 
 HOSTILE = REPO / "tests" / "hostile" / "disables_the_call_recording.py"

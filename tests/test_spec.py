@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reference.spec import DEFAULT_SPEC, ENTRY_POINTS, SpecError, load_spec
+from grader.spec import DEFAULT_SPEC, ENTRY_POINTS, SpecError, load_spec
 from tests.conftest import run_grader
 
 

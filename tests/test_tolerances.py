@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from grader.compare import judge
-from reference import network
-from reference.cases import Case, draw_cases
+from reference.backprop import network
+from grader.cases import Case, draw_cases
 from reference.expected import expected_from_runs, expected_values, reference_quantities, reference_runs
-from reference.spec import load_spec
+from grader.spec import load_spec
 from tests.conftest import TEST_SECRET
 
 SPEC = load_spec()

@@ -1,9 +1,10 @@
 """Build autograder.zip, the file an instructor uploads to Gradescope.
 
 Gradescope wants `setup.sh` and `run_autograder` at the zip's root and
-extracts the rest into /autograder/source.  The zip holds the grader, the
-reference, the spec and the templates; never the example submissions, the
-tests, reports or caches, and a secret only when one is asked for.
+extracts the rest into /autograder/source.  The zip holds the grader, one
+assignment's folder (its reference code, and the spec it is graded by) and the
+report templates, with a file `ASSIGNMENT` naming it; never the example
+submissions, the tests, reports or caches, and a secret only when one is asked for.
 """
 
 from __future__ import annotations
@@ -11,20 +12,23 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from grader.assignment import DEFAULT_ASSIGNMENT
+
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parents[1]
 ROOT_SCRIPTS = ("setup.sh", "run_autograder")  # from this folder, to the zip's root
-FOLDERS = ("grader", "reference", "templates")
-FILES = ("requirements.lock", "pyproject.toml")
+FOLDERS = ("grader", "templates")
+FILES = ("requirements.lock", "pyproject.toml", "reference/__init__.py")
+ASSIGNMENT_NAME = "ASSIGNMENT"  # names the assignment folder run_autograder grades by
 SKIPPED_NAMES = {"__pycache__", ".DS_Store", ".ipynb_checkpoints", "secret.txt"}
 SECRET_NAME = "secret.txt"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # the same sources give the same zip, byte for byte
 
 
-def bundle_entries(repository: Path = REPOSITORY) -> list[tuple[str, Path]]:
+def bundle_entries(repository: Path = REPOSITORY, assignment: str = DEFAULT_ASSIGNMENT) -> list[tuple[str, Path]]:
     """(name in the zip, file on disk), in the order they are written."""
     entries = [(name, repository / "grader" / "gradescope" / name) for name in ROOT_SCRIPTS]
-    for folder in FOLDERS:
+    for folder in (*FOLDERS, f"reference/{assignment}"):
         for path in sorted((repository / folder).rglob("*")):
             relative = path.relative_to(repository)
             if any(part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts):
@@ -42,14 +46,21 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     archive.writestr(info, data)
 
 
-def build_autograder_zip(out: Path, repository: Path = REPOSITORY, secret_file: Path | None = None) -> list[str]:
-    """Write the zip; returns the names it holds."""
+def build_autograder_zip(out: Path, repository: Path = REPOSITORY, secret_file: Path | None = None, spec=None) -> list[str]:
+    """Write the zip of `spec`'s assignment (the default one without), graded by `spec`'s file;
+    returns the names it holds."""
+    assignment = spec.name if spec is not None else DEFAULT_ASSIGNMENT
+    spec_name = f"reference/{assignment}/assignment.toml"
     names = []
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as archive:
-        for name, path in bundle_entries(repository):
+        for name, path in bundle_entries(repository, assignment):
+            if name == spec_name and spec is not None:
+                path = spec.source  # the spec this zip grades by, which may be an instructor's own copy
             _add(archive, name, path.read_bytes(), 0o755 if name in ROOT_SCRIPTS else 0o644)
             names.append(name)
+        _add(archive, ASSIGNMENT_NAME, assignment.encode() + b"\n", 0o644)
+        names.append(ASSIGNMENT_NAME)
         if secret_file is not None:
             secret = Path(secret_file).read_bytes().strip()
             if not secret:

@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import report
+from grader.cases import load_secret
 from grader.discover import Submission
 from grader.pipeline import grade_one, open_session
 from grader.score import SubmissionResult
+from grader.spec import Spec
 from grader.views import printable
-from reference.cases import load_secret
-from reference.contract import ENTRY_POINTS
-from reference.spec import Spec
 
 DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt
@@ -137,10 +136,10 @@ def _some(names: list[str]) -> str:
     return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")
 
 
-def entry_point_notice(result: SubmissionResult, folder: Path) -> str | None:
+def entry_point_notice(result: SubmissionResult, folder: Path, spec: Spec) -> str | None:
     """A message for the top of the results when no entry point could be found at all."""
     load = result.load
-    wanted = ", ".join(ENTRY_POINTS)
+    wanted = ", ".join(spec.contract.entry_points)
     if load.status == "empty":
         uploaded = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
         found = f"found: {_some(uploaded)}" if uploaded else "it is empty"
@@ -148,13 +147,13 @@ def entry_point_notice(result: SubmissionResult, folder: Path) -> str | None:
     if load.status != "ok":
         return None  # it never finished loading; the summary below says why
     entry_points = load.entry_points if isinstance(load.entry_points, dict) else {}
-    if any(isinstance(entry_points.get(name), dict) and entry_points[name].get("where") for name in ENTRY_POINTS):
+    if any(isinstance(entry_points.get(name), dict) and entry_points[name].get("where") for name in spec.contract.entry_points):
         return None
     signatures = [str(d.get("signature")) for d in load.defined if d.get("signature")]
     defined = f"It defines {_some(signatures)}." if signatures else "It defines no functions."
     return (
         f"Your submission defines none of the functions the grader calls ({wanted}), so no check could run. {defined} "
-        "Start from the template (backprop.py or backprop.ipynb), keep its function names and arguments, and submit again."
+        f"Start from the template ({' or '.join(p.name for p in spec.reference.starter) or 'the starter file'}), keep its function names and arguments, and submit again."
     )
 
 
@@ -168,7 +167,7 @@ def _with_notice(results: dict, notice: str) -> dict:
 
 def container_results(result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path) -> dict:
     results = report.gradescope_results(result, spec.hidden_visibility, output_format=OUTPUT_FORMAT)
-    notice = entry_point_notice(result, folder)
+    notice = entry_point_notice(result, folder, spec)
     if notice:
         results = _with_notice(results, notice)
     extra = {**results.get("extra_data", {}), "submission": metadata.to_dict(), "load": result.load.status}

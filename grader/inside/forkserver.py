@@ -78,8 +78,11 @@ def _become_submission(child_module, order: dict, fds: list[int], connection: so
 
 def _load_warm_up(path: str):
     """The assignment's warm-up (a `warm_up()` in the file at `path`), loaded by path: the
-    grader's packages are not on this process's path."""
+    grader's packages are not on this process's path.  No path: nothing to warm up."""
     import importlib.util
+
+    if not path:
+        return lambda: None
 
     spec = importlib.util.spec_from_file_location("_assignment_warm_up", path)
     module = importlib.util.module_from_spec(spec)
@@ -133,4 +136,4 @@ def serve_forever(connection: socket.socket, warm_up_path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve_forever(socket.socket(fileno=int(sys.argv[1])), sys.argv[2])
+    serve_forever(socket.socket(fileno=int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reference.network import check_variant
+from reference.backprop.network import check_variant
 
 TORCH_DTYPES = {np.float64: torch.float64, np.float32: torch.float32}
 

@@ -1,50 +1,36 @@
 """The inputs every check is run on: the given case, and hidden cases.
 
-Hidden cases are drawn from the instructor's secret, so they are the same on
-every run with the same secret and unknown to anyone without it.  The secret
-is read here and only here; it never reaches a submission's process.
+Hidden cases are drawn from the instructor's secret (grader.cases), so they are
+the same on every run with the same secret and unknown to anyone without it.
+A check's `weights` key picks its initial weights: the case's own, all zero, or
+random ones (as torch.rand draws them).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from reference import network
-from reference.spec import Check, Spec
+from grader.cases import Case, secret_rng_seed
+from grader.spec import Check, Spec
+from reference.backprop import network
 
 # The public draw of "random initial weights" (weights = "random", given case):
 # published, like the given case, so a student can reproduce it.
 PUBLIC_RANDOM_SEED = 2026
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    x: tuple[float, ...]
-    y: tuple[float, ...]
-    w: tuple[float, ...]
-    hidden: bool
-
-    @property
-    def inputs(self) -> dict[str, list[float]]:
-        """The case's values by argument name (reference/contract.py CASE_INPUTS)."""
-        return {"x": list(self.x), "y": list(self.y), "w": list(self.w)}
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, **self.inputs, "hidden": self.hidden}
+WEIGHT_KINDS = ("given", "zero", "random")
 
 
-def load_secret(spec: Spec, environ: dict, secret_file: Path | None = None) -> bytes | None:
-    """The secret from a file (outside the repository) or the spec's environment variable."""
-    if secret_file is not None:
-        secret = Path(secret_file).read_bytes().strip()
-    else:
-        secret = environ.get(spec.secret_env, "").encode()
-    return secret or None
+def case_of(case_id: str, x, y, w, hidden: bool) -> Case:
+    return Case.of(case_id, {"x": x, "y": y, "w": w}, hidden)
+
+
+def xyw(case: Case) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """The case's x, y and w (ASSIGNMENT.md's order)."""
+    return tuple(case.inputs["x"]), tuple(case.inputs["y"]), tuple(case.inputs["w"])
 
 
 @dataclass(frozen=True)
@@ -64,9 +50,8 @@ def _well_conditioned(x, w, margin: float) -> bool:
 
 
 def _hidden_draws(spec: Spec, secret: bytes) -> list[_Draw]:
-    seed = int.from_bytes(hashlib.sha256(b"hidden-cases\0" + secret).digest()[:16], "big")
-    rng = np.random.default_rng(seed)
-    ranges = spec.hidden_case_ranges
+    rng = np.random.default_rng(secret_rng_seed(secret))
+    ranges = spec.tables["hidden_case_ranges"]
     draws = []
     while len(draws) < spec.max_hidden_cases:
         x = rng.uniform(*ranges["x"], size=2)
@@ -94,17 +79,20 @@ class CaseBook:
 
     def for_check(self, check: Check) -> list[Case]:
         """The given case, then the check's hidden cases when a secret is known."""
-        given = self.given
-        case_id = "given" if check.weights == "given" else f"given-{check.weights}-weights"
-        w = _weights(check.weights, given["w"], self.public_random_w)
-        cases = [Case(case_id, tuple(given["x"]), tuple(given["y"]), w, False)]
+        given, kind = self.given, check.options["weights"]
+        case_id = "given" if kind == "given" else f"given-{kind}-weights"
+        cases = [case_of(case_id, given["x"], given["y"], _weights(kind, given["w"], self.public_random_w), False)]
         for index, draw in enumerate(self.hidden[: check.hidden_cases], start=1):
-            w = _weights(check.weights, draw.w, draw.random_w)
-            cases.append(Case(f"hidden-{index}", tuple(draw.x.tolist()), tuple(draw.y.tolist()), w, True))
+            cases.append(case_of(f"hidden-{index}", draw.x, draw.y, _weights(kind, draw.w, draw.random_w), True))
         return cases
+
+    @property
+    def given_case(self) -> Case:
+        """The given case itself, whatever weights a check asks for."""
+        return case_of("given", self.given["x"], self.given["y"], self.given["w"], False)
 
 
 def draw_cases(spec: Spec, secret: bytes | None) -> CaseBook:
     public_random_w = np.random.default_rng(PUBLIC_RANDOM_SEED).uniform(0.0, 1.0, size=8)
     hidden = tuple(_hidden_draws(spec, secret)) if secret else ()
-    return CaseBook(spec.given_case, tuple(public_random_w.tolist()), hidden)
+    return CaseBook(spec.tables["given_case"], tuple(public_random_w.tolist()), hidden)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference import network
+from reference.backprop import network
 
 
 def loss_at(x, y, w, act: str, loss: str) -> float:

@@ -1,6 +1,6 @@
 """The catalog of misconceptions: the mistakes real hand-ins of this homework make.
 
-Each entry is a small, named variation of the reference (`reference.variations`)
+Each entry is a small, named variation of the reference (`reference.backprop.variations`)
 with a stable id, a paragraph for the student and the correct formula.  Run on
 a check's inputs, it yields what a submission with that mistake returns, so a
 failing check can be matched against it (`grader.diagnose`).  An entry with
@@ -10,11 +10,11 @@ of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from reference.cases import Case
-from reference.spec import Check
-from reference.variations import Variation, quantities
+from grader.cases import Case
+from grader.catalog import Misconception
+from grader.spec import Check
+from reference.backprop.cases import xyw
+from reference.backprop.variations import Variation, quantities
 
 BOTH = ("numpy", "torch")
 NUMPY = ("numpy",)
@@ -26,25 +26,9 @@ TRAINING_LOOP = "for epoch in range(epochs): losses.append(E(w)); w = w - lr * d
 STEP_SIZES = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0)  # the course's grid and the usual defaults
 
 
-@dataclass(frozen=True)
-class Misconception:
-    id: str
-    title: str
-    explanation: str  # one paragraph, for the student
-    formula: str  # what is right instead
-    parts: tuple[str, ...]  # where the mistake can be made: autograd never gets a backward pass wrong
-    variations: tuple[Variation, ...]
-    when: dict = field(default_factory=dict, hash=False)  # the variants the mistake belongs to, e.g. {"act": ("relu",)}
-    # recognised from the pattern of the verdicts too: right on the given case, wrong on hidden cases
-    right_on_given_only: bool = False
-
-    def applies_to(self, check: Check) -> bool:
-        variant = {"act": check.args.get("act", "sigmoid"), "loss": check.args.get("loss", "mse")}
-        return check.part in self.parts and all(variant[name] in allowed for name, allowed in self.when.items())
-
-    def predict(self, index: int, check: Check, case: Case, given: Case) -> dict:
-        """What the check's entry point returns with variation `index` built in."""
-        return quantities(self.variations[index], check.entry, check.args, case.x, case.y, case.w, (given.x, given.y, given.w))
+def predict(variation: Variation, check: Check, case: Case, book) -> dict:
+    """What the check's entry point returns on `case` with `variation` built in."""
+    return quantities(variation, check.entry, check.args, *xyw(case), xyw(book.given_case))
 
 
 CATALOG: tuple[Misconception, ...] = (

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference import network
-from reference.network import Forward
+from reference.backprop import network
+from reference.backprop.network import Forward
 
 # Textbook numbering h1 = f(w1*x1 + w2*x2), o1 = f(w5*h1 + w6*h2) is the course's
 # numbering with w2 <-> w3 and w6 <-> w7 swapped (its own inverse).
