@@ -37,8 +37,12 @@ def pad(x: np.ndarray, padding: int, where: str = "both") -> np.ndarray:
 def windows(xp: np.ndarray, kernel: tuple[int, int], stride: int, out: tuple[int, int]) -> np.ndarray:
     """(N, C, H_out, W_out, kH, kW): the patch of xp each output position reads."""
     view = sliding_window_view(xp, kernel, axis=(2, 3))
-    rows, cols = (slice(0, stride * (n - 1) + 1 if n > 0 else 0, stride) for n in out)
-    return view[:, :, rows, cols]
+    return view[:, :, positions(0, stride, out[0]), positions(0, stride, out[1])]
+
+
+def positions(start: int, stride: int, count: int) -> slice:
+    """start, start + stride, ... (`count` of them; none for a count of 0, not a slice running to the end)."""
+    return slice(start, start + stride * (count - 1) + 1 if count > 0 else start, stride)
 
 
 def forward(x, weight, bias, stride: int = 1, padding: int = 0, *, pad_where: str = "both", out_shrink: int = 0) -> np.ndarray:
@@ -66,9 +70,7 @@ def backward(
     dxp = np.zeros_like(xp)
     for row, col in np.ndindex(*kernel):
         # every output position (i, j) read xp[i*step + row, j*step + col] with weight[:, :, row, col]
-        rows = slice(row, row + step * (out[0] - 1) + 1, step)
-        cols = slice(col, col + step * (out[1] - 1) + 1, step)
-        dxp[:, :, rows, cols] += np.einsum("noij,oc->ncij", dy, spread[:, :, row, col])
+        dxp[:, :, positions(row, step, out[0]), positions(col, step, out[1])] += np.einsum("noij,oc->ncij", dy, spread[:, :, row, col])
     before = {"both": padding, "after": 0, "before": 2 * padding}[pad_where]
     dx = dxp[:, :, before : before + x.shape[2], before : before + x.shape[3]]
     return dx, dweight, dbias
