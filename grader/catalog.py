@@ -21,7 +21,7 @@ class Misconception:
     formula: str  # what is right instead
     parts: tuple[str, ...]  # where the mistake can be made (autograd never gets a backward pass wrong)
     variations: tuple = ()
-    when: dict = field(default_factory=dict, hash=False)  # the options it belongs to, e.g. {"act": ("relu",)};
+    when: dict = field(default_factory=dict, hash=False)  # the options it belongs to, e.g. {"stride": (2, 3)};
     # an option the check's entry point does not take does not restrict it
     right_on_given_only: bool = False  # recognised from the verdicts too: right on the given case, wrong on hidden ones
 

@@ -1,8 +1,8 @@
 """Charts: the geometry of the reports' SVG pictures, computed here so templates only draw.
 
 A curve puts the submission's values over the reference's: x in steps (value i
-at step i; the quantity names the step and the value, e.g. the loss per
-epoch), y on a log axis when every value is positive and they span more than
+at step i; the quantity names the step and the value, e.g. a cost per
+iteration), y on a log axis when every value is positive and they span more than
 two decades, else linear.  Values
 that are not finite break the line and are marked as a band labelled nan/inf;
 elements the reference does not compare are shaded.  Long curves are thinned to

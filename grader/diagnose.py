@@ -2,24 +2,21 @@
 
 Two questions, both answered in the grader's process from plain numbers:
 
-1. Which catalogued mistake (`reference.misconceptions`) reproduces the
+1. Which entry of the assignment's catalogue (grader.catalog) reproduces the
    student's values?  Each failing check is matched against every entry that
    applies to it, on every case where the student returned numbers, within the
    check's own tolerance.  Where several match one check, the ones the rest of
-   the submission contradicts least are kept: a passing gradient check rules
-   out "loss without the 1/2" for a training run that also fits "another step
-   size".  `ignores-arguments` is recognised from its pattern as well: right on
-   the given case, wrong on hidden ones.
-2. Is the backward pass right for the student's own forward pass?  Extra calls
-   of the student's forward function at w ± eps*e_i on a backward check's
-   public case (`plan_probes`) give central differences of the student's loss;
-   a wrong forward with a consistent backward is a forward bug, and the spec may
-   give partial credit for it.  That credit needs a forward pass that is an
-   attempt at this network: its outputs must move with every weight and input
-   (calls at x + eps*e_j as well) wherever the reference's do at that case, or
-   a "network" o = (w5, w6) with its derivative would earn it.
+   the submission contradicts least are kept: a passing check of another
+   quantity rules out an entry that would have changed it too.  An entry may
+   also be recognised from the pattern of the verdicts: right on the given
+   case, wrong on hidden ones.
+2. What the catalogue cannot say, the assignment's probes may
+   (grader.assignment.Probes): extra calls of the student's code around a
+   public case, e.g. central differences of a forward pass, telling a forward
+   bug with a consistent backward pass from a backward bug; the spec may give
+   partial credit for the first.
 
-The catalog runs only for failing checks; its predictions depend on the plan
+The catalogue runs only for failing checks; its predictions depend on the plan
 alone, so `Predictions` keeps them for every submission of a run.
 """
 

@@ -32,7 +32,7 @@ from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_works
 from grader.spec import Limits
 
 # What the result channel may carry.  The largest answer the spec allows is a training call's
-# loss curve at its most epochs (5000) with every loss a boxed 0-d tensor (about 80 bytes and 9
+# curve at its most steps (5000) with every value a boxed 0-d tensor (about 80 bytes and 9
 # values each): 400 kB and 45,000 values.  A load report holds a record per function defined and
 # per file or cell that raised.  Nesting: the child's value trees are at most 16 levels deep.
 RESULT_BOUNDS = bounded_json.Bounds("the answer", 2**20, 100_000, 20)

@@ -5,8 +5,8 @@ The assignment's reference gives, for a check on a case, its runs
 computation (NumPy's, and for a torch part PyTorch's too).  An element is
 compared only where every float32 run stays `float32_margin` times inside the
 check's tolerance: a correct float32 submission can never fail on an element
-the arithmetic itself cannot pin down (ReLU runs that cross a kink, a loss
-running off to -inf).  Once a curve leaves that region, the rest of it is not
+the arithmetic itself cannot pin down (a ReLU unit's kink, a
+divergent run off to -inf).  Once a curve leaves that region, the rest of it is not
 compared either: the trajectories have parted.  Where both the float64 and the
 float32 runs are non-finite, a non-finite answer is expected.
 """

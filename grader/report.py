@@ -171,7 +171,7 @@ def write_outputs(result: SubmissionResult, spec: Spec, folder: Path, book=None)
     failures = []
     try:
         failures += write_submission_outputs(result, folder, spec.hidden_visibility)
-    except Exception as error:  # noqa: BLE001 - an unwritable folder, a full disk: this submission's loss alone
+    except Exception as error:  # noqa: BLE001 - an unwritable folder, a full disk: this submission's alone
         failures.append(html.failure_reason(error, result.view != "student"))
     views = [(student_view(result), None)] + ([(result, book)] if result.view != "student" else [])
     for view, cases in views:

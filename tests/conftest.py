@@ -15,9 +15,9 @@ SUBMISSIONS = REPO / "submissions" / "backprop"
 TEST_SECRET = "a-secret-only-the-tests-know"
 
 
-def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout: float = 900) -> subprocess.CompletedProcess:
-    """`python -m grader ARGS` as a user would run it."""
-    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}
+def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m grader ARGS` as a user would run it (`env`: more environment variables)."""
+    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"} | (env or {})
     if secret is not None:
         environment["GRADER_SECRET"] = secret
     environment["COLUMNS"] = "200"

@@ -130,7 +130,7 @@ def credited(tmp_path_factory) -> Path:
 
 def moves_the_network(name: str, act: str = "sigmoid", step: float = 1e-3) -> bool:
     """Does the reference's output at the given case move with this weight or input?"""
-    given = load_spec().given_case
+    given = load_spec().tables["given_case"]
     x, w = np.array(given["x"], dtype=float), np.array(given["w"], dtype=float)
     moved_x, moved_w = x.copy(), w.copy()
     (moved_x if name[0] == "x" else moved_w)[int(name[1:]) - 1] += step

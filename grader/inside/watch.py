@@ -232,7 +232,7 @@ class Watch:
             returned = _numbers(value, self._tensor)
             kept = record["values"]
             evidence["gradient_elements"] = len(returned) if returned is not None else 0
-            # values a torch.func transform wraps cannot be read here: its gradients get the benefit of the doubt
+            # values a torch.func transform wraps cannot be read here: its derivatives get the benefit of the doubt
             unmatched = [] if record["unreadable"] else [i for i, v in enumerate(returned or ()) if not _produced(v, kept)]
             evidence["not_from_backward"] = unmatched[:64]
         return evidence
