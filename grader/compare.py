@@ -200,7 +200,8 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     detail = f"{names[worst]}: got {_format(observed[worst])}"
     if not case.hidden:
         detail += f", expected {_format(want[worst])}"
-    shown = ", ".join(off[:8]) + (f" and {len(off) - 8} more" if len(off) > 8 else "")
+    listed = 8 if len(names) <= 16 else 3  # an array's element names are long: a few say where
+    shown = ", ".join(off[:listed]) + (f" and {len(off) - listed} more" if len(off) > listed else "")
     message = f"{len(off)} of {int(mask.sum())} values of {check.measure.words} are off ({shown}); worst {detail}"
     if not np.isfinite(observed[bad]).all() and finite[bad].all():
         message += "; the submission's values are not finite (nan/inf)"

@@ -47,9 +47,11 @@ def graded_class(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     return completed, out
 
 
-def build_zip(out: Path, secret_file: Path | None = None) -> subprocess.CompletedProcess:
-    """`make autograder` into `out`, as an instructor builds the Gradescope upload."""
+def build_zip(out: Path, secret_file: Path | None = None, assignment: str | None = None) -> subprocess.CompletedProcess:
+    """`make autograder` into `out`, as an instructor builds the Gradescope upload (of `assignment`)."""
     command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "autograder", f"PY={sys.executable}", f"AUTOGRADER_ZIP={out}"]
+    if assignment is not None:
+        command.append(f"ASSIGNMENT={assignment}")
     if secret_file is not None:
         command.append(f"SECRET_FILE={secret_file}")
     return subprocess.run(command, capture_output=True, text=True, timeout=120)

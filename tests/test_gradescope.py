@@ -34,6 +34,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, build_zip
 
 SCRIPTS = REPO / "grader" / "gradescope"
@@ -270,7 +271,7 @@ def test_hidden_cases_are_graded_with_the_bundled_secret_which_then_leaves_the_d
     output = correct_run.completed.stdout
     assert "secret: file" in output and TEST_SECRET not in output
     assert not (correct_run.root / "source" / "secret.txt").exists()
-    assert stat.S_IMODE((correct_run.root / "source" / "reference" / "assignment.toml").stat().st_mode) & 0o007 == 0
+    assert stat.S_IMODE((correct_run.root / "source" / "reference" / "backprop" / "assignment.toml").stat().st_mode) & 0o007 == 0
     assert any("hidden case" in test["output"] for test in correct_run.results["tests"])
 
 
@@ -420,3 +421,43 @@ def test_the_secret_comes_from_the_environment_else_from_the_zip(tmp_path):
     assert "from-the-zip" not in repr(bundled)
     from_lms = find_secret(spec, {spec.secret_env: "from-the-lms"}, tree)
     assert from_lms.value == b"from-the-lms" and from_lms.origin == f"environment variable {spec.secret_env}"
+
+
+# ------------------------------------------------------------------ the second homework's zip
+
+CONV2D = REPO / "submissions" / "conv2d"
+
+
+@pytest.fixture(scope="module")
+def conv2d_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("conv2d-zip") / "autograder.zip"
+    completed = build_zip(out, assignment="conv2d")
+    assert completed.returncode == 0, completed.stderr
+    return out
+
+
+def test_the_convolution_zip_holds_that_assignment_only(conv2d_zip):
+    with zipfile.ZipFile(conv2d_zip) as archive:
+        names = set(archive.namelist())
+        assert archive.read("ASSIGNMENT").decode().strip() == "conv2d"
+    assert {"reference/conv2d/assignment.toml", "reference/conv2d/__init__.py", "reference/__init__.py"} <= names
+    assert not any(n.startswith(("reference/backprop/", "submissions/")) for n in names)
+
+
+@pytest.mark.parametrize("example,diagnosis", [("correct_loops.py", None), ("kernel_flipped.py", "kernel-flipped")])
+def test_the_convolution_zip_grades_its_examples_with_hidden_cases(tmp_path, conv2d_zip, example, diagnosis):
+    """Every check of the convolution spec is graded in the container, with its hidden cases; the
+    correct hand-in gets full marks, the flipped kernel loses points and is named on each check it fails."""
+    spec = load_spec(spec_path("conv2d"))
+    root = autograder_tree(tmp_path, conv2d_zip, {"conv2d.py": CONV2D / example}, secret=TEST_SECRET)
+    results = run_autograder(root).results
+    assert_valid(results)
+    assert [t["extra_data"]["check"] for t in results["tests"]] == [c.id for c in spec.checks]
+    assert results["extra_data"]["max_score"] == sum(c.points for c in spec.checks)
+    failed = [t for t in results["tests"] if t["status"] != "passed"]
+    if diagnosis is None:
+        assert not failed and results["score"] == results["extra_data"]["max_score"]
+    else:
+        assert failed and results["score"] < results["extra_data"]["max_score"]
+        assert all(t["extra_data"]["diagnoses"] == [diagnosis] for t in failed)
+    assert "hidden case" in json.dumps(results)  # the bundled secret drew them

@@ -46,7 +46,11 @@ BROKEN = [
     ("negative points", lambda s: s.replace("points = 4", "points = -4", 1), "check[2].points: -4 is less than the minimum of 0"),
     ("bad tolerance", lambda s: s.replace("rtol = 1e-4", "rtol = -1e-4", 1), "tolerance.values.rtol: -0.0001 is less than the minimum of 0"),
     ("undeclared tolerance", lambda s: s.replace('quantity = "h"\n', 'quantity = "h"\ntolerance = "loose"\n', 1), "check[0].tolerance: no [tolerance.loose] is declared"),
-    ("numpy part with a torch loss", lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1), "check[0].args.act: 'torch.sigmoid' is not one of ['sigmoid', 'relu'] (the values np_forward of part 'numpy' accepts)"),
+    (
+        "numpy part with a torch loss",
+        lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1),
+        "check[0].args.act: 'torch.sigmoid' is not one of ['sigmoid', 'relu'] (the values np_forward",
+    ),
     ("duplicate id", lambda s: s.replace('id = "np-forward-output"', 'id = "np-forward-hidden"'), "check[1].id: 'np-forward-hidden' is used by an earlier check"),
     ("not TOML", lambda s: s + "\n[[check]\n", "not valid TOML"),
     ("experiment without a title", lambda s: s.replace('9 = "All-zero initial weights"\n', ""), "experiment 9 has no title in [experiments]"),
