@@ -129,7 +129,8 @@ def observed_quantity(tree, check: Check, shape: tuple[int, ...]) -> np.ndarray:
         return values
     expected_size = int(np.prod(shape))
     if values.size != expected_size:
-        raise ShapeError(f"{quantity.member} has {values.size} values; expected {expected_size}" + (f", {quantity.count_words}" if quantity.count_words else ""))
+        held = f"{values.size} values" + (f" (shape {tuple(array.shape)})" if array.ndim > 1 else "")
+        raise ShapeError(f"{quantity.member} has {held}; expected {expected_size}" + (f", {quantity.count_words}" if quantity.count_words else ""))
     return values
 
 

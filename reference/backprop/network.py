@@ -7,7 +7,13 @@ The course's numbering (keep it exactly):
 
 `w` is ordered w1..w8, so w[0] is w1.  Every function takes a `dtype` so the
 same code can run in float64 (the reference) and in float32 (to measure how
-far a correct float32 submission may drift, see `reference.expected`).
+far a correct float32 submission may drift, see grader/expected.py).
+
+This module holds the units (activations, their slopes, the losses); the
+network itself, its forward pass, chain rule and training loop, is written
+once, in variations.py, where each catalogued mistake is a switch that is off
+for the reference.  autograd.py computes the same with PyTorch and
+finite_differences.py numerically: the tests hold the three together.
 """
 
 from __future__ import annotations
@@ -56,14 +62,10 @@ def activation_slope(z: np.ndarray, a: np.ndarray, act: str) -> np.ndarray:
 
 
 def forward(x, w, act: str = "sigmoid", dtype=np.float64) -> Forward:
-    x = np.asarray(x, dtype=dtype)
-    w = np.asarray(w, dtype=dtype)
-    w1, w2, w3, w4, w5, w6, w7, w8 = w
-    z_hidden = np.array([w1 * x[0] + w3 * x[1], w2 * x[0] + w4 * x[1]], dtype=dtype)
-    h = activate(z_hidden, act)
-    z_output = np.array([w5 * h[0] + w7 * h[1], w6 * h[0] + w8 * h[1]], dtype=dtype)
-    o = activate(z_output, act)
-    return Forward(z_hidden, h, z_output, o)
+    """The forward pass (variations.py writes it, once, for the reference and the catalogue)."""
+    from reference.backprop import variations  # imported here: it builds on this module's units
+
+    return variations.forward(variations.CORRECT, x, w, act, dtype)[0]
 
 
 def loss_value(o, y, loss: str = "mse", dtype=np.float64):
@@ -93,41 +95,16 @@ def loss_slope(o, y, loss: str = "mse", dtype=np.float64) -> np.ndarray:
 
 
 def gradients(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype=np.float64) -> np.ndarray:
-    """dE/dw1 .. dE/dw8 from one forward pass."""
+    """dE/dw1 .. dE/dw8 from one forward pass, by the chain rule."""
+    from reference.backprop import variations
+
     check_variant(act, loss)
-    x = np.asarray(x, dtype=dtype)
-    w = np.asarray(w, dtype=dtype)
-    w1, w2, w3, w4, w5, w6, w7, w8 = w
-    f = forward(x, w, act, dtype)
-    h1, h2 = f.h
-    # output deltas: delta_o = dE/do * f'(z_o)
-    delta_o1, delta_o2 = loss_slope(f.o, y, loss, dtype) * activation_slope(f.z_output, f.o, act)
-    # hidden deltas: each hidden unit feeds both outputs (h1 through w5, w6; h2 through w7, w8)
-    slope_h1, slope_h2 = activation_slope(f.z_hidden, f.h, act)
-    delta_h1 = (delta_o1 * w5 + delta_o2 * w6) * slope_h1
-    delta_h2 = (delta_o1 * w7 + delta_o2 * w8) * slope_h2
-    return np.array(
-        [
-            delta_h1 * x[0],  # w1: x1 -> h1
-            delta_h2 * x[0],  # w2: x1 -> h2
-            delta_h1 * x[1],  # w3: x2 -> h1
-            delta_h2 * x[1],  # w4: x2 -> h2
-            delta_o1 * h1,  # w5: h1 -> o1
-            delta_o2 * h1,  # w6: h1 -> o2
-            delta_o1 * h2,  # w7: h2 -> o1
-            delta_o2 * h2,  # w8: h2 -> o2
-        ],
-        dtype=dtype,
-    )
+    return variations.gradients(variations.CORRECT, x, y, w, act, loss, dtype=dtype)
 
 
 def train(x, y, w, lr: float, epochs: int, act: str = "sigmoid", loss: str = "mse", dtype=np.float64):
     """Plain gradient descent; returns (final weights, loss before each update)."""
+    from reference.backprop import variations
+
     check_variant(act, loss)
-    w = np.array(w, dtype=dtype)  # a copy: the caller's weights stay as they were
-    losses = np.empty(epochs, dtype=dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            losses[epoch] = loss_value(forward(x, w, act, dtype).o, y, loss, dtype)
-            w = w - dtype(lr) * gradients(x, y, w, act, loss, dtype)
-    return w, losses
+    return variations.train(variations.CORRECT, x, y, w, lr, epochs, act, loss, dtype)

@@ -1,10 +1,11 @@
-"""The network computed with one mistake built in: the engine of the misconception catalog.
+"""The network, written once: the reference, and every catalogued mistake as a switch.
 
-`Variation()` is the reference itself (a test holds it to `reference.network`);
-each field is one way a hand-in gets the network wrong, named by what the
-student did.  Everything is float64 NumPy and reuses `reference.network`'s
-activations and losses; the chain rule below mirrors `network.gradients` with
-the variation's choices where the reference has none.
+`Variation()` is the reference itself: `reference.backprop.network`'s forward
+pass, gradients and training loop are this module's with no switch on, in
+float64 or float32.  Each field of a `Variation` is one way a hand-in gets the
+network wrong, named by what the student did; the catalogue
+(misconceptions.py) runs them in float64.  The activations and losses are
+`network`'s.
 
 A forward-pass mistake (numbering, an activation, what the output layer reads)
 keeps a backward pass that is the exact derivative of that wrong forward pass:
@@ -53,6 +54,9 @@ class Variation:
     given_inputs: bool = False  # the given case's x, y, w used, whatever was passed
 
 
+CORRECT = Variation()  # no mistake: the reference
+
+
 def _activate(z, act: str):
     return z if act == "identity" else network.activate(z, act)
 
@@ -71,15 +75,16 @@ def _acts(v: Variation, act: str) -> tuple[str, str]:
     return v.hidden_act or act, v.output_act or act
 
 
-def forward(v: Variation, x, w, act: str) -> tuple[Forward, np.ndarray]:
-    """The forward pass and what the output layer reads (h, or x)."""
+def forward(v: Variation, x, w, act: str, dtype=np.float64) -> tuple[Forward, np.ndarray]:
+    """The forward pass and what the output layer reads (h, or x), in the course's numbering:
+    h1 = f(w1*x1 + w3*x2), h2 = f(w2*x1 + w4*x2), o1 = f(w5*h1 + w7*h2), o2 = f(w6*h1 + w8*h2)."""
     hidden_act, output_act = _acts(v, act)
-    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    x, w = np.asarray(x, dtype=dtype), np.asarray(w, dtype=dtype)
     w1, w2, w3, w4, w5, w6, w7, w8 = w
-    z_hidden = np.array([w1 * x[0] + w3 * x[1], w2 * x[0] + w4 * x[1]])
+    z_hidden = np.array([w1 * x[0] + w3 * x[1], w2 * x[0] + w4 * x[1]], dtype=dtype)
     h = _round(v, _activate(z_hidden, hidden_act))
     reads = h if v.output_reads == "h" else x
-    z_output = np.array([w5 * reads[0] + w7 * reads[1], w6 * reads[0] + w8 * reads[1]])
+    z_output = np.array([w5 * reads[0] + w7 * reads[1], w6 * reads[0] + w8 * reads[1]], dtype=dtype)
     o = _round(v, _activate(z_output, output_act))
     return Forward(z_hidden, h, z_output, o), reads
 
@@ -89,32 +94,34 @@ def _softmax(o):
     return e / np.sum(e)
 
 
-def loss_value(v: Variation, o, y, loss: str):
+def loss_value(v: Variation, o, y, loss: str, dtype=np.float64):
     loss = v.loss or loss
     if v.softmax_first and loss == "CrossEntropyLoss":
         o = _softmax(o)
-    return network.loss_value(o, y, loss)
+    return network.loss_value(o, y, loss, dtype)
 
 
-def loss_slope(v: Variation, o, y, loss: str):
+def loss_slope(v: Variation, o, y, loss: str, dtype=np.float64):
     """dE/do, through the softmax where one comes first."""
     loss = v.loss or loss
     if not (v.softmax_first and loss == "CrossEntropyLoss"):
-        return network.loss_slope(o, y, loss)
+        return network.loss_slope(o, y, loss, dtype)
     p = _softmax(o)
     outer = network.loss_slope(p, y, loss)
     return p * (outer - np.dot(p, outer))  # softmax Jacobian: dp_j/do_k = p_j (delta_jk - p_k)
 
 
-def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=None) -> np.ndarray:
-    """dE/dw1..dE/dw8 as this variation computes them.
+def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=None, dtype=np.float64) -> np.ndarray:
+    """dE/dw1..dE/dw8 as this variation computes them, from one forward pass: the output
+    deltas delta_o = dE/do * f'(z_o), carried back through the weights (h1 reaches o1
+    through w5 and o2 through w6; h2 through w7, w8) to the hidden deltas.
 
     `hidden_reads_weights` are the w5..w8 the hidden deltas use: the forward
     pass's own, unless the output weights were already updated (sequential)."""
     hidden_act, output_act = _acts(v, act)
-    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
-    f, reads = forward(v, x, w, act)
-    error = loss_slope(v, f.o, y, loss)  # dE/do
+    x, w = np.asarray(x, dtype=dtype), np.asarray(w, dtype=dtype)
+    f, reads = forward(v, x, w, act, dtype)
+    error = loss_slope(v, f.o, y, loss, dtype)  # dE/do
     delta_o = error if v.output_delta == "raw" else error * _slope(v, f.z_output, f.o, output_act)
     slope_h = _slope(v, f.z_hidden, f.h, hidden_act)
     w5, w6, w7, w8 = w[4:] if hidden_reads_weights is None else hidden_reads_weights
@@ -125,36 +132,39 @@ def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=N
         back = np.array([carried[0] * w5 + carried[1] * w6, carried[0] * w7 + carried[1] * w8])
         if v.hidden_delta == "hidden-slope":  # h*(1-h) where o*(1-o) belongs
             back = back * slope_h
-    delta_h = back * slope_h if v.output_reads == "h" else np.zeros(2)  # x-fed: h reaches nothing
+    delta_h = back * slope_h if v.output_reads == "h" else np.zeros(2, dtype=dtype)  # x-fed: h reaches nothing
     return np.array(
         [
-            delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],
-            delta_o[0] * reads[0], delta_o[1] * reads[0], delta_o[0] * reads[1], delta_o[1] * reads[1],
-        ]
+            delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],  # w1..w4: x1, x2 -> h
+            delta_o[0] * reads[0], delta_o[1] * reads[0], delta_o[0] * reads[1], delta_o[1] * reads[1],  # w5..w8: h -> o
+        ],
+        dtype=dtype,
     )  # fmt: skip
 
 
-def train(v: Variation, x, y, w, lr: float, epochs: int, act: str, loss: str):
-    """(final weights, losses) of the training loop with this variation's mistake."""
+def train(v: Variation, x, y, w, lr: float, epochs: int, act: str, loss: str, dtype=np.float64):
+    """(final weights, losses) of plain gradient descent with this variation's mistake;
+    losses[i] is the loss before update i."""
     lr = v.learning_rate if v.learning_rate is not None else lr
-    lr = -lr if v.ascent else lr
-    w = np.array(w, dtype=float)
-    losses, total = [], np.zeros(8)
+    lr = dtype(-lr if v.ascent else lr)
+    w = np.array(w, dtype=dtype)  # a copy: the caller's weights stay as they were
+    losses, total = [], np.zeros(8, dtype=dtype)
 
     def current_loss():
-        return loss_value(v, forward(v, x, w, act)[0].o, y, loss)
+        return loss_value(v, forward(v, x, w, act, dtype)[0].o, y, loss, dtype)
 
-    for _ in range(max(epochs + v.extra_epochs, 0)):
-        if not v.loss_after_update:
-            losses.append(current_loss())
-        g = gradients(v, x, y, w, act, loss)
-        if v.sequential:
-            g = gradients(v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:])
-        total = total + g if v.accumulate else g
-        w = w - lr * total
-        if v.loss_after_update:
-            losses.append(current_loss())
-    return w, np.array(losses, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max(epochs + v.extra_epochs, 0)):
+            if not v.loss_after_update:
+                losses.append(current_loss())
+            g = gradients(v, x, y, w, act, loss, dtype=dtype)
+            if v.sequential:
+                g = gradients(v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:], dtype=dtype)
+            total = total + g if v.accumulate else g
+            w = w - lr * total
+            if v.loss_after_update:
+                losses.append(current_loss())
+    return w, np.array(losses, dtype=dtype)
 
 
 def quantities(v: Variation, entry: str, args: dict, x, y, w, given: tuple | None = None) -> dict:
