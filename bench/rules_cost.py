@@ -19,11 +19,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from throughput import REPO, build_class, grade_class  # bench/throughput.py
+from throughput import REPO, build_class, grade_timed  # bench/throughput.py
 
 from grader.assignment import DEFAULT_ASSIGNMENT
 from grader.cases import draw_cases
-from grader.launchers import WarmLauncher
 from grader.pipeline import plan_grading
 from grader.spec import load_spec, spec_path
 
@@ -37,15 +36,10 @@ def spec_without_rules(target: Path, source: Path) -> Path:
     return target
 
 
-def measure(folder: Path, spec_path: Path, jobs: int, watched: set[str]) -> dict:
+def measure(folder: Path, spec_file: Path, jobs: int, watched: set[str]) -> dict:
     """Per hand-in: the seconds its calls that the rules cover took, timed inside its process."""
-    spec = load_spec(spec_path)
-    plan = plan_grading(spec, draw_cases(spec, None))
-    launcher = WarmLauncher(spec.reference.warm_up)
-    try:
-        records, seconds = grade_class(folder, plan, launcher, jobs)
-    finally:
-        launcher.close()
+    spec = load_spec(spec_file)
+    records, _ = grade_timed(folder, spec, plan_grading(spec, draw_cases(spec, None)), True, jobs)
     return {r["id"]: sum(t for call, t in r["calls"].items() if call in watched) for r in records if not r["timeout_seconds"]}
 
 
