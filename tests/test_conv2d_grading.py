@@ -2,17 +2,27 @@
 
 One `grade --assignment conv2d` run over submissions/conv2d/ with hidden cases;
 each example's grading.json is held to its docstring (the verdict, on the given
-and the hidden cases, and the one catalogued mistake that names it).
+and the hidden cases, the one catalogued mistake that names it, and what the diagnosis' probes find of
+a wrong gradient: a forward bug or a backward bug).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from tests.conftest import TEST_SECRET, run_grader
 from tests.test_conv2d_reference import EXAMPLES, SPEC, stated_verdict
+
+ROOT_CAUSES = {"forward": "forward-bug-backward-consistent", "backward": "backward-not-derivative-of-forward"}
+
+
+def root_cause(path) -> str | None:
+    """The docstring's "Expected root cause: forward | backward" (the diagnosis' probes), if any."""
+    found = re.search(r"Expected root cause: (forward|backward)", path.read_text())
+    return found.group(1) if found else None
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +46,11 @@ def test_every_example_is_graded_and_diagnosed_as_its_docstring_states(path, gra
         if not stated.loads:
             assert check["status"] == "error" and not check["diagnoses"]
         else:
-            assert check["status"] == "failed" and [d["id"] for d in check["diagnoses"]] == [stated.diagnosis], check["check"]
+            named = [d["id"] for d in check["diagnoses"] if d["kind"] == "misconception"]
+            causes = [d["id"] for d in check["diagnoses"] if d["kind"] == "root-cause"]
+            assert check["status"] == "failed" and named == [stated.diagnosis], check["check"]
+            probed = check["quantity"] in ("dx", "dweight", "dbias") and check["cases"][0]["observed"] is not None
+            assert causes == ([ROOT_CAUSES[root_cause(path)]] if probed and root_cause(path) else []), check["check"]
     withheld = sum(c["max_score"] - c["score"] for c in grading["checks"] if c["status"] == "passed")
     assert (withheld > 0) == stated.withheld
     if not failing and not stated.withheld:

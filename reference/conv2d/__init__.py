@@ -8,6 +8,7 @@ from grader.assignment import REPOSITORY, Reference
 from reference.conv2d.cases import SHAPE_KEYS, draw_cases
 from reference.conv2d.contract import CONTRACT
 from reference.conv2d.misconceptions import CATALOG
+from reference.conv2d.probes import PROBES
 from reference.conv2d.runs import reference_runs
 from reference.conv2d.variations import predict
 
@@ -38,7 +39,7 @@ REFERENCE = Reference(
     reference_runs=reference_runs,
     predict=predict,
     catalog=CATALOG,
-    probes=None,
+    probes=PROBES,
     spec_tables={"given_case": GIVEN_CASE, "hidden_case_ranges": HIDDEN_CASE_RANGES},
     warm_up=FOLDER / "warmup.py",
     starter=(FOLDER / "starter" / "conv2d.py", FOLDER / "starter" / "conv2d.ipynb"),

@@ -5,6 +5,7 @@ as it is (the rot180 of the textbook formula dx = dy * rot180(w) forgotten).
 Expected verdict: the Part A dx checks fail (np-backward-dx, np-backward-padded-dx,
 np-backward-strided-dx, np-backward-strided-padded-dx); everything else passes.
 Expected diagnosis: dx-kernel-not-flipped.
+Expected root cause: backward (the forward pass is right; the gradients are not its derivative).
 """
 
 import numpy as np

@@ -7,6 +7,7 @@ flipped kernel), so every check whose kernel is not symmetric fails.
 Expected verdict: every Part A check fails except np-backward-dbias and
 np-backward-stride3-dbias; Part B passes.
 Expected diagnosis: kernel-flipped.
+Expected root cause: forward (the gradients are the derivative of that wrong forward pass).
 """
 
 import numpy as np

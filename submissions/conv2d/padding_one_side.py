@@ -8,6 +8,7 @@ Expected verdict: the checks with padding 1 fail (np-forward-padded,
 np-backward-padded-dx, np-backward-padded-dweight, np-backward-strided-padded-dweight,
 np-backward-strided-padded-dx); the others pass, dbias too.
 Expected diagnosis: padding-one-side.
+Expected root cause: forward (the gradients are the derivative of that wrong forward pass).
 """
 
 import numpy as np

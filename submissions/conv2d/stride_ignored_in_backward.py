@@ -5,6 +5,7 @@ Expected verdict: the stride-2 dx and dweight checks fail (np-backward-strided-d
 np-backward-strided-padded-dweight, np-backward-strided-padded-dx); every forward
 check, every stride-1 check and every dbias check pass.
 Expected diagnosis: stride-ignored-in-backward.
+Expected root cause: backward (the forward pass is right; the gradients are not its derivative).
 """
 
 import numpy as np

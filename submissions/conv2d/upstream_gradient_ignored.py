@@ -4,6 +4,7 @@ so every gradient is the one for dy full of ones.
 Expected verdict: the Part B backward checks fail (torch-backward-dx,
 torch-backward-dweight, torch-backward-dbias); Part A and torch-forward pass.
 Expected diagnosis: upstream-gradient-ignored.
+Expected root cause: backward (the forward pass is right; the gradients are not its derivative).
 """
 
 import numpy as np

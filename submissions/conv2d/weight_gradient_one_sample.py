@@ -4,6 +4,7 @@ zero inside the loop over the batch instead of before it.
 Expected verdict: the Part A dweight checks fail (np-backward-dweight,
 np-backward-padded-dweight, np-backward-strided-padded-dweight); everything else passes.
 Expected diagnosis: weight-gradient-one-sample.
+Expected root cause: backward (the forward pass is right; the gradients are not its derivative).
 """
 
 import numpy as np
