@@ -81,13 +81,10 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
         inputs = {k: np.asarray(public.inputs[k], dtype=float) for k in FORWARD_INPUTS}
         units = _directions(inputs[name].shape, check.id)
 
-        def moved(sign: float, unit: np.ndarray) -> Case:
-            values = {**inputs, name: inputs[name] + sign * step * unit}
-            return Case.of(f"{public.id}-probe", values)
-
-        center = call(forward, check, Case.of(f"{public.id}-probe", inputs))
-        plus = tuple(call(forward, check, moved(1, u)) for u in units)
-        minus = tuple(call(forward, check, moved(-1, u)) for u in units)
+        probe_id = f"{public.id}-probe"
+        center = call(forward, check, Case.of(probe_id, inputs))
+        plus = tuple(call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] + step * u})) for u in units)
+        minus = tuple(call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] - step * u})) for u in units)
         probes.append(Probe(check.id, public, step, name, tuple(u.tolist() for u in units), center, plus, minus))
     return tuple(probes), tuple(calls.values())
 
