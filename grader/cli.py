@@ -133,7 +133,8 @@ def command_check(args, console: Console) -> int:
     with open_session(spec, None, cache_dir=args.cache, environ=os.environ) as session:  # public cases only, whatever the environment holds
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
-    report.print_problems(console, result)
+    report.print_problems(console, result, causes_said=True)
+    report.print_causes(console, result)
     console.print(report.check_table(result))
     console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
     if result.reused_run:
@@ -157,7 +158,7 @@ def command_gradescope(args, console: Console) -> int:
     for note in run.notes:  # the staff log: the full result, its text made printable
         console.print(report.plain(note), highlight=False)
     report.print_problems(console, run.result)
-    console.print(report.check_table(run.result))
+    console.print(report.check_table(run.result, every_check=True))
     console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")
     return 0
 

@@ -47,9 +47,10 @@ class Diagnosis:
     explanation: str
     formula: str = ""
     kind: str = "misconception"  # misconception | root-cause
+    where: str = ""  # a root cause: the function the bug is in
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "title": self.title, "explanation": self.explanation, "formula": self.formula}
+        return {"id": self.id, "kind": self.kind, "title": self.title, "explanation": self.explanation, "formula": self.formula, "where": self.where}
 
     @classmethod
     def of(cls, entry: Misconception) -> Diagnosis:

@@ -27,6 +27,7 @@ import numpy as np
 from markupsafe import Markup
 
 from grader.cases import CaseBook, draw_cases
+from grader.causes import causes_of, scrubbed
 from grader.charts import as_float, curve_chart, histogram
 from grader.compare import element_names
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
@@ -116,10 +117,10 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
     error = case["error"] or None
     if error:
         traceback = clip(error.get("traceback"), TRACEBACK_CHARS)
-        kind, message = clip(error.get("type"), 200), clip(error.get("message"), MESSAGE_CHARS)
+        kind, message = clip(error.get("type"), 200), scrubbed(error.get("message"), MESSAGE_CHARS)
         error = {
             "headline": message if message.startswith(kind) else f"{kind}: {message}".strip(": "),
-            "where": clip(error.get("where"), 500),
+            "where": scrubbed(error.get("where"), 500),
             "traceback": traceback if traceback != previous_traceback else "",
             "same_traceback": bool(traceback) and traceback == previous_traceback,
         }
@@ -131,7 +132,7 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "hidden": case["hidden"],
         "status": case["status"],
         "status_word": STATUS_WORDS.get(case["status"], case["status"]),
-        "message": clip(case["message"], MESSAGE_CHARS),
+        "message": scrubbed(case["message"], MESSAGE_CHARS),
         "inputs": inputs.get((check_result.check.id, case["case"])),
         "max_abs": error_size(case["max_abs_error"]),
         "max_rel": error_size(case["max_rel_error"]),
@@ -199,12 +200,16 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         "passed": check_result.passed and not withheld,
         "score": f"{check_result.score:g}",
         "points": f"{check.points:g}",
+        "points_value": check.points,
         "summary": withheld_summary if withheld else "" if check_result.passed else clip(check_result.message, MESSAGE_CHARS),
         "diagnoses": [_diagnosis(d) for d in check_result.diagnoses],
         "diagnosis_note": "" if check_result.passed else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
         "cases": cases,
         "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
         "withheld": withheld,
+        "cause": None,  # the number of its cause on the page (report_context sets it)
+        "cause_kind": "",
+        "cause_title": "",
     }
 
 
@@ -232,7 +237,11 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
     """The page of `result`'s view; `book` (the run's cases) gives the instructor's view the hidden cases' inputs."""
     instructor = result.view != "student"
     inputs = case_inputs(spec, book if instructor else None)
+    causes = causes_of(result)
     checks = {c.check.id: check_context(c, inputs) for c in result.checks}
+    for number, cause in enumerate(causes, start=1):
+        for check_id in cause.checks:
+            checks[check_id] |= {"cause": number, "cause_kind": cause.kind, "cause_title": clip(cause.title, MESSAGE_CHARS)}
     parts = []
     for part in dict.fromkeys(c.check.part for c in result.checks):
         experiments = []
@@ -272,6 +281,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
             for n, (got, possible) in result.experiment_scores().items()
         ],
         "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
+        "causes": [_cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1} for number, cause in enumerate(causes, start=1)],
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
@@ -284,6 +294,20 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         "stdout": clip(result.stdout, PRINTED_CHARS),
         "stderr": clip(result.stderr, PRINTED_CHARS),
         "seconds": "" if withheld else f"{result.seconds:.1f}",
+    }
+
+
+def _cause(number: int, cause) -> dict:
+    return {
+        "number": number,
+        "kind": cause.kind,
+        "title": clip(cause.title, MESSAGE_CHARS),
+        "summary": clip(cause.summary, MESSAGE_CHARS),
+        "advice": clip(cause.advice, 2 * MESSAGE_CHARS),
+        "formula": clip(cause.formula, MESSAGE_CHARS),
+        "detail": clip(cause.detail, 2 * MESSAGE_CHARS),
+        "checks": list(cause.checks),
+        "points": f"{cause.points:g}",
     }
 
 

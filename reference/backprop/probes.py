@@ -187,7 +187,7 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
                 f"any other point the grader tried, while the network's do on the {probe.case.id} case. A share of the "
                 f"points for a consistent backward pass needs a forward pass that computes this network from x and every weight."
             )
-        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause")
+        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause", forward)
         return Finding((diagnosis,), note, credit)
     if forward_right:
         explanation = (
@@ -196,7 +196,7 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
             f"the mistake is in the backward pass, or in the loss it differentiates, not in the forward pass."
         )
         formula = "dE/dw_i = (E(w + ε·e_i) - E(w - ε·e_i)) / (2ε) for a small ε"
-        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradients are not the derivative of your forward pass", explanation, formula, "root-cause"),))
+        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradients are not the derivative of your forward pass", explanation, formula, "root-cause", backward),))
     return Finding()
 
 

@@ -137,7 +137,7 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
         note = "" if moves or not settings.consistent_backward_credit else (
             f"No points are given for this consistency: the output of your {forward} does not change when {name} moves."
         )
-        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, FORWARD, "root-cause")
+        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, FORWARD, "root-cause", forward)
         return Finding((diagnosis,), note, credit)
     if forward_right and not consistent:
         explanation = (
@@ -146,7 +146,7 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
             f"{probe.case.id} case: the mistake is in the backward pass, not in the forward pass."
         )
         formula = f"<{check.quantity}, u> = (L({name} + ε·u) - L({name} - ε·u)) / (2ε), L = sum(y * dy)"
-        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradient is not the derivative of your forward pass", explanation, formula, "root-cause"),))
+        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradient is not the derivative of your forward pass", explanation, formula, "root-cause", backward),))
     return Finding()
 
 
