@@ -282,6 +282,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         ],
         "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
         "causes": [_cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1} for number, cause in enumerate(causes, start=1)],
+        "none_ran": len(causes) == 1 and causes[0].kind in ("load", "missing") and len(causes[0].checks) == len(result.checks),
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],

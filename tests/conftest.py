@@ -17,10 +17,9 @@ TEST_SECRET = "a-secret-only-the-tests-know"
 
 def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m grader ARGS` as a user would run it (`env`: more environment variables)."""
-    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"} | (env or {})
+    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"} | {"COLUMNS": "200"} | (env or {})
     if secret is not None:
         environment["GRADER_SECRET"] = secret
-    environment["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, "-m", "grader", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
     )

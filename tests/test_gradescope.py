@@ -459,5 +459,5 @@ def test_the_convolution_zip_grades_its_examples_with_hidden_cases(tmp_path, con
         assert not failed and results["score"] == results["extra_data"]["max_score"]
     else:
         assert failed and results["score"] < results["extra_data"]["max_score"]
-        assert all(t["extra_data"]["diagnoses"] == [diagnosis] for t in failed)
+        assert all(t["extra_data"]["diagnoses"][0] == diagnosis for t in failed)  # named first; a root cause may follow
     assert "hidden case" in json.dumps(results)  # the bundled secret drew them

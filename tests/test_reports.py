@@ -236,11 +236,13 @@ def test_the_student_view_holds_no_hidden_case_and_no_secret(small_class):
 
 @dataclasses.dataclass(frozen=True)
 class Diagnosis:
-    """The shape of a diagnosis on CheckResult.diagnoses: id, title, explanation."""
+    """The shape of a diagnosis on CheckResult.diagnoses: id, title, explanation, formula, kind."""
 
     id: str
     title: str
     explanation: str
+    formula: str = ""
+    kind: str = "misconception"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -282,8 +284,9 @@ def test_the_student_view_never_shows_a_hidden_expected_value(hidden_graded):
 def test_a_diagnosis_is_shown_to_the_student_and_counted_on_the_dashboard(hidden_graded):
     spec, result, _, mistake = hidden_graded
     page = html.render_report(views.student_view(result), spec)
-    assert '<a href="#mistake-hidden-delta">&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</a>' in page  # at the check
-    assert '<strong>&lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</strong><br>dE/dw1 uses dE/dw5 + dE/dw6 &amp; more' in page  # explained once
+    assert '<a href="#cause-1">np_backward: &lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</a>' in page  # at the check
+    assert '<strong>np_backward: &lt;b&gt;hidden&lt;/b&gt; deltas from the weight gradients</strong>' in page  # the cause, at the top
+    assert page.count("dE/dw1 uses dE/dw5 + dE/dw6 &amp; more") == 1  # explained once
     fragment = report.gradescope_results(result, "after_published", output_format="html")["tests"][0]["output"]
     assert "Likely mistake: &lt;b&gt;hidden&lt;/b&gt; deltas" in fragment and "dE/dw5 + dE/dw6 &amp; more" in fragment
     named = "<img src=x onerror=alert(1)>"  # a file name is an id, and may hold HTML
