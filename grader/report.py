@@ -95,6 +95,9 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
             }
         )
     summary = [f"Score {result.score:g} / {result.max_score:g} (written answers: {result.manual_points:g} more points, graded by hand)."]
+    causes = causes_of(result)
+    if causes:
+        summary.append(f"First thing to fix: {causes[0].summary}." + (f" ({len(causes) - 1} more cause{'s' if len(causes) > 2 else ''} below.)" if len(causes) > 1 else ""))
     if result.load.status != "ok":
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:

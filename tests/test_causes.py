@@ -55,9 +55,9 @@ def test_the_self_check_of_the_classic_mistake_says_it_once_in_an_80_column_term
     assert len(lines) <= 60 and max(len(line) for line in lines) <= 80
     text = " ".join(completed.stdout.split())
     checks, points = lost(grading(out, "hidden_delta_from_weight_grads"))  # the public cases fail the same checks
-    first = f"First thing to fix: np_backward: Hidden delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points."
+    first = f"First thing to fix: np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points."
     assert text.startswith(first)
-    assert text.count("Hidden delta built from the output-weight gradients") == 2  # the first thing to fix, and cause 1
+    assert text.count("Hidden-layer delta built from the output-weight gradients") == 2  # the first thing to fix, and cause 1
     assert "Likely mistake" not in text and "2." not in text.split("┏")[0]  # one cause, no second
 
 
@@ -83,7 +83,7 @@ def test_the_classic_mistake_page_starts_with_the_one_thing_to_fix(graded_class)
     checks, points = lost(grading(out, "hidden_delta_from_weight_grads"))
     banner = text.index('id="first-to-fix"')
     assert banner < text.index('id="score"') and text.index("</header>") < banner
-    assert f"np_backward: Hidden delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points" in text
+    assert f"np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points" in text
     assert text.count("Back-propagate the deltas, not the weight gradients.") == 1  # the explanation, once
 
 

@@ -325,7 +325,7 @@ def test_the_bundled_classic_mistake_is_named_in_its_results(graded_class):
     tests = {t["extra_data"]["check"]: t for t in _results(out, "hidden_delta_from_weight_grads")["tests"]}
     failing = {check for check, test in tests.items() if test["status"] != "passed"}
     assert failing and all("hidden-delta-from-weight-grads" in tests[c]["extra_data"]["diagnoses"] for c in failing)
-    assert "Hidden delta built from the output-weight gradients" in unescape(tests["np-gradients"]["output"])
+    assert "Hidden-layer delta built from the output-weight gradients" in unescape(tests["np-gradients"]["output"])
     assert "backward-not-derivative-of-forward" in tests["np-gradients"]["extra_data"]["diagnoses"]
     assert _named(_grading(out, "textbook_weight_numbering")) == {"textbook-numbering": {c["check"] for c in _grading(out, "textbook_weight_numbering")["checks"] if c["status"] != "passed"}}
 

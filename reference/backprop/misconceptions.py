@@ -34,7 +34,7 @@ def predict(variation: Variation, check: Check, case: Case, book) -> dict:
 CATALOG: tuple[Misconception, ...] = (
     Misconception(
         "hidden-delta-from-weight-grads",
-        "Hidden delta built from the output-weight gradients",
+        "Hidden-layer delta built from the output-weight gradients",
         "The error reaching a hidden unit was built from the gradients of the output weights, (dE/dw5 + dE/dw6) for h1, "
         "instead of from the output deltas weighted by the connections, delta_o1*w5 + delta_o2*w6. dE/dw5 = delta_o1*h1 "
         "already carries h1 and lacks the weight w5, so the hidden gradients are scaled wrongly and can even change sign; "
@@ -45,7 +45,7 @@ CATALOG: tuple[Misconception, ...] = (
     ),
     Misconception(
         "hidden-delta-raw-error",
-        "Hidden delta from the raw output error",
+        "Hidden-layer delta from the raw output error",
         "The hidden deltas were built from the output errors (o - y) times the weights, leaving out the output activation's "
         "derivative. The error passes back through each output unit's activation before it reaches w5..w8, so the hidden "
         "delta needs delta_o = (o - y) * f'(z_o), the same delta the output-layer gradients use.",
