@@ -33,12 +33,12 @@ class Probes:
 
     `plan(spec, book, first_number)` -> (probes, calls): each probe has `check_id`,
     `case` and `calls` (the ids of its calls, named "fd<n>" from `first_number`);
-    `find(evidence, probe, outcomes, spec, elsewhere)` -> a grader.diagnose.Finding
-    from the outcomes of its calls; `forward_of(check)` -> the entry point probed."""
+    `find(evidence, probe, outcomes, spec, probes)` -> a grader.diagnose.Finding
+    from the outcomes of its calls (`probes`: all of the run's, for evidence
+    across them); a root cause names in `where` the function the bug is in."""
 
     plan: Callable
     find: Callable
-    forward_of: Callable
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,6 @@ class Contract:
     entry_points: dict = field(hash=False)  # name -> EntryPoint
     quantities: dict = field(hash=False)  # name -> Quantity
 
-    def forward_of(self, entry: str, quantity: str) -> str | None:
-        """The entry point of `entry`'s part that yields `quantity` (the forward pass a backward pass differentiates)."""
-        part = self.entry_points[entry].part
-        return next((name for name, e in self.entry_points.items() if e.part == part and quantity in e.quantities), None)
-
     def problems(self) -> list[tuple[str, str]]:
         """(key, problem) for every inconsistency: a quantity no entry point's return holds, an unknown framework."""
         found = []

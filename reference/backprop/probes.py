@@ -213,4 +213,4 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
     return root_cause(item, probe, outcomes, spec, tuple(elsewhere))
 
 
-PROBES = Probes(plan=plan_probes, find=find, forward_of=forward_entry)
+PROBES = Probes(plan=plan_probes, find=find)

@@ -150,4 +150,4 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
     return Finding()
 
 
-PROBES = Probes(plan=plan_probes, find=find, forward_of=forward_entry)
+PROBES = Probes(plan=plan_probes, find=find)
