@@ -84,7 +84,7 @@ def main() -> None:
     sandboxes = configurations()
     print(sandboxes["all layers"].describe())
     results = {}
-    launcher = WarmLauncher()
+    launcher = WarmLauncher(load_spec().reference.warm_up)  # the default assignment's warm-up, as grade runs it
     try:
         results["warm"] = summary(measure(launcher, sandboxes, args.repeat))
     finally:
