@@ -68,7 +68,11 @@ def format_number(value, style: str = ".6g") -> str:
     if value is None:
         return "—"
     value = as_float(value)
-    return f"{value:{style}}" if math.isfinite(value) else str(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:{style}}"
+    # a negative value that rounds to zero is shown as 0, never "-0"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def error_size(value) -> str:
