@@ -46,6 +46,7 @@ MESSAGE_CHARS = 1_000
 ANSWER_CHARS = 20_000
 LOAD_PROBLEMS = 20
 CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
+FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
@@ -102,15 +103,31 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
     for index, name in enumerate(names):
         got, want = as_float(observed[index]), as_float(expected[index])
         difference = abs(got - want) if math.isfinite(got) and math.isfinite(want) else None
-        relative = difference / max(abs(want), 1e-300) if difference is not None else None
         state = "off" if name in off else ("ok" if compared[index] else "not compared")
-        rows.append({"name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference), "rel": error_size(relative), "state": state})
+        rows.append({"index": index, "name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference), "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False})
         badness.append(math.inf if difference is None else difference)
     if not check.measure.curve and len(rows) <= LONG:
         return rows, 0
+    # where the values first part from the reference, then the worst of the rest
     off_rows = [index for index, row in enumerate(rows) if row["state"] == "off"]
-    worst = sorted(sorted(off_rows, key=lambda index: -badness[index])[:CURVE_ROWS])
-    return [rows[index] for index in worst], len(off_rows) - len(worst)
+    first = off_rows[:FIRST_ROWS]
+    worst = sorted(first + sorted(off_rows[FIRST_ROWS:], key=lambda index: -badness[index])[: CURVE_ROWS - len(first)])
+    shown = [dict(rows[index], gap=bool(number) and index != worst[number - 1] + 1, first=number == 0) for number, index in enumerate(worst)]
+    return shown, len(off_rows) - len(worst)
+
+
+def _relative(got: float, want: float) -> float | None:
+    """|got - want| / |want|; none where the expected value is 0 (or not finite), where only the absolute error says anything."""
+    if not (math.isfinite(got) and math.isfinite(want)) or want == 0:
+        return None
+    return abs(got - want) / abs(want)
+
+
+def _largest_relative(case: dict) -> float | None:
+    """The largest relative error over the compared elements whose expected value is not 0."""
+    errors = [_relative(as_float(got), as_float(want)) for got, want, compared in zip(case["observed"], case["expected"], case["compared"]) if compared]
+    errors = [e for e in errors if e is not None]
+    return max(errors) if errors else None
 
 
 def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
@@ -121,14 +138,20 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
     if error:
         traceback = clip(error.get("traceback"), TRACEBACK_CHARS)
         kind, message = clip(error.get("type"), 200), clip(error.get("message"), MESSAGE_CHARS)
+        message = _DIRECTORIES.sub("", message)  # the sandbox's scratch folders mean nothing to a reader
         error = {
             "headline": message if message.startswith(kind) else f"{kind}: {message}".strip(": "),
-            "where": clip(error.get("where"), 500),
+            "where": _DIRECTORIES.sub("", clip(error.get("where"), 500)),
             "traceback": traceback if traceback != previous_traceback else "",
             "same_traceback": bool(traceback) and traceback == previous_traceback,
         }
     rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
-    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step) if shown and measure.curve else None
+    parts_at = None
+    if shown:
+        names = element_names(check_result.check, tuple(case.get("shape") or (len(case["expected"]),)))
+        off = set(case["off"])
+        parts_at = next((index for index, name in enumerate(names) if name in off), None)
+    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step, parts_at) if shown and measure.curve else None
     hidden_number = case["case"].removeprefix("hidden-")
     return {
         "label": f"hidden case {hidden_number}" if case["hidden"] else f"{case['case'].replace('-', ' ')} case",
@@ -138,7 +161,8 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "message": clip(case["message"], MESSAGE_CHARS),
         "inputs": inputs.get((check_result.check.id, case["case"])),
         "max_abs": error_size(case["max_abs_error"]),
-        "max_rel": error_size(case["max_rel_error"]),
+        # over the elements whose expected value is not 0; "—" where every one is 0
+        "max_rel": error_size(_largest_relative(case)) if shown else error_size(case["max_rel_error"]),
         "off": case["off"],
         "values_shown": shown,
         "rows": rows,
