@@ -189,7 +189,7 @@ def test_written_answers_are_shown_escaped_with_their_points(small_class):
     questions = grading(out, ACCENTED)["questions"]
     assert any(q["answer"] for q in questions)
     for question in questions:
-        assert f'({question["points"]:g} points)' in page
+        assert f'({question["points"]:g} point{"" if question["points"] == 1 else "s"})' in page  # "(1 point)", never "(1 points)"
         if question["answer"]:
             assert str(escape(question["answer"])) in page
 
