@@ -16,12 +16,13 @@ import sys
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 40  # margins around the plot area
+LEFT, RIGHT, TOP, BOTTOM = 84, 16, 14, 40  # margins around the plot area (the y labels, large at phone width)
 MAX_POINTS = 300
 LOG_SPAN = 100.0  # a log axis once the values span more than two decades
 MAX_BANDS = 12
 LOG_TICKS = 8  # at most about this many decades are labelled
 MAX_DECADE = 308  # 10.0**309 is past the largest float
+DIFFERENCE_HEIGHT = 120
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,24 @@ class CurveChart:
     axis: str = "value"  # what the y axis shows
     step: str = "step"  # what the x axis counts
     bottom: int = HEIGHT - BOTTOM
+    parts_at: Tick | None = None  # where the curves first part: the first value off
+    difference: DifferenceChart | None = None  # |submitted - reference| per step, under the curves
+
+
+@dataclass(frozen=True)
+class DifferenceChart:
+    """|submitted - reference| per step on a log axis, so a gap too small to see between two
+    curves (999 of 1000 values off by 1e-3 on a curve spanning 1) is plain."""
+
+    line: Line
+    y_ticks: tuple[Tick, ...]
+    caption: str
+    width: int = WIDTH
+    height: int = DIFFERENCE_HEIGHT
+    left: int = LEFT
+    top: int = 8
+    right: int = WIDTH - RIGHT
+    bottom: int = DIFFERENCE_HEIGHT - 22
 
 
 def as_float(value) -> float:
@@ -134,8 +153,47 @@ def _describe_nonfinite(values: list[float], who: str, step: str = "step") -> st
     return f"{who} values are not finite: " + "; ".join(parts) + (f"; and {more} more runs" if more > 0 else "") + "."
 
 
-def curve_chart(observed, expected, compared=None, axis: str = "value", step: str = "step") -> CurveChart:
-    """The submission's curve (`observed`) over the reference's (`expected`), `axis` per `step`."""
+def _difference_chart(submitted: list[float], reference: list[float], sampled: list[int], x_of, parts_at: int | None, step: str) -> DifferenceChart | None:
+    """|submitted - reference| at each sampled step, log scale; none where no step differs."""
+    gaps = [abs(a - b) if math.isfinite(a) and math.isfinite(b) else math.nan for a, b in zip(submitted, reference)]
+    positive = [g for g in gaps if math.isfinite(g) and g > 0]
+    if not positive:
+        return None
+    # in decades: at least one shown, so the axis has a tick or two (the smallest float is 5e-324)
+    scale_low, scale_high = math.log10(min(positive)), math.log10(max(positive))
+    if scale_high - scale_low < 1:
+        scale_low, scale_high = scale_high - 1, min(scale_high + 0.2, math.log10(sys.float_info.max))
+    low, high = max(10.0**scale_low, 5e-324), 10.0 ** min(scale_high, 308.25)  # ticks lie between these
+    top, bottom = 8, DIFFERENCE_HEIGHT - 22
+
+    def y_of(gap: float) -> float:
+        decades = max(math.log10(gap) if gap > 0 else scale_low, scale_low)
+        return bottom - (bottom - top) * (decades - scale_low) / (scale_high - scale_low)
+
+    segments, dots, current = [], [], []
+    for index in [i for i in sampled if i < len(gaps)] + [None]:
+        gap = gaps[index] if index is not None else math.nan
+        if math.isfinite(gap):
+            current.append((x_of(index), y_of(gap)))
+            continue
+        if len(current) == 1:
+            dots.append((round(current[0][0], 1), round(current[0][1], 1)))
+        elif current:
+            segments.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in current))
+        current = []
+    ticks = [Tick(round(y_of(v), 1), f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")) for v in _log_ticks(low, high)]
+    ticks = [t for t in ticks if top - 0.5 <= t.position <= bottom + 0.5]
+    if len(ticks) > 4:
+        ticks = ticks[:: math.ceil(len(ticks) / 4)]
+    largest = max(range(len(gaps)), key=lambda i: gaps[i] if math.isfinite(gaps[i]) else -1)
+    caption = f"Difference |submitted − reference| per {step}, log scale: largest {max(positive):.2g} at {step} {largest}"
+    caption += f"; the curves part at {step} {parts_at}." if parts_at is not None else "."
+    return DifferenceChart(Line("difference", tuple(segments), tuple(dots)), tuple(ticks), caption)
+
+
+def curve_chart(observed, expected, compared=None, axis: str = "value", step: str = "step", parts_at: int | None = None) -> CurveChart:
+    """The submission's curve (`observed`) over the reference's (`expected`), `axis` per `step`;
+    `parts_at`: the first step whose value is off, marked on the chart and on the difference under it."""
     submitted = [as_float(v) for v in observed]
     reference = [as_float(v) for v in expected]
     epochs = max(len(submitted), len(reference))  # the curve's steps
@@ -195,7 +253,9 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
     y_ticks = [Tick(round(y_of(v), 1), f"{v:.3g}") for v in y_values if low <= v <= high * (1 + 1e-12) or not log]
     y_ticks = [t for t in y_ticks if TOP - 0.5 <= t.position <= bottom + 0.5]
 
-    caption = [f"{epochs} {step}{'s' if epochs != 1 else ''}; {'log' if log else 'linear'} scale."]
+    caption = [f"{epochs} {step}{'s' if epochs != 1 else ''} of {axis}; {'log' if log else 'linear'} scale."]
+    if parts_at is not None:
+        caption.append(f"The curves part at {step} {parts_at} (marked).")
     caption.append(_describe_nonfinite(submitted, "The submitted", step))
     caption.append(_describe_nonfinite(reference, "The reference's", step))
     if len(bands) > MAX_BANDS:
@@ -210,6 +270,8 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
         caption=" ".join(part for part in caption if part),
         axis=axis,
         step=step,
+        parts_at=Tick(round(x_of(parts_at), 1), f"{step} {parts_at}") if parts_at is not None and 0 <= parts_at < max(epochs, 1) else None,
+        difference=_difference_chart(submitted, reference, sampled, x_of, parts_at, step),
     )
 
 

@@ -78,6 +78,21 @@ def _secret(args, spec):
     return load_secret(spec, dict(os.environ), args.secret_file)
 
 
+def _hidden_counts(spec) -> str:
+    """How many hidden cases the checks have, from the spec alone (no case, no value): "3 for each
+    of 30 checks, 1 for each of 2 (np-a, np-b), none for 2 (np-c, np-d)"."""
+    by_count: dict[int, list[str]] = {}
+    for check in spec.checks:
+        by_count.setdefault(check.hidden_cases, []).append(check.id)
+    groups = sorted(by_count.items(), key=lambda item: -len(item[1]))
+    said = []
+    for number, (count, ids) in enumerate(groups):
+        named = "" if number == 0 else f" ({', '.join(ids[:4])}{', …' if len(ids) > 4 else ''})"
+        amount = f"{count} hidden case{'s' if count != 1 else ''}" if count else "no hidden case"
+        said.append(f"{amount} for {'each of ' if len(ids) > 1 else ''}{len(ids)} check{'s' if len(ids) != 1 else ''}{named}")
+    return "; ".join(said) or "no checks"
+
+
 def command_expected(args, console: Console) -> int:
     spec = _spec(args)
     book = draw_cases(spec, _secret(args, spec))
@@ -101,6 +116,9 @@ def command_grade(args, console: Console) -> int:
             console.print(Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)), highlight=False)
     if not secret:
         console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
+    else:  # where it came from and what it does, never the secret itself
+        source = f"--secret-file {args.secret_file}" if args.secret_file else f"${spec.secret_env}"
+        console.print(f"secret: read from {escape(source)}; hidden cases ran ({_hidden_counts(spec)}).", highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with open_session(spec, secret, cache_dir=args.cache, warm=not args.fresh_interpreters, environ=os.environ, private=args.out) as session:
         console.print(escape(session.sandbox.describe()), highlight=False, soft_wrap=True)
@@ -136,7 +154,7 @@ def command_check(args, console: Console) -> int:
     report.print_problems(console, result, causes_said=True)
     report.print_causes(console, result)
     console.print(report.check_table(result))
-    console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in.")
+    console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in: {_hidden_counts(spec)}.")
     if result.reused_run:
         console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
     if args.out:

@@ -395,7 +395,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                     # a function that hung (or ended its process) once does so again: its other
                     # calls are not made, so the time goes to the entry points that still may score
                     what = f"did not return within {limits.call_seconds:g} s" if ending == "timeout" else "ended its process"
-                    skipped = f"not called: {stuck.entry} {what} on an earlier call ({stuck.case.id} case)"
+                    skipped = f"not called: an earlier call, {stuck.describe()} on the {stuck.case.id} case, {what}, so {stuck.entry} is not called again"
                     status = "timeout" if ending == "timeout" else "crash"
                     for call in still[1:]:
                         if call.entry == stuck.entry:

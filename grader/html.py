@@ -17,7 +17,7 @@ import hashlib
 import math
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -47,6 +47,7 @@ MESSAGE_CHARS = 1_000
 ANSWER_CHARS = 20_000
 LOAD_PROBLEMS = 20
 CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
+FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
@@ -69,7 +70,11 @@ def format_number(value, style: str = ".6g") -> str:
     if value is None:
         return "—"
     value = as_float(value)
-    return f"{value:{style}}" if math.isfinite(value) else str(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:{style}}"
+    # a negative value that rounds to zero is shown as 0, never "-0"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def error_size(value) -> str:
@@ -99,15 +104,34 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
     for index, name in enumerate(names):
         got, want = as_float(observed[index]), as_float(expected[index])
         difference = abs(got - want) if math.isfinite(got) and math.isfinite(want) else None
-        relative = difference / max(abs(want), 1e-300) if difference is not None else None
         state = "off" if name in off else ("ok" if compared[index] else "not compared")
-        rows.append({"name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference), "rel": error_size(relative), "state": state})
+        rows.append(
+            {"index": index, "name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference),
+             "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False}
+        )  # fmt: skip
         badness.append(math.inf if difference is None else difference)
     if not check.measure.curve and len(rows) <= LONG:
         return rows, 0
+    # where the values first part from the reference, then the worst of the rest
     off_rows = [index for index, row in enumerate(rows) if row["state"] == "off"]
-    worst = sorted(sorted(off_rows, key=lambda index: -badness[index])[:CURVE_ROWS])
-    return [rows[index] for index in worst], len(off_rows) - len(worst)
+    first = off_rows[:FIRST_ROWS]
+    worst = sorted(first + sorted(off_rows[FIRST_ROWS:], key=lambda index: -badness[index])[: CURVE_ROWS - len(first)])
+    shown = [dict(rows[index], gap=bool(number) and index != worst[number - 1] + 1, first=number == 0) for number, index in enumerate(worst)]
+    return shown, len(off_rows) - len(worst)
+
+
+def _relative(got: float, want: float) -> float | None:
+    """|got - want| / |want|; none where the expected value is 0 (or not finite), where only the absolute error says anything."""
+    if not (math.isfinite(got) and math.isfinite(want)) or want == 0:
+        return None
+    return abs(got - want) / abs(want)
+
+
+def _largest_relative(case: dict) -> float | None:
+    """The largest relative error over the compared elements whose expected value is not 0."""
+    errors = [_relative(as_float(got), as_float(want)) for got, want, compared in zip(case["observed"], case["expected"], case["compared"]) if compared]
+    errors = [e for e in errors if e is not None]
+    return max(errors) if errors else None
 
 
 def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
@@ -125,7 +149,12 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
             "same_traceback": bool(traceback) and traceback == previous_traceback,
         }
     rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
-    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step) if shown and measure.curve else None
+    parts_at = None
+    if shown:
+        names = element_names(check_result.check, tuple(case.get("shape") or (len(case["expected"]),)))
+        off = set(case["off"])
+        parts_at = next((index for index, name in enumerate(names) if name in off), None)
+    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step, parts_at) if shown and measure.curve else None
     hidden_number = case["case"].removeprefix("hidden-")
     return {
         "label": f"hidden case {hidden_number}" if case["hidden"] else f"{case['case'].replace('-', ' ')} case",
@@ -135,7 +164,8 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "message": scrubbed(case["message"], MESSAGE_CHARS),
         "inputs": inputs.get((check_result.check.id, case["case"])),
         "max_abs": error_size(case["max_abs_error"]),
-        "max_rel": error_size(case["max_rel_error"]),
+        # over the elements whose expected value is not 0; "—" where every one is 0
+        "max_rel": error_size(_largest_relative(case)) if shown else error_size(case["max_rel_error"]),
         "off": case["off"],
         "values_shown": shown,
         "rows": rows,
@@ -312,70 +342,175 @@ def _cause(number: int, cause) -> dict:
     }
 
 
-def _pattern(message: str) -> str:
-    """A failure message with its numbers and folders blanked, so the same mistake groups across students."""
-    return _NUMBER.sub("…", _DIRECTORIES.sub("", message))
+def loaded(result: SubmissionResult) -> bool:
+    """Whether the submission loaded at all: its files ran and at least one entry point was found
+    (one call was made, or could have been)."""
+    if result.load.status != "ok":
+        return False
+    made = any((v.error or {}).get("type") != "Missing" for c in result.checks for v in c.verdicts)
+    return bool(result.load.entry_points) or made
+
+
+def load_failure(result: SubmissionResult) -> str:
+    """Why a submission did not load, in one line without the sandbox's scratch folders."""
+    if result.load.status != "ok":
+        reason = f"{result.load.status}: {result.load.message}"
+    elif result.load.problems:
+        problem = result.load.problems[0]
+        more = len(result.load.problems) - 1
+        lines = [line.strip() for line in str(problem.get("message") or "").splitlines() if line.strip()]
+        said = lines[-1] if lines else ""  # a SyntaxError's message ends with what it is, after the source line
+        kind = str(problem.get("type") or "error")
+        where = _DIRECTORIES.sub("", str(problem.get("where") or problem.get("file") or ""))
+        reason = (said if said.startswith(kind) else f"{kind}: {said}") + (f" ({where})" if where else "") + (f", and {more} more errors" if more > 0 else "")
+    else:
+        reason = "no entry point found: the submission defines " + (", ".join(str(d.get("name") or d.get("signature")) for d in result.load.defined[:6]) or "no functions")
+    return clip(_DIRECTORIES.sub("", reason.splitlines()[0] if reason.strip() else reason), 300)
+
+
+def load_failure_kind(result: SubmissionResult) -> str:
+    """What kind of failure kept a submission from loading, to group students by: a load status,
+    the type of the first error raised while loading, or no entry point."""
+    if result.load.status != "ok":
+        return f"loading {STATUS_WORDS.get(result.load.status, result.load.status)}"
+    if result.load.problems:
+        return f"{clip(str(result.load.problems[0].get('type') or 'error'), 200)} while loading"
+    return "no entry point found"
+
+
+_LISTED = re.compile(r"…(?:(?:,\s*|\s+and\s+)…)+(?:\s+more)?")
+
+
+def _pattern(message: str, check=None) -> str:
+    """A failure message with its details blanked (numbers, folders, the names of elements, the
+    list of functions a submission defines), so one cause groups across students and checks."""
+    message = _DIRECTORIES.sub("", message.split("; the submission defines ")[0])
+    words = check.measure.words if check is not None and check.measure is not None else ""
+    if words:  # the quantity's own name may hold element names ("dE/dw1..dE/dw8"): kept whole
+        message = message.replace(words, "\0")
+    names = sorted((check.measure.elements if check is not None and check.measure is not None else ()), key=len, reverse=True)
+    for name in names:
+        message = re.sub(rf"(?<![\w/]){re.escape(name)}(?!\w)", "…", message)
+    if check is not None and check.measure is not None:
+        message = re.sub(rf"(?<!\w){re.escape(check.measure.member)}\[[^\]]*\]", "…", message)
+    return _LISTED.sub("…", _NUMBER.sub("…", message)).replace("\0", words)
+
+
+def _who(result: SubmissionResult) -> dict:
+    """A student as the dashboard's lists name one: the id and the links to both views."""
+    folder = quote(result.submission.id, safe="")
+    return {"id": printable(result.submission.id), "href": f"{folder}/{PAGES['instructor']}", "student_href": f"{folder}/{PAGES['student']}"}
+
+
+def _kind(diagnosis) -> str:
+    return getattr(diagnosis, "kind", "misconception")  # misconception | root-cause
+
+
+def mistakes_of(result: SubmissionResult) -> list:
+    """The catalogued mistakes named in a submission, once each; a root-cause finding (where the
+    bug is) is not a mistake of its own and stands here only when no mistake was named."""
+    found = {d.id: d for c in result.checks for d in c.diagnoses}
+    named = [d for d in found.values() if _kind(d) != "root-cause"]
+    return named or list(found.values())
 
 
 def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
     totals = [r.score for r in results]
     max_score = max((r.max_score for r in results), default=0)
     parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
+    ran = [r for r in results if loaded(r)]
+    not_loaded = [r for r in results if not loaded(r)]
     checks = []
     for check in spec.checks:
-        ran = [c for r in results for c in r.checks if c.check.id == check.id]
-        passed = sum(c.passed for c in ran)
-        rate = passed / len(ran) if ran else 0.0
-        checks.append({"id": check.id, "description": check.message, "part": check.part, "experiment": check.experiment, "passed": passed, "total": len(ran), "percent": round(100 * rate)})
-    checks.sort(key=lambda c: (c["passed"] / c["total"] if c["total"] else 0.0, c["id"]))
-    failures: dict[str, dict] = defaultdict(lambda: {"students": set(), "checks": Counter()})
-    diagnoses: dict[str, dict] = {}
-    for result in results:
+        # a submission that never loaded failed nothing it was asked: it is not in the rate
+        tried = [c for r in ran for c in r.checks if c.check.id == check.id]
+        passed = sum(c.passed for c in tried)
+        rate = passed / len(tried) if tried else 0.0
+        checks.append({"id": check.id, "description": check.message, "part": check.part, "experiment": check.experiment, "passed": passed, "total": len(tried), "percent": round(100 * rate)})
+    checks.sort(key=lambda c: (c["passed"] / c["total"] if c["total"] else 1.0, c["id"]))
+
+    failures: dict[str, dict] = {}
+
+    def failure(message: str, result: SubmissionResult, check_ids) -> None:
+        entry = failures.setdefault(message, {"message": message, "students": {}, "checks": Counter()})
+        entry["students"].setdefault(result.submission.id, _who(result))
+        entry["checks"].update(check_ids)
+
+    for result in not_loaded:  # one cause for all its checks
+        failure(f"did not load: {load_failure_kind(result)}", result, [c.check.id for c in result.checks])
+    for result in ran:
         for check_result in result.checks:
             if not check_result.passed:
-                entry = failures[_pattern(clip(check_result.message, MESSAGE_CHARS))]
-                entry["students"].add(result.submission.id)
-                entry["checks"][check_result.check.id] += 1
+                failure(_pattern(clip(check_result.message, MESSAGE_CHARS), check_result.check), result, [check_result.check.id])
+    frequent = sorted(failures.values(), key=lambda entry: (-len(entry["students"]), entry["message"]))[:FAILURE_MESSAGES]
+
+    mistakes: dict[str, dict] = {}
+    for result in results:
+        for check_result in result.checks:
             for diagnosis in check_result.diagnoses:
-                entry = diagnoses.setdefault(diagnosis.id, {"title": diagnosis.title, "students": set()})
-                entry["students"].add(result.submission.id)
-    frequent = sorted(failures.items(), key=lambda item: (-len(item[1]["students"]), item[0]))[:FAILURE_MESSAGES]
+                if _kind(diagnosis) == "root-cause":
+                    continue  # where the bug is, said with the mistake, not counted as one
+                entry = mistakes.setdefault(diagnosis.id, {"id": diagnosis.id, "title": diagnosis.title, "students": {}, "checks": []})
+                entry["students"].setdefault(result.submission.id, _who(result))
+                if check_result.check.id not in entry["checks"]:
+                    entry["checks"].append(check_result.check.id)
     rules: dict[str, dict] = {}
     for result in results:
         for entry in result.rule_summary:
-            row = rules.setdefault(entry["rule"], {"rule": entry["rule"], "outcome": entry["outcome"], "broken": [], "unverifiable": []})
-            row[entry["status"]].append(result.submission.id)
+            row = rules.setdefault(entry["rule"], {"rule": entry["rule"], "outcome": entry["outcome"], "message": clip(entry["message"], MESSAGE_CHARS), "broken": [], "unverifiable": []})
+            row[entry["status"]].append(_who(result))
+    timed_out = []
+    for result in results:
+        if result.load.status == "timeout":
+            timed_out.append({**_who(result), "where": "while loading", "checks": [], "message": clip(result.load.message, MESSAGE_CHARS)})
+            continue
+        stuck = [c for c in result.checks if c.status == "timeout"]
+        if stuck:
+            first = next(v for v in stuck[0].verdicts if v.status == "timeout")
+            where = f"in {len(stuck)} check{'s' if len(stuck) != 1 else ''}"
+            timed_out.append({**_who(result), "where": where, "checks": [c.check.id for c in stuck], "message": clip(_DIRECTORIES.sub("", first.message), MESSAGE_CHARS)})
     students = []
     for result in results:
+        works = loaded(result)
         students.append(
             {
-                "id": printable(result.submission.id),
-                "href": quote(result.submission.id, safe="") + "/" + PAGES["instructor"],
-                "student_href": quote(result.submission.id, safe="") + "/" + PAGES["student"],
+                **_who(result),
                 "score": result.score,
                 "max_score": result.max_score,
                 "parts": [dict(zip(("score", "max"), result.part_score(part))) for part in parts],
-                "failing": sum(not c.passed for c in result.checks),
+                "failing": sum(not c.passed or c.withheld for c in result.checks) if works else None,
                 "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
                 "questions": len(result.questions),
-                "status": "ran" if result.load.status == "ok" else f"not run: {result.load.status}",
+                "loaded": works,
+                "status": "ran" if works else "did not load",
+                "why": "" if works else load_failure(result),
+                "diagnoses": [{"id": d.id, "title": d.title, "kind": _kind(d)} for d in mistakes_of(result)],
+                "timed_out": any(c.status == "timeout" for c in result.checks),
+                "rules": [entry["rule"] for entry in result.rule_summary],
                 "renaming": result.submission.renaming,
             }
         )
+    hidden_counts = sorted({c.hidden_cases for c in spec.checks})
     return {
         "title": spec.title,
         "count": len(results),
+        "loaded": len(ran),
         "max_score": f"{max_score:g}",
         "mean": f"{statistics.fmean(totals):.1f}" if totals else "—",
         "median": f"{statistics.median(totals):g}" if totals else "—",
         "full_marks": sum(1 for r in results if r.max_score and r.score == r.max_score),
         "ran_hidden": any(r.ran_hidden for r in results),
+        "hidden_cases": " or ".join(f"{n:g}" for n in hidden_counts),
         "histogram": histogram(totals, max_score),
         "checks": checks,
+        "not_loaded": [{**_who(r), "why": load_failure(r)} for r in not_loaded],
+        "timed_out": timed_out,
         "failures": [
-            {"message": message, "students": len(entry["students"]), "checks": [c for c, _ in entry["checks"].most_common()]} for message, entry in frequent
+            {"message": entry["message"], "count": len(entry["students"]), "students": list(entry["students"].values()), "checks": [c for c, _ in entry["checks"].most_common()]}
+            for entry in frequent
         ],
-        "diagnoses": sorted(({"title": d["title"], "students": len(d["students"])} for d in diagnoses.values()), key=lambda d: (-d["students"], d["title"])),
+        "more_failures": max(0, len(failures) - FAILURE_MESSAGES),
+        "mistakes": sorted(({**m, "students": list(m["students"].values())} for m in mistakes.values()), key=lambda m: (-len(m["students"]), m["title"])),
         "students": students,
         "parts": [{"id": part, "label": spec.part(part).label} for part in parts],
         "rules": sorted(rules.values(), key=lambda row: row["rule"]),

@@ -203,15 +203,25 @@ def spreadsheet_text(text: str) -> str:
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
-    """One row per submission; UTF-8 with a byte-order mark so spreadsheets read accents and commas right."""
+    """One row per submission: totals, points per part and per check, the mistakes named (their
+    ids, for sorting and counting), and an empty column for the written answers' score.  UTF-8
+    with a byte-order mark so spreadsheets read accents and commas right; every text cell is
+    kept from being read as a formula."""
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
-        writer.writerow(["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "status"])
+        checks = tuple(dict.fromkeys(c.check.id for result in results for c in result.checks))
+        header = ["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "written_score", "status", "diagnoses"]
+        writer.writerow([spreadsheet_text(printable(name)) for name in [*header, *checks]])
         for result in results:
             per_part = [_points(value) for part in parts for value in result.part_score(part)]
-            status = "graded" if result.load.status == "ok" else f"not run: {result.load.status}"
-            writer.writerow([spreadsheet_text(printable(result.submission.id)), _points(result.score), _points(result.max_score), *per_part, _points(result.manual_points), status])
+            by_check = {c.check.id: c for c in result.checks}
+            per_check = [_points(by_check[check].score) if check in by_check else "" for check in checks]
+            status = "graded" if html.loaded(result) else f"did not load: {html.load_failure_kind(result)}"
+            diagnoses = " ".join(dict.fromkeys(d.id for c in result.checks for d in c.diagnoses))
+            text = [printable(result.submission.id)]
+            numbers = [_points(result.score), _points(result.max_score), *per_part, _points(result.manual_points), ""]
+            writer.writerow([*(spreadsheet_text(t) for t in text), *numbers, *(spreadsheet_text(printable(t)) for t in (status, diagnoses)), *per_check])
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:

@@ -70,7 +70,14 @@ def test_the_loss_chart_is_drawn_for_any_numbers():
     rng = np.random.default_rng(7)
     for observed, expected in zip(every, every[1:] + every[:1]):
         compared = [bool(c) for c in rng.integers(0, 2, max(len(observed), len(expected)))]
-        chart = curve_chart(observed + list(NOT_FLOATS[:2]), expected, compared + [True, True])
+        parts_at = int(rng.integers(0, len(observed) + 2))
+        chart = curve_chart(observed + list(NOT_FLOATS[:2]), expected, compared + [True, True], parts_at=parts_at)
+        difference = chart.difference
+        if difference is not None:  # |submitted - reference| under the curves: inside its own picture
+            points = [n for segment in difference.line.segments for n in _finite_numbers(segment)] + [n for dot in difference.line.dots for n in dot]
+            assert all(0 <= n <= difference.width for n in points[0::2]) and all(0 <= n <= difference.height for n in points[1::2]), (observed, expected)
+            assert all(difference.top - 0.5 <= t.position <= difference.bottom + 0.5 for t in difference.y_ticks)
+        assert chart.parts_at is None or chart.left <= chart.parts_at.position <= chart.right
         for tick in chart.x_ticks + chart.y_ticks:
             assert 0 <= tick.position <= max(chart.width, chart.height), (observed, expected, tick)
         for band in chart.bands:

@@ -177,7 +177,8 @@ def test_a_call_that_does_not_return_times_out_and_its_entry_s_later_calls_are_n
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a2": ("hang",)}))
     assert statuses(execution) == {"a1": "ok", "a2": "timeout", "a3": "timeout", "b1": "ok", "b2": "ok"}
     assert message(execution, "a2") == "the call did not return within 0.3 s"
-    assert message(execution, "a3") == "not called: entry_a did not return within 0.3 s on an earlier call (case-a2 case)"
+    # the call not made names the call that hung, as the report shows calls
+    assert message(execution, "a3") == f"not called: an earlier call, {CALLS[1].describe()} on the case-a2 case, did not return within 0.3 s, so entry_a is not called again"
     assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["b1", "b2"]]  # a fresh process, without a3
     assert execution.processes == 2
     assert "a1 printed this" in execution.stdout and "b2 printed this" in execution.stdout  # both processes' output
@@ -187,7 +188,7 @@ def test_a_process_that_exits_mid_call_crashes_that_entry_and_a_fresh_process_go
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a1": ("exit", -signal.SIGSEGV)}))
     assert statuses(execution) == {"a1": "crash", "a2": "crash", "a3": "crash", "b1": "ok", "b2": "ok"}
     assert message(execution, "a1") == "the submission's process killed by SIGSEGV (segmentation fault)"
-    assert message(execution, "a2") == "not called: entry_a ended its process on an earlier call (case-a1 case)"
+    assert message(execution, "a2") == f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, ended its process, so entry_a is not called again"
     assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["b1", "b2"]]
 
 

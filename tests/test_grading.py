@@ -165,7 +165,7 @@ def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, sub
     said = f"Rule {rule_id}:" if rule.outcome == "withhold" else f"rule {rule_id} (flagged)"  # a withholding rule is a cause
     assert said in " ".join(completed.stdout.split())
     board = (out / "index.html").read_text()
-    assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</table>")[0]
+    assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</ul>")[0]
 
 
 def test_the_finite_differences_evidence_counts_the_evaluations(graded_class):

@@ -189,7 +189,7 @@ def test_written_answers_are_shown_escaped_with_their_points(small_class):
     questions = grading(out, ACCENTED)["questions"]
     assert any(q["answer"] for q in questions)
     for question in questions:
-        assert f'({question["points"]:g} points)' in page
+        assert f'({question["points"]:g} point{"" if question["points"] == 1 else "s"})' in page  # "(1 point)", never "(1 points)"
         if question["answer"]:
             assert str(escape(question["answer"])) in page
 
@@ -292,7 +292,8 @@ def test_a_diagnosis_is_shown_to_the_student_and_counted_on_the_dashboard(hidden
     named = "<img src=x onerror=alert(1)>"  # a file name is an id, and may hold HTML
     other = dataclasses.replace(result, submission=Submission(named, Path(f"{named}.py"), "python"))
     board = html.render_dashboard([result, other], spec)
-    assert "<strong>2 students</strong>: &lt;b&gt;hidden&lt;/b&gt; deltas" in board
+    listed = board[board.index('id="mistake-hidden-delta"') :].split("</li>")[0]  # the mistake, with both students in it
+    assert "<strong>&lt;b&gt;hidden&lt;/b&gt; deltas" in listed and "<strong>2 students</strong>" in listed and listed.count("<a href=") == 2
     assert "<img" not in board and 'href="%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/report.html"' in board
 
 

@@ -71,7 +71,8 @@ def leaked(text: str, key: dict[str, set[str]]) -> set[str]:
 def hidden_case_text(fragment: str) -> list[str]:
     """The text of every hidden case's block in a page or a results.json `output` (to the end of its check)."""
     blocks = []
-    for block in fragment.split('<div class="case">')[1:]:
+    # a page's case is a <div class="case ...">; Gradescope's, without classes, a paragraph led by its label
+    for block in re.split(r'<div class="case[^"]*">|(?=<p><strong>[^<]*case[^<]*</strong>:)', fragment)[1:]:
         block = block.split("</section>")[0]
         if re.search(r"<strong>hidden case \d+</strong>", block):
             blocks.append(unescape(re.sub(r"<[^>]+>", " ", block)))

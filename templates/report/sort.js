@@ -1,4 +1,4 @@
-// Sort a table by the column whose header is clicked; cells may carry data-value to sort by.
+// Sort a table by the column whose header is clicked (cells may carry data-value to sort by), and filter the students table.
 document.querySelectorAll("table.sortable").forEach(function (table) {
   var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
   headers.forEach(function (header, column) {
@@ -25,3 +25,22 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     });
   });
 });
+
+// Filter the students table: a row stays when its text holds every word typed, in any case.
+(function () {
+  var box = document.getElementById("filter");
+  var table = document.getElementById("students");
+  if (!box || !table) { return; }
+  var count = document.getElementById("filter-count");
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows), shown = 0;
+    rows.forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (word) { return text.indexOf(word) !== -1; });
+      row.hidden = !keep;
+      shown += keep ? 1 : 0;
+    });
+    if (count) { count.textContent = words.length ? shown + " of " + rows.length + " shown" : ""; }
+  });
+})();
