@@ -163,7 +163,7 @@ def test_the_students_table_has_a_diagnosis_column_and_both_views(triage):
     board = (out / "index.html").read_text(encoding="utf-8")
     table = block(board, "students")
     row = next(r for r in table.split("<tr>") if ">hidden_delta_from_weight_grads</a>" in r)
-    assert "Hidden delta" in row and 'href="hidden_delta_from_weight_grads/report.html"' in row
+    assert "Hidden-layer delta" in row and 'href="hidden_delta_from_weight_grads/report.html"' in row
     assert "did not load" in next(r for r in table.split("<tr>") if ">syntax_error</a>" in r)
     assert 'id="filter"' in board  # the filter box (tried in a browser in test_pages_in_a_browser.py)
 
