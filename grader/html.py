@@ -27,7 +27,7 @@ import numpy as np
 from markupsafe import Markup
 
 from grader.cases import CaseBook, draw_cases
-from grader.causes import causes_of, scrubbed
+from grader.causes import causes_of, first_to_fix, scrubbed
 from grader.charts import as_float, curve_chart, histogram
 from grader.compare import element_names
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
@@ -50,6 +50,7 @@ CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
 FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
+NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first thing to fix
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
@@ -491,8 +492,13 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
             }
         )
     hidden_counts = sorted({c.hidden_cases for c in spec.checks})
+    helped = sorted((r for r in ran if r.score < r.max_score), key=lambda r: (r.score, printable(r.submission.id)))[:NEEDS_HELP]
     return {
         "title": spec.title,
+        "needs_help": [
+            {**_who(r), "score": f"{r.score:g}", "max_score": f"{r.max_score:g}", "first": clip(first_to_fix(r), MESSAGE_CHARS), "causes": len(causes_of(r))}
+            for r in helped
+        ],
         "count": len(results),
         "loaded": len(ran),
         "max_score": f"{max_score:g}",

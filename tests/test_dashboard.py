@@ -215,3 +215,17 @@ def test_the_self_check_says_how_many_hidden_cases_each_check_has(triage):
     counts = {c.hidden_cases for c in load_spec(spec).checks}
     assert counts == {1}
     assert f"Hidden cases are checked when you hand in: 1 hidden case for each of {len(CHECKS)} checks." in " ".join(completed.stdout.split())
+
+
+def test_who_needs_help_lists_the_lowest_scores_of_those_who_loaded_with_their_first_thing_to_fix(triage):
+    _, out, _ = triage
+    board = (out / "index.html").read_text(encoding="utf-8")
+    start = board.index('id="needs-help"')
+    listed = board[start : board.index("</ol>", start)]
+    records = {name: grading(out, name) for name in ids(out)}
+    below = [name for name, r in records.items() if name not in NOT_LOADING and r["score"] < r["max_score"]]
+    named = re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a> ([0-9.]+) / ', listed)
+    assert {unescape(n) for n, _ in named} == set(below)  # every one who loaded and lost points; none who did not load
+    scores = [float(score) for _, score in named]
+    assert scores == sorted(scores)  # the lowest first
+    assert "Hidden-layer delta built from the output-weight gradients; fixing it should fix" in unescape(listed)
