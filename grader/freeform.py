@@ -13,6 +13,7 @@ assignment's business (`Reference.recognise`).
 from __future__ import annotations
 
 import json
+import re
 import os
 import selectors
 import time
@@ -229,3 +230,41 @@ class Observation:
             "diagnoses": list(self.diagnoses),
             "note": self.note,
         }
+
+
+# ------------------------------------------------------------------ graded free-form
+
+
+def has_no_entry_point(execution) -> bool:
+    """The files loaded, and none of them defines an entry point of the contract."""
+    return execution.load.status == "ok" and not execution.load.entry_points
+
+
+def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float) -> tuple:
+    """Every check graded free-form: its observations (those naming it), the catalogue's
+    diagnoses of the wrong ones, and `credit` as the share of its points they may earn."""
+    from grader.diagnose import Diagnosis
+    from dataclasses import replace
+
+    entries = {entry.id: entry for entry in catalog}
+    graded = []
+    for result in checks:
+        own = tuple(o for o in observations if o.check_id == result.check.id)
+        named = dict.fromkeys(d for o in own for d in o.diagnoses if d in entries)
+        sources = "; ".join(dict.fromkeys(o.source for o in own if o.status != "not-found"))
+        graded.append(replace(result, mode="free-form", observations=own, credit=credit, diagnoses=tuple(Diagnosis.of(entries[d]) for d in named), call=sources or "not found in what the scripts did", rule_findings=()))
+    return tuple(graded)
+
+
+FUNCTION = re.compile(r"returned by ([\w.<>]+) \(call")
+
+
+def port_hints(checks) -> list[str]:
+    """Which of the hand-in's functions look like which entry point, from where its quantities were found."""
+    hints: dict[str, set[str]] = {}
+    for result in checks:
+        for o in result.observations:
+            match = FUNCTION.search(o.source) if o.status != "not-found" else None
+            if match:
+                hints.setdefault(match.group(1), set()).add(result.check.entry)
+    return [f"{function} looks like {' / '.join(sorted(entries))}" for function, entries in hints.items()]

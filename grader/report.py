@@ -91,6 +91,7 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                     "status": check_result.status,
                     "diagnoses": [d.id for d in check_result.diagnoses],
                     "rule_violations": check_result.rule_violations,
+                    "mode": check_result.mode,
                 },
             }
         )
