@@ -184,7 +184,14 @@ def run_freeform(loaded: LoadedSubmission, limits: Limits, scratch, launcher, sa
         "exit": "the submission's process ended before its files had all run",
         "unconfined": f"the grader could not set up its sandbox, so the submission was not run ({reason})",
     }.get(ending, reason or "")
-    return FreeformRun(tuple(records), scripts_of(records, ending != "done"), stdout.text(), stderr.text(), time.monotonic() - started, problem)
+    scripts = scripts_of(records, ending != "done")
+    said = [problem] if problem else []
+    for script in scripts:  # a file cut at its limit or crashing half-way was observed up to there
+        if script["how"] == "deadline":
+            said.append(f"{script['script']} was still running after its time limit ({limits.load_seconds:g} s) and was stopped there")
+        elif script["how"] == "raised" and script["error"]:
+            said.append(f"{script['script']} stopped half-way: {script['error'].get('message', '')[:300]} ({script['error'].get('where', '')})")
+    return FreeformRun(tuple(records), scripts, stdout.text(), stderr.text(), time.monotonic() - started, "; ".join(said))
 
 
 def scripts_of(records, cut: bool) -> tuple[dict, ...]:
