@@ -76,14 +76,14 @@ def checked_record(event) -> dict | None:
         record |= {"arguments": dict(list(arguments.items())[:16]), "returned": event.get("returned")}
     elif kind == "backward":
         leaves = event.get("leaves")
-        if not isinstance(leaves, list) or not _valid_value(event.get("loss")):
+        if not isinstance(leaves, list) or not _valid_value(event.get("root")):
             return None
         kept = []
         for leaf in leaves[:16]:
             if not (isinstance(leaf, dict) and isinstance(leaf.get("name", ""), str) and _valid_value(leaf.get("value")) and _valid_value(leaf.get("grad"))):
                 return None
             kept.append({"name": leaf.get("name", "")[:64], "value": leaf.get("value"), "grad": leaf.get("grad")})
-        record |= {"loss": event.get("loss"), "leaves": kept}
+        record |= {"root": event.get("root"), "leaves": kept}
     elif kind == "globals":
         values = event.get("values")
         if not isinstance(values, dict) or not all(isinstance(k, str) and _valid_value(v) for k, v in values.items()):

@@ -6,7 +6,7 @@ records, as plain bounded data sent as it comes, what flows through it:
 
     {"event": "observed", "kind": "script", "script": path}              a file starts
     {"event": "observed", "kind": "call", "function", "n", "arguments", "returned"}
-    {"event": "observed", "kind": "backward", "n", "loss", "leaves": [{"name", "value", "grad"}]}
+    {"event": "observed", "kind": "backward", "n", "root", "leaves": [{"name", "value", "grad"}]}
     {"event": "observed", "kind": "printed", "line", "text"}
     {"event": "observed", "kind": "globals", "script", "values": {name: value}}
     {"event": "observed", "kind": "ended", "script", "how": "finished"|"raised"|"deadline", "error"}
@@ -134,7 +134,7 @@ class Recorder:
             else:
                 self.last[name] = record
 
-    def backward_done(self, loss, leaves) -> None:
+    def backward_done(self, root, leaves) -> None:
         self.backwards += 1
         names = {}
         for name, value in list(self.namespace.items()):
@@ -154,7 +154,7 @@ class Recorder:
             "kind": "backward",
             "n": self.calls,
             "pass": self.backwards,
-            "loss": plain(loss),
+            "root": plain(root),
             "leaves": [{"name": names.get(id(leaf), ""), "value": plain(leaf), "grad": plain(leaf.grad)} for leaf in leaves[:16]],
         }
         if self.backwards <= MAX_BACKWARDS:

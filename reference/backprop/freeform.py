@@ -263,7 +263,7 @@ def _recognise_file(records, spec, given) -> list[Observation]:
     x, y, inputs_how = _inputs([c["arguments"] for c in calls[:20]] + [final], given)
     if leaf_grads is not None:
         groups.insert(0, Numbers(leaf_grads, "the leaves' .grad after the first backward pass", order=backwards[0]["n"]))
-        loss = flat(backwards[0].get("loss"))
+        loss = flat(backwards[0].get("root"))
         if loss:
             groups.insert(0, Numbers(loss, "the tensor the first backward pass started from", order=backwards[0]["n"]))
     epochs = max([b["pass"] for b in backwards] + [c["call"] for c in weighted if c["function"] == weighted[0]["function"]] if weighted or backwards else [1])
