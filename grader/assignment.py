@@ -57,6 +57,7 @@ class Reference:
     starter: tuple[Path, ...] = ()  # the files students start from
     examples: Path | None = None  # the example submissions, named by what they show
     source: Path = Path()  # the assignment's folder
+    recognise: Callable | None = None  # (grader.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a hand-in without entry points
 
 
 class AssignmentError(ValueError):

@@ -63,6 +63,9 @@ def _key(result: SubmissionResult, check_result: CheckResult) -> tuple:
     """What the check failed of: checks with the same key share one cause."""
     if check_result.withheld:
         return ("rule", next(f.rule for f in check_result.rule_findings if f.withholds))
+    if check_result.mode == "free-form":  # a named mistake is its own cause; the rest is the template not followed
+        named = tuple(d.id for d in check_result.diagnoses)
+        return ("mistake", named) if named else ("free-form",)
     verdict = _failing(check_result)
     entry = check_result.check.entry
     if verdict is None:
@@ -114,6 +117,20 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             title, detail = f"Your submission could not be run ({result.load.status}): {scrubbed(result.load.message, 300)}", ""
         advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."
         return Cause("load", title, advice, checks=checks, points=points, detail=detail)
+    if kind == "free-form":
+        from grader.freeform import port_hints
+
+        seen = [o for c in result.checks for o in c.observations if o.check_id]
+        counts = {s: sum(o.status == s for o in seen) for s in ("right", "wrong", "not-found")}
+        entries = ", ".join(dict.fromkeys(c.check.entry for c in result.checks))
+        title = f"Your hand-in does not follow the template (it defines none of {entries}), so it was graded free-form, from what its scripts did"
+        advice = (
+            f"Checked on the scripts' own setup: {counts['right']} quantities right, {counts['wrong']} wrong, {counts['not-found']} not found. "
+            "Not checked: the hidden cases, and the variants the scripts did not run. Keep the template's function names and arguments to be graded in full"
+        )
+        hints = port_hints(result.checks)
+        advice += (": " + "; ".join(hints) + ".") if hints else "."
+        return Cause("free-form", title, scrubbed(advice, 2000), checks=checks, points=points)
     if kind == "missing":
         missing = list(dict.fromkeys(c.check.entry for c in members))
         defined = [str(d.get("signature")) for d in result.load.defined if isinstance(d, dict) and d.get("signature")]
@@ -156,7 +173,7 @@ def causes_of(result: SubmissionResult) -> tuple[Cause, ...]:
     """Every cause of the failing (or withheld) checks, the costliest first (spec order breaks ties)."""
     groups: dict[tuple, list[CheckResult]] = {}
     for check_result in result.checks:
-        if check_result.passed and not check_result.withheld:
+        if check_result.passed and not check_result.withheld and check_result.score >= check_result.check.points:
             continue
         groups.setdefault(_key(result, check_result), []).append(check_result)
     causes = [_cause(key, members, result) for key, members in groups.items()]

@@ -28,6 +28,7 @@ from grader.diagnose import CheckEvidence, Predictions, check_catalog, diagnose_
 from grader.discover import Submission
 from grader.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.expected import Expected, call_key
+from grader.freeform import freeform_checks, has_no_entry_point, run_freeform
 from grader.launchers import FreshLauncher, choose_launcher
 from grader.load import load_submission
 from grader.rules import HIDDEN_CASE, judge_check, watch_of
@@ -207,7 +208,20 @@ def _grade(
     loaded = load_submission(submission)
     execution = execute_plan(loaded, plan, scratch, launcher, sandbox, cache_dir)
     result = score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions), predictions)
+    if plan.spec.reference.recognise is not None and has_no_entry_point(execution):
+        result = _grade_freeform(loaded, plan, execution, result, scratch, launcher, sandbox)
     return Graded(result, Timing.of(execution, time.perf_counter() - started))
+
+
+def _grade_freeform(loaded, plan: Plan, execution: Execution, result: SubmissionResult, scratch, launcher, sandbox) -> SubmissionResult:
+    """A hand-in with no entry point: its files run as written (grader.freeform), what the assignment
+    recognises in them graded on their own setup, within what is left of the submission's time."""
+    limits = plan.spec.limits
+    run = run_freeform(loaded, limits, scratch, launcher or FreshLauncher(), sandbox or probe_layers(), max(limits.submission_seconds - execution.seconds, 1.0))
+    observations = plan.spec.reference.recognise(run, plan.spec)
+    checks = freeform_checks(result.checks, observations, plan.spec.reference.catalog, plan.spec.freeform_credit)
+    problems = (*result.problems, *([f"free-form run: {run.problem}"] if run.problem else ()))
+    return replace(result, checks=checks, stdout=run.stdout, stderr=run.stderr, seconds=result.seconds + run.seconds, problems=problems)
 
 
 def grade_submission(

@@ -91,11 +91,14 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                     "status": check_result.status,
                     "diagnoses": [d.id for d in check_result.diagnoses],
                     "rule_violations": check_result.rule_violations,
+                    "mode": check_result.mode,
                 },
             }
         )
     summary = [f"Score {result.score:g} / {result.max_score:g} (written answers: {result.manual_points:g} more points, graded by hand)."]
     causes = causes_of(result)
+    if any(c.mode == "free-form" for c in result.checks):
+        summary.append("This hand-in does not follow the template: it was graded free-form, from what its scripts did on their own setup (no hidden cases).")
     if causes:
         summary.append(f"First thing to fix: {causes[0].summary}." + (f" ({len(causes) - 1} more cause{'s' if len(causes) > 2 else ''} below.)" if len(causes) > 1 else ""))
     if result.load.status != "ok":

@@ -22,6 +22,8 @@ class CheckResult:
     credit: float = 0.0  # share of the points a failing check still gives (a backward pass consistent with its forward pass)
     diagnosis_note: str = ""  # what the diagnosis has to say when it names nothing
     rule_findings: tuple = ()  # grader.rules.RuleFinding: the part's rules its calls broke, or could not be verified on
+    mode: str = "template"  # free-form: the hand-in has no entry point; judged from what its scripts did (grader.freeform)
+    observations: tuple = ()  # grader.freeform.Observation of this check's quantity, on the script's own setup
 
     @property
     def withheld(self) -> bool:
@@ -34,6 +36,9 @@ class CheckResult:
 
     @property
     def status(self) -> str:
+        if self.mode == "free-form":  # right only where every observation is; unchecked where none was found
+            seen = [o.status for o in self.observations if o.status != "not-found"]
+            return "error" if not seen else "passed" if all(s == "right" for s in seen) else "failed"
         if not self.verdicts:
             return "error"
         return max((v.status for v in self.verdicts), key=STATUS_ORDER.index)
@@ -46,11 +51,16 @@ class CheckResult:
     def score(self) -> float:
         if self.withheld:
             return 0.0
+        if self.mode == "free-form":  # `credit`: the spec's share of a check's points a free-form observation earns
+            return self.check.points * self.credit if self.passed else 0.0
         return self.check.points if self.passed else self.check.points * self.credit
 
     @property
     def message(self) -> str:
         """The first failing case's message, else the check's own."""
+        if self.mode == "free-form":
+            said = [f"{o.quantity}: {o.status}" + (f" ({', '.join(o.diagnoses)})" if o.diagnoses else "") + (f", {o.source}" if o.source and o.status != "not-found" else "") for o in self.observations]
+            return "Free-form (the hand-in does not follow the template), on its own setup: " + ("; ".join(said) or "not found in what its scripts did")
         for verdict in self.verdicts:
             if not verdict.passed:
                 label = "a hidden case" if verdict.hidden else f"the {verdict.case_id} case"
@@ -78,6 +88,8 @@ class CheckResult:
             "credit": self.credit,
             "rule_findings": [f.to_dict() for f in self.rule_findings],
             "cases": [v.to_dict(reveal_hidden) for v in self.verdicts],
+            "mode": self.mode,
+            "observations": [o.to_dict() for o in self.observations],
         }
 
 

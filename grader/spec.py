@@ -123,6 +123,11 @@ _BASE_SCHEMA = {
                 },
             },
         },
+        "freeform": {  # hand-ins without entry points, graded from what their scripts did
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"credit": {"type": "number", "minimum": 0, "maximum": 1}},
+        },
         "diagnosis": {
             "type": "object",
             "additionalProperties": False,
@@ -264,6 +269,7 @@ class Spec:
     checks: tuple[Check, ...] = ()
     questions: tuple[Question, ...] = ()
     diagnosis: DiagnosisSettings = DiagnosisSettings()
+    freeform_credit: float = 0.0  # [freeform] credit: share of a check's points a free-form observation earns
     rules: tuple[Rule, ...] = ()
     parts: tuple[Part, ...] = ()  # in the order the reports show them
     experiments: dict = field(default_factory=dict, hash=False)  # number -> title
@@ -421,6 +427,7 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
         checks=tuple(checks),
         questions=questions,
         diagnosis=settings,
+        freeform_credit=float(raw.get("freeform", {}).get("credit", 0.0)),
         rules=tuple(rules.values()),
         parts=parts,
         experiments=experiments,

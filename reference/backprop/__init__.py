@@ -14,6 +14,7 @@ from grader.assignment import REPOSITORY, Reference
 from reference.backprop.answers import reference_runs
 from reference.backprop.cases import WEIGHT_KINDS, draw_cases
 from reference.backprop.contract import CONTRACT
+from reference.backprop.freeform import recognise
 from reference.backprop.misconceptions import CATALOG, predict
 from reference.backprop.probes import PROBES
 
@@ -55,4 +56,5 @@ REFERENCE = Reference(
     starter=(FOLDER / "starter" / "backprop.py", FOLDER / "starter" / "backprop.ipynb"),
     examples=REPOSITORY / "submissions" / "backprop",
     source=FOLDER,
+    recognise=recognise,
 )

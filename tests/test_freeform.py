@@ -1,0 +1,143 @@
+"""Hand-ins that ignore the template, graded free-form through the real command line.
+
+Each example states in its docstring what it must get; the expected values come from
+the reference at the script's own setup (reference.backprop.variations)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from reference.backprop.variations import CORRECT, Variation, quantities
+from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
+
+GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
+EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
+            "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py")  # fmt: skip
+HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("freeform-class")
+    for name in EXAMPLES:
+        source = SUBMISSIONS / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+    for name in HOSTILE:
+        shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
+    spec = write_spec(tmp_path_factory.mktemp("spec"), ("np-forward-output", "np-one-step-loss", "np-gradients", "np-one-step-weights", "torch-forward-output", "torch-gradients"), {"load_seconds": 5})
+    out = tmp_path_factory.mktemp("out")
+    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return out
+
+
+def observations(out, submission: str) -> dict:
+    """(check id or "", quantity) -> observation, over the submission's files."""
+    result = json.loads((out / submission.removesuffix(".py") / "grading.json").read_text())
+    found = {}
+    for check in result["checks"]:
+        assert check["mode"] == "free-form"
+        for o in check["observations"]:
+            found[(o["check_id"], o["quantity"])] = o
+    return found
+
+
+def checks(out, submission: str) -> dict:
+    result = json.loads((out / submission.removesuffix(".py") / "grading.json").read_text())
+    return {c["check"]: c for c in result["checks"]}
+
+
+HIDDEN, OUTPUT = "hidden-layer gradients dE/dw1..w4", "output-layer gradients dE/dw5..w8"
+
+
+def test_the_published_hand_in_is_graded_as_its_issue_says(graded):
+    """NumPy forward and loss right, output-layer gradients right, hidden ones wrong and named; PyTorch right."""
+    seen = checks(graded, "freeform_published")
+    assert seen["np-forward-output"]["status"] == "passed"
+    assert seen["np-one-step-loss"]["status"] == "passed"
+    numpy_part = {o["quantity"]: o for o in seen["np-gradients"]["observations"]}
+    assert numpy_part[OUTPUT]["status"] == "right"
+    assert numpy_part[HIDDEN]["status"] == "wrong" and "hidden-delta-from-weight-grads" in numpy_part[HIDDEN]["diagnoses"]
+    right = quantities(CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, *GIVEN)["gradients"]
+    mistaken = quantities(Variation(hidden_delta="weight-grads"), "np_backward", {"act": "sigmoid", "loss": "mse"}, *GIVEN)["gradients"]
+    assert np.allclose(numpy_part[HIDDEN]["observed"], mistaken[:4]) and np.allclose(numpy_part[HIDDEN]["expected"], right[:4])
+    assert [d["id"] for d in seen["np-gradients"]["diagnoses"]] == ["hidden-delta-from-weight-grads"]
+    assert seen["torch-gradients"]["status"] == "passed"
+    assert all(o["status"] == "right" for o in seen["torch-gradients"]["observations"])
+    assert seen["np-gradients"]["score"] == 0 and seen["torch-gradients"]["score"] == 0  # default credit: feedback only
+
+
+# submission -> {(check id, quantity): (status, diagnosis named or None)}
+EXPECTED = {
+    "freeform_weight_list.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("right", None),
+                                ("np-gradients", OUTPUT): ("right", None)},
+    "freeform_matrices.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("wrong", "missing-output-derivative"),
+                             ("np-gradients", OUTPUT): ("wrong", "missing-output-derivative")},
+    "freeform_nn_linear.py": {("torch-gradients", HIDDEN): ("right", None), ("torch-gradients", OUTPUT): ("right", None)},
+    "freeform_nn_module.py": {("torch-forward-output", "forward outputs o"): ("right", None), ("torch-gradients", HIDDEN): ("wrong", "no-half-in-loss"),
+                              ("torch-gradients", OUTPUT): ("wrong", "no-half-in-loss")},
+    "freeform_printed_only.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-one-step-loss", "loss"): ("right", None),
+                                 ("np-gradients", HIDDEN): ("right", None), ("np-gradients", OUTPUT): ("right", None)},
+    "freeform_changed_targets.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("right", None),
+                                    ("np-gradients", OUTPUT): ("right", None)},
+    "freeform_crash_halfway.py": {("torch-gradients", HIDDEN): ("right", None), ("torch-gradients", OUTPUT): ("right", None)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("submission", sorted(EXPECTED))
+def test_each_free_form_style_gets_the_observations_its_docstring_states(graded, submission):
+    """Is each style's quantity found on its own setup, right or wrong with the named mistake?"""
+    seen = observations(graded, submission)
+    for key, (status, mistake) in EXPECTED[submission].items():
+        assert key in seen, f"{key} not observed: {sorted(seen)}"
+        assert seen[key]["status"] == status, (key, seen[key])
+        if mistake:
+            assert mistake in seen[key]["diagnoses"], (key, seen[key])
+
+
+def test_changed_targets_are_checked_at_the_scripts_own_targets(graded):
+    """Are the gradients of a script with y = (0.9, 0.1) compared with the reference at that y?"""
+    seen = observations(graded, "freeform_changed_targets.py")[("np-gradients", OUTPUT)]
+    assert seen["setup"]["y"] == [0.9, 0.1]
+    right = quantities(CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, GIVEN[0], (0.9, 0.1), GIVEN[2])["gradients"]
+    assert np.allclose(seen["observed"], right[4:], rtol=1e-6)
+
+
+def test_a_crash_half_way_is_reported_and_observed_up_to_there(graded):
+    result = json.loads((graded / "freeform_crash_halfway" / "grading.json").read_text())
+    assert any("stopped half-way: ValueError" in p for p in result["problems"])
+    assert checks(graded, "freeform_crash_halfway.py")["torch-gradients"]["status"] == "passed"
+
+
+def test_results_json_says_free_form(graded):
+    results = json.loads((graded / "freeform_published" / "results.json").read_text())
+    assert {t["extra_data"]["mode"] for t in results["tests"]} == {"free-form"}
+    assert "does not follow the template" in results["output"]
+
+
+def test_a_script_that_loops_forever_is_cut_and_observed_up_to_there(graded):
+    """Expected verdict of tests/hostile/freeform_loops_forever_after_one_update.py."""
+    result = json.loads((graded / "freeform_loops_forever_after_one_update" / "grading.json").read_text())
+    assert any("time limit" in p for p in result["problems"])
+    assert checks(graded, "freeform_loops_forever_after_one_update.py")["np-forward-output"]["status"] == "passed"
+
+
+def test_windows_plots_files_and_10_mb_of_output_do_nothing(graded):
+    """Expected verdict of tests/hostile/freeform_opens_a_window_and_writes_files.py."""
+    result = json.loads((graded / "freeform_opens_a_window_and_writes_files" / "grading.json").read_text())
+    assert len(result["stdout"]) < 70 * 1024
+    assert checks(graded, "freeform_opens_a_window_and_writes_files.py")["np-gradients"]["status"] == "passed"
+
+
+def test_credit_gives_points_to_free_form_observations(tmp_path):
+    """With [freeform] credit = 1, does a right free-form quantity earn its check's points?"""
+    spec = write_spec(tmp_path, ("np-forward-output", "np-gradients"))
+    spec.write_text(spec.read_text() + "\n[freeform]\ncredit = 1\n")
+    completed = run_grader("check", str(SUBMISSIONS / "freeform_weight_list.py"), "--out", str(tmp_path / "out"), "--spec", str(spec))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads((tmp_path / "out" / "freeform_weight_list" / "grading.json").read_text())
+    assert {c["check"]: c["score"] for c in result["checks"]} == {"np-forward-output": 1, "np-gradients": 4}
