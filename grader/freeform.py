@@ -13,8 +13,8 @@ assignment's business (`Reference.recognise`).
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import selectors
 import time
 from dataclasses import dataclass, field
@@ -242,16 +242,21 @@ class Observation:
 # ------------------------------------------------------------------ graded free-form
 
 
+UNREADABLE = ("SyntaxError", "IndentationError", "TabError")  # a file that does not compile ran nothing to observe
+
+
 def has_no_entry_point(execution) -> bool:
-    """The files loaded, and none of them defines an entry point of the contract."""
-    return execution.load.status == "ok" and not execution.load.entry_points
+    """The files loaded and compiled, and none of them defines an entry point of the contract."""
+    compiled = not any(str(p.get("type")) in UNREADABLE for p in execution.load.problems if isinstance(p, dict))
+    return execution.load.status == "ok" and compiled and not execution.load.entry_points
 
 
 def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float) -> tuple:
     """Every check graded free-form: its observations (those naming it), the catalogue's
     diagnoses of the wrong ones, and `credit` as the share of its points they may earn."""
-    from grader.diagnose import Diagnosis
     from dataclasses import replace
+
+    from grader.diagnose import Diagnosis
 
     entries = {entry.id: entry for entry in catalog}
     graded = []
@@ -259,7 +264,8 @@ def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalo
         own = tuple(o for o in observations if o.check_id == result.check.id)
         named = dict.fromkeys(d for o in own for d in o.diagnoses if d in entries)
         sources = "; ".join(dict.fromkeys(o.source for o in own if o.status != "not-found"))
-        graded.append(replace(result, mode="free-form", observations=own, credit=credit, diagnoses=tuple(Diagnosis.of(entries[d]) for d in named), call=sources or "not found in what the scripts did", rule_findings=()))
+        diagnoses = tuple(Diagnosis.of(entries[d]) for d in named)
+        graded.append(replace(result, mode="free-form", observations=own, credit=credit, diagnoses=diagnoses, call=sources or "not found in what the scripts did", rule_findings=()))
     return tuple(graded)
 
 

@@ -59,7 +59,10 @@ class CheckResult:
     def message(self) -> str:
         """The first failing case's message, else the check's own."""
         if self.mode == "free-form":
-            said = [f"{o.quantity}: {o.status}" + (f" ({', '.join(o.diagnoses)})" if o.diagnoses else "") + (f", {o.source}" if o.source and o.status != "not-found" else "") for o in self.observations]
+            said = [
+                f"{o.quantity}: {o.status}" + (f" ({', '.join(o.diagnoses)})" if o.diagnoses else "") + (f", {o.source}" if o.source and o.status != "not-found" else "")
+                for o in self.observations
+            ]
             return "Free-form (the hand-in does not follow the template), on its own setup: " + ("; ".join(said) or "not found in what its scripts did")
         for verdict in self.verdicts:
             if not verdict.passed:
