@@ -141,6 +141,22 @@ def _log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
+def _traced(points) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
+    """SVG polylines through the (x, y) points, broken where a point is None (not finite);
+    a point alone between breaks is a dot."""
+    segments, dots, current = [], [], []
+    for point in [*points, None]:
+        if point is not None:
+            current.append(point)
+            continue
+        if len(current) == 1:
+            dots.append((round(current[0][0], 1), round(current[0][1], 1)))
+        elif current:
+            segments.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in current))
+        current = []
+    return tuple(segments), tuple(dots)
+
+
 def _describe_nonfinite(values: list[float], who: str, step: str = "step") -> str:
     parts = []
     for start, stop in _runs([not math.isfinite(v) for v in values])[:4]:
@@ -170,17 +186,7 @@ def _difference_chart(submitted: list[float], reference: list[float], sampled: l
         decades = max(math.log10(gap) if gap > 0 else scale_low, scale_low)
         return bottom - (bottom - top) * (decades - scale_low) / (scale_high - scale_low)
 
-    segments, dots, current = [], [], []
-    for index in [i for i in sampled if i < len(gaps)] + [None]:
-        gap = gaps[index] if index is not None else math.nan
-        if math.isfinite(gap):
-            current.append((x_of(index), y_of(gap)))
-            continue
-        if len(current) == 1:
-            dots.append((round(current[0][0], 1), round(current[0][1], 1)))
-        elif current:
-            segments.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in current))
-        current = []
+    segments, dots = _traced((x_of(i), y_of(gaps[i])) if math.isfinite(gaps[i]) else None for i in sampled if i < len(gaps))
     ticks = [Tick(round(y_of(v), 1), f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")) for v in _log_ticks(low, high)]
     ticks = [t for t in ticks if top - 0.5 <= t.position <= bottom + 0.5]
     if len(ticks) > 4:
@@ -222,17 +228,8 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
     sampled = sorted(set(range(0, epochs, stride)) | {epochs - 1}) if epochs else []
 
     def line(kind: str, values: list[float]) -> Line:
-        segments, dots, current = [], [], []
-        for index in sampled + [None]:
-            value = values[index] if index is not None and index < len(values) else math.nan
-            if math.isfinite(value):
-                current.append((x_of(index), y_of(value)))
-                continue
-            if len(current) == 1:
-                dots.append((round(current[0][0], 1), round(current[0][1], 1)))
-            elif current:
-                segments.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in current))
-            current = []
+        finite = (i < len(values) and math.isfinite(values[i]) for i in sampled)
+        segments, dots = _traced((x_of(i), y_of(values[i])) if ok else None for i, ok in zip(sampled, finite))
         return Line(kind, tuple(segments), tuple(dots))
 
     def band(start: int, stop: int, label: str, kind: str) -> Band:
