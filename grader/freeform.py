@@ -12,6 +12,7 @@ assignment's business (`Reference.recognise`).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -245,10 +246,37 @@ class Observation:
 UNREADABLE = ("SyntaxError", "IndentationError", "TabError")  # a file that does not compile ran nothing to observe
 
 
-def has_no_entry_point(execution) -> bool:
-    """The files loaded and compiled, and none of them defines an entry point of the contract."""
+def has_no_entry_point(execution, loaded: LoadedSubmission | None = None, entries=()) -> bool:
+    """The files loaded and compiled, and none of them defines an entry point of the contract.
+
+    Files whose loading ran out of time (a training loop at the top level, not under
+    `if __name__ == "__main__":`) are read instead: when they define none of `entries`
+    but do define functions or numbers of their own, they are a free-form hand-in too,
+    observed up to their time limit.  A bare endless loop is not."""
     compiled = not any(str(p.get("type")) in UNREADABLE for p in execution.load.problems if isinstance(p, dict))
-    return execution.load.status == "ok" and compiled and not execution.load.entry_points
+    if execution.load.status == "ok":
+        return compiled and not execution.load.entry_points
+    return execution.load.status == "timeout" and loaded is not None and _own_code_without(loaded, set(entries))
+
+
+def _own_code_without(loaded: LoadedSubmission, entries: set[str]) -> bool:
+    """Every runnable file parses; none defines one of `entries` at the top level; some define a
+    function or assign a number."""
+    own = False
+    for source in loaded.runnable:
+        texts = source.cells if source.kind == "ipynb" else (source.text,)
+        for text in texts:
+            try:
+                tree = ast.parse("\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))))
+            except (SyntaxError, ValueError):
+                return False
+            names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            if names & entries:
+                return False
+            assigned = (node for stmt in tree.body if isinstance(stmt, ast.Assign) for node in ast.walk(stmt.value))
+            numbers = any(isinstance(node, ast.Constant) and type(node.value) in (int, float) for node in assigned)
+            own = own or bool(names) or numbers
+    return own
 
 
 def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float) -> tuple:

@@ -208,7 +208,7 @@ def _grade(
     loaded = load_submission(submission)
     execution = execute_plan(loaded, plan, scratch, launcher, sandbox, cache_dir)
     result = score_execution(submission, plan, execution, loaded.problems, find_answers(loaded, plan.spec.questions), predictions)
-    if plan.spec.reference.recognise is not None and has_no_entry_point(execution):
+    if plan.spec.reference.recognise is not None and has_no_entry_point(execution, loaded, plan.spec.contract.entry_points):
         result = _grade_freeform(loaded, plan, execution, result, scratch, launcher, sandbox)
     return Graded(result, Timing.of(execution, time.perf_counter() - started))
 

@@ -16,8 +16,9 @@ from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 
 GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
-            "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py")  # fmt: skip
-HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py")
+            "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py",
+            "freeform_training_loop_at_module_level.py")  # fmt: skip
+HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py")
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,21 @@ def test_credit_gives_points_to_free_form_observations(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads((tmp_path / "out" / "freeform_weight_list" / "grading.json").read_text())
     assert {c["check"]: c["score"] for c in result["checks"]} == {"np-forward-output": 1, "np-gradients": 4}
+
+
+def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(graded):
+    """Expected verdict of submissions/backprop/freeform_training_loop_at_module_level.py."""
+    result = json.loads((graded / "freeform_training_loop_at_module_level" / "grading.json").read_text())
+    assert result["load"]["status"] == "timeout"
+    assert any("time limit" in p for p in result["problems"])
+    seen = checks(graded, "freeform_training_loop_at_module_level.py")
+    assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
+    assert {c["mode"] for c in seen.values()} == {"free-form"}
+
+
+def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(graded):
+    """Expected verdict of tests/hostile/freeform_asks_for_the_step_size.py."""
+    result = json.loads((graded / "freeform_asks_for_the_step_size" / "grading.json").read_text())
+    assert any("EOFError" in p for p in result["problems"])
+    seen = checks(graded, "freeform_asks_for_the_step_size.py")
+    assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
