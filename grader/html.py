@@ -50,6 +50,7 @@ CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
 FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
+OBSERVATIONS = 60  # of a free-form run, on its page
 NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first thing to fix
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
@@ -317,6 +318,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
+        "observations": [_observation(o) for o in getattr(result, "observations", ())[:OBSERVATIONS]],
         "questions": [
             {"id": q.id, "title": q.title, "points": f"{q.points:g}", "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None}
             for q in result.questions
@@ -326,6 +328,25 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         "stdout": clip(result.stdout, PRINTED_CHARS),
         "stderr": clip(result.stderr, PRINTED_CHARS),
         "seconds": "" if withheld else f"{result.seconds:.1f}",
+    }
+
+
+def _observation(observation) -> dict:
+    """One quantity found in a free-form run, as the page lists it."""
+
+    def shown(values) -> str:
+        return ", ".join(format_number(v) for v in list(values)[:8]) + (", …" if len(values) > 8 else "")
+
+    return {
+        "where": scrubbed(observation.source, 300),
+        "quantity": clip(observation.quantity, 200),
+        "check": clip(observation.check_id, 200),
+        "status": {"right": "right", "wrong": "wrong", "not-found": "not found"}.get(observation.status, clip(observation.status, 50)),
+        "mistakes": [clip(d, 200) for d in observation.diagnoses],
+        "observed": shown(observation.observed),
+        "expected": shown(observation.expected),
+        "precision": clip(observation.precision, 100),
+        "note": clip(observation.note, MESSAGE_CHARS),
     }
 
 

@@ -221,7 +221,7 @@ def _grade_freeform(loaded, plan: Plan, execution: Execution, result: Submission
     observations = plan.spec.reference.recognise(run, plan.spec)
     checks = freeform_checks(result.checks, observations, plan.spec.reference.catalog, plan.spec.freeform_credit)
     problems = (*result.problems, *([f"free-form run: {run.problem}"] if run.problem else ()))
-    return replace(result, checks=checks, stdout=run.stdout, stderr=run.stderr, seconds=result.seconds + run.seconds, problems=problems)
+    return replace(result, checks=checks, stdout=run.stdout, stderr=run.stderr, seconds=result.seconds + run.seconds, problems=problems, observations=tuple(observations))
 
 
 def grade_submission(

@@ -109,6 +109,7 @@ class SubmissionResult:
     seconds: float = 0.0
     reused_run: bool = False  # the code's earlier run on the same calls was read from the cache
     view: str = "instructor"  # instructor: everything the grader saw; student: grader.views.student_view's copy
+    observations: tuple = ()  # a free-form hand-in: every grader.freeform.Observation, those no check covers too
 
     @property
     def score(self) -> float:
@@ -164,4 +165,5 @@ class SubmissionResult:
             "seconds": round(self.seconds, 3),
             "reused_run": self.reused_run,
             "view": self.view,
+            "observations": [o.to_dict() for o in self.observations],
         }

@@ -160,3 +160,17 @@ def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(grad
     assert any("EOFError" in p for p in result["problems"])
     seen = checks(graded, "freeform_asks_for_the_step_size.py")
     assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
+
+
+def test_the_published_hand_ins_weights_at_the_end_are_checked_and_every_observation_is_on_its_page(graded):
+    """Training 1000 epochs: the NumPy part's final weights carry the hidden-layer mistake, the
+    PyTorch part's are right; no check of the spec covers that run, and the page still lists it."""
+    result = json.loads((graded / "freeform_published" / "grading.json").read_text())
+    at_end = {o["source"].split(":")[0]: o for o in result["observations"] if o["quantity"].startswith("weights at the end")}
+    assert at_end["part_a.py"]["status"] == "wrong" and "hidden-delta-from-weight-grads" in at_end["part_a.py"]["diagnoses"]
+    assert at_end["part_b.py"]["status"] == "right"
+    setup = at_end["part_b.py"]["setup"]
+    final = quantities(CORRECT, "torch_train", {"act": "sigmoid", "loss": "mse", "lr": setup["lr"], "epochs": setup["epochs"]}, GIVEN[0], GIVEN[1], GIVEN[2])["final_weights"]
+    assert np.allclose(at_end["part_b.py"]["observed"], final, rtol=1e-4)  # the reference at the script's own step size and epochs
+    page = (graded / "freeform_published" / "report.html").read_text()
+    assert 'id="free-form"' in page and page.count("weights at the end (after") == 2

@@ -297,6 +297,12 @@ def _observations(spec, part, setup, groups, order_name, final) -> list[Observat
     if setup["lr"]:
         one = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": 1}
         found.append(_observe(spec, part, setup, "weights after the first update", "final_weights", "train", one, slice(None), groups, inputs, order_name))
+    ends, _ = _weights_in(final) if final else (None, "")
+    if setup["lr"] and setup["epochs"] and setup["epochs"] > 1 and ends:  # the globals at the end: the weights after training
+        end = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": setup["epochs"]}
+        at_end = [Numbers(ends[0][1], "the weights in the globals at the end")]
+        label = f"weights at the end (after {setup['epochs']} updates)"
+        found.append(_observe(spec, part, setup, label, "final_weights", "train", end, slice(None), at_end, inputs, order_name))
     return found
 
 
