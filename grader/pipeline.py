@@ -218,7 +218,11 @@ def _grade_freeform(loaded, plan: Plan, execution: Execution, result: Submission
     recognises in them graded on their own setup, within what is left of the submission's time."""
     limits = plan.spec.limits
     run = run_freeform(loaded, limits, scratch, launcher or FreshLauncher(), sandbox or probe_layers(), max(limits.submission_seconds - execution.seconds, 1.0))
-    observations = plan.spec.reference.recognise(run, plan.spec)
+    try:
+        observations = plan.spec.reference.recognise(run, plan.spec)
+    except Exception as error:  # noqa: BLE001 - the assignment's reading failed: the template verdict stands, and says so
+        problem = f"free-form: the grader could not read what the scripts did ({type(error).__name__}: {error}); please tell the course staff"
+        return replace(result, problems=(*result.problems, problem), stdout=run.stdout, stderr=run.stderr)
     checks = freeform_checks(result.checks, observations, plan.spec.reference.catalog, plan.spec.freeform_credit)
     problems = (*result.problems, *([f"free-form run: {run.problem}"] if run.problem else ()))
     return replace(result, checks=checks, stdout=run.stdout, stderr=run.stderr, seconds=result.seconds + run.seconds, problems=problems, observations=tuple(observations))

@@ -17,7 +17,7 @@ from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
             "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py",
-            "freeform_training_loop_at_module_level.py")  # fmt: skip
+            "freeform_training_loop_at_module_level.py", "freeform_loss_list.py")  # fmt: skip
 HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py")
 
 
@@ -44,6 +44,8 @@ def observations(out, submission: str) -> dict:
         assert check["mode"] == "free-form"
         for o in check["observations"]:
             found[(o["check_id"], o["quantity"])] = o
+    for o in result["observations"]:  # those no check of the spec covers, too
+        found.setdefault((o["check_id"], o["quantity"]), o)
     return found
 
 
@@ -86,6 +88,8 @@ EXPECTED = {
     "freeform_changed_targets.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("right", None),
                                     ("np-gradients", OUTPUT): ("right", None)},
     "freeform_crash_halfway.py": {("torch-gradients", HIDDEN): ("right", None), ("torch-gradients", OUTPUT): ("right", None)},
+    "freeform_loss_list.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("right", None),
+                              ("", "weights at the end (after 200 updates)"): ("right", None), ("", "loss curve (200 epochs)"): ("wrong", "loss-after-update")},
 }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from reference.backprop.variations import CORRECT, TEXTBOOK_ORDER, quantities
 ORDERS = {"course": np.arange(8), "textbook": TEXTBOOK_ORDER}  # also a weight matrix stored [out, in]
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 HIDDEN, OUTPUT = slice(0, 4), slice(4, 8)
+CURVE_NAME = re.compile(r"loss|error|cost|history", re.IGNORECASE)  # a global list the script recorded its losses in
 
 
 class Numbers:
@@ -180,12 +181,12 @@ def _check_for(spec, part: str, quantity: str, setup: dict):
     candidates = [c for c in spec.checks if c.part == part and c.quantity == quantity and c.options.get("weights", "given") == "given"]
     for c in candidates:
         if c.args.get("act", "sigmoid").replace("torch.", "") == setup["act"] and c.args.get("loss", "mse") == setup["loss"]:
-            if quantity != "final_weights" or (c.args.get("lr") == setup["lr"] and c.args.get("epochs") == setup["epochs"]):
+            if quantity not in ("final_weights", "loss_curve") or (c.args.get("lr") == setup["lr"] and c.args.get("epochs") == setup["epochs"]):
                 return c
     return None
 
 
-def _observe(spec, part, setup, label, quantity, kind, args, element, groups, inputs, order_name):
+def _observe(spec, part, setup, label, quantity, kind, args, element, groups, inputs, order_name, catalogue: bool = True):
     order = ORDERS[order_name]
     x, y, w = setup["x"], setup["y"], setup["w"]
     check = _check_for(spec, part, quantity, {**setup, "lr": args.get("lr"), "epochs": args.get("epochs")})
@@ -199,8 +200,8 @@ def _observe(spec, part, setup, label, quantity, kind, args, element, groups, in
         precision = "full" if group.decimals is None else f"{min(group.decimals)} decimals printed"
         return Observation(**common, status="right", observed=tuple(seen), expected=tuple(right[element]), precision=precision, source=group.source)
     named, first = [], None  # every mistake that reproduces the numbers seen (two may agree on some elements)
-    for mistake, predicted in _predictions(part, kind, args, x, y, w, quantity):
-        if mistake in named or np.allclose(predicted[element], right[element], rtol=1e-6, atol=1e-12):
+    for mistake, predicted in _predictions(part, kind, args, x, y, w, quantity) if catalogue else ():
+        if mistake in named or (predicted.shape == right.shape and np.allclose(predicted[element], right[element], rtol=1e-6, atol=1e-12)):
             continue  # the mistake does not show in these elements
         hit = _search(predicted[element], groups, tolerance, order, inputs)
         if hit is not None:
@@ -276,16 +277,18 @@ def _recognise_file(records, spec, given) -> list[Observation]:
                 w_after = None if after is None else (after[np.argsort(ORDERS[order_name])] if order_name != "course" else after)
                 lr = _step_size(w0, w_after, g)
                 setup = {"x": x, "y": y, "w": w0, "act": act, "loss": loss, "lr": lr, "epochs": epochs}
-                observations = _observations(spec, part, setup, groups, order_name, final if w_after is not None else {})
+                observations = _observations(spec, part, setup, groups, order_name)
                 score = sum(o.status == "right" for o in observations) + 0.5 * sum(o.status == "wrong" for o in observations)
                 if best is None or score > best[0]:
-                    best = (score, observations)
+                    best = (score, observations, setup, order_name, w_after is not None)
     notes = Observation("", "the file's setup", "right" if best[0] else "not-found", note=f"weights from {how}; {inputs_how}")
-    return [notes, *best[1]]
+    _, observations, setup, order_name, updated = best  # the end of training, at the setup the first update fits best
+    return [notes, *observations, *_observations_at_end(spec, part, setup, order_name, final if updated else {})]
 
 
-def _observations(spec, part, setup, groups, order_name, final) -> list[Observation]:
-    inputs = np.concatenate([setup["x"], setup["y"], setup["w"], [setup["lr"]] if setup["lr"] else []])
+def _observations(spec, part, setup, groups, order_name) -> list[Observation]:
+    """The quantities of one forward and backward pass and of the first update, at `setup`."""
+    inputs = _known(setup)
     act, loss = setup["act"], setup["loss"]
     found = [
         _observe(spec, part, setup, "hidden outputs h", "h", "forward", {"act": act}, slice(None), groups, inputs, order_name),
@@ -297,12 +300,41 @@ def _observations(spec, part, setup, groups, order_name, final) -> list[Observat
     if setup["lr"]:
         one = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": 1}
         found.append(_observe(spec, part, setup, "weights after the first update", "final_weights", "train", one, slice(None), groups, inputs, order_name))
+    return found
+
+
+def _known(setup) -> np.ndarray:
+    """The numbers the file was given: a value equal to one of them proves nothing."""
+    return np.concatenate([setup["x"], setup["y"], setup["w"], [setup["lr"]] if setup["lr"] else []])
+
+
+def _observations_at_end(spec, part, setup, order_name, final) -> list[Observation]:
+    """The weights in the globals at the end, and a list of losses it recorded, against training at the
+    file's own step size.  The number of epochs is read from such a list's length, or counted from the
+    calls of the function the weights went to (one per epoch, or two with a loss computed beside the
+    update); the catalogue runs at the first count tried, the others are tried for the right answer only."""
+    inputs = _known(setup)
+    act, loss = setup["act"], setup["loss"]
+    found = []
     ends, _ = _weights_in(final) if final else (None, "")
-    if setup["lr"] and setup["epochs"] and setup["epochs"] > 1 and ends:  # the globals at the end: the weights after training
-        end = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": setup["epochs"]}
+    curves = [(name, flat(value)) for name, value in (final or {}).items() if CURVE_NAME.search(name) and len(flat(value)) >= 2]
+    if setup["lr"] and setup["epochs"] and setup["epochs"] > 1 and ends:
         at_end = [Numbers(ends[0][1], "the weights in the globals at the end")]
-        label = f"weights at the end (after {setup['epochs']} updates)"
-        found.append(_observe(spec, part, setup, label, "final_weights", "train", end, slice(None), at_end, inputs, order_name))
+        counted = setup["epochs"]
+        counts = [e for e in dict.fromkeys([*(len(values) for _, values in curves[:1]), counted, counted // 2, counted - 1, counted // 2 - 1, counted // 3]) if e > 1]
+
+        def at(epochs: int, catalogue: bool) -> Observation:
+            end = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": epochs}
+            label = f"weights at the end (after {epochs} updates)"
+            return _observe(spec, part, {**setup, "epochs": epochs}, label, "final_weights", "train", end, slice(None), at_end, inputs, order_name, catalogue)
+
+        right = next((o for o in (at(e, False) for e in counts) if o.status == "right"), None)
+        found.append(right or at(counts[0], True))
+    if setup["lr"] and curves:  # a list of the losses it recorded, one per epoch
+        name, values = curves[0]
+        run = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": len(values)}
+        recorded = [Numbers(values, f"the list {name} at the end")]
+        found.append(_observe(spec, part, setup, f"loss curve ({len(values)} epochs)", "loss_curve", "train", run, slice(None), recorded, inputs, order_name))
     return found
 
 
