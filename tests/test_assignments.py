@@ -202,3 +202,18 @@ def test_make_grade_selects_the_assignment(tmp_path: Path):
     graded = {p.parent.name for p in out.glob("*/grading.json")}
     assert graded == {p.stem for p in (REPO / "submissions" / "conv2d").iterdir()}
     assert "conv2d_forward" in (out / "correct_loops" / "grading.json").read_text()
+
+
+def test_the_self_check_of_the_convolution_homework_gives_a_correct_hand_in_full_marks(tmp_path: Path):
+    """`make check SUB=... ASSIGNMENT=conv2d`, as a student of the second homework runs it."""
+    from grader.spec import load_spec, spec_path
+
+    spec = load_spec(spec_path("conv2d"))
+    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "check", "ASSIGNMENT=conv2d", f"PY={sys.executable}",
+               f"SUB={REPO / 'submissions' / 'conv2d' / 'correct_vectorised.py'}", f"CHECK_OUT={tmp_path}"]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    total = sum(c.points for c in spec.checks)
+    assert f"correct_vectorised: {total:g} / {total:g} points" in completed.stdout
+    assert "Every autograded check passed." in completed.stdout
+    assert (tmp_path / "correct_vectorised" / "report.html").is_file()

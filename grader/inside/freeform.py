@@ -99,7 +99,7 @@ def global_values(namespace: dict) -> dict:
 
 
 def _curve(value):
-    """A long flat list of numbers (a loss per epoch), as an array; None for anything else."""
+    """A long flat list of numbers (a value per step the script kept), as an array; None for anything else."""
     if not isinstance(value, list) or not 0 < len(value) <= MAX_CURVE:
         return None
     numbers = []
