@@ -17,8 +17,9 @@ from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
             "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py",
-            "freeform_training_loop_at_module_level.py", "freeform_loss_list.py")  # fmt: skip
-HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py")
+            "freeform_loss_list.py")  # fmt: skip
+HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py",
+           "freeform_training_loop_at_module_level.py")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ def test_credit_gives_points_to_free_form_observations(tmp_path):
 
 
 def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(graded):
-    """Expected verdict of submissions/backprop/freeform_training_loop_at_module_level.py."""
+    """Expected verdict of tests/hostile/freeform_training_loop_at_module_level.py."""
     result = json.loads((graded / "freeform_training_loop_at_module_level" / "grading.json").read_text())
     assert result["load"]["status"] == "timeout"
     assert any("time limit" in p for p in result["problems"])
