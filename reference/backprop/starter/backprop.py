@@ -172,4 +172,6 @@ def torch_train(x, y, w, lr, epochs, act="sigmoid", loss="mse"):
 # Hint: try your functions on the given case in a separate script, e.g.
 #   x = np.array([0.5, 0.3]); y = np.array([0.23, -0.07])
 #   w = np.array([0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8])
-#   print(np_forward(x, w))   # o should be about (0.47695, 0.52870)
+#   print(np_forward(x, w))
+# and compare with the reference's values: `make check SUB=path/to/this_file.py` prints,
+# for every check that fails, what your function returned and what was expected.
