@@ -190,19 +190,31 @@ class _Channel:
         return None
 
 
-def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText, channel: _Channel):
-    """Read one child's events until it is done, silent too long, or gone.
+def _template_pace(limits: Limits):
+    """The template run's pace: a line is held to the load report's bounds and load_seconds
+    until the "loaded" event, then to an answer's bounds and call_seconds."""
 
-    Yields each valid event; returns (ending, reason) through StopIteration.  Each line is
-    held to its bounds before it is parsed (grader.bounded_json): the load report's before
-    the "loaded" event, an answer's after it."""
+    def pace(event, bounds: bounded_json.Bounds):
+        loaded = bounds is RESULT_BOUNDS or event["event"] == "loaded"
+        return (limits.call_seconds if loaded else limits.load_seconds), (RESULT_BOUNDS if loaded else LOAD_BOUNDS)
+
+    return pace
+
+
+def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText, channel: _Channel, accept, pace, bounds: bounded_json.Bounds):
+    """Read one child's events until it is done, silent too long, or gone: every run of a
+    submission's process (its calls, or its files run free-form) is read here.
+
+    Yields each event `accept` takes; returns (ending, reason) through StopIteration.  Each line
+    is held to `bounds` before it is parsed (grader.bounded_json) and to the submission's channel
+    budget; `pace(event, bounds)` gives the seconds the next line may take after this event (None:
+    the same deadline) and the bounds it is held to."""
     selector = selectors.DefaultSelector()
     streams = {child.result_fd: None, child.stdout_fd: stdout, child.stderr_fd: stderr}
     for fd in streams:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
     pending = bytearray()
-    loaded = False
     # until the child says it is confined no student code has run: the start-up is the grader's time
     deadline = min(time.monotonic() + STARTUP_SECONDS, total_deadline)
     try:
@@ -226,7 +238,6 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
             lines = pending.split(b"\n")
             pending = bytearray(lines.pop())  # the unfinished line
             for line in lines:
-                bounds = RESULT_BOUNDS if loaded else LOAD_BOUNDS
                 try:
                     event, values = bounded_json.loads(bytes(line), bounds)
                 except bounded_json.Refused as refused:
@@ -234,15 +245,14 @@ def _session(child, limits: Limits, total_deadline: float, stdout: _BoundedText,
                 over = channel.spend(values=values)
                 if over:
                     return "budget", over
-                if not _valid_event(event):
+                if not accept(event):
                     return "corrupt", None
                 if event["event"] == "done":
                     return "done", None
-                if event["event"] == "loaded":
-                    loaded = True
+                seconds, bounds = pace(event, bounds)
                 yield event
-                deadline = min(time.monotonic() + (limits.call_seconds if loaded else limits.load_seconds), total_deadline)
-            bounds = RESULT_BOUNDS if loaded else LOAD_BOUNDS
+                if seconds is not None:
+                    deadline = min(time.monotonic() + seconds, total_deadline)
             if len(pending) > bounds.bytes:  # refused before its end arrives: nothing waits for it
                 return "corrupt", f"{bounds.what} was too large: more than {len(pending)} bytes, limit {bounds.bytes}"
         return "exit", None
@@ -328,7 +338,7 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
             child = launcher.start(workspace.folder, limits, request)
             workspace.started(child.pid)
             processes += 1
-            events = _session(child, limits, total_deadline, stdout, stderr, channel)
+            events = read_events(child, total_deadline, stdout, stderr, channel, _valid_event, _template_pace(limits), LOAD_BOUNDS)
             answered: list[str] = []
             expected_ids: list[str] | None = None
             confined, unconfined = False, None

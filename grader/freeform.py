@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import selectors
 import time
 from dataclasses import dataclass, field
 
-from grader import bounded_json
-from grader.execute import RESULT_BOUNDS, STARTUP_SECONDS, _BoundedText, _Channel, _drain, _value_problem, write_sources
+from grader.execute import RESULT_BOUNDS, _BoundedText, _Channel, _value_problem, read_events, write_sources
 from grader.load import LoadedSubmission
 from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
 from grader.spec import Limits
@@ -96,63 +93,37 @@ def checked_record(event) -> dict | None:
     return record
 
 
+GRACE_SECONDS = 2.0  # after a file's own alarm, time to send what it recorded
+
+
 def _read(child, limits: Limits, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText):
-    """Records until the child is done, a file overruns its time, or the budget is spent.
-    Returns (records, ending, reason)."""
-    selector = selectors.DefaultSelector()
-    streams = {child.result_fd: None, child.stdout_fd: stdout, child.stderr_fd: stderr}
-    for fd in streams:
-        os.set_blocking(fd, False)
-        selector.register(fd, selectors.EVENT_READ)
-    channel, pending, records = _Channel(), bytearray(), []
-    deadline = min(time.monotonic() + STARTUP_SECONDS, total_deadline)
-    grace = 2.0  # after a file's own alarm, time to send what it recorded
+    """Records until the child is done, a file overruns its time, or the budget is spent
+    (grader.execute.read_events, the reader of every run).  Returns (records, ending, reason)."""
+
+    def accept(event) -> bool:
+        return isinstance(event, dict) and (event.get("event") in ("confined", "done") or checked_record(event) is not None)
+
+    def pace(event, bounds):
+        starts = event["event"] == "confined" or event.get("kind") == "script"  # each file has its own time
+        return (limits.load_seconds + GRACE_SECONDS if starts else None), bounds
+
+    events = read_events(child, total_deadline, stdout, stderr, _Channel(), accept, pace, RESULT_BOUNDS)
+    records = []
     try:
-        while child.result_fd in streams:
-            if time.monotonic() >= deadline:
-                return records, "timeout", None
-            for key, _ in selector.select(timeout=min(max(deadline - time.monotonic(), 0.0), 1.0)):
-                data = os.read(key.fd, 65536)
-                if not data:
-                    selector.unregister(key.fd)
-                    del streams[key.fd]
-                elif streams[key.fd] is not None:
-                    streams[key.fd].add(data)
-                else:
-                    over = channel.spend(size=len(data))
-                    if over:
-                        return records, "budget", over
-                    pending += data
-            *lines, rest = pending.split(b"\n")
-            pending = bytearray(rest)
-            for line in lines:
-                try:
-                    event, values = bounded_json.loads(bytes(line), RESULT_BOUNDS)
-                except bounded_json.Refused as refused:
-                    return records, "corrupt", str(refused)
-                over = channel.spend(values=values)
-                if over:
-                    return records, "budget", over
-                if isinstance(event, dict) and event.get("event") == "done":
-                    return records, "done", None
-                if isinstance(event, dict) and event.get("event") == "confined":
-                    if not event.get("ok"):
-                        return records, "unconfined", str(event.get("message", ""))[:500]
-                    deadline = min(time.monotonic() + limits.load_seconds + grace, total_deadline)
-                    continue
-                record = checked_record(event)
-                if record is None:
-                    return records, "corrupt", "the submission's process wrote something that is not a record to the grader's channel"
-                if len(records) < MAX_RECORDS:
-                    records.append(record)
-                if record["kind"] == "script":  # each file has its own time
-                    deadline = min(time.monotonic() + limits.load_seconds + grace, total_deadline)
-            if len(pending) > RESULT_BOUNDS.bytes:
-                return records, "corrupt", f"a record was too large: more than {len(pending)} bytes"
-        return records, "exit", None
+        while True:
+            event = next(events)
+            if event["event"] == "confined":
+                if not event.get("ok"):
+                    return records, "unconfined", str(event.get("message", ""))[:500]
+            elif len(records) < MAX_RECORDS:
+                records.append(checked_record(event))
+    except StopIteration as stop:
+        ending, reason = stop.value
+        if ending == "corrupt" and reason is None:
+            reason = "the submission's process wrote something that is not a record to the grader's channel"
+        return records, ending, reason
     finally:
-        selector.close()
-        _drain(streams)
+        events.close()
 
 
 def run_freeform(loaded: LoadedSubmission, limits: Limits, scratch, launcher, sandbox: Sandbox, seconds: float | None = None) -> FreeformRun:
