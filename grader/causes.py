@@ -16,9 +16,8 @@ import re
 from dataclasses import dataclass
 
 from grader.score import CheckResult, SubmissionResult
-from grader.views import printable
+from grader.views import printable, without_folders
 
-_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/")  # an absolute path's folders: the sandbox's scratch folder
 _NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 TEXT_CHARS = 600
 
@@ -50,7 +49,7 @@ class Cause:
 
 def scrubbed(text: str | None, limit: int = TEXT_CHARS) -> str:
     """A message without the grader's folders (the scratch path is noise, and the same for everyone)."""
-    text = _FOLDERS.sub("", printable(text or ""))
+    text = without_folders(printable(text or ""))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

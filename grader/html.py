@@ -33,7 +33,7 @@ from grader.compare import element_names
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.score import CheckResult, SubmissionResult
 from grader.spec import Spec
-from grader.views import printable
+from grader.views import printable, without_folders
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
 
@@ -55,7 +55,6 @@ NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first th
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
-_DIRECTORIES = re.compile(r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/")  # an absolute path's folders, not the "/" of dE/dw1
 
 
 def clip(text: str | None, limit: int) -> str:
@@ -374,20 +373,9 @@ def loaded(result: SubmissionResult) -> bool:
 
 
 def load_failure(result: SubmissionResult) -> str:
-    """Why a submission did not load, in one line without the sandbox's scratch folders."""
-    if result.load.status != "ok":
-        reason = f"{result.load.status}: {result.load.message}"
-    elif result.load.problems:
-        problem = result.load.problems[0]
-        more = len(result.load.problems) - 1
-        lines = [line.strip() for line in str(problem.get("message") or "").splitlines() if line.strip()]
-        said = lines[-1] if lines else ""  # a SyntaxError's message ends with what it is, after the source line
-        kind = str(problem.get("type") or "error")
-        where = _DIRECTORIES.sub("", str(problem.get("where") or problem.get("file") or ""))
-        reason = (said if said.startswith(kind) else f"{kind}: {said}") + (f" ({where})" if where else "") + (f", and {more} more errors" if more > 0 else "")
-    else:
-        reason = "no entry point found: the submission defines " + (", ".join(str(d.get("name") or d.get("signature")) for d in result.load.defined[:6]) or "no functions")
-    return clip(_DIRECTORIES.sub("", reason.splitlines()[0] if reason.strip() else reason), 300)
+    """Why a submission did not load, in one line: the words of its cause (grader.causes)."""
+    cause = next((c for c in causes_of(result) if c.kind in ("load", "missing", "free-form")), None)
+    return clip(cause.title if cause else "no entry point found", 300)
 
 
 def load_failure_kind(result: SubmissionResult) -> str:
@@ -406,7 +394,7 @@ _LISTED = re.compile(r"…(?:(?:,\s*|\s+and\s+)…)+(?:\s+more)?")
 def _pattern(message: str, check=None) -> str:
     """A failure message with its details blanked (numbers, folders, the names of elements, the
     list of functions a submission defines), so one cause groups across students and checks."""
-    message = _DIRECTORIES.sub("", message.split("; the submission defines ")[0])
+    message = without_folders(message.split("; the submission defines ")[0])
     words = check.measure.words if check is not None and check.measure is not None else ""
     if words:  # the quantity's own name may hold element names ("dE/dw1..dE/dw8"): kept whole
         message = message.replace(words, "\0")
@@ -490,7 +478,7 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         if stuck:
             first = next(v for v in stuck[0].verdicts if v.status == "timeout")
             where = f"in {len(stuck)} check{'s' if len(stuck) != 1 else ''}"
-            timed_out.append({**_who(result), "where": where, "checks": [c.check.id for c in stuck], "message": clip(_DIRECTORIES.sub("", first.message), MESSAGE_CHARS)})
+            timed_out.append({**_who(result), "where": where, "checks": [c.check.id for c in stuck], "message": clip(without_folders(first.message), MESSAGE_CHARS)})
     students = []
     for result in results:
         works = loaded(result)

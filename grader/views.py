@@ -52,6 +52,14 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
+_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/")  # an absolute path's folders, not the "/" of dE/dw1
+
+
+def without_folders(text: str) -> str:
+    """A message without absolute folders: the sandbox's scratch folder means nothing to a reader."""
+    return _FOLDERS.sub("", text)
+
+
 def printable(text) -> str:
     """`text` without escape sequences or control characters (newlines and tabs stay; CR-LF is a newline)."""
     text = "" if text is None else str(text)
