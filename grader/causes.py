@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from grader.freeform import port_hints
 from grader.score import CheckResult, SubmissionResult
 from grader.views import printable, without_folders
 
@@ -117,8 +118,6 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."
         return Cause("load", title, advice, checks=checks, points=points, detail=detail)
     if kind == "free-form":
-        from grader.freeform import port_hints
-
         seen = [o for c in result.checks for o in c.observations if o.check_id]
         counts = {s: sum(o.status == s for o in seen) for s in ("right", "wrong", "not-found")}
         entries = ", ".join(dict.fromkeys(c.check.entry for c in result.checks))
@@ -183,8 +182,3 @@ def causes_of(result: SubmissionResult) -> tuple[Cause, ...]:
 def cause_of_check(causes: tuple[Cause, ...]) -> dict[str, int]:
     """Check id -> the number (from 1) of the cause it belongs to."""
     return {check: number for number, cause in enumerate(causes, start=1) for check in cause.checks}
-
-
-def first_to_fix(result: SubmissionResult) -> str:
-    causes = causes_of(result)
-    return causes[0].summary if causes else ""

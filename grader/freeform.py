@@ -16,8 +16,9 @@ import ast
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from grader.diagnose import Diagnosis
 from grader.execute import RESULT_BOUNDS, _BoundedText, _Channel, _value_problem, read_events, write_sources
 from grader.load import LoadedSubmission
 from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
@@ -253,10 +254,6 @@ def _own_code_without(loaded: LoadedSubmission, entries: set[str]) -> bool:
 def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float) -> tuple:
     """Every check graded free-form: its observations (those naming it), the catalogue's
     diagnoses of the wrong ones, and `credit` as the share of its points they may earn."""
-    from dataclasses import replace
-
-    from grader.diagnose import Diagnosis
-
     entries = {entry.id: entry for entry in catalog}
     graded = []
     for result in checks:

@@ -27,7 +27,7 @@ import numpy as np
 from markupsafe import Markup
 
 from grader.cases import CaseBook, draw_cases
-from grader.causes import causes_of, first_to_fix, scrubbed
+from grader.causes import causes_of, scrubbed
 from grader.charts import as_float, curve_chart, histogram
 from grader.compare import element_names
 from grader.rules import RULE_EFFECTS, RULE_STATUS_WORDS
@@ -501,12 +501,12 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
             }
         )
     hidden_counts = sorted({c.hidden_cases for c in spec.checks})
-    helped = sorted((r for r in ran if r.score < r.max_score), key=lambda r: (r.score, printable(r.submission.id)))[:NEEDS_HELP]
+    helped = [(r, causes_of(r)) for r in sorted((r for r in ran if r.score < r.max_score), key=lambda r: (r.score, printable(r.submission.id)))[:NEEDS_HELP]]
     return {
         "title": spec.title,
         "needs_help": [
-            {**_who(r), "score": f"{r.score:g}", "max_score": f"{r.max_score:g}", "first": clip(first_to_fix(r), MESSAGE_CHARS), "causes": len(causes_of(r))}
-            for r in helped
+            {**_who(r), "score": f"{r.score:g}", "max_score": f"{r.max_score:g}", "first": clip(causes[0].summary if causes else "", MESSAGE_CHARS), "causes": len(causes)}
+            for r, causes in helped
         ],
         "count": len(results),
         "loaded": len(ran),
