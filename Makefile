@@ -1,5 +1,6 @@
 # Everything sets itself up: the first target run creates .venv/ with the pinned
-# dependencies of requirements.lock.  Nothing else needs installing by hand.
+# dependencies of requirements-dev.lock (the run-time ones of requirements.lock, and
+# the tests' and the linter's).  Nothing else needs installing by hand.
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,9 +18,9 @@ AUTOGRADER_ZIP ?= autograder.zip
 
 .PHONY: setup test lint grade check expected bench bench-peers autograder clean
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $(STAMP)
 
 setup: $(STAMP)
