@@ -67,14 +67,34 @@ def _source_digest(folder: Path) -> str:
 def cached_expected_values(spec: Spec, book: CaseBook, cache_dir: Path | None) -> list[Expected]:
     if cache_dir is None:
         return expected_values(spec, book)
-    path = Path(cache_dir) / f"expected-{cache_key(spec, book)}.json"
+    stored = read_answer_key(spec, book, cache_dir)  # absent or unreadable: computed again
+    return stored if stored is not None else write_answer_key(spec, book, cache_dir)[1]
+
+
+ANSWER_KEY_PREFIX = "expected-"
+
+
+def answer_key_path(spec: Spec, book: CaseBook, folder: Path) -> Path:
+    return Path(folder) / f"{ANSWER_KEY_PREFIX}{cache_key(spec, book)}.json"
+
+
+def read_answer_key(spec: Spec, book: CaseBook, folder: Path) -> list[Expected] | None:
+    """The expected values `write_answer_key` stored for exactly these cases, spec, reference and
+    grader, or None (another spec, other cases, an edited reference: computed again instead)."""
     try:
-        return [Expected.from_dict(record) for record in json.loads(path.read_text())]
+        return [Expected.from_dict(record) for record in json.loads(answer_key_path(spec, book, folder).read_text())]
     except (OSError, ValueError, KeyError, TypeError):
-        pass  # absent or unreadable: compute again
+        return None
+
+
+def write_answer_key(spec: Spec, book: CaseBook, folder: Path) -> tuple[Path, list[Expected]]:
+    """Every check's expected values on `book`'s cases, hidden ones included, in a file readable
+    by its owner only: what an LMS image computes once, when it is built, instead of once per
+    submission."""
     values = expected_values(spec, book)
-    _store(path, json.dumps([e.to_dict() for e in values]), Path(cache_dir))
-    return values
+    path = answer_key_path(spec, book, folder)
+    _store(path, json.dumps([e.to_dict() for e in values]), Path(folder))
+    return path, values
 
 
 def _store(path: Path, text: str, root: Path) -> None:

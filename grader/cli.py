@@ -15,8 +15,9 @@ from rich.text import Text
 
 from grader import html, report
 from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
-from grader.cache import default_cache_dir
+from grader.cache import default_cache_dir, write_answer_key
 from grader.cases import draw_cases, load_secret
+from grader.diagnose import check_catalog
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
 from grader.gradescope import bundle, container
@@ -60,7 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--root", type=Path, default=container.DEFAULT_ROOT, help="the container's root folder (default: %(default)s)")
     assignment(gradescope)
     gradescope.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)")
-    gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file once read, before any student code runs")
+    gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file and the answer key once read, before any student code runs")
+
+    answer_key = commands.add_parser("answer-key", help="compute every check's expected values once, hidden cases included, into a folder only its owner reads (an LMS image's build step)")
+    answer_key.add_argument("--out", type=Path, required=True, help="the folder (Gradescope: ROOT/source/answer-key, which `gradescope` reads)")
+    assignment(answer_key)
+    answer_key.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
 
     bundle_zip = commands.add_parser("autograder-zip", help="build the autograder.zip to upload to Gradescope")
     bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
@@ -174,10 +180,21 @@ def command_gradescope(args, console: Console) -> int:
         container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
         return 1
     for note in run.notes:  # the staff log: the full result, its text made printable
-        console.print(report.plain(note), highlight=False)
+        console.print(report.plain(note), highlight=False, soft_wrap=True)  # one line each: a log is read by programs too
     report.print_problems(console, run.result)
     console.print(report.check_table(run.result, every_check=True))
     console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")
+    return 0
+
+
+def command_answer_key(args, console: Console) -> int:
+    spec = _spec(args)
+    book = draw_cases(spec, _secret(args, spec))
+    path, values = write_answer_key(spec, book, args.out)
+    if spec.is_own:  # what `grade` checks before grading, checked once here for every run that reads this key
+        check_catalog(spec, book, tuple(values))
+    hidden = sum(1 for item in values if item.case.hidden)
+    console.print(f"{path}: {len(values)} expected values ({hidden} of them on hidden cases), readable by its owner only", highlight=False)
     return 0
 
 
@@ -195,7 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
     try:
-        commands = {"grade": command_grade, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip}
+        commands = {
+            "grade": command_grade,
+            "check": command_check,
+            "expected": command_expected,
+            "gradescope": command_gradescope,
+            "autograder-zip": command_autograder_zip,
+            "answer-key": command_answer_key,
+        }
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)

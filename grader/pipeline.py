@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.answers import find_answers
-from grader.cache import cached_expected_values, cached_run, run_key
+from grader.cache import cached_expected_values, cached_run, read_answer_key, run_key
 from grader.cases import CaseBook, draw_cases
 from grader.compare import compare_outcome
 from grader.diagnose import CheckEvidence, Predictions, check_catalog, diagnose_submission
@@ -47,11 +47,15 @@ class Plan:
     call_of: dict = field(hash=False)  # (check id, case id) -> call id
     probes: tuple = ()  # the assignment's probes: extra calls for the diagnosis (grader.assignment.Probes)
     book: CaseBook | None = field(default=None, compare=False)  # the cases the plan was drawn from
+    from_answer_key: bool = False  # the expected values were read from a stored answer key
 
 
-def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> Plan:
-    expected = cached_expected_values(spec, book, cache_dir)
-    if spec.is_own:  # an entry that is no mistake is refused before anything is graded (a smaller spec may not show it)
+def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None, answer_key: Path | None = None) -> Plan:
+    """The calls and expected values; from `answer_key` (a folder `grader answer-key` wrote) when it
+    holds these cases' values: computed and checked when it was written, so neither again here."""
+    stored = read_answer_key(spec, book, answer_key) if answer_key is not None else None
+    expected = stored if stored is not None else cached_expected_values(spec, book, cache_dir)
+    if spec.is_own and stored is None:  # an entry that is no mistake is refused before anything is graded (a smaller spec may not show it)
         check_catalog(spec, book, tuple(expected))
     calls: dict[tuple, Call] = {}
     call_of = {}
@@ -65,7 +69,7 @@ def plan_grading(spec: Spec, book: CaseBook, cache_dir: Path | None = None) -> P
             calls[key] = replace(calls[key], watch=tuple(sorted({*calls[key].watch, *watch_of(spec, check)})))
         call_of[(item.check_id, item.case.id)] = calls[key].id
     probes, probe_calls = spec.reference.probes.plan(spec, book) if spec.reference.probes else ((), ())  # last: they never take time from the graded calls
-    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, book)
+    return Plan(spec, tuple(calls.values()) + probe_calls, tuple(expected), call_of, probes, book, stored is not None)
 
 
 def catalog_predictions(plan: Plan) -> Predictions:
@@ -312,6 +316,7 @@ def open_session(
     warm: bool = False,
     environ: Mapping[str, str] | None = None,
     private: Path | None = None,
+    answer_key: Path | None = None,
 ) -> Iterator[Session]:
     """Plan the run (the cases `secret` draws, or `plan` as given), probe the sandbox's layers
     ($GRADER_SANDBOX_SKIP in `environ` turns some off) and choose how processes start: a warm
@@ -323,7 +328,7 @@ def open_session(
             launching = starting.submit(choose_launcher, warm=warm, warm_up=spec.reference.warm_up)
             try:
                 book = draw_cases(spec, secret)
-                plan = plan or plan_grading(spec, book, cache_dir)
+                plan = plan or plan_grading(spec, book, cache_dir, answer_key)
                 if private is not None:
                     Path(private).mkdir(parents=True, exist_ok=True)
                 sandbox = probe_layers((environ or {}).get(SKIP_VARIABLE, ""))

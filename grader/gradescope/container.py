@@ -20,7 +20,9 @@ from __future__ import annotations
 import html
 import json
 import os
+import resource
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ from grader.views import printable
 
 DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt
+ANSWER_KEY_FOLDER = "answer-key"  # ROOT/source/answer-key: written by setup.sh when the image is built
 OUTPUT_FORMAT = "html"
 SHOWN_NAMES = 12  # uploaded files or defined functions named in a message
 
@@ -48,6 +51,10 @@ class AutograderTree:
     @property
     def source(self) -> Path:
         return self.root / "source"
+
+    @property
+    def answer_key(self) -> Path:
+        return self.source / ANSWER_KEY_FOLDER
 
     @property
     def submission(self) -> Path:
@@ -206,15 +213,51 @@ def write_results(results: dict, folder: Path) -> Path:
     return target
 
 
-def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, environ: dict) -> ContainerRun:
+def timing_line(timing) -> str:
+    """Where the time went, for the staff log and the benchmark that reads it: the student's own
+    code as its process measured it, and this process's CPU time."""
+    own = timing.load + sum(timing.calls.values())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {
+        "student_seconds": round(own, 4),
+        "load_seconds": round(timing.load, 4),
+        "calls": len(timing.calls),
+        "grader_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 4),
+        "grader_imported_torch": "torch" in sys.modules,  # the answer key read, the reference never ran here
+    }
+    return f"timing: {json.dumps(figures)}"
+
+
+def _remove(paths) -> list[str]:
+    """Delete each file or folder; what stays (a read-only image), said for the staff log."""
+    notes = []
+    for path in paths:
+        try:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            notes.append(f"{path} stays on disk ({error.strerror}); keep it readable by root only")
+    return notes
+
+
+def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, environ: dict, remove_secrets: bool = False) -> ContainerRun:
+    """Grade the submission; with `remove_secrets`, the secret file and the answer key are gone
+    from the disk once read, before any student code starts (each run is a fresh container)."""
     label = f"gradescope-{metadata.submission_id}" if metadata.submission_id else "submission"
     submission = submission_in(tree.submission, label)
-    # no expected-value cache here: on disk, the hidden cases' answers would lie within the student's reach;
-    # the sandbox has the same layers as `make grade`, as this container allows
-    with open_session(spec, secret.value, environ=environ, private=tree.results) as session:
-        result = grade_one(session, submission).result
+    # No cache of expected values or runs written here: on disk, the hidden cases' answers would
+    # lie within the student's reach.  The answer key the image's build wrote (setup.sh, root-only)
+    # is read instead of computing the reference again, then removed.  The sandbox has the same
+    # layers as `make grade`, as this container allows.  One submission per container: a fresh
+    # interpreter, as a warm worker's warm-up would cost more than it saves (bench/container.py).
+    with open_session(spec, secret.value, environ=environ, private=tree.results, answer_key=tree.answer_key, warm=False) as session:
+        removed = _remove(p for p in {secret.file, tree.source / SECRET_FILE_NAME, tree.answer_key} if p is not None) if remove_secrets else []
+        graded = grade_one(session, submission)
+    result = graded.result
     results = container_results(result, spec, metadata, tree.submission)
-    notes = [f"secret: {secret.origin}", session.sandbox.describe()]
+    notes = [f"secret: {secret.origin}", f"answer key: {'read from ' + str(tree.answer_key) if session.plan.from_answer_key else 'computed now (none stored for these cases)'}"]
+    notes += [session.sandbox.describe(), f"processes: {session.launched}", *removed, timing_line(graded.timing)]
     if metadata.problem:
         notes.append(metadata.problem)
     total = result.max_score + result.manual_points
@@ -230,15 +273,6 @@ def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | Non
     """Everything `run_autograder` does: read, grade, write results.json."""
     tree = AutograderTree(Path(root))
     secret = find_secret(spec, environ, tree, secret_file)
-    notes = []
-    if remove_secret_file:
-        # read once (or unused, where the environment gave it), then gone from the disk before
-        # any student code starts; each Gradescope run is a fresh container from the image
-        for path in {p for p in (secret.file, tree.source / SECRET_FILE_NAME) if p is not None and p.exists()}:
-            try:
-                path.unlink()
-            except OSError as error:
-                notes.append(f"{path} stays on disk ({error.strerror}); keep it readable by root only")
-    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), environ)
+    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), environ, remove_secrets=remove_secret_file)
     write_results(run.results, tree.results)
-    return ContainerRun(run.result, run.results, run.secret_origin, run.metadata, run.notes + tuple(notes))
+    return run

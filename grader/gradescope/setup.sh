@@ -11,6 +11,9 @@
 #   BASE_PYTHON      the interpreter to build it from (default: the first python3.x >= 3.11)
 #   TORCH_INDEX_URL  where the CPU-only torch wheel comes from
 #                    (default https://download.pytorch.org/whl/cpu; empty: pip's own configuration)
+#   GRADER_WHEELS    a folder of wheels to install from, with no index and no network (default:
+#                    the folder wheels/ beside this script where there is one: `make image` puts
+#                    there what this machine's own pip configuration downloads)
 #   SKIP_APT=1       never call apt-get (fail instead when Python or venv is missing)
 #   DRY_RUN=1        print the commands that change anything, run none of them
 set -euo pipefail
@@ -79,15 +82,32 @@ fi
 run "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check)
 torch_pin="$(grep -E '^torch==' "$lock")"
-if [ -n "$torch_index" ]; then
+wheels="${GRADER_WHEELS:-}"
+if [ -z "$wheels" ] && [ -d "$source_dir/wheels" ]; then
+    wheels="$source_dir/wheels"
+fi
+if [ -n "$wheels" ]; then
+    run "${pip[@]}" --no-index --find-links "$wheels" -r "$lock"
+elif [ -n "$torch_index" ]; then
     # torch alone from the CPU-only index; its dependencies come pinned from the lock below
     run "${pip[@]}" --no-deps --index-url "$torch_index" "$torch_pin"
+    run "${pip[@]}" -r "$lock"  # torch==X is already met by X+cpu
 else
     run "${pip[@]}" --no-deps "$torch_pin"
+    run "${pip[@]}" -r "$lock"
 fi
-run "${pip[@]}" -r "$lock"  # torch==X is already met by X+cpu
 run chmod -R a+rX "$venv"   # readable by an unprivileged user, should the sandbox drop to one
 if [ -f "$source_dir/secret.txt" ]; then
     run chmod 600 "$source_dir/secret.txt"
 fi
 run "$venv/bin/python" -c 'import numpy, torch; print("torch", torch.__version__, "numpy", numpy.__version__, "cuda", torch.cuda.is_available())'
+if [ -d "$source_dir/grader" ] && [ -f "$source_dir/ASSIGNMENT" ]; then
+    # The answer key, hidden cases included, computed once here instead of once per submission;
+    # readable by root only, read and deleted by the grader before any student code runs.
+    key_args=(--out "$source_dir/answer-key")
+    if [ -f "$source_dir/secret.txt" ]; then
+        key_args+=(--secret-file "$source_dir/secret.txt")
+    fi
+    (cd "$source_dir" && run env GRADER_ASSIGNMENT="$(head -n 1 "$source_dir/ASSIGNMENT")" "$venv/bin/python" -m grader answer-key "${key_args[@]}")
+    run chmod -R go-rwx "$source_dir"  # the grader's files, out of the reach of the sandbox's unprivileged user
+fi
