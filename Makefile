@@ -16,7 +16,7 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test lint grade check expected bench bench-peers autograder clean
+.PHONY: setup test lint grade check expected bench bench-peers autograder image container-test clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ bench: $(STAMP)
 # equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).
 bench-peers: $(STAMP)
 	$(PY) bench/peers.py
+
+# The LMS image built by a real Docker engine from the zip, as Gradescope builds it; then the
+# same image run for real, one fresh container per submission at Gradescope's limits, and the
+# latency a student feels (bench/results.json, "container").  Needs docker (README).
+IMAGE_TAG ?= backprop-autograder:latest
+image: $(STAMP)
+	$(PY) -m grader autograder-image --tag $(IMAGE_TAG) --assignment $(ASSIGNMENT) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
+
+container-test: $(STAMP)
+	$(PY) -m pytest -m container tests/container
+	$(PY) bench/container.py --assignment $(ASSIGNMENT)
 
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)

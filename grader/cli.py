@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     assignment(gradescope)
     gradescope.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)")
     gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file and the answer key once read, before any student code runs")
+
+    image_command = commands.add_parser("autograder-image", help="build the autograder's Docker image as Gradescope builds it (from the zip; its wheels fetched with this machine's pip configuration)")
+    image_command.add_argument("--tag", default="backprop-autograder:latest")
+    assignment(image_command)
+    image_command.add_argument("--secret-file", type=Path, help="put this secret in the image (hidden cases, and their answer key, computed at build time)")
 
     answer_key = commands.add_parser("answer-key", help="compute every check's expected values once, hidden cases included, into a folder only its owner reads (an LMS image's build step)")
     answer_key.add_argument("--out", type=Path, required=True, help="the folder (Gradescope: ROOT/source/answer-key, which `gradescope` reads)")
@@ -198,6 +204,26 @@ def command_answer_key(args, console: Console) -> int:
     return 0
 
 
+def command_autograder_image(args, console: Console) -> int:
+    from grader.gradescope import image  # only here: it drives a container engine
+
+    problem = image.engine_problem()
+    if problem:
+        console.print(f"[red]cannot build the image:[/red] {escape(problem)}", highlight=False)
+        return 2
+    spec = _spec(args)
+    say = lambda text: console.print(report.plain(text), highlight=False)  # noqa: E731
+    try:
+        base = image.base_image(log=say)
+        with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
+            image.build_image(image.build_context(Path(folder), spec, args.secret_file, log=say), args.tag, base, log=say)
+    except image.ImageError as error:
+        console.print(Text.assemble(("image not built", "red"), f" at {error.step}: ", report.plain(error.reason)), highlight=False)
+        return 1
+    console.print(f"{args.tag}: built on {base}" + ("" if args.secret_file else " (no secret: public cases only, unless $GRADER_SECRET is given to each run)"), highlight=False)
+    return 0
+
+
 def command_autograder_zip(args, console: Console) -> int:
     spec = _spec(args)
     names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file, spec=spec)
@@ -219,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             "gradescope": command_gradescope,
             "autograder-zip": command_autograder_zip,
             "answer-key": command_answer_key,
+            "autograder-image": command_autograder_image,
         }
         return commands[args.command](args, console)
     except SpecError as error:

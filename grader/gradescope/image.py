@@ -105,12 +105,12 @@ def make_debian_base(tag: str, mirror: str, log=print) -> None:
             raise ImageError("base image (docker import)", _last_line(imported.stderr) or "tar failed")
 
 
-def download_wheels(lock: Path, folder: Path, python: str = sys.executable, log=print) -> None:
+def download_wheels(lock: Path, folder: Path, python: str = sys.executable, log=print, environ: dict | None = None) -> None:
     """Every pinned requirement as a wheel, fetched with this machine's pip configuration
-    (`pip config list`), for this interpreter's version and platform."""
+    (`pip config list`, and $PIP_* in `environ`), for this interpreter's version and platform."""
     log(f"downloading the wheels of {lock.name} with this machine's pip configuration")
     command = [python, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:", "--dest", str(folder), "-r", str(lock)]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_SECONDS)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_SECONDS, env=environ)
     if completed.returncode != 0:
         reason = [line for line in completed.stderr.splitlines() if line.startswith("ERROR")] or [_last_line(completed.stderr)]
         raise ImageError("downloading the wheels (pip download)", " ".join(reason))
@@ -131,6 +131,7 @@ def build_context(folder: Path, spec, secret_file: Path | None = None, wheels: P
 
 
 _STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def build_image(context: Path, tag: str, base: str, log=print) -> None:
@@ -142,10 +143,9 @@ def build_image(context: Path, tag: str, base: str, log=print) -> None:
     completed = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_SECONDS, env=environment)
     if completed.returncode == 0:
         return
-    steps = [_STEP.match(line) for line in completed.stdout.splitlines()]
-    steps = [match for match in steps if match]
-    step = f"step {steps[-1].group(1)} ({steps[-1].group(2)[:80]})" if steps else "docker build"
-    output = (completed.stdout + "\n" + completed.stderr).splitlines()
+    output = _ANSI.sub("", completed.stdout + "\n" + completed.stderr).splitlines()  # the builder colours what a step wrote to stderr
+    steps = [match for match in map(_STEP.match, output) if match]
+    step = f"step {steps[-1].group(1)} ({' '.join(steps[-1].group(2).split())[:80]})" if steps else "docker build"
     errors = [line.strip() for line in output if re.match(r"\s*(ERROR|error|setup\.sh:|E: )", line)]
     raise ImageError(step, " / ".join(errors[-3:]) or _last_line(completed.stderr) or f"exit status {completed.returncode}")
 

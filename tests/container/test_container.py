@@ -1,0 +1,217 @@
+"""The LMS container, for real: the autograder image built by a Docker engine from the
+zip, as Gradescope builds it, and one fresh container per submission at Gradescope's
+default limits (half a CPU, 768 MiB, no network), a read-only root and a bounded /tmp.
+
+`make container-test` runs these (pytest -m container); `make test` leaves them out.  The
+image is built once for the module, with the tests' secret, so hidden cases run and
+their answer key is computed at build time; GRADER_TEST_IMAGE names one built already.
+Expected values and points come from the reference and the spec, never typed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.gradescope import image
+from grader.spec import load_spec, spec_path
+from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET
+from tests.test_student_views import answer_key, hidden_case_text, leaked  # noqa: F401 - answer_key is a fixture
+
+pytestmark = pytest.mark.container
+
+HOSTILE = REPO / "tests" / "hostile"
+SCHEMA = json.loads((REPO / "grader" / "gradescope_schema.json").read_text())
+SPEC = load_spec(spec_path("backprop", None))
+FULL_MARKS = sum(check.points for check in SPEC.checks)
+
+
+@pytest.fixture(scope="module")
+def image_tag(tmp_path_factory):
+    problem = image.engine_problem()
+    if problem:
+        pytest.fail(f"make container-test needs a Docker engine: {problem}")
+    given = os.environ.get("GRADER_TEST_IMAGE")
+    if given:
+        yield given
+        return
+    folder = tmp_path_factory.mktemp("image")
+    secret = folder / "secret.txt"
+    secret.write_text(TEST_SECRET + "\n")
+    tag = f"backprop-autograder:test-{os.getpid()}"
+    image.build_image(image.build_context(folder, SPEC, secret_file=secret), tag, image.base_image())
+    yield tag
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
+
+
+class Graded:
+    def __init__(self, run: image.ContainerRun, results_folder: Path):
+        self.run = run
+        self.folder = results_folder
+        path = results_folder / "results.json"
+        self.results = json.loads(path.read_text()) if path.is_file() else None
+
+    @property
+    def log(self) -> str:
+        return self.run.stdout + self.run.stderr
+
+    def test(self, check_id: str) -> dict:
+        [found] = [t for t in self.results["tests"] if t["extra_data"]["check"] == check_id]
+        return found
+
+    def timing(self) -> dict:
+        [line] = [line for line in self.run.stdout.splitlines() if line.startswith("timing: ")]
+        return json.loads(line[len("timing: "):])
+
+
+def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[str, ...] = (), options: tuple[str, ...] = (), read_only_results: bool = False) -> Graded:
+    submission, results = root / "submission", root / "results"
+    submission.mkdir(parents=True)
+    results.mkdir()
+    for name, content in files.items():
+        if isinstance(content, Path):
+            (shutil.copytree if content.is_dir() else shutil.copy)(content, submission / name)
+        else:
+            (submission / name).write_text(content)
+    arguments = image.run_options(submission, results)
+    if read_only_results:
+        arguments[-1] += ":ro"
+    completed = subprocess.run(["docker", "run", *arguments, *options, tag, *command], capture_output=True, text=True, timeout=image.RUN_SECONDS)
+    return Graded(image.ContainerRun(completed.returncode, completed.stdout, completed.stderr, 0.0), results)
+
+
+def assert_valid(graded: Graded) -> dict:
+    assert graded.run.returncode == 0, graded.log[-3000:]
+    assert graded.results is not None, graded.log[-3000:]
+    jsonschema.validate(graded.results, SCHEMA)
+    assert sorted(p.name for p in graded.folder.iterdir()) == ["results.json"]  # nothing the student's code wrote
+    return graded.results
+
+
+def test_a_correct_hand_in_gets_full_marks_from_the_answer_key_built_into_the_image(image_tag, tmp_path):
+    graded = grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "correct_scalar.py"})
+    results = assert_valid(graded)
+    assert results["score"] == FULL_MARKS
+    blocks = [block for t in results["tests"] for block in hidden_case_text(t["output"])]
+    assert blocks, "the image's secret drew hidden cases"
+    assert all(not re.search(r"\d", re.sub(r"hidden case \d+", "", block)) for block in blocks)  # a verdict, no number
+    assert "answer key: read from /autograder/source/answer-key" in graded.log
+    assert graded.timing()["grader_imported_torch"] is False  # the reference never ran in the grader's process
+    sandbox = next(line for line in graded.log.splitlines() if line.startswith("sandbox: "))
+    used = sandbox.split(";")[0]
+    assert all(layer in used for layer in ("rlimits", "uid-drop", "seccomp")), sandbox  # what stands in for the namespaces here
+
+
+def test_a_notebook_alone_is_graded(image_tag, tmp_path):
+    results = assert_valid(grade(image_tag, tmp_path, {"homework.ipynb": SUBMISSIONS / "correct_notebook_with_magics.ipynb"}))
+    assert results["score"] == FULL_MARKS
+
+
+def test_a_catalogued_mistake_is_named_by_its_cause(image_tag, tmp_path):
+    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "hidden_delta_from_weight_grads.py"}))
+    [mistake] = [entry for entry in SPEC.reference.catalog if entry.id == "hidden-delta-from-weight-grads"]
+    assert 0 < results["score"] < FULL_MARKS
+    assert mistake.title in results["output"]
+
+
+def test_a_process_that_takes_all_the_container_memory_is_killed_and_grading_goes_on(image_tag, tmp_path):
+    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / "touches_all_the_memory_of_its_container.py"})
+    assert_valid(graded)
+    assert graded.test("np-forward-output")["status"] == "passed"
+    assert graded.test("np-gradients")["status"] == "failed"
+
+
+def test_a_fork_storm_is_contained(image_tag, tmp_path):
+    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fork_storm_at_import.py"}))
+    assert results["score"] == 0
+
+
+def test_a_disk_fill_stops_at_the_submission_budget(image_tag, tmp_path):
+    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fills_the_disk_in_its_folder.py"})
+    results = assert_valid(graded)
+    text = json.dumps(results)
+    assert "more than a submission may write" in text or "No space left on device" in text, text[:2000]
+
+
+def test_forged_results_do_not_count(image_tag, tmp_path):
+    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": HOSTILE / "forges_results_then_exits.py"}))
+    assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
+
+
+@pytest.mark.parametrize("name", ["raises_hidden_inputs_in_its_exception.py", "returns_values_chosen_to_leak_hidden_cases.py", "reads_the_answer_key_in_its_container.py"])
+def test_hidden_cases_do_not_leak_from_the_container(image_tag, tmp_path, answer_key, name):  # noqa: F811
+    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / name})
+    results = assert_valid(graded)
+    assert leaked(json.dumps(results), answer_key) == set()
+    assert "LEAKED" not in json.dumps(results)
+    if name.startswith("reads_the_answer_key"):
+        assert graded.test("np-forward-output")["status"] == "failed"  # it found no key to look its answers up in
+
+
+@pytest.mark.parametrize("files", [{}, {"notes.txt": "my answers are on paper", "plot.png": "not really a picture"}], ids=["empty", "unrelated-files"])
+def test_an_upload_without_source_files_gets_results_saying_why(image_tag, tmp_path, files):
+    results = assert_valid(grade(image_tag, tmp_path, files))
+    assert results["score"] == 0
+    assert "No .py or .ipynb file was found" in results["output"]
+
+
+def test_a_results_folder_that_is_a_file_is_mended(image_tag, tmp_path):
+    """No results mount: the image's own /autograder/results, replaced by a file before the run."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(SUBMISSIONS / "correct_scalar.py", submission / "homework.py")
+    script = "rm -rf /autograder/results && echo not-a-folder > /autograder/results && /autograder/run_autograder >/dev/null 2>&1; echo RESULTS; cat /autograder/results/results.json"
+    options = ["--rm", "--network=none", *image.GRADESCOPE_LIMITS, f"--tmpfs=/tmp:rw,size={image.TMP_SIZE},mode=1777", "-v", f"{submission}:/autograder/submission:ro"]
+    completed = subprocess.run(["docker", "run", *options, image_tag, "sh", "-c", script], capture_output=True, text=True, timeout=image.RUN_SECONDS)
+    results = json.loads(completed.stdout.split("RESULTS", 1)[1])
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == FULL_MARKS
+
+
+def test_a_results_folder_that_cannot_be_written_is_said_and_nothing_is_graded(image_tag, tmp_path):
+    graded = grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "correct_scalar.py"}, read_only_results=True)
+    assert graded.run.returncode != 0
+    assert "is not writable" in graded.log and "nothing was graded" in graded.log
+    assert "timing: " not in graded.log  # no student code ran
+
+
+def test_nothing_survives_the_runs(image_tag):
+    left = subprocess.run(["docker", "ps", "-a", "-q", "--filter", f"ancestor={image_tag}"], capture_output=True, text=True, timeout=60)
+    assert left.stdout.strip() == ""
+
+
+def test_a_build_that_cannot_reach_a_package_index_names_the_step_and_the_reason(tmp_path):
+    environment = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
+    for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        environment.pop(name, None)
+    with pytest.raises(image.ImageError) as refused:
+        image.download_wheels(REPO / "requirements.lock", tmp_path / "wheels", log=lambda text: None, environ=environment)
+    assert refused.value.step == "downloading the wheels (pip download)"
+    assert "torch" in refused.value.reason or "No matching distribution" in refused.value.reason, refused.value.reason
+
+
+def test_a_build_missing_a_wheel_fails_at_its_step_and_tags_no_image(image_tag, tmp_path):
+    """The wheels of a working build, less torch's: the install step fails, and no half-built image is left."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    downloaded = tmp_path / "all"
+    image.download_wheels(REPO / "requirements.lock", downloaded, log=lambda text: None)
+    for wheel in downloaded.iterdir():
+        if not wheel.name.startswith("torch-"):
+            shutil.copy(wheel, wheels)
+    context = image.build_context(tmp_path / "build", SPEC, wheels=wheels, log=lambda text: None)
+    tag = f"backprop-autograder:half-built-{os.getpid()}"
+    before = subprocess.run(["docker", "ps", "-a", "-q"], capture_output=True, text=True).stdout.split()
+    with pytest.raises(image.ImageError) as refused:
+        image.build_image(context, tag, image.base_image(), log=lambda text: None)
+    assert refused.value.step.startswith("step ") and "RUN bash /autograder/source/setup.sh" in refused.value.step
+    assert "torch" in refused.value.reason, refused.value.reason
+    assert not image.has_image(tag)
+    assert subprocess.run(["docker", "ps", "-a", "-q"], capture_output=True, text=True).stdout.split() == before
