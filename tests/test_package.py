@@ -40,12 +40,13 @@ def run(command: list[str], cwd: Path, env: dict | None = None, timeout: float =
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """A fresh venv seeing this environment's packages (torch, numpy, setuptools) through a .pth
-    file, with the grader installed from a clone of the committed state, hermetically."""
+    file (pip too), with the grader installed from a clone of the committed state, hermetically."""
     root = tmp_path_factory.mktemp("package")
     clone = root / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # without its own pip and setuptools, which would shadow the (newer) ones it is to reuse
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], root).stdout.strip()
     (Path(purelib) / "project-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
