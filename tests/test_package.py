@@ -95,6 +95,20 @@ def test_the_wheel_holds_the_engine_and_assignments_only_and_installs(installed)
     assert completed.returncode == 0 and full_marks() in completed.stdout, completed.stdout[-3000:] + completed.stderr[-3000:]
 
 
+def test_a_notebook_self_checking_inside_the_grader_starts_nothing(installed):
+    """Where the grader's package can be imported from a submission's process (the installed package,
+    process-only isolation), does a notebook's own self_check cell start no grading of its own?"""
+    folder = installed["root"] / "recursion"
+    folder.mkdir()
+    name = "notebook_self_checks_inside_the_grader.ipynb"
+    shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
+    command = [str(installed["venv"] / "bin" / "backprop-grader"), "check", name, "--out", "out", "--no-cache"]
+    completed = run(command, folder, env={"GRADER_ISOLATION": "process"})
+    assert completed.returncode == 0 and full_marks() in completed.stdout, completed.stdout[-3000:] + completed.stderr[-3000:]
+    [grading] = (folder / "out").glob("*/grading.json")
+    assert "Not checked: this is the grader's own run of your file" in json.loads(grading.read_text())["stdout"]
+
+
 def test_the_gradescope_zip_asks_for_a_clone_when_installed(installed):
     """Is building the Gradescope zip from an installed package a message naming what to do, not a traceback?"""
     completed = run([str(installed["venv"] / "bin" / "backprop-grader"), "autograder-zip", "--out", "a.zip"], installed["root"])
