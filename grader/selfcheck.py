@@ -57,6 +57,8 @@ def _satisfies(version: str, specifier: str) -> bool:
 
 def requirement_problems() -> list[str]:
     """What to install before the grader can run here: one sentence per missing or unfit package."""
+    if os.name == "nt":  # the sandbox starts processes the POSIX way (process groups, rlimits)
+        return [f"the grader runs on Linux and macOS, not on Windows ({sys.platform}): run it in WSL (the Windows Subsystem for Linux)"]
     problems = []
     for name, specifier in REQUIREMENTS.items():
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignment import DEFAULT_ASSIGNMENT, load_reference, names
 from grader.selfcheck import REQUIREMENTS
 from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, run_grader
@@ -123,6 +124,20 @@ def test_the_declared_ranges_are_the_ones_checked():
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     ranges = {re.match(r"[A-Za-z0-9_.-]+", d).group().lower(): d[len(re.match(r"[A-Za-z0-9_.-]+", d).group()):].split(";")[0].strip() for d in declared}
     assert {name: ranges[name] for name in REQUIREMENTS} == REQUIREMENTS
+
+
+@pytest.mark.parametrize("assignment", names())
+def test_every_starter_file_says_how_to_self_check(assignment):
+    """Does each starter file give, in one line, the command of its own kind and assignment?"""
+    option = "" if assignment == DEFAULT_ASSIGNMENT else f" --assignment {assignment}"
+    keyword = "" if assignment == DEFAULT_ASSIGNMENT else f', assignment="{assignment}"'
+    for path in load_reference(assignment).starter:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            text = "".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+        [line] = [line for line in text.splitlines() if "self_check(" in line]
+        assert f"backprop-grader check {path.name}{option}" in line and "pip install" in line
+        assert f'self_check("{path.stem}.ipynb"{keyword})' in line
 
 
 def test_importing_the_package_loads_nothing_heavy():
