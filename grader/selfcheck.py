@@ -18,6 +18,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -284,8 +285,10 @@ def self_check(path: str | os.PathLike | None = None, assignment: str | None = N
     if not path.exists():
         return SelfCheck(path, assignment, f"{path} does not exist (the current folder is {Path.cwd()}): give the path of your saved notebook or .py file")
     path = path.resolve()
-    saved = datetime_of(path.stat().st_mtime)
-    notes = [f"Checked the file as saved on disk: {path.name} (saved {saved})."]
+    if path.is_dir():
+        notes = [f"Checked the files as saved on disk: {path.name}/ (the last saved {datetime_of(_newest(path))})."]
+    else:
+        notes = [f"Checked the file as saved on disk: {path.name} (saved {datetime_of(path.stat().st_mtime)})."]
     if path.suffix == ".ipynb":
         cells, problem = _saved_code_cells(path)
         if problem:
@@ -298,6 +301,17 @@ def self_check(path: str | os.PathLike | None = None, assignment: str | None = N
     return _run_check(path, assignment, out, notes)
 
 
+def _newest(folder: Path, budget: int = 1000) -> float:
+    """The latest change of the first `budget` files of a folder (a hand-in has a few)."""
+    times = [folder.stat().st_mtime]
+    for number, path in enumerate(folder.rglob("*")):
+        if number >= budget:
+            break
+        if path.is_file():
+            times.append(path.stat().st_mtime)
+    return max(times)
+
+
 def datetime_of(seconds: float) -> str:
     ago = max(0, int(time.time() - seconds))
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
@@ -306,7 +320,7 @@ def datetime_of(seconds: float) -> str:
 
 def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
     with tempfile.TemporaryDirectory(prefix="self-check-") as scratch:
-        folder = Path(out).resolve() if out is not None else Path(scratch)
+        folder = Path(scratch) / "report"  # this check's results alone, whatever `out` held before
         # -P and a scratch working folder: nothing of the student's folder shadows the grader's modules;
         # PYTHONPATH leads to this very engine, wherever it was imported from.
         environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}
@@ -321,4 +335,8 @@ def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
         if completed.returncode != 0 or not any(folder.glob("*/results.json")):
             said = [line for line in printed if not line.startswith("sandbox:")][-3:]
             return SelfCheck(path, assignment, " ".join(said) or f"the check ended with status {completed.returncode}", notes=tuple(notes))
+        if out is not None:
+            for written in folder.iterdir():
+                shutil.copytree(written, Path(out) / written.name, dirs_exist_ok=True)
+            notes.append(f"Your report page: {Path(out).resolve() / next(folder.iterdir()).name / 'report.html'}")
         return _read_results(folder, path, assignment, notes)

@@ -179,6 +179,16 @@ def self_check_in_a_process(cwd: Path, argument: str, env: dict | None = None) -
     return completed.stdout
 
 
+def test_a_folder_self_checked_from_python(tmp_path):
+    """Is a folder hand-in self-checked from plain Python, its report kept where asked?"""
+    folder = tmp_path / "hand-in"
+    shutil.copytree(SUBMISSIONS / "correct_folder_sibling_import", folder)
+    shown = self_check_in_a_process(tmp_path, "'hand-in', out='mine'")
+    points = full_marks().removesuffix(" points")
+    assert f"Score {points}" in shown and "Every autograded check passed." in shown and "Checked the files as saved on disk: hand-in/" in shown
+    assert list((tmp_path / "mine").glob("*/report.html"))
+
+
 def test_a_notebook_that_does_not_exist(tmp_path):
     """Is a missing notebook a message giving the folder looked in, from the command and from self_check?"""
     said = self_check_in_a_process(tmp_path, "'hw3.ipynb'")
