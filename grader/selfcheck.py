@@ -33,6 +33,7 @@ CHECK_SECONDS = 900  # the whole check, interpreter start included; each call ha
 NOTEBOOK_VARIABLES = ("JPY_SESSION_NAME",)  # set by Jupyter for a notebook's kernel
 VSCODE_NAME = "__vsc_ipynb_file__"  # set in the user namespace by VS Code's notebooks
 ENGINE = Path(__file__).resolve().parent
+REFUSALS = ("cannot check", "cannot run", "spec error", "assignment error")  # how the command line says it graded nothing
 
 
 # ------------------------------------------------------------------ the environment
@@ -271,7 +272,9 @@ def self_check(path: str | os.PathLike | None = None, assignment: str | None = N
     `path` None: the notebook this kernel runs, where the front end says which.  `assignment`:
     the assignment's name (default: $GRADER_ASSIGNMENT, else backprop).  `out`: a folder to
     keep the report page in.  Returns the student's report (shown inline in a notebook)."""
-    assignment = assignment or os.environ.get("GRADER_ASSIGNMENT") or "backprop"
+    from grader.assignment import DEFAULT_ASSIGNMENT  # light: the seam's dataclasses alone
+
+    assignment = assignment or os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT
     if _inside_a_grading_run():
         return SelfCheck(None, assignment, "this is the grader's own run of your file: the self-check runs only where you work")
     problems = requirement_problems()
@@ -333,7 +336,9 @@ def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
         printed = [line.strip() for line in (completed.stdout + "\n" + completed.stderr).splitlines() if line.strip()]
         notes += [f"Isolation: {line.removeprefix('sandbox:').strip()}" for line in printed if line.startswith("sandbox:")]
         if completed.returncode != 0 or not any(folder.glob("*/results.json")):
-            said = [line for line in printed if not line.startswith("sandbox:")][-3:]
+            said = [line for line in printed if not line.startswith("sandbox:")]
+            refused = [n for n, line in enumerate(said) if line.startswith(REFUSALS)]
+            said = said[refused[0]:] if refused else said[-3:]  # the command's own message, else the end of what it printed
             return SelfCheck(path, assignment, " ".join(said) or f"the check ended with status {completed.returncode}", notes=tuple(notes))
         if out is not None:
             for written in folder.iterdir():
