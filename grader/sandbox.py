@@ -52,7 +52,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SKIP_VARIABLE = "GRADER_SANDBOX_SKIP"
 # "process": only the layers every system has (its own process group, rlimits, the time limit),
-# as on macOS and Windows; how a Linux machine tries that path.
+# as on macOS; how a Linux machine takes that path (and how the tests try it).
 ISOLATION_VARIABLE = "GRADER_ISOLATION"
 ISOLATIONS = ("full", "process")
 SANDBOX_UIDS = range(65000, 65534)  # reserved by Debian and never allocated; 65534 is nobody
@@ -137,6 +137,7 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
     if isolation and isolation not in ISOLATIONS:
         notes.append(f"note: ${ISOLATION_VARIABLE}={isolation!r} is not one of {', '.join(ISOLATIONS)}; every layer this system allows is used")
     if isolation == "process":
+        notes.append(f"warning: submissions run as the grader's own user and can read whatever it can (${ISOLATION_VARIABLE}=process) - see SECURITY.md")
         return Sandbox(("process-group", "rlimits"), tuple((layer, f"turned off by ${ISOLATION_VARIABLE}=process") for layer in LAYERS[2:]), tuple(notes))
     if not sys.platform.startswith("linux"):
         return Sandbox(("process-group", "rlimits"), tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]), tuple(notes))
