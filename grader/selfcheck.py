@@ -224,7 +224,9 @@ class SelfCheck:
         lines.append(f"Score {self.score:g} / {self.max_score:g}")
         lines.append(f"First thing to fix: {self.first_fix}" if self.first_fix else "Every autograded check passed.")
         lines += [s for s in self.summary if not s.startswith(("Score ", "First thing to fix"))]
-        lines += [f"  {c.status:>9}  {c.score:g}/{c.max_score:g}  {c.name}" for c in self.checks]
+        failing = [c for c in self.checks if c.status != "passed"]  # as the terminal's table: the passed ones counted, not listed
+        lines += [f"  {c.status:>9}  {c.score:g}/{c.max_score:g}  {c.name}" for c in failing]
+        lines.append(f"{len(self.checks) - len(failing)} of {len(self.checks)} checks passed" + (" (not listed)" if failing else ""))
         return "\n".join(lines)
 
     __repr__ = __str__
