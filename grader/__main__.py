@@ -1,5 +1,5 @@
 import sys
 
-from grader.cli import main
+from grader.selfcheck import command_line
 
-sys.exit(main())
+sys.exit(command_line())

@@ -22,7 +22,9 @@ from grader.diagnose import check_catalog
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
 from grader.gradescope import bundle, container
+from grader.load import load_submission
 from grader.pipeline import grade_class, grade_one, open_session
+from grader.selfcheck import other_assignment
 from grader.spec import SpecError, load_spec, spec_path
 from grader.views import student_view
 
@@ -160,7 +162,12 @@ def command_check(args, console: Console) -> int:
     if isinstance(item, Problem):
         console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
         return 2
+    mismatch = other_assignment(load_submission(item), spec.name, spec.reference.contract.entry_points)
+    if mismatch:
+        console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")), highlight=False)
+        return 2
     with open_session(spec, None, cache_dir=args.cache, environ=os.environ) as session:  # public cases only, whatever the environment holds
+        console.print(escape(session.sandbox.describe()), highlight=False, soft_wrap=True)  # what isolation this machine gave, which the student may want to know
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result, causes_said=True)
@@ -226,7 +233,11 @@ def command_autograder_image(args, console: Console) -> int:
 
 def command_autograder_zip(args, console: Console) -> int:
     spec = _spec(args)
-    names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file, spec=spec)
+    try:
+        names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file, spec=spec)
+    except bundle.BundleError as error:
+        console.print(f"[red]cannot build the zip:[/red] {escape(str(error))}", highlight=False)
+        return 2
     no_secret = f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
     console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)

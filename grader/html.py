@@ -35,7 +35,16 @@ from grader.score import CheckResult, SubmissionResult
 from grader.spec import Spec
 from grader.views import printable, without_folders
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
+
+def _templates_folder() -> Path:
+    """templates/report/: inside the grader where it is installed as a package (pyproject's
+    package-dir), beside it in a clone of the repository."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates" / "report"
+    return installed if installed.is_dir() else here.parent / "templates" / "report"
+
+
+TEMPLATES = _templates_folder()
 
 PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}

@@ -32,7 +32,7 @@ from grader.freeform import freeform_checks, has_no_entry_point, run_freeform
 from grader.launchers import FreshLauncher, choose_launcher
 from grader.load import load_submission
 from grader.rules import HIDDEN_CASE, judge_check, watch_of
-from grader.sandbox import SKIP_VARIABLE, Sandbox, kept_private, probe_layers
+from grader.sandbox import ISOLATION_VARIABLE, SKIP_VARIABLE, Sandbox, kept_private, probe_layers
 from grader.score import CheckResult, SubmissionResult
 from grader.spec import Spec
 
@@ -319,7 +319,7 @@ def open_session(
     answer_key: Path | None = None,
 ) -> Iterator[Session]:
     """Plan the run (the cases `secret` draws, or `plan` as given), probe the sandbox's layers
-    ($GRADER_SANDBOX_SKIP in `environ` turns some off) and choose how processes start: a warm
+    ($GRADER_SANDBOX_SKIP in `environ` turns some off, $GRADER_ISOLATION=process all but the process's own) and choose how processes start: a warm
     worker where `warm` and this system allow, else fresh interpreters.  While it is open, the
     run has a scratch folder and `private` (an output folder) is readable by its owner only;
     on leaving, the launcher is closed."""
@@ -331,7 +331,7 @@ def open_session(
                 plan = plan or plan_grading(spec, book, cache_dir, answer_key)
                 if private is not None:
                     Path(private).mkdir(parents=True, exist_ok=True)
-                sandbox = probe_layers((environ or {}).get(SKIP_VARIABLE, ""))
+                sandbox = probe_layers((environ or {}).get(SKIP_VARIABLE, ""), (environ or {}).get(ISOLATION_VARIABLE, ""))
             except BaseException:
                 launching.result()[0].close()
                 raise

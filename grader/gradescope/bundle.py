@@ -25,13 +25,28 @@ SECRET_NAME = "secret.txt"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # the same sources give the same zip, byte for byte
 
 
+class BundleError(ValueError):
+    """The zip cannot be built from these files; the message says what is missing."""
+
+
+def _folder_on_disk(repository: Path, folder: str) -> Path:
+    # an installed package keeps the templates inside the grader (pyproject's package-dir)
+    if folder == "templates" and not (repository / folder).is_dir():
+        return repository / "grader" / "templates"
+    return repository / folder
+
+
 def bundle_entries(repository: Path = REPOSITORY, assignment: str = DEFAULT_ASSIGNMENT) -> list[tuple[str, Path]]:
     """(name in the zip, file on disk), in the order they are written."""
+    missing = [name for name in FILES if not (repository / name).is_file()]
+    if missing:
+        raise BundleError(f"{', '.join(missing)} not found in {repository}: build the Gradescope zip from a clone of the grader's repository, not from an installed package")
     entries = [(name, repository / "grader" / "gradescope" / name) for name in ROOT_SCRIPTS]
     for folder in (*FOLDERS, f"reference/{assignment}"):
-        for path in sorted((repository / folder).rglob("*")):
-            relative = path.relative_to(repository)
-            if any(part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts):
+        on_disk = _folder_on_disk(repository, folder)
+        for path in sorted(on_disk.rglob("*")):
+            relative = Path(folder) / path.relative_to(on_disk)
+            if any(part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts) or relative.parts[:2] == ("grader", "templates"):
                 continue
             if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
                 entries.append((relative.as_posix(), path))
