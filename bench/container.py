@@ -55,17 +55,23 @@ def timing_of(log: str) -> dict:
     raise SystemExit(f"run_autograder printed no timing line:\n{log[-3000:]}")
 
 
-def measure(tag: str, submission: Path, runs: int) -> dict:
+def inside_run(tag: str, submission: Path) -> tuple[dict, dict, float]:
+    """What INSIDE measured in a fresh container of `tag`, the results.json, the container's wall time."""
+    with tempfile.TemporaryDirectory(prefix="bench-container-") as folder:
+        results = Path(folder) / "results"
+        results.mkdir()
+        run = image.run_submission(tag, submission, results, command=(VENV_PYTHON, "-c", INSIDE))
+        if run.returncode != 0:
+            raise SystemExit(f"the measuring container failed ({run.returncode}): {run.stderr[-2000:]}")
+        return json.loads(run.stdout.strip().splitlines()[-1]), json.loads((results / "results.json").read_text()), run.seconds
+
+
+def measure(tag: str, submission: Path, runs: int, baseline: str | None = None) -> dict:
+    """`runs` containers of `tag`; with `baseline` (an image of an earlier grader, same venv), one of
+    it after each, its whole run_autograder held to the floor measured beside it."""
     records = []
     for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix="bench-container-") as folder:
-            results = Path(folder) / "results"
-            results.mkdir()
-            run = image.run_submission(tag, submission, results, command=(VENV_PYTHON, "-c", INSIDE))
-            if run.returncode != 0:
-                raise SystemExit(f"the measuring container failed ({run.returncode}): {run.stderr[-2000:]}")
-            inside = json.loads(run.stdout.strip().splitlines()[-1])
-            verdict = json.loads((results / "results.json").read_text())
+        inside, verdict, seconds = inside_run(tag, submission)
         timing = timing_of(inside["log"])
         interpreter = statistics.median([inside["import_before"], inside["import_after"]])
         floor = interpreter + timing["student_seconds"]
@@ -78,16 +84,33 @@ def measure(tag: str, submission: Path, runs: int) -> dict:
                 "grader_cpu_seconds": timing["grader_cpu_seconds"],
                 "ratio": round(inside["whole"] / floor, 3),
                 "score": verdict["score"],
-                "container_wall_seconds": round(run.seconds, 3),
+                "container_wall_seconds": round(seconds, 3),
             }
         )
+        failed = [f"{t['name'][:40]}: {t['output'][:300]}" for t in verdict["tests"] if t["status"] != "passed"]
+        if failed:  # a correct hand-in must not fail: keep what the staff log said
+            records[-1]["failed"] = failed
+            records[-1]["log_tail"] = inside["log"][-3000:]
+        if baseline:
+            earlier, earlier_verdict, _ = inside_run(baseline, submission)
+            records[-1]["baseline_whole_seconds"] = round(earlier["whole"], 3)
+            records[-1]["baseline_ratio"] = round(earlier["whole"] / floor, 3)
+            records[-1]["baseline_score"] = earlier_verdict["score"]
         print(json.dumps(records[-1]))
-    return {
+    figures = {
         "runs": records,
         "whole_seconds": statistics.median(r["whole_seconds"] for r in records),
         "floor_seconds": statistics.median(r["floor_seconds"] for r in records),
         "ratio": statistics.median(r["ratio"] for r in records),
     }
+    if baseline:
+        figures["baseline"] = {
+            "image": baseline,
+            "whole_seconds": statistics.median(r["baseline_whole_seconds"] for r in records),
+            "ratio": statistics.median(r["baseline_ratio"] for r in records),
+            "speedup": round(statistics.median(r["baseline_whole_seconds"] / r["whole_seconds"] for r in records), 3),
+        }
+    return figures
 
 
 def main() -> int:
@@ -98,6 +121,7 @@ def main() -> int:
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT)
     parser.add_argument("--submission", type=Path, default=REPO / "submissions" / "backprop" / "correct_scalar.py")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    parser.add_argument("--baseline", help="an image of an earlier grader on the same venv, run after each container of --tag (README: how to make one)")
     args = parser.parse_args()
     problem = image.engine_problem()
     if problem:
@@ -123,7 +147,7 @@ def main() -> int:
         submission = Path(folder) / "submission"
         submission.mkdir()
         shutil.copy(args.submission, submission)
-        figures = measure(args.tag, submission, args.runs)
+        figures = measure(args.tag, submission, args.runs, args.baseline)
     figures = {
         "limits": " ".join(image.GRADESCOPE_LIMITS) + " --network=none",
         "submission": args.submission.name,
