@@ -16,12 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import html, report
-from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkEntry, MarkRefused, open_gradebook
 from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
 from grader.cache import default_cache_dir
 from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
+from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkEntry, MarkRefused, open_gradebook
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_class, grade_one, open_session
 from grader.spec import SpecError, load_spec, spec_path
@@ -218,7 +218,8 @@ def command_history(args, console: Console) -> int:
         for column in ("run", "when", "hidden cases", "students", "spec", "grader"):
             table.add_column(column)
         for run in runs:
-            table.add_row(str(run.id), run.when, "yes" if run.hidden else "no", str(run.students), report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}"), report.plain(run.grader_version))
+            spec = report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
+            table.add_row(str(run.id), run.when, "yes" if run.hidden else "no", str(run.students), spec, report.plain(run.grader_version))
         console.print(table)
         if len(runs) < 2:
             console.print("Only one run: nobody has moved yet.")
@@ -251,7 +252,8 @@ def command_marks(args, console: Console) -> int:
                 writer = csv.writer(handle)
                 writer.writerow([*MARK_COLUMNS, "when", "revision"])
                 for mark in marks:  # the student id and the comment as a spreadsheet shows text, never run as a formula
-                    writer.writerow([report.spreadsheet_text(mark.student), mark.question, html.format_number(mark.points, "g"), report.spreadsheet_text(mark.comment), report.spreadsheet_text(mark.marker), mark.when, mark.revision])
+                    texts = [report.spreadsheet_text(text) for text in (mark.student, mark.comment, mark.marker)]
+                    writer.writerow([texts[0], mark.question, html.format_number(mark.points, "g"), *texts[1:], mark.when, mark.revision])
             console.print(escape(f"{len(marks)} marks of {assignment} written to {args.file}."), highlight=False)
             return 0
         entries = _mark_rows(args.file, args.marker)
@@ -351,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
     try:
-        commands = {"grade": command_grade, "history": command_history, "marks": command_marks, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip}
+        commands = {"grade": command_grade, "history": command_history, "marks": command_marks, "check": command_check, "expected": command_expected}
+        commands |= {"gradescope": command_gradescope, "autograder-zip": command_autograder_zip}
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)

@@ -663,7 +663,14 @@ def gradebook_context(book, assignment: str) -> dict:
             }
         )
     movers = [
-        {"id": printable(m.student), "href": f"{quote(m.student, safe='')}/{PAGES['instructor']}", "before": format_number(m.before, "g"), "after": format_number(m.after, "g"), "delta": _signed(m.delta), "checks": clip(_moves(m), 600)}
+        {
+            "id": printable(m.student),
+            "href": f"{quote(m.student, safe='')}/{PAGES['instructor']}",
+            "before": format_number(m.before, "g"),
+            "after": format_number(m.after, "g"),
+            "delta": _signed(m.delta),
+            "checks": clip(_moves(m), 600),
+        }
         for m in moved.values()
     ]
     return {

@@ -232,7 +232,8 @@ def write_grades_csv(book, assignment: str, path: Path) -> None:
     written_max = sum(q.points for q in book.questions(assignment))
     parts = tuple(dict.fromkeys(part for summary in graded.values() for part in summary["parts"]))
     checks = tuple(dict.fromkeys(check for summary in graded.values() for check in summary["checks"]))
-    header = ["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "written_score", "written_marked", "total", "total_max", "status", "diagnoses"]
+    per_part = [f"{part}{suffix}" for part in parts for suffix in ("", "_max")]
+    header = ["id", "score", "max_score", *per_part, "written_max", "written_score", "written_marked", "total", "total_max", "status", "diagnoses"]
     partial = path.with_name(f".{path.name}.partial")
     with partial.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
