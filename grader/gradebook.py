@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import tomllib
 from contextlib import contextmanager
@@ -230,6 +231,7 @@ class Gradebook:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as error:
             raise GradebookError(f"{path}: cannot open the gradebook: {error}") from None
@@ -566,6 +568,16 @@ class Gradebook:
             given = [marks[(student, q.id)].points for q in questions if (student, q.id) in marks]
             totals.append(Total(student, summary["points"], summary["max_points"], sum(given) if given else None, written_max, len(given), len(questions)))
         return sorted(totals, key=lambda total: total.student)
+
+
+def _create_private(path: Path) -> None:
+    """A new gradebook is readable by its owner only (SQLite gives its journal files the same
+    mode): it holds every result in full, hidden cases' inputs too, and it may sit outside the
+    output folder that is kept private while submissions run."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _statements(script: str) -> list[str]:

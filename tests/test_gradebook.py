@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -433,3 +434,42 @@ def _kill_group(grade: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     grade.wait(timeout=30)
+
+
+HOSTILE = REPO / "tests" / "hostile" / "reads_and_writes_the_gradebook.py"
+
+
+@pytest.mark.parametrize("skip", ["", "netns,ipcns,private-root,landlock"], ids=["every-layer", "uid-drop-only"])
+def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path, regraded, skip, request):
+    """A gradebook outside the reports folder (in a folder anyone may list), attacked by a submission
+    of the next run: is it kept from the submission's user (its own mode, where no mount namespace or
+    Landlock hides it), unchanged, and then given the new run?"""
+    from grader.sandbox import probe_layers
+
+    if "uid-drop" not in probe_layers(skip).layers:
+        pytest.skip("the sandbox cannot drop to another user here")
+    keep = Path(tempfile.mkdtemp(prefix="course-"))  # in /tmp itself: every folder above it may be listed by anyone
+    request.addfinalizer(lambda: shutil.rmtree(keep, ignore_errors=True))
+    keep.chmod(0o755)
+    path = keep / "gradebook.sqlite"
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(SUBMISSIONS / "correct_scalar.py", batch / "correct_scalar.py")
+    environment = {"GRADER_GRADEBOOK": str(path), "GRADER_SANDBOX_SKIP": skip}
+    spec = str(regraded["spec"].source)
+    first = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, env=environment)
+    assert first.returncode == 0, first.stdout
+    assert path.stat().st_mode & 0o077 == 0  # created readable by its owner only
+    attack = HOSTILE.read_text(encoding="utf-8").replace("TARGETS: list = []", f"TARGETS: list = {[str(path)]!r}", 1)
+    (batch / HOSTILE.name).write_text(attack, encoding="utf-8")
+    before = _dump(path)
+    second = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, env=environment)
+    assert second.returncode == 0, second.stdout
+    graded = json.loads((tmp_path / "out" / HOSTILE.stem / "grading.json").read_text(encoding="utf-8"))
+    said = graded["stdout"]
+    assert "LEAKED" not in said and all(f"denied {what} {path}" in said for what in ("read", "write", "delete")), said
+    assert next(c for c in graded["checks"] if c["check"] == "np-forward-output")["status"] == "passed"
+    with open_gradebook(path) as book:
+        assert book._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [r.students for r in book.runs(regraded["spec"].name)] == [1, 2]
+    assert set(before) <= set(_dump(path))  # the earlier run's rows all still there, as they were
