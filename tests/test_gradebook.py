@@ -103,6 +103,9 @@ def test_history_names_who_moved_and_the_checks_that_changed(regraded):
     for checks in moved.values():
         for check, (old, new) in checks.items():
             assert f"  {check}: {old} -> {new}" in said
+    since = run_grader("history", "--since", "1", "--out", str(regraded["out"]))
+    assert since.stdout.split("Between", 1)[1] == said.split("Between", 1)[1]  # run 1 is the one before the latest
+    assert run_grader("history", "--since", "2", "--out", str(regraded["out"])).stdout.count("moved") == 0  # a run against itself
     one = next(iter(moved))
     alone = run_grader("history", one, "--out", str(regraded["out"]))
     assert "1 moved" in alone.stdout and f"{one}: " in alone.stdout
@@ -473,3 +476,44 @@ def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path,
         assert book._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert [r.students for r in book.runs(regraded["spec"].name)] == [1, 2]
     assert set(before) <= set(_dump(path))  # the earlier run's rows all still there, as they were
+
+
+FORGER = REPO / "tests" / "hostile" / "answer_forges_the_gradebook_region.ipynb"
+
+
+def test_an_answer_cannot_forge_the_gradebooks_region_of_the_pages(tmp_path, regraded):
+    """Answers holding the pages' gradebook markers, a script and a forged total: after a mark, do
+    both pages keep one region, the template's, with the gradebook's mark and no forged total?"""
+    from grader.html import GRADEBOOK_END, GRADEBOOK_START
+
+    batch, out = tmp_path / "batch", tmp_path / "out"
+    batch.mkdir()
+    shutil.copy(FORGER, batch / FORGER.name)
+    _grade(batch, out, regraded["spec"].source)
+    question = regraded["spec"].questions[0]
+    marks = _marks_file(tmp_path / "marks.csv", [[FORGER.stem, question.id, question.points, "<b>not bold</b>", "ta"]])
+    assert run_grader("marks", "import", str(marks), "--out", str(out)).returncode == 0
+    for page in ("report.html", "instructor.html"):
+        text = (out / FORGER.stem / page).read_text(encoding="utf-8")
+        assert text.count(GRADEBOOK_START) == 1 and text.count(GRADEBOOK_END) == 1, page
+        assert "<script>alert" not in text and 'id="total-score">51 / 51' not in text and "<b>not bold" not in text
+        region = text.split(GRADEBOOK_START, 1)[1].split(GRADEBOOK_END, 1)[0]
+        assert f'id="written-score">{question.points:g} / ' in region and "&lt;b&gt;not bold&lt;/b&gt;" in region
+        assert "&lt;!-- /gradebook --&gt;" in text  # the answer itself, shown as text
+    grading = json.loads((out / FORGER.stem / "grading.json").read_text(encoding="utf-8"))
+    assert next(c for c in grading["checks"] if c["check"] == "np-forward-output")["status"] == "passed"
+
+
+@pytest.mark.parametrize(("rubric", "words"), [('"a line, not a list"', "is not of type 'array'"), ("[1, 2]", "is not of type 'string'"), ('[""]', "should be non-empty")])
+def test_a_malformed_rubric_is_refused_naming_its_key(tmp_path, rubric, words):
+    """Does the spec's validation name `question[0].rubric` when a rubric is not a list of lines?"""
+    from grader.spec import SpecError
+
+    text = (REPO / "reference" / "backprop" / "assignment.toml").read_text(encoding="utf-8")
+    first = text.index("[[question]]")
+    head, rest = text[:first], text[first:]
+    rest = re.sub(r"(?ms)^rubric = \[.*?^\]\n", f"rubric = {rubric}\n", rest, count=1)
+    (tmp_path / "assignment.toml").write_text(head + rest, encoding="utf-8")
+    with pytest.raises(SpecError, match=re.escape("question[0].rubric")) as refused:
+        load_spec(tmp_path / "assignment.toml")
+    assert words in str(refused.value)
