@@ -19,6 +19,7 @@ import math
 import os
 import sqlite3
 import tomllib
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE run_students (
         run_id INTEGER NOT NULL REFERENCES runs(id), student_id INTEGER NOT NULL REFERENCES students(id),
         points REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL, first_fix TEXT NOT NULL,
-        result_json TEXT NOT NULL, PRIMARY KEY (run_id, student_id));
+        result BLOB NOT NULL, PRIMARY KEY (run_id, student_id));  -- grading.json, zlib-compressed
     CREATE TABLE run_checks (
         run_id INTEGER NOT NULL REFERENCES runs(id), student_id INTEGER NOT NULL REFERENCES students(id),
         check_id TEXT NOT NULL, part TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, passed INTEGER NOT NULL,
@@ -225,7 +226,9 @@ def open_gradebook(path: Path | str, version: int = VERSION) -> Gradebook:
 
 
 class Gradebook:
-    """A connection to one gradebook file; also a context manager that closes it."""
+    """A connection to one gradebook file; also a context manager that closes it.  One connection
+    serves one thread at a time (a server opens one per request, or per thread): SQLite, not a
+    shared connection, arbitrates between writers."""
 
     def __init__(self, path: Path, version: int = VERSION):
         self.path = path
@@ -248,8 +251,10 @@ class Gradebook:
         db = self._db
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
         self._check_identity()  # before the journal mode is touched: refuse a stranger's file as it is
-        db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
+        if db.execute("PRAGMA user_version").fetchone()[0] >= target:
+            return  # nothing to migrate: opening writes nothing
+        db.execute("PRAGMA journal_mode = WAL")  # kept in the file: set once, when it is created or migrated
         with self._writing():  # two processes opening a new file at once: the second sees the first's schema
             self._check_identity()
             current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -349,7 +354,7 @@ class Gradebook:
                 )
             for student, summary, checks, answers in rows:
                 student_id = self._student_id(assignment_id, student)
-                db.execute("INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result_json) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, student_id, *summary))
+                db.execute("INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, student_id, *summary))
                 db.executemany(
                     "INSERT INTO run_checks (run_id, student_id, check_id, part, points, max_points, passed, status, diagnoses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, student_id, *check) for check in checks],
@@ -407,13 +412,16 @@ class Gradebook:
     def run_result(self, assignment: str, run_id: int, student: str) -> dict:
         """The instructor's result of `student` in run `run_id`, as grading.json held it then."""
         row = self._db.execute(
-            "SELECT rs.result_json FROM run_students rs JOIN students st ON st.id = rs.student_id JOIN runs r ON r.id = rs.run_id "
+            "SELECT rs.result FROM run_students rs JOIN students st ON st.id = rs.student_id JOIN runs r ON r.id = rs.run_id "
             "JOIN assignments a ON a.id = r.assignment_id WHERE a.name = ? AND rs.run_id = ? AND st.name = ?",
             (assignment, run_id, student),
         ).fetchone()
         if row is None:
             raise GradebookError(f"no result of {student!r} in run {run_id} of {assignment}")
-        return json.loads(row[0])
+        try:
+            return json.loads(zlib.decompress(row[0]))
+        except (zlib.error, TypeError, ValueError) as error:
+            raise GradebookError(f"the stored result of {student!r} in run {run_id} cannot be read ({error})") from None
 
     def assignments(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT name FROM assignments ORDER BY name")]
@@ -600,5 +608,5 @@ def _student_rows(result) -> tuple:
         (c.check.id, c.check.part, float(c.score), float(c.check.points), int(c.passed and not c.withheld), "withheld" if c.withheld else c.status, json.dumps([d.id for d in c.diagnoses]))
         for c in result.checks
     ]
-    summary = (float(result.score), float(result.max_score), status, causes[0].summary if causes else "", document)
+    summary = (float(result.score), float(result.max_score), status, causes[0].summary if causes else "", zlib.compress(document.encode("utf-8"), 6))
     return result.submission.id, summary, checks, dict(result.answers)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from contextlib import closing
 from pathlib import Path
 
@@ -261,7 +262,7 @@ def _old_gradebook(path: Path, spec, student: str) -> None:
         db.execute("INSERT INTO assignments (id, name, title) VALUES (1, ?, ?)", (spec.name, spec.title))
         db.execute("INSERT INTO students (id, assignment_id, name) VALUES (1, 1, ?)", (student,))
         db.execute("INSERT INTO runs (id, assignment_id, started_at, spec_source, spec_digest, grader_version, hidden) VALUES (1, 1, '2026-01-01T00:00:00+00:00', 'old.toml', 'abc', '0.0.1', 0)")
-        db.execute("INSERT INTO run_students VALUES (1, 1, 3, 41, 'graded', '', '{}')")
+        db.execute("INSERT INTO run_students VALUES (1, 1, 3, 41, 'graded', '', ?)", (zlib.compress(b"{}"),))
         for position, question in enumerate(spec.questions):
             db.execute("INSERT INTO questions (assignment_id, id, position, title, points) VALUES (1, ?, ?, ?, ?)", (question.id, position, question.title, question.points))
         db.execute("INSERT INTO marks VALUES (1, ?, 1, 1, 'kept across the upgrade', 'ta', '2026-01-02T00:00:00+00:00')", (spec.questions[0].id,))
