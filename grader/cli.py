@@ -227,9 +227,8 @@ def command_history(args, console: Console) -> int:
         later = runs[-1].id
         earlier = args.since if args.since is not None else runs[-2].id
         moved = [m for m in book.movements(assignment, earlier, later) if not args.student or m.student == args.student]
-        who = f"{args.student} " if args.student else ""
         if not moved:
-            console.print(report.plain(f"Between run {earlier} and run {later}: {who or 'nobody '}did not move."), highlight=False)
+            console.print(report.plain(f"Between run {earlier} and run {later}: " + (f"{args.student} did not move." if args.student else "nobody moved.")), highlight=False)
             return 0
         console.print(report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"), highlight=False)
         for movement in moved:

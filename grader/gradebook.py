@@ -30,6 +30,7 @@ GRADEBOOK_FILE = "gradebook.sqlite"
 RESERVED_NAMES = (GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal", f"{GRADEBOOK_FILE}-shm", f"{GRADEBOOK_FILE}-journal")
 APPLICATION_ID = 0x47524442  # "GRDB": says "a gradebook" in the file's header, for `file` and for us
 BUSY_SECONDS = 60.0  # how long a writer waits for another one's transaction before giving up
+MAX_COMMENT_CHARS = 10_000  # of a mark's comment: the gradebook stays bounded whatever a form sends
 
 # Ordered: migration n takes a gradebook of version n-1 to version n.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -300,10 +301,17 @@ class Gradebook:
             raise GradebookError(f"{self.path}: the gradebook is busy ({error}); try again") from None
         try:
             yield self._db
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:  # a full disk, a damaged file: nothing of this transaction stays
+            self._rollback()
+            raise GradebookError(f"{self.path}: nothing was written ({type(error).__name__}: {error}); the gradebook is as it was") from None
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # --- ids ---------------------------------------------------------------------------------
 
@@ -553,6 +561,8 @@ class Gradebook:
                 f"{current.marker or 'someone'} changed the mark of {entry.student!r} on question {entry.question} at {current.when} "
                 f"(now {current.points:g}, revision {current.revision}; you saw {'no mark' if expected_revision is None else f'revision {expected_revision}'}); reload and mark again"
             )
+        if len(str(entry.comment or "")) > MAX_COMMENT_CHARS or len(str(entry.marker or "")) > 200:
+            raise MarkRefused(f"the comment is longer than {MAX_COMMENT_CHARS} characters (or the marker's name than 200)")
         revision = (current.revision if current else 0) + 1
         return Mark(entry.student, entry.question, points, str(entry.comment or ""), str(entry.marker or ""), _now(), revision)
 
