@@ -169,7 +169,8 @@ def command_grade(args, console: Console) -> int:
         report.refresh_class_outputs(args.out, book, spec.name)
         moved = book.movements(spec.name)
         runs = len(book.runs(spec.name))
-    console.print(report.summary_table(results))
+        totals = {total.student: total for total in book.totals(spec.name)}
+    console.print(report.summary_table(results, totals))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one).")

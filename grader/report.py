@@ -258,12 +258,14 @@ def refresh_class_outputs(out: Path, book, assignment: str) -> None:
     html.refresh_gradebook_views(out, book, assignment)
 
 
-def summary_table(results: list[SubmissionResult]) -> Table:
-    """One row per submission: its totals and the first thing it has to fix (how many causes in all)."""
+def summary_table(results: list[SubmissionResult], totals: dict | None = None) -> Table:
+    """One row per submission: its totals and the first thing it has to fix (how many causes in all);
+    with `totals` (student -> gradebook Total), the written marks and the total too."""
     table = Table(title="Grades")
     parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
-    for column in ("submission", "total", *parts, "first thing to fix"):
-        table.add_column(column, justify="right" if column == "total" or column in parts else "left")
+    marks = ("written", "total") if totals is not None else ()
+    for column in ("submission", "autograded", *parts, *marks, "first thing to fix"):
+        table.add_column(column, justify="right" if column in ("autograded", *parts, *marks) else "left")
     for result in results:
         causes = causes_of(result)
         flagged = [f"rule {r['rule']} (flagged)" for r in result.rule_summary if r["outcome"] != "withhold"]
@@ -272,7 +274,11 @@ def summary_table(results: list[SubmissionResult]) -> Table:
             shown += f" (+{len(causes) - 1} more cause{'s' if len(causes) > 2 else ''})"
         shown = "; ".join(filter(None, (shown, *flagged)))
         per_part = ["/".join(_points(value) for value in result.part_score(part)) for part in parts]
-        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", *per_part, plain(shown or "—"))
+        marked = []
+        if totals is not None:
+            written, _, overall = written_cells(totals.get(result.submission.id))
+            marked = [written, overall]
+        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", *per_part, *marked, plain(shown or "—"))
     return table
 
 
