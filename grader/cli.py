@@ -138,7 +138,7 @@ def command_expected(args, console: Console) -> int:
 def command_grade(args, console: Console) -> int:
     spec = _spec(args)
     secret = _secret(args, spec)
-    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, *RESERVED_NAMES))
+    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES))
     book = open_gradebook(_gradebook_path(args))  # a gradebook it cannot write is refused before anything is graded
     for problem in discovery.problems:
         console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)

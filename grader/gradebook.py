@@ -313,6 +313,15 @@ class Gradebook:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
+    @contextmanager
+    def snapshot(self):
+        """Reads that all see one state of the gradebook, whatever is written meanwhile."""
+        self._db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._db.execute("COMMIT")
+
     # --- ids ---------------------------------------------------------------------------------
 
     def _assignment_id(self, name: str, title: str | None = None, create: bool = False) -> int | None:

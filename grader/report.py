@@ -10,6 +10,7 @@ read as console markup or emoji codes, never an escape sequence.
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 from pathlib import Path
 
@@ -250,12 +251,21 @@ def write_grades_csv(book, assignment: str, path: Path) -> None:
     partial.replace(path)  # a reader (a spreadsheet, a second marker's refresh) never sees half a file
 
 
+REFRESH_LOCK = ".gradebook-refresh.lock"  # in the output folder: one redraw of the class outputs at a time
+
+
 def refresh_class_outputs(out: Path, book, assignment: str) -> None:
     """Rewrite what shows written marks and totals from the gradebook: grades.csv, the
     dashboard's totals and each student's two pages.  `grade` calls it after its run; the
-    marking page after each mark."""
-    write_grades_csv(book, assignment, out / GRADES_FILE)
-    html.refresh_gradebook_views(out, book, assignment)
+    marking page after each mark.  Redraws take turns (a lock file, across processes) and
+    each reads one snapshot of the gradebook, so a slower redraw never puts older marks
+    back over a newer one's."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / REFRESH_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with book.snapshot():
+            write_grades_csv(book, assignment, out / GRADES_FILE)
+            html.refresh_gradebook_views(out, book, assignment)
 
 
 def summary_table(results: list[SubmissionResult], totals: dict | None = None) -> Table:

@@ -531,3 +531,19 @@ def test_a_run_that_fails_half_way_through_its_write_leaves_nothing(marked):
     with open_gradebook(path) as book, pytest.raises(GradebookError, match="nothing was written"):
         book.record_run(spec.name, broken, [], hidden=False)
     assert _dump(path) == before
+
+
+def test_marks_imported_at_the_same_time_all_reach_grades_csv(marked, tmp_path):
+    """Two imports at once, each marking other students: are both kept, and does the last redraw of grades.csv show both?"""
+    out, spec = marked
+    students = sorted(_grades(out))
+    files = []
+    for number, group in enumerate((students[:2], students[2:])):
+        rows = [[student, q.id, q.points, f"import {number}", f"ta-{number}"] for student in group for q in spec.questions]
+        files.append(_marks_file(tmp_path / f"marks{number}.csv", rows))
+    imports = [subprocess.Popen([sys.executable, "-m", "grader", "marks", "import", str(f), "--out", str(out)], cwd=REPO, env=_environment({}), stdout=subprocess.PIPE, text=True) for f in files]
+    assert [run.wait(timeout=120) for run in imports] == [0, 0], [run.stdout.read() for run in imports]
+    grades = _grades(out)
+    written = sum(q.points for q in spec.questions)
+    for student in students:
+        assert float(grades[student]["written_score"]) == written and float(grades[student]["total"]) == float(grades[student]["score"]) + written
