@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -21,8 +20,9 @@ from grader.cache import default_cache_dir
 from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
-from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkEntry, MarkRefused, open_gradebook
+from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkRefused, open_gradebook
 from grader.gradescope import bundle, container
+from grader.marksheet import read_marksheet, write_marksheet
 from grader.pipeline import grade_class, grade_one, open_session
 from grader.spec import SpecError, load_spec, spec_path
 from grader.views import student_view
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     marks = commands.add_parser("marks", help="the written answers' marks as CSV (student, question, points, comment, marker)")
     marks_commands = marks.add_subparsers(dest="marks_command", required=True)
-    for name, text in (("export", "write every current mark to FILE"), ("import", "read marks from FILE: every row checked first, then all written or none")):
+    for name, text in (("export", "write every student's answer to every question, with its mark (empty if none), to FILE"), ("import", "read marks from FILE: every row checked first, then all written or none")):
         sub = marks_commands.add_parser(name, help=text)
         sub.add_argument("file", type=Path)
         sub.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
@@ -240,23 +240,14 @@ def command_history(args, console: Console) -> int:
     return 0
 
 
-MARK_COLUMNS = ("student", "question", "points", "comment", "marker")
-
-
 def command_marks(args, console: Console) -> int:
     book, assignment = _existing_gradebook(args)
     with book:
         if args.marks_command == "export":
-            marks = book.marks(assignment)
-            with args.file.open("w", newline="", encoding="utf-8-sig") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([*MARK_COLUMNS, "when", "revision"])
-                for mark in marks:  # the student id and the comment as a spreadsheet shows text, never run as a formula
-                    texts = [report.spreadsheet_text(text) for text in (mark.student, mark.comment, mark.marker)]
-                    writer.writerow([texts[0], mark.question, html.format_number(mark.points, "g"), *texts[1:], mark.when, mark.revision])
-            console.print(escape(f"{len(marks)} marks of {assignment} written to {args.file}."), highlight=False)
+            rows, marked = write_marksheet(book, assignment, args.file)
+            console.print(escape(f"{args.file}: {rows} answers of {assignment} (every student and question), {marked} of them marked."), highlight=False)
             return 0
-        entries = _mark_rows(args.file, args.marker)
+        entries, unmarked = read_marksheet(args.file, args.marker)
         try:
             written = book.set_marks(assignment, entries)
         except MarkRefused as refusal:
@@ -265,39 +256,9 @@ def command_marks(args, console: Console) -> int:
                 console.print(Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")), highlight=False)
             return 2
         report.refresh_class_outputs(args.out, book, assignment)
-    console.print(escape(f"{len(written)} marks of {assignment} imported from {args.file}; grades.csv and the pages show them."), highlight=False)
+    left = f" ({unmarked} rows without points left as they were)" if unmarked else ""
+    console.print(escape(f"{len(written)} marks of {assignment} imported from {args.file}{left}; grades.csv and the pages show them."), highlight=False)
     return 0
-
-
-def _mark_rows(path: Path, marker: str) -> list[MarkEntry]:
-    """The rows of a marks CSV (a header naming at least student, question and points), each named by its line."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in MARK_COLUMNS[:3] if c not in (reader.fieldnames or ())]
-            if missing:
-                raise GradebookError(f"{path}: the header must name {', '.join(MARK_COLUMNS[:3])} (missing: {', '.join(missing)})")
-            rows = []
-            for row in reader:
-                cells = {key: (value or "").strip() for key, value in row.items() if key is not None}
-                rows.append(
-                    MarkEntry(
-                        student=_unquoted(cells.get("student", "")),
-                        question=cells.get("question", ""),
-                        points=cells.get("points", ""),
-                        comment=_unquoted(cells.get("comment", "")),
-                        marker=_unquoted(cells.get("marker", "")) or marker,
-                        where=f"row {reader.line_num}",
-                    )
-                )
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise GradebookError(f"{path}: cannot read the marks: {error}") from None
-    return rows
-
-
-def _unquoted(text: str) -> str:
-    """A cell as export wrote it: the apostrophe that kept a spreadsheet from reading a formula taken off."""
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def command_check(args, console: Console) -> int:

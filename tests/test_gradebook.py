@@ -184,10 +184,17 @@ def test_marks_round_trip_and_totals_include_them(marked, tmp_path):
     exported = run_grader("marks", "export", str(tmp_path / "back.csv"), "--out", str(out))
     assert exported.returncode == 0, exported.stdout
     with (tmp_path / "back.csv").open(encoding="utf-8-sig", newline="") as handle:
-        back = [[r["student"], r["question"], float(r["points"]), r["comment"], r["marker"]] for r in csv.DictReader(handle)]
+        sheet = list(csv.DictReader(handle))
+    assert len(sheet) == len(students) * len(spec.questions)  # every student against every question, marked or not
+    back = [[r["student"], r["question"], float(r["points"]), r["comment"], r["marker"]] for r in sheet if r["points"]]
     assert sorted(back) == sorted([[s, q, float(p), c.replace("=", "'=", 1) if c.startswith("=") else c, m] for s, q, p, c, m in rows])
+    for row in sheet:  # the answer the run found, for marking in the spreadsheet
+        stored = json.loads((out / row["student"] / "grading.json").read_text(encoding="utf-8"))
+        assert row["answer"] == next(q["answer"] or "" for q in stored["questions"] if q["id"] == row["question"])
+    assert any(row["answer"] for row in sheet)
     again = run_grader("marks", "import", str(tmp_path / "back.csv"), "--out", str(out))  # its own export reads back
     assert again.returncode == 0, again.stdout
+    assert f"{len(sheet) - len(rows)} rows without points left as they were" in " ".join(again.stdout.split())
     grades = _grades(out)
     written = sum(q.points / 2 for q in spec.questions)
     autograded = float(grades[full]["score"])
