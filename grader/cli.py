@@ -69,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
 
     marks = commands.add_parser("marks", help="the written answers' marks as CSV (student, question, points, comment, marker)")
     marks_commands = marks.add_subparsers(dest="marks_command", required=True)
-    for name, text in (("export", "write every student's answer to every question, with its mark (empty if none), to FILE"), ("import", "read marks from FILE: every row checked first, then all written or none")):
+    said = {
+        "export": "write every student's answer to every question, with its mark (empty if none), to FILE",
+        "import": "read marks from FILE: every row checked first, then all written or none",
+    }
+    for name, text in said.items():
         sub = marks_commands.add_parser(name, help=text)
         sub.add_argument("file", type=Path)
         sub.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
