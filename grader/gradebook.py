@@ -154,7 +154,7 @@ class Total:
 @dataclass(frozen=True)
 class Run:
     id: int
-    when: str
+    when: str  # when it was recorded, once its grading was done (ISO 8601, UTC)
     spec_source: str
     spec_digest: str
     grader_version: str
@@ -367,7 +367,7 @@ class Gradebook:
             for position, question in enumerate(spec.questions):
                 db.execute(
                     "INSERT INTO questions (assignment_id, id, position, title, points, rubric) VALUES (?, ?, ?, ?, ?, ?)",
-                    (assignment_id, question.id, position, question.title, float(question.points), json.dumps(list(getattr(question, "rubric", ())))),
+                    (assignment_id, question.id, position, question.title, float(question.points), json.dumps(list(question.rubric))),
                 )
             for student, summary, checks, answers in rows:
                 student_id = self._student_id(assignment_id, student)
