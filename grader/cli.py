@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
 
     def gradebook_option(sub):
-        chosen = os.environ.get("GRADER_GRADEBOOK")
-        sub.add_argument("--gradebook", type=Path, default=Path(chosen) if chosen else None, help=f"the gradebook file (default: $GRADER_GRADEBOOK, else OUT/{GRADEBOOK_FILE})")
+        # no environment variable: a shell's setting would silently send every run, a test's too, to one file
+        sub.add_argument("--gradebook", type=Path, help=f"the gradebook file (default: OUT/{GRADEBOOK_FILE})")
 
     def book_assignment(sub):
         sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT"), help="the assignment, where the gradebook holds several (default: $GRADER_ASSIGNMENT, else the only one)")

@@ -321,9 +321,8 @@ def test_a_gradebook_it_cannot_read_is_refused_and_left_alone(tmp_path, regraded
 def test_two_grade_runs_at_once_both_land_whole(tmp_path, regraded):
     """Two `grade` runs sharing one gradebook at the same time: are both runs recorded, complete, in a sound file?"""
     path = tmp_path / "shared.sqlite"
-    environment = {"GRADER_GRADEBOOK": str(path)}
-    command = [sys.executable, "-m", "grader", "grade", str(regraded["submissions"]), "--spec", str(regraded["spec"].source), "--jobs", "1"]
-    runs = [subprocess.Popen([*command, "--out", str(tmp_path / f"out{n}")], cwd=REPO, env=_environment(environment), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for n in (1, 2)]
+    command = [sys.executable, "-m", "grader", "grade", str(regraded["submissions"]), "--spec", str(regraded["spec"].source), "--jobs", "1", "--gradebook", str(path)]
+    runs = [subprocess.Popen([*command, "--out", str(tmp_path / f"out{n}")], cwd=REPO, env=_environment({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for n in (1, 2)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     with open_gradebook(path) as book:
@@ -335,7 +334,7 @@ def test_two_grade_runs_at_once_both_land_whole(tmp_path, regraded):
 
 
 def _environment(more: dict) -> dict:
-    return {k: v for k, v in os.environ.items() if k not in ("GRADER_SECRET", "GRADER_GRADEBOOK")} | {"COLUMNS": "200"} | more
+    return {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"} | {"COLUMNS": "200"} | more
 
 
 STALL = """
@@ -466,15 +465,15 @@ def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path,
     batch = tmp_path / "batch"
     batch.mkdir()
     shutil.copy(SUBMISSIONS / "correct_scalar.py", batch / "correct_scalar.py")
-    environment = {"GRADER_GRADEBOOK": str(path), "GRADER_SANDBOX_SKIP": skip}
+    environment = {"GRADER_SANDBOX_SKIP": skip}
     spec = str(regraded["spec"].source)
-    first = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, env=environment)
+    first = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, "--gradebook", str(path), env=environment)
     assert first.returncode == 0, first.stdout
     assert path.stat().st_mode & 0o077 == 0  # created readable by its owner only
     attack = HOSTILE.read_text(encoding="utf-8").replace("TARGETS: list = []", f"TARGETS: list = {[str(path)]!r}", 1)
     (batch / HOSTILE.name).write_text(attack, encoding="utf-8")
     before = _dump(path)
-    second = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, env=environment)
+    second = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, "--gradebook", str(path), env=environment)
     assert second.returncode == 0, second.stdout
     graded = json.loads((tmp_path / "out" / HOSTILE.stem / "grading.json").read_text(encoding="utf-8"))
     said = graded["stdout"]
