@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from grader import html, report
@@ -21,8 +22,10 @@ from grader.cases import draw_cases, load_secret
 from grader.diagnose import check_catalog
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
+from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkRefused, open_gradebook
 from grader.gradescope import bundle, container
 from grader.load import load_submission
+from grader.marksheet import read_marksheet, write_marksheet
 from grader.pipeline import grade_class, grade_one, open_session
 from grader.selfcheck import other_assignment
 from grader.spec import SpecError, load_spec, spec_path
@@ -38,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--assignment", default=chosen, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
         sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
 
+    def gradebook_option(sub):
+        # no environment variable: a shell's setting would silently send every run, a test's too, to one file
+        sub.add_argument("--gradebook", type=Path, help=f"the gradebook file (default: OUT/{GRADEBOOK_FILE})")
+
+    def book_assignment(sub):
+        sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT"), help="the assignment, where the gradebook holds several (default: $GRADER_ASSIGNMENT, else the only one)")
+
     def common(sub, secret: bool = True):
         assignment(sub)
         sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values and runs of unchanged code are cached (default: %(default)s)")
@@ -50,7 +60,31 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, default=Path("reports"))
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores, %(default)s)")
     grade.add_argument("--fresh-interpreters", action="store_true", help="start every submission in a new interpreter instead of forking a warm one")
+    gradebook_option(grade)
     common(grade)
+
+    history = commands.add_parser("history", help="the grading runs in the gradebook: who moved between two runs, and which checks changed")
+    history.add_argument("student", nargs="?", help="only this student (with --run: whose earlier results to show)")
+    history.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
+    history.add_argument("--since", type=int, metavar="RUN", help="compare the latest run with this one (default: the one before it)")
+    history.add_argument("--run", type=int, metavar="N", help="show the results STUDENT had in run N, as that run stored them")
+    gradebook_option(history)
+    book_assignment(history)
+
+    marks = commands.add_parser("marks", help="the written answers' marks as CSV (student, question, points, comment, marker)")
+    marks_commands = marks.add_subparsers(dest="marks_command", required=True)
+    said = {
+        "export": "write every student's answer to every question, with its mark (empty if none), to FILE",
+        "import": "read marks from FILE: every row checked first, then all written or none",
+    }
+    for name, text in said.items():
+        sub = marks_commands.add_parser(name, help=text)
+        sub.add_argument("file", type=Path)
+        sub.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
+        if name == "import":
+            sub.add_argument("--marker", default="", help="who marked, for rows whose marker column is empty")
+        gradebook_option(sub)
+        book_assignment(sub)
 
     check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
     check.add_argument("path", type=Path)
@@ -122,7 +156,8 @@ def command_expected(args, console: Console) -> int:
 def command_grade(args, console: Console) -> int:
     spec = _spec(args)
     secret = _secret(args, spec)
-    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE))
+    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES))
+    book = open_gradebook(_gradebook_path(args))  # a gradebook it cannot write is refused before anything is graded
     for problem in discovery.problems:
         console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)
     for submission in discovery.submissions:
@@ -146,13 +181,101 @@ def command_grade(args, console: Console) -> int:
                 progress.advance(task)
 
             results = [g.result for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)]
-    report.write_grades_csv(results, args.out / report.GRADES_FILE)
-    dashboard = html.write_dashboard(results, spec, args.out)
-    console.print(report.summary_table(results))
+    with book:  # the run lands whole, after grading: a grade stopped before here leaves the gradebook as it was
+        run = book.record_run(spec.name, spec, results, hidden=bool(secret))
+        dashboard = html.write_dashboard(results, spec, args.out)
+        report.refresh_class_outputs(args.out, book, spec.name)
+        moved = book.movements(spec.name)
+        runs = len(book.runs(spec.name))
+        totals = {total.student: total for total in book.totals(spec.name)}
+    console.print(report.summary_table(results, totals))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one).")
+    said = f"; {len(moved)} moved since the previous run (python -m grader history)" if runs > 1 else ""
+    console.print(escape(f"Gradebook: run {run} recorded in {book.path}{said}."), highlight=False)
     console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.", highlight=False)
+    return 0
+
+
+def _gradebook_path(args) -> Path:
+    return args.gradebook if args.gradebook is not None else args.out / GRADEBOOK_FILE
+
+
+def _existing_gradebook(args):
+    """The gradebook a reading command names, and its assignment; GradebookError if there is none."""
+    path = _gradebook_path(args)
+    if not path.is_file():
+        raise GradebookError(f"{path}: no gradebook here; `grade --out {args.out}` writes one (or give --gradebook PATH)")
+    book = open_gradebook(path)
+    known = book.assignments()
+    chosen = args.assignment or (known[0] if len(known) == 1 else None)
+    if chosen not in known:
+        book.close()
+        wanted = f"no assignment {chosen!r} in it" if chosen else "several assignments in it: choose one with --assignment"
+        raise GradebookError(f"{path}: {wanted} (assignments: {', '.join(known) or 'none'})")
+    return book, chosen
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + html.format_number(value, "g")
+
+
+def command_history(args, console: Console) -> int:
+    book, assignment = _existing_gradebook(args)
+    with book:
+        if args.run is not None:
+            if not args.student:
+                raise GradebookError("--run N shows one student's earlier results: name the student")
+            result = book.run_result(assignment, args.run, args.student)
+            console.print(Text(f"{args.student} in run {args.run}: {html.format_number(result.get('score'), 'g')} / {html.format_number(result.get('max_score'), 'g')}"), highlight=False)
+            json.dump(result, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+            return 0
+        runs = book.runs(assignment)
+        table = Table(title=report.plain(f"Grading runs of {assignment}"))
+        for column in ("run", "when", "hidden cases", "students", "spec", "grader"):
+            table.add_column(column)
+        for run in runs:
+            spec = report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
+            table.add_row(str(run.id), run.when, "yes" if run.hidden else "no", str(run.students), spec, report.plain(run.grader_version))
+        console.print(table)
+        if len(runs) < 2:
+            console.print("Only one run: nobody has moved yet.")
+            return 0
+        later = runs[-1].id
+        earlier = args.since if args.since is not None else runs[-2].id
+        moved = [m for m in book.movements(assignment, earlier, later) if not args.student or m.student == args.student]
+        if not moved:
+            console.print(report.plain(f"Between run {earlier} and run {later}: " + (f"{args.student} did not move." if args.student else "nobody moved.")), highlight=False)
+            return 0
+        console.print(report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"), highlight=False)
+        for movement in moved:
+            number = html.format_number
+            console.print(report.plain(f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({_signed(movement.delta)})"), highlight=False)
+            for change in movement.checks:
+                console.print(report.plain(f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"), highlight=False)
+    return 0
+
+
+def command_marks(args, console: Console) -> int:
+    book, assignment = _existing_gradebook(args)
+    with book:
+        if args.marks_command == "export":
+            rows, marked = write_marksheet(book, assignment, args.file)
+            console.print(escape(f"{args.file}: {rows} answers of {assignment} (every student and question), {marked} of them marked."), highlight=False)
+            return 0
+        entries, unmarked = read_marksheet(args.file, args.marker)
+        try:
+            written = book.set_marks(assignment, entries)
+        except MarkRefused as refusal:
+            console.print(escape(f"{args.file}: {len(refusal.problems)} of {len(entries)} rows refused; no mark was written:"), highlight=False)
+            for where, problem in refusal.problems:
+                console.print(Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")), highlight=False)
+            return 2
+        report.refresh_class_outputs(args.out, book, assignment)
+    left = f" ({unmarked} rows without points left as they were)" if unmarked else ""
+    console.print(escape(f"{len(written)} marks of {assignment} imported from {args.file}{left}; grades.csv and the pages show them."), highlight=False)
     return 0
 
 
@@ -251,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {
             "grade": command_grade,
+            "history": command_history,
+            "marks": command_marks,
             "check": command_check,
             "expected": command_expected,
             "gradescope": command_gradescope,
@@ -261,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    except GradebookError as error:
+        console.print(f"[red]gradebook:[/red] {escape(str(error))}", highlight=False)
         return 2
     except AssignmentError as error:
         console.print(f"[red]assignment error:[/red] {escape(str(error))} (assignments: {', '.join(names()) or 'none'})", highlight=False)

@@ -163,6 +163,7 @@ _BASE_SCHEMA = {
                     "id": {"type": "string"},
                     "title": {"type": "string"},
                     "points": {"type": "number", "minimum": 0},
+                    "rubric": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 500}, "maxItems": 30},
                 },
             },
         },
@@ -246,6 +247,7 @@ class Question:
     id: str
     title: str
     points: float
+    rubric: tuple[str, ...] = ()  # what the person marking looks for, one line each
 
 
 @dataclass(frozen=True)
@@ -398,7 +400,7 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
             raise fail(f"check[{index}].part", f"part {check.part!r} is not declared in [[part]]")
         if check.experiment not in experiments:
             raise fail(f"check[{index}].experiment", f"experiment {check.experiment} has no title in [experiments]")
-    questions = tuple(Question(q["id"], q["title"], q["points"]) for q in raw.get("question", []))
+    questions = tuple(Question(q["id"], q["title"], q["points"], tuple(q.get("rubric", ()))) for q in raw.get("question", []))
     question_ids = [q.id for q in questions]
     if len(set(question_ids)) != len(question_ids):
         raise fail("question", "two questions share an id")
