@@ -15,7 +15,7 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test lint grade check expected bench bench-peers autograder clean
+.PHONY: setup test lint grade check expected mark bench bench-peers autograder clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ check: $(STAMP)
 
 expected: $(STAMP)
 	$(PY) -m grader expected --assignment $(ASSIGNMENT)
+
+# The written answers of the class graded into $(OUT), marked in a browser: open the URL it prints
+# (127.0.0.1 only; MARKER=name records who marks, PORT=n picks the port).
+MARKER ?=
+PORT ?= 0
+mark: $(STAMP)
+	$(PY) -m grader mark --out $(OUT) --assignment $(ASSIGNMENT) --port $(PORT) $(if $(MARKER),--marker "$(MARKER)")
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,

@@ -13,12 +13,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from grader import html, report
+from grader import html, marking, report
 from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
 from grader.cache import default_cache_dir
 from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
+from grader.gradebook import GRADEBOOK_FILE, GradebookError
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_class, grade_one, open_session
 from grader.spec import SpecError, load_spec, spec_path
@@ -66,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
     assignment(bundle_zip)
     bundle_zip.add_argument("--secret-file", type=Path, help="put this secret in the zip as secret.txt (hidden cases on Gradescope)")
+
+    mark = commands.add_parser("mark", help="mark the written answers in a browser (served on 127.0.0.1, behind a token)")
+    mark.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote, with its gradebook (default: %(default)s)")
+    mark.add_argument("--gradebook", type=Path, help="the gradebook file (default: OUT/gradebook.sqlite)")
+    mark.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT, help="the assignment whose answers are marked (default: %(default)s)")
+    mark.add_argument("--port", type=int, default=0, help="the port (default: any free one)")
+    mark.add_argument("--host", default=marking.LOOPBACK, help="only %(default)s is accepted: the pages show every student's answers")
+    mark.add_argument("--marker", help="your name, recorded with each mark (else each browser is asked once)")
     return parser
 
 
@@ -191,11 +200,32 @@ def command_autograder_zip(args, console: Console) -> int:
     return 0
 
 
+def command_mark(args, console: Console) -> int:
+    name = marking.clean_marker(args.marker) if args.marker is not None else None
+    if args.marker is not None and name is None:
+        console.print(f"[red]cannot mark:[/red] --marker must be one line of at most {marking.MAX_MARKER} printable characters", highlight=False)
+        return 2
+    setup = marking.Marking(args.gradebook or args.out / GRADEBOOK_FILE, args.assignment, name, refresh=None)
+
+    def announce(server):  # as Jupyter does: the URL with its token, the one way in
+        console.print(f"Marking the written answers of {escape(args.assignment)} from {escape(str(setup.gradebook))}.", highlight=False)
+        console.print("Open this URL in a browser on this machine (it holds the token that lets you in):", highlight=False)
+        print(f"    {server.url}", flush=True)
+        console.print("Press Ctrl+C to stop.", highlight=False)
+
+    try:
+        marking.serve(setup, port=args.port, host=args.host, announce=announce)
+    except (marking.MarkingError, GradebookError) as error:
+        console.print(f"[red]cannot mark:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
     try:
-        commands = {"grade": command_grade, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip}
+        commands = {"grade": command_grade, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip, "mark": command_mark}
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
