@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import jinja2
 
-from grader.gradebook import GradebookError, MarkRefused, open_gradebook
+from grader.gradebook import Gradebook, GradebookError, MarkRefused, open_gradebook
 from grader.views import printable
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "marking"
@@ -42,7 +42,8 @@ STATIC = {"marking.js": "text/javascript; charset=utf-8", "marking.css": "text/c
 MAX_BODY = 64 * 1024  # bytes of a form: a comment and a few fields
 MAX_COMMENT = 4_000  # characters
 MAX_MARKER = 60
-_POINTS = re.compile(r"\d+(?:\.\d+)?|\.\d+")  # a plain decimal: no sign, exponent, nan or inf
+_POINTS = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")  # a plain decimal: no sign, exponent, nan, inf or other script's digits
+_COUNT = re.compile(r"[0-9]{1,9}")
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 
@@ -65,7 +66,7 @@ class Marking:
     gradebook: Path
     assignment: str
     marker: str | None = None  # --marker: every mark is this person's; else each browser says who it is
-    refresh: Callable[[Path], object] | None = None  # rewrites the class outputs after a saved mark
+    refresh: Callable[[Gradebook], object] | None = None  # rewrites the class outputs (grades.csv, the dashboard) from the gradebook
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)  # signs the CSRF tokens
 
@@ -254,6 +255,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
     def _handle(self, route) -> None:
         self._new_cookies: list[str] = []
         url = urlsplit(self.path)
+        self._query = parse_qs(url.query)
         try:
             if self._check_access(url):
                 route(url.path)
@@ -324,7 +326,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
                           "typed_comment": note.get("comment", "" if mark is None else mark["comment"])})  # fmt: skip
         self._page(status, "question.html", question=question, rubric=tuple(getattr(question, "rubric", ()) or ()), cards=cards,
                    neighbours={k: (v, _question_href(v)) if v else None for k, v in neighbours.items()}, here=_question_href(question.id),
-                   max_comment=MAX_COMMENT, marked=sum(1 for c in cards if c["mark"]), **self._common())  # fmt: skip
+                   max_comment=MAX_COMMENT, stale="stale" in self._query, marked=sum(1 for c in cards if c["mark"]), **self._common())  # fmt: skip
 
     # -- forms
     def _set_marker(self, form: dict) -> None:
@@ -344,7 +346,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
         if len(comment) > MAX_COMMENT:
             raise Refusal(HTTPStatus.BAD_REQUEST, f"A comment of at most {MAX_COMMENT} characters, not {len(comment)}.")
         revision_text = form.get("revision", "").strip()
-        if revision_text and not revision_text.isdigit():
+        if revision_text and not _COUNT.fullmatch(revision_text):
             raise Refusal(HTTPStatus.BAD_REQUEST, "The form's revision is not a number: reload the page.")
         revision = int(revision_text) if revision_text else None
         student = form.get("student", "")
@@ -366,32 +368,33 @@ class MarkingHandler(BaseHTTPRequestHandler):
                     message = f"Changed by {current.marker} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
                     return self._refused_save(question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict)
                 return self._refused_save(question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed)
-        self._refresh()
+            stale = self._refresh(book)
         if self._wants_json():
-            return self._json(HTTPStatus.OK, {"saved": _mark_dict(mark)})
-        self._redirect(f"{_question_href(question.id)}?saved={quote(student, safe='')}#{_anchor_after(student, form)}")
+            return self._json(HTTPStatus.OK, {"saved": _mark_dict(mark), "stale": stale})
+        following = form.get("following", "")
+        anchor = f"answer-{following}" if _COUNT.fullmatch(following) else "top"  # without script: open at the next answer
+        self._redirect(f"{_question_href(question.id)}{'?stale=1' if stale else ''}#{anchor}")
 
     def _refused_save(self, question_id: str, student: str, refusal: Refusal, typed: dict, conflict: dict | None = None) -> None:
         if self._wants_json():
             return self._json(refusal.status, {"refused": str(refusal), "conflict": conflict})
         self._question(question_id, refusal.status, {student: {"message": str(refusal), "conflict": conflict, **typed}})
 
-    def _refresh(self) -> None:
-        """The class outputs (grades.csv, the dashboard) rewritten with the new mark in their totals."""
+    def _refresh(self, book: Gradebook) -> str | None:
+        """The class outputs rewritten with the new mark in their totals; why not, if they could not be."""
         if self.server.marking.refresh is None:
-            return
-        with self.server.refresh_lock:
-            self.server.marking.refresh(self.server.marking.gradebook)
+            return None
+        try:
+            with self.server.refresh_lock:
+                self.server.marking.refresh(book)
+        except Exception as error:  # noqa: BLE001 - the mark is saved; the page says the totals files lag behind
+            traceback.print_exc()
+            return f"The mark is saved, but grades.csv and the dashboard were not rewritten ({type(error).__name__}); the next saved mark tries again."
+        return None
 
 
 def _question_href(question_id: str) -> str:
     return "/question/" + quote(question_id, safe="")
-
-
-def _anchor_after(student: str, form: dict) -> str:
-    """Where the page opens after a plain (script-less) save: the answer after the one just marked."""
-    following = form.get("following", "")
-    return f"answer-{following}" if following.isdigit() else "top"
 
 
 def refuse_address(host: str) -> None:

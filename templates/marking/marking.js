@@ -53,7 +53,7 @@
           status.textContent = reply.saved.points + " / " + document.getElementById("question-points").textContent + ", marked by " + reply.saved.marker + " at " + reply.saved.when;
           card.classList.add("marked");
           card.classList.remove("refused");
-          say(card, null);
+          say(card, reply.stale);
           if (!wasMarked && counter) { counter.textContent = String(Number(counter.textContent) + 1); }
           if (index === current) { choose(index + 1); }
           return;
