@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -11,15 +12,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from grader import html, marking, report
+from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkEntry, MarkRefused, open_gradebook
 from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
 from grader.cache import default_cache_dir
 from grader.cases import draw_cases, load_secret
 from grader.discover import Problem, discover_submissions, submission_at
 from grader.expected import expected_values
-from grader.gradebook import GRADEBOOK_FILE, GradebookError
 from grader.gradescope import bundle, container
 from grader.pipeline import grade_class, grade_one, open_session
 from grader.spec import SpecError, load_spec, spec_path
@@ -35,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--assignment", default=chosen, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
         sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
 
+    def gradebook_option(sub):
+        chosen = os.environ.get("GRADER_GRADEBOOK")
+        sub.add_argument("--gradebook", type=Path, default=Path(chosen) if chosen else None, help=f"the gradebook file (default: $GRADER_GRADEBOOK, else OUT/{GRADEBOOK_FILE})")
+
+    def book_assignment(sub):
+        sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT"), help="the assignment, where the gradebook holds several (default: $GRADER_ASSIGNMENT, else the only one)")
+
     def common(sub, secret: bool = True):
         assignment(sub)
         sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values and runs of unchanged code are cached (default: %(default)s)")
@@ -47,7 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, default=Path("reports"))
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores, %(default)s)")
     grade.add_argument("--fresh-interpreters", action="store_true", help="start every submission in a new interpreter instead of forking a warm one")
+    gradebook_option(grade)
     common(grade)
+
+    history = commands.add_parser("history", help="the grading runs in the gradebook: who moved between two runs, and which checks changed")
+    history.add_argument("student", nargs="?", help="only this student (with --run: whose earlier results to show)")
+    history.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
+    history.add_argument("--since", type=int, metavar="RUN", help="compare the latest run with this one (default: the one before it)")
+    history.add_argument("--run", type=int, metavar="N", help="show the results STUDENT had in run N, as that run stored them")
+    gradebook_option(history)
+    book_assignment(history)
+
+    marks = commands.add_parser("marks", help="the written answers' marks as CSV (student, question, points, comment, marker)")
+    marks_commands = marks.add_subparsers(dest="marks_command", required=True)
+    for name, text in (("export", "write every current mark to FILE"), ("import", "read marks from FILE: every row checked first, then all written or none")):
+        sub = marks_commands.add_parser(name, help=text)
+        sub.add_argument("file", type=Path)
+        sub.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
+        if name == "import":
+            sub.add_argument("--marker", default="", help="who marked, for rows whose marker column is empty")
+        gradebook_option(sub)
+        book_assignment(sub)
 
     check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
     check.add_argument("path", type=Path)
@@ -70,8 +99,8 @@ def _parser() -> argparse.ArgumentParser:
 
     mark = commands.add_parser("mark", help="mark the written answers in a browser (served on 127.0.0.1, behind a token)")
     mark.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote, with its gradebook (default: %(default)s)")
-    mark.add_argument("--gradebook", type=Path, help="the gradebook file (default: OUT/gradebook.sqlite)")
-    mark.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT, help="the assignment whose answers are marked (default: %(default)s)")
+    gradebook_option(mark)
+    book_assignment(mark)
     mark.add_argument("--port", type=int, default=0, help="the port (default: any free one)")
     mark.add_argument("--host", default=marking.LOOPBACK, help="only %(default)s is accepted: the pages show every student's answers")
     mark.add_argument("--marker", help="your name, recorded with each mark (else each browser is asked once)")
@@ -117,7 +146,8 @@ def command_expected(args, console: Console) -> int:
 def command_grade(args, console: Console) -> int:
     spec = _spec(args)
     secret = _secret(args, spec)
-    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE))
+    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, *RESERVED_NAMES))
+    book = open_gradebook(_gradebook_path(args))  # a gradebook it cannot write is refused before anything is graded
     for problem in discovery.problems:
         console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)
     for submission in discovery.submissions:
@@ -141,14 +171,139 @@ def command_grade(args, console: Console) -> int:
                 progress.advance(task)
 
             results = [g.result for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)]
-    report.write_grades_csv(results, args.out / report.GRADES_FILE)
-    dashboard = html.write_dashboard(results, spec, args.out)
+    with book:  # the run lands whole, after grading: a grade stopped before here leaves the gradebook as it was
+        run = book.record_run(spec.name, spec, results, hidden=bool(secret))
+        dashboard = html.write_dashboard(results, spec, args.out)
+        report.refresh_class_outputs(args.out, book, spec.name)
+        moved = book.movements(spec.name)
+        runs = len(book.runs(spec.name))
     console.print(report.summary_table(results))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one).")
+    said = f"; {len(moved)} moved since the previous run (python -m grader history)" if runs > 1 else ""
+    console.print(escape(f"Gradebook: run {run} recorded in {book.path}{said}."), highlight=False)
     console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.", highlight=False)
     return 0
+
+
+def _gradebook_path(args) -> Path:
+    return args.gradebook if args.gradebook is not None else args.out / GRADEBOOK_FILE
+
+
+def _existing_gradebook(args):
+    """The gradebook a reading command names, and its assignment; GradebookError if there is none."""
+    path = _gradebook_path(args)
+    if not path.is_file():
+        raise GradebookError(f"{path}: no gradebook here; `grade --out {args.out}` writes one (or give --gradebook PATH)")
+    book = open_gradebook(path)
+    known = book.assignments()
+    chosen = args.assignment or (known[0] if len(known) == 1 else None)
+    if chosen not in known:
+        book.close()
+        wanted = f"no assignment {chosen!r} in it" if chosen else "several assignments in it: choose one with --assignment"
+        raise GradebookError(f"{path}: {wanted} (assignments: {', '.join(known) or 'none'})")
+    return book, chosen
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + html.format_number(value, "g")
+
+
+def command_history(args, console: Console) -> int:
+    book, assignment = _existing_gradebook(args)
+    with book:
+        if args.run is not None:
+            if not args.student:
+                raise GradebookError("--run N shows one student's earlier results: name the student")
+            result = book.run_result(assignment, args.run, args.student)
+            console.print(Text(f"{args.student} in run {args.run}: {html.format_number(result.get('score'), 'g')} / {html.format_number(result.get('max_score'), 'g')}"), highlight=False)
+            json.dump(result, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+            return 0
+        runs = book.runs(assignment)
+        table = Table(title=report.plain(f"Grading runs of {assignment}"))
+        for column in ("run", "when", "hidden cases", "students", "spec", "grader"):
+            table.add_column(column)
+        for run in runs:
+            table.add_row(str(run.id), run.when, "yes" if run.hidden else "no", str(run.students), report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}"), report.plain(run.grader_version))
+        console.print(table)
+        if len(runs) < 2:
+            console.print("Only one run: nobody has moved yet.")
+            return 0
+        later = runs[-1].id
+        earlier = args.since if args.since is not None else runs[-2].id
+        moved = [m for m in book.movements(assignment, earlier, later) if not args.student or m.student == args.student]
+        who = f"{args.student} " if args.student else ""
+        if not moved:
+            console.print(report.plain(f"Between run {earlier} and run {later}: {who or 'nobody '}did not move."), highlight=False)
+            return 0
+        console.print(report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"), highlight=False)
+        for movement in moved:
+            number = html.format_number
+            console.print(report.plain(f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({_signed(movement.delta)})"), highlight=False)
+            for change in movement.checks:
+                console.print(report.plain(f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"), highlight=False)
+    return 0
+
+
+MARK_COLUMNS = ("student", "question", "points", "comment", "marker")
+
+
+def command_marks(args, console: Console) -> int:
+    book, assignment = _existing_gradebook(args)
+    with book:
+        if args.marks_command == "export":
+            marks = book.marks(assignment)
+            with args.file.open("w", newline="", encoding="utf-8-sig") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([*MARK_COLUMNS, "when", "revision"])
+                for mark in marks:  # the student id and the comment as a spreadsheet shows text, never run as a formula
+                    writer.writerow([report.spreadsheet_text(mark.student), mark.question, html.format_number(mark.points, "g"), report.spreadsheet_text(mark.comment), report.spreadsheet_text(mark.marker), mark.when, mark.revision])
+            console.print(escape(f"{len(marks)} marks of {assignment} written to {args.file}."), highlight=False)
+            return 0
+        entries = _mark_rows(args.file, args.marker)
+        try:
+            written = book.set_marks(assignment, entries)
+        except MarkRefused as refusal:
+            console.print(escape(f"{args.file}: {len(refusal.problems)} of {len(entries)} rows refused; no mark was written:"), highlight=False)
+            for where, problem in refusal.problems:
+                console.print(Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")), highlight=False)
+            return 2
+        report.refresh_class_outputs(args.out, book, assignment)
+    console.print(escape(f"{len(written)} marks of {assignment} imported from {args.file}; grades.csv and the pages show them."), highlight=False)
+    return 0
+
+
+def _mark_rows(path: Path, marker: str) -> list[MarkEntry]:
+    """The rows of a marks CSV (a header naming at least student, question and points), each named by its line."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in MARK_COLUMNS[:3] if c not in (reader.fieldnames or ())]
+            if missing:
+                raise GradebookError(f"{path}: the header must name {', '.join(MARK_COLUMNS[:3])} (missing: {', '.join(missing)})")
+            rows = []
+            for row in reader:
+                cells = {key: (value or "").strip() for key, value in row.items() if key is not None}
+                rows.append(
+                    MarkEntry(
+                        student=_unquoted(cells.get("student", "")),
+                        question=cells.get("question", ""),
+                        points=cells.get("points", ""),
+                        comment=_unquoted(cells.get("comment", "")),
+                        marker=_unquoted(cells.get("marker", "")) or marker,
+                        where=f"row {reader.line_num}",
+                    )
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise GradebookError(f"{path}: cannot read the marks: {error}") from None
+    return rows
+
+
+def _unquoted(text: str) -> str:
+    """A cell as export wrote it: the apostrophe that kept a spreadsheet from reading a formula taken off."""
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def command_check(args, console: Console) -> int:
@@ -202,20 +357,26 @@ def command_autograder_zip(args, console: Console) -> int:
 
 def command_mark(args, console: Console) -> int:
     name = marking.clean_marker(args.marker) if args.marker is not None else None
-    if args.marker is not None and name is None:
-        console.print(f"[red]cannot mark:[/red] --marker must be one line of at most {marking.MAX_MARKER} printable characters", highlight=False)
-        return 2
-    setup = marking.Marking(args.gradebook or args.out / GRADEBOOK_FILE, args.assignment, name, refresh=None)
-
-    def announce(server):  # as Jupyter does: the URL with its token, the one way in
-        console.print(f"Marking the written answers of {escape(args.assignment)} from {escape(str(setup.gradebook))}.", highlight=False)
-        console.print("Open this URL in a browser on this machine (it holds the token that lets you in):", highlight=False)
-        print(f"    {server.url}", flush=True)
-        console.print("Press Ctrl+C to stop.", highlight=False)
-
     try:
+        if args.marker is not None and name is None:
+            raise marking.MarkingError(f"--marker must be one line of at most {marking.MAX_MARKER} printable characters")
+        marking.refuse_address(args.host)  # before the gradebook is even opened
+        book, chosen = _existing_gradebook(args)
+        book.close()
+
+        def refresh(book):  # grades.csv and the dashboard show the new mark in their totals
+            report.refresh_class_outputs(args.out, book, chosen)
+
+        setup = marking.Marking(_gradebook_path(args), chosen, name, refresh=refresh)
+
+        def announce(server):  # as Jupyter does: the URL with its token, the one way in
+            console.print(f"Marking the written answers of {escape(chosen)} from {escape(str(setup.gradebook))}.", highlight=False)
+            console.print("Open this URL in a browser on this machine (it holds the token that lets you in):", highlight=False)
+            print(f"    {server.url}", flush=True)
+            console.print("Press Ctrl+C to stop.", highlight=False)
+
         marking.serve(setup, port=args.port, host=args.host, announce=announce)
-    except (marking.MarkingError, GradebookError) as error:
+    except marking.MarkingError as error:
         console.print(f"[red]cannot mark:[/red] {escape(str(error))}", highlight=False)
         return 2
     return 0
@@ -225,10 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
     try:
-        commands = {"grade": command_grade, "check": command_check, "expected": command_expected, "gradescope": command_gradescope, "autograder-zip": command_autograder_zip, "mark": command_mark}
+        commands = {"grade": command_grade, "history": command_history, "marks": command_marks, "mark": command_mark, "check": command_check, "expected": command_expected,
+                    "gradescope": command_gradescope, "autograder-zip": command_autograder_zip}  # fmt: skip
         return commands[args.command](args, console)
     except SpecError as error:
         console.print(f"[red]spec error:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    except GradebookError as error:
+        console.print(f"[red]gradebook:[/red] {escape(str(error))}", highlight=False)
         return 2
     except AssignmentError as error:
         console.print(f"[red]assignment error:[/red] {escape(str(error))} (assignments: {', '.join(names()) or 'none'})", highlight=False)

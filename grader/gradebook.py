@@ -46,7 +46,7 @@ MIGRATIONS: tuple[str, ...] = (
         result_json TEXT NOT NULL, PRIMARY KEY (run_id, student_id));
     CREATE TABLE run_checks (
         run_id INTEGER NOT NULL REFERENCES runs(id), student_id INTEGER NOT NULL REFERENCES students(id),
-        check_id TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, passed INTEGER NOT NULL,
+        check_id TEXT NOT NULL, part TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, passed INTEGER NOT NULL,
         status TEXT NOT NULL, diagnoses TEXT NOT NULL, PRIMARY KEY (run_id, student_id, check_id));
     CREATE TABLE questions (
         assignment_id INTEGER NOT NULL REFERENCES assignments(id), id TEXT NOT NULL, position INTEGER NOT NULL,
@@ -349,7 +349,7 @@ class Gradebook:
                 student_id = self._student_id(assignment_id, student)
                 db.execute("INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result_json) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, student_id, *summary))
                 db.executemany(
-                    "INSERT INTO run_checks (run_id, student_id, check_id, points, max_points, passed, status, diagnoses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO run_checks (run_id, student_id, check_id, part, points, max_points, passed, status, diagnoses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, student_id, *check) for check in checks],
                 )
                 db.execute("DELETE FROM answers WHERE student_id = ?", (student_id,))  # the latest run's text, none left from before
@@ -413,23 +413,29 @@ class Gradebook:
             raise GradebookError(f"no result of {student!r} in run {run_id} of {assignment}")
         return json.loads(row[0])
 
+    def assignments(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT name FROM assignments ORDER BY name")]
+
     def autograded(self, assignment: str) -> dict[str, dict]:
-        """student -> their latest run's summary: points, max_points, status, first_fix, checks (id -> points)."""
+        """student -> their latest run's summary, in the order they were graded: points, max_points,
+        status, first_fix, checks (id -> points), diagnoses (check id -> names), parts (id -> [points, max])."""
         run_id = self._latest_run(self._assignment_id(assignment))
         found: dict[str, dict] = {}
         if run_id is None:
             return found
         for name, points, most, status, first_fix in self._db.execute(
-            "SELECT st.name, rs.points, rs.max_points, rs.status, rs.first_fix FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY st.name",
+            "SELECT st.name, rs.points, rs.max_points, rs.status, rs.first_fix FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY rs.rowid",
             (run_id,),
         ):
-            found[name] = {"points": points, "max_points": most, "status": status, "first_fix": first_fix, "checks": {}, "diagnoses": {}}
-        for name, check, points, diagnoses in self._db.execute(
-            "SELECT st.name, rc.check_id, rc.points, rc.diagnoses FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ? ORDER BY rc.rowid",
+            found[name] = {"points": points, "max_points": most, "status": status, "first_fix": first_fix, "checks": {}, "diagnoses": {}, "parts": {}}
+        for name, check, part, points, most, diagnoses in self._db.execute(
+            "SELECT st.name, rc.check_id, rc.part, rc.points, rc.max_points, rc.diagnoses FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ? ORDER BY rc.rowid",
             (run_id,),
         ):
             found[name]["checks"][check] = points
             found[name]["diagnoses"][check] = json.loads(diagnoses)
+            got, possible = found[name]["parts"].get(part, (0.0, 0.0))
+            found[name]["parts"][part] = (got + points, possible + most)
         return found
 
     # --- written answers and marks ---------------------------------------------------------------
@@ -551,7 +557,7 @@ class Gradebook:
     # --- totals ------------------------------------------------------------------------------
 
     def totals(self, assignment: str) -> list[Total]:
-        """Per student of the latest run: autograded points, the written marks so far, the total."""
+        """Per student of the latest run, sorted: autograded points, the written marks so far, the total."""
         questions = self.questions(assignment)
         marks = self._current_marks(assignment)
         written_max = sum(q.points for q in questions)
@@ -559,7 +565,7 @@ class Gradebook:
         for student, summary in self.autograded(assignment).items():
             given = [marks[(student, q.id)].points for q in questions if (student, q.id) in marks]
             totals.append(Total(student, summary["points"], summary["max_points"], sum(given) if given else None, written_max, len(given), len(questions)))
-        return totals
+        return sorted(totals, key=lambda total: total.student)
 
 
 def _statements(script: str) -> list[str]:
@@ -579,7 +585,7 @@ def _student_rows(result) -> tuple:
     status = "graded" if html.loaded(result) else f"did not load: {html.load_failure_kind(result)}"
     causes = causes_of(result)
     checks = [
-        (c.check.id, float(c.score), float(c.check.points), int(c.passed and not c.withheld), "withheld" if c.withheld else c.status, json.dumps([d.id for d in c.diagnoses]))
+        (c.check.id, c.check.part, float(c.score), float(c.check.points), int(c.passed and not c.withheld), "withheld" if c.withheld else c.status, json.dumps([d.id for d in c.diagnoses]))
         for c in result.checks
     ]
     summary = (float(result.score), float(result.max_score), status, causes[0].summary if causes else "", document)

@@ -608,3 +608,117 @@ def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> P
         )
     path.write_text(page, encoding="utf-8")
     return path
+
+
+GRADEBOOK_START, GRADEBOOK_END = "<!-- gradebook -->", "<!-- /gradebook -->"  # the region of a page the gradebook redraws
+
+
+def _spliced(page: str, fragment: str) -> str | None:
+    """`page` with its gradebook region replaced by `fragment`; None if it has none (a page not drawn).
+    The first markers are the template's own: a submission's text is escaped, so it holds none."""
+    head, found, rest = page.partition(GRADEBOOK_START)
+    _, closed, tail = rest.partition(GRADEBOOK_END)
+    return f"{head}{GRADEBOOK_START}{fragment}{GRADEBOOK_END}{tail}" if found and closed else None
+
+
+def _redraw(path: Path, fragment: str) -> None:
+    """Replace the gradebook region of the page at `path`, whole (a reader never sees half a page)."""
+    try:
+        page = _spliced(path.read_text(encoding="utf-8"), fragment)
+    except OSError:
+        return  # a page that was not written: nothing to redraw
+    if page is not None:
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + format_number(value, "g")
+
+
+def _moves(movement) -> str:
+    return ", ".join(f"{change.check} {format_number(change.before, 'g')} → {format_number(change.after, 'g')}" for change in movement.checks)
+
+
+def gradebook_context(book, assignment: str) -> dict:
+    """The dashboard's totals and movers, from the gradebook alone."""
+    runs = book.runs(assignment)
+    moved = {m.student: m for m in book.movements(assignment)} if len(runs) > 1 else {}
+    questions = book.questions(assignment)
+    rows = []
+    for total in book.totals(assignment):
+        folder = quote(total.student, safe="")
+        movement = moved.get(total.student)
+        written = "not marked" if total.written is None and total.questions else f"{format_number(total.written or 0, 'g')} / {format_number(total.written_max, 'g')}"
+        rows.append(
+            {
+                "id": printable(total.student),
+                "href": f"{folder}/{PAGES['instructor']}",
+                "autograded": f"{format_number(total.autograded, 'g')} / {format_number(total.autograded_max, 'g')}",
+                "written": written,
+                "marked": f"{total.marked} of {total.questions}",
+                "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}" if total.fully_marked else "not marked",
+                "moved": f"{_signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})" if movement else "",
+            }
+        )
+    movers = [
+        {"id": printable(m.student), "href": f"{quote(m.student, safe='')}/{PAGES['instructor']}", "before": format_number(m.before, "g"), "after": format_number(m.after, "g"), "delta": _signed(m.delta), "checks": clip(_moves(m), 600)}
+        for m in moved.values()
+    ]
+    return {
+        "rows": rows,
+        "questions": len(questions),
+        "written_max": sum(q.points for q in questions),
+        "fully_marked": sum(1 for t in book.totals(assignment) if t.fully_marked),
+        "moved": movers,
+        "previous": runs[-2].id if len(runs) > 1 else None,
+        "latest": runs[-1].id if runs else None,
+    }
+
+
+def student_marks_context(total, questions, marks: dict, instructor: bool) -> dict:
+    """One student's written marks and total, for their pages; the marker's name on the instructor's only."""
+    listed = []
+    for question in questions:
+        mark = marks.get(question.id)
+        listed.append(
+            {
+                "question": question.id,
+                "max": format_number(question.points, "g"),
+                "points": None if mark is None else format_number(mark.points, "g"),
+                "comment": clip(mark.comment, 4000) if mark else "",
+                "marker": mark.marker if mark else "",
+                "when": mark.when if mark else "",
+                "revision": mark.revision if mark else 0,
+            }
+        )
+    return {
+        "instructor": instructor,
+        "written": None if total.written is None and total.questions else format_number(total.written or 0, "g"),
+        "written_max": format_number(total.written_max, "g"),
+        "marked": total.marked,
+        "questions": total.questions,
+        "total": None if not total.fully_marked else format_number(total.total, "g"),
+        "maximum": format_number(total.maximum, "g"),
+        "autograded": format_number(total.autograded, "g"),
+        "autograded_max": format_number(total.autograded_max, "g"),
+        "marks": listed,
+    }
+
+
+def refresh_gradebook_views(out: Path, book, assignment: str) -> None:
+    """Redraw, from the gradebook, the totals of the dashboard and of each student's two pages."""
+    macros = _environment().get_template("_gradebook.html").module
+    _redraw(out / DASHBOARD_FILE, str(macros.class_totals(gradebook_context(book, assignment))))
+    questions = book.questions(assignment)
+    marks: dict[str, dict] = {}
+    for mark in book.marks(assignment):
+        marks.setdefault(mark.student, {})[mark.question] = mark
+    for total in book.totals(assignment):
+        folder = out / total.student
+        if folder.parent != out or total.student in ("", ".", ".."):
+            continue  # an id is a folder name of `out` or nothing
+        for view, page in PAGES.items():
+            entry = student_marks_context(total, questions, marks.get(total.student, {}), instructor=view == "instructor")
+            _redraw(folder / page, str(macros.student_marks(entry)))

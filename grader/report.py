@@ -205,26 +205,56 @@ def spreadsheet_text(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
-    """One row per submission: totals, points per part and per check, the mistakes named (their
-    ids, for sorting and counting), and an empty column for the written answers' score.  UTF-8
-    with a byte-order mark so spreadsheets read accents and commas right; every text cell is
-    kept from being read as a formula."""
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+def written_cells(total) -> list[str]:
+    """written_score, written_marked, total: a student whose answers are not all marked has no total,
+    and one with no mark at all says so, never 0."""
+    if total is None or total.written is None and total.questions:
+        written = "not marked"
+    else:
+        written = _points(total.written or 0.0)
+    marked = f"{total.marked} of {total.questions}" if total is not None else "not marked"
+    if total is not None and total.fully_marked:
+        overall = _points(total.total)
+    else:
+        overall = "not marked" if total is None or total.written is None else "not fully marked"
+    return [written, marked, overall]
+
+
+def write_grades_csv(book, assignment: str, path: Path) -> None:
+    """One row per submission of the gradebook's latest run, in the order they were graded:
+    autograded totals, points per part, the written marks and the total, the status, the
+    mistakes named (their ids, for sorting and counting), and points per check.  Drawn from
+    the gradebook alone, so marking can rewrite it.  UTF-8 with a byte-order mark so
+    spreadsheets read accents and commas right; every text cell is kept from being read as
+    a formula; the file is replaced whole."""
+    graded = book.autograded(assignment)
+    totals = {total.student: total for total in book.totals(assignment)}
+    written_max = sum(q.points for q in book.questions(assignment))
+    parts = tuple(dict.fromkeys(part for summary in graded.values() for part in summary["parts"]))
+    checks = tuple(dict.fromkeys(check for summary in graded.values() for check in summary["checks"]))
+    header = ["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "written_score", "written_marked", "total", "total_max", "status", "diagnoses"]
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
-        checks = tuple(dict.fromkeys(c.check.id for result in results for c in result.checks))
-        header = ["id", "score", "max_score", *(f"{part}{suffix}" for part in parts for suffix in ("", "_max")), "written_max", "written_score", "status", "diagnoses"]
         writer.writerow([spreadsheet_text(printable(name)) for name in [*header, *checks]])
-        for result in results:
-            per_part = [_points(value) for part in parts for value in result.part_score(part)]
-            by_check = {c.check.id: c for c in result.checks}
-            per_check = [_points(by_check[check].score) if check in by_check else "" for check in checks]
-            status = "graded" if html.loaded(result) else f"did not load: {html.load_failure_kind(result)}"
-            diagnoses = " ".join(dict.fromkeys(d.id for c in result.checks for d in c.diagnoses))
-            text = [printable(result.submission.id)]
-            numbers = [_points(result.score), _points(result.max_score), *per_part, _points(result.manual_points), ""]
-            writer.writerow([*(spreadsheet_text(t) for t in text), *numbers, *(spreadsheet_text(printable(t)) for t in (status, diagnoses)), *per_check])
+        for student, summary in graded.items():
+            per_part = [_points(value) for part in parts for value in summary["parts"].get(part, ("", ""))]
+            per_check = [_points(summary["checks"][check]) if check in summary["checks"] else "" for check in checks]
+            diagnoses = " ".join(dict.fromkeys(name for names in summary["diagnoses"].values() for name in names))
+            total = totals.get(student)
+            numbers = [_points(summary["points"]), _points(summary["max_points"]), *per_part, _points(written_max)]
+            after = [*written_cells(total), _points(summary["max_points"] + written_max)]
+            texts = (printable(summary["status"]), printable(diagnoses))
+            writer.writerow([spreadsheet_text(printable(student)), *numbers, *(spreadsheet_text(t) for t in after), *(spreadsheet_text(t) for t in texts), *per_check])
+    partial.replace(path)  # a reader (a spreadsheet, a second marker's refresh) never sees half a file
+
+
+def refresh_class_outputs(out: Path, book, assignment: str) -> None:
+    """Rewrite what shows written marks and totals from the gradebook: grades.csv, the
+    dashboard's totals and each student's two pages.  `grade` calls it after its run; the
+    marking page after each mark."""
+    write_grades_csv(book, assignment, out / GRADES_FILE)
+    html.refresh_gradebook_views(out, book, assignment)
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:

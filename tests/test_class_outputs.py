@@ -33,6 +33,7 @@ from grader.compare import judge
 from grader.discover import Submission
 from grader.execute import LoadReport
 from grader.expected import expected_values
+from grader.gradebook import open_gradebook
 from grader.score import CheckResult, SubmissionResult
 from grader.spec import load_spec
 from grader.views import student_view
@@ -141,7 +142,9 @@ def test_every_renderer_takes_extreme_values(two_checks, tmp_path):
         assert report.write_outputs(result, spec, tmp_path / result.submission.id) == []
         for page in html.PAGES.values():
             assert "could not draw" not in (tmp_path / result.submission.id / page).read_text()
-    report.write_grades_csv(results, tmp_path / "grades.csv")
+    with open_gradebook(tmp_path / "gradebook.sqlite") as book:  # grades.csv is drawn from the gradebook
+        book.record_run(spec.name, spec, results, hidden=False)
+        report.write_grades_csv(book, spec.name, tmp_path / "grades.csv")
     with (tmp_path / "grades.csv").open(encoding="utf-8-sig") as handle:
         assert [row["id"] for row in csv.DictReader(handle)] == [r.submission.id for r in results]
     console = Console(file=io.StringIO(), width=200)
