@@ -168,7 +168,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
     def _refuse(self, refusal: Refusal) -> None:
         if self._wants_json():
             return self._json(refusal.status, {"refused": str(refusal)})
-        self._page(refusal.status, "refused.html", message=str(refusal), status=int(refusal.status))
+        self._page(refusal.status, "refused.html", message=str(refusal), code=int(refusal.status))
 
     def _redirect(self, location: str) -> None:
         self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": location}, self._new_cookies)

@@ -1,0 +1,266 @@
+"""Can teaching assistants mark the written answers in a browser, safely and at the same time?
+
+A class of three (folders holding the correct scalar hand-in and an answers.md, one of
+them with HTML in its answer) is graded by the real CLI into a gradebook; then
+`python -m grader mark` runs as a real server on a free port, and the URL it prints is
+the way in.  Plain HTTP (urllib) probes what the server refuses; headless Chromium, driven
+by selenium, marks by keyboard as two assistants at once, and grades.csv and the
+dashboard are read afterwards.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.gradebook import open_gradebook
+from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
+
+CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+CHROMEDRIVER = shutil.which("chromedriver")
+ASSIGNMENT = "backprop"
+ANSWERS = {
+    "ada": {"10.1": "They agree to rounding.\nAutograd applies the same chain rule.", "10.2": "ReLU: o2 gets stuck.", "10.3": "Symmetry: the hidden units stay equal."},
+    "bob": {"10.1": '<script>alert("marked")</script><b>not bold</b> & <img src=x onerror=alert(1)>\nsecond line', "10.2": "No idea.", "10.3": "Zero gradients."},
+    "cy": {"10.1": "Same values.", "10.2": "MSELoss doubles the gradients.", "10.3": "They cannot break symmetry."},
+}
+
+
+@dataclass(frozen=True)
+class Graded:
+    out: Path
+    gradebook: Path
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    """The class of three, graded once by `grade` on one check (the written answers are what is marked here)."""
+    root = tmp_path_factory.mktemp("marking")
+    folder = root / "class"
+    for student, answers in ANSWERS.items():
+        (folder / student).mkdir(parents=True)
+        shutil.copy(SUBMISSIONS / "correct_scalar.py", folder / student / "main.py")
+        text = "".join(f"## Question {question}\n{answer}\n\n" for question, answer in answers.items())
+        (folder / student / "answers.md").write_text(text, encoding="utf-8")
+    spec = write_spec(root, ("np-forward-hidden",))
+    out = root / "out"
+    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    gradebook = out / "gradebook.sqlite"
+    assert gradebook.is_file(), completed.stdout
+    return Graded(out, gradebook)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str  # as printed, with the token
+
+    @property
+    def base(self) -> str:
+        return self.url.split("/?", 1)[0]
+
+    @property
+    def token(self) -> str:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.url).query)["token"][0]
+
+
+@contextmanager
+def marking_server(graded: Graded, *arguments: str):
+    """`python -m grader mark --out OUT --port 0 ARGS` until the block ends; its URL read from what it prints."""
+    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "mark", "--out", str(graded.out), "--port", "0", *arguments],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read():  # keeps draining the pipe: the server never blocks on a full one
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    said = []
+    try:
+        while True:
+            line = lines.get(timeout=60)
+            if line is None:
+                raise AssertionError("the marking server stopped before printing its URL:\n" + "".join(said))
+            said.append(line)
+            found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
+            if found:
+                break
+        yield Server(process, found.group(0))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(graded):
+    with marking_server(graded, "--marker", "Plain Probe") as running:
+        yield running
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def client(follow: bool = True) -> urllib.request.OpenerDirector:
+    """A browser-like HTTP client: it keeps cookies (and, unless told not to, follows redirects)."""
+    handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())]
+    return urllib.request.build_opener(*handlers, *([] if follow else [NoRedirect()]))
+
+
+def fetch(opener, url: str, form: dict | None = None, headers: dict | None = None) -> tuple[int, str]:
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def signed_in(server: Server):
+    """A client let in by the printed URL, and the CSRF token of its session (from a question page's forms)."""
+    opener = client()
+    status, page = fetch(opener, server.url)
+    assert status == 200, page
+    status, page = fetch(opener, server.base + "/question/10.1")
+    assert status == 200, page
+    return opener, re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+
+
+def post_mark(server: Server, opener, csrf: str | None, question: str, student: str, points: str, origin: str | None = "same", **extra) -> tuple[int, str]:
+    form = {"student": student, "points": points, "comment": extra.pop("comment", ""), "revision": extra.pop("revision", ""), **extra}
+    if csrf is not None:
+        form["csrf"] = csrf
+    headers = {"Origin": server.base if origin == "same" else origin} if origin else {}
+    return fetch(opener, f"{server.base}/question/{urllib.parse.quote(question, safe='')}", form, headers)
+
+
+def current_marks(graded: Graded) -> dict[tuple[str, str], tuple]:
+    with open_gradebook(graded.gradebook) as book:
+        return {(m.student, m.question): (m.points, m.comment, m.marker, m.revision) for m in book.marks(ASSIGNMENT)}
+
+
+def question_points(graded: Graded) -> dict[str, float]:
+    with open_gradebook(graded.gradebook) as book:
+        return {q.id: q.points for q in book.questions(ASSIGNMENT)}
+
+
+# -- plain HTTP: what the server refuses
+
+
+def test_only_the_printed_token_lets_a_browser_in(server):
+    """Is every request without the right token (in the URL, or the cookie set from it) refused with 403?"""
+    stranger = client()
+    for path in ("/", "/question/10.1", "/static/marking.js", "/?token=" + "x" * len(server.token), "/?token=", "/?token=" + server.token[:-1]):
+        status, page = fetch(stranger, server.base + path)
+        assert status == 403, (path, page)
+    forged = client()
+    forged.addheaders = [("Cookie", f"marking-{urllib.parse.urlsplit(server.base).port}-token=not-the-token")]
+    assert fetch(forged, server.base + "/")[0] == 403
+    # the right token: the address loses it (a redirect), and the cookie then lets the browser in
+    bare = client(follow=False)
+    try:
+        bare.open(server.url, timeout=30)
+        raise AssertionError("the URL with the token was not redirected")
+    except urllib.error.HTTPError as redirect:
+        assert redirect.code == 303 and "token" not in redirect.headers["Location"]
+        assert all("HttpOnly" in c and "SameSite=Strict" in c for c in redirect.headers.get_all("Set-Cookie"))
+    opener, _ = signed_in(server)
+    assert fetch(opener, server.base + "/static/marking.js")[0] == 200
+
+
+def test_a_request_for_another_host_name_is_refused(server):
+    """Does the server answer only to its own address (a rebound DNS name pointing at 127.0.0.1 gets 403)?"""
+    port = urllib.parse.urlsplit(server.base).port
+    for host in (f"evil.example:{port}", f"localhost:{port}", "127.0.0.1"):
+        assert fetch(client(), server.url, headers={"Host": host})[0] == 403, host
+
+
+def test_a_form_without_the_sessions_csrf_token_or_from_elsewhere_is_refused(server, graded):
+    """Is a mark posted without the session's CSRF token, with another session's, or from another origin refused with 403, and nothing stored?"""
+    before = current_marks(graded)
+    opener, csrf = signed_in(server)
+    _, others = signed_in(server)
+    assert others != csrf
+    for token, origin in ((None, "same"), ("", "same"), ("0" * len(csrf), "same"), (others, "same"), (csrf, None), (csrf, "http://evil.example"), (csrf, "null")):
+        status, page = post_mark(server, opener, token, "10.1", "ada", "1", origin=origin)
+        assert status == 403, (token, origin, page)
+    assert current_marks(graded) == before
+
+
+@pytest.mark.parametrize("points", ["abc", "-1", "nan", "inf", "1e0", "", "0x1", "１"])
+def test_points_that_are_no_plain_number_in_range_are_refused(server, graded, points):
+    """Are points that are not a plain number refused with a message on the page, and nothing stored?"""
+    before = current_marks(graded)
+    opener, csrf = signed_in(server)
+    status, page = post_mark(server, opener, csrf, "10.1", "cy", points)
+    assert status == 400
+    assert re.search(r'class="banner fail message"[^>]*>[^<]*(Points must|No points)', page), page
+    assert current_marks(graded) == before
+
+
+def test_points_above_the_questions_points_are_refused(server, graded):
+    """Is a score above the question's points (from the spec) refused, and its maximum accepted?"""
+    maximum = question_points(graded)["10.3"]
+    opener, csrf = signed_in(server)
+    before = current_marks(graded)
+    status, page = post_mark(server, opener, csrf, "10.3", "cy", f"{maximum + 0.5:g}")
+    assert status == 400 and f"from 0 to {maximum:g}" in page
+    assert current_marks(graded) == before
+    status, page = post_mark(server, opener, csrf, "10.3", "cy", f"{maximum:g}", comment="full marks")
+    assert status == 200, page  # the plain form's save, followed back to the question's page
+    assert current_marks(graded)[("cy", "10.3")][:3] == (maximum, "full marks", "Plain Probe")
+
+
+def test_a_mark_for_an_unknown_student_or_question_is_refused(server, graded):
+    """Is a mark for a student not in the class, or a question not in the spec, refused with a message?"""
+    before = current_marks(graded)
+    opener, csrf = signed_in(server)
+    status, page = post_mark(server, opener, csrf, "10.1", "mallory", "1")
+    assert status == 400 and "No student" in page and "mallory" in page
+    status, page = post_mark(server, opener, csrf, "99.9", "ada", "1")
+    assert status == 400 and "No written question" in page
+    status, page = post_mark(server, opener, csrf, "10.1", "ada", "1", comment="x" * 10_000)
+    assert status == 400 and "comment of at most" in page
+    assert fetch(opener, server.base + "/question/99.9")[0] == 404
+    assert current_marks(graded) == before
+
+
+def test_html_in_an_answer_is_shown_as_text(server):
+    """Is a student's answer escaped (no tag of theirs reaches the page) with its line breaks kept?"""
+    opener, _ = signed_in(server)
+    status, page = fetch(opener, server.base + "/question/10.1")
+    assert status == 200
+    answer = ANSWERS["bob"]["10.1"]
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>not bold" not in page
+    escaped = answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+    assert escaped in page  # the newline included: the text block keeps it (white-space: pre-wrap)
+
+
+def test_the_server_listens_on_127_0_0_1_only(graded):
+    """Is any other bind address refused before anything listens?"""
+    for host in ("0.0.0.0", "::", "localhost", "192.168.1.10"):
+        completed = run_grader("mark", "--out", str(graded.out), "--host", host, timeout=60)
+        assert completed.returncode == 2, completed.stdout
+        assert "127.0.0.1 only" in completed.stdout and "token=" not in completed.stdout
