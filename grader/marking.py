@@ -15,15 +15,16 @@ gradebook sees it.  Pages are Jinja2 templates of templates/marking/
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import math
 import re
 import secrets
-import threading
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -116,7 +117,6 @@ class MarkingServer(ThreadingHTTPServer):
     def __init__(self, marking: Marking, port: int = 0):
         self.marking = marking
         self.templates = _environment()
-        self.refresh_lock = threading.Lock()  # one rewrite of the class outputs at a time from this server
         super().__init__((LOOPBACK, port), MarkingHandler)
 
     @property
@@ -385,12 +385,25 @@ class MarkingHandler(BaseHTTPRequestHandler):
         if self.server.marking.refresh is None:
             return None
         try:
-            with self.server.refresh_lock:
+            with refresh_lock(self.server.marking.gradebook):
                 self.server.marking.refresh(book)
         except Exception as error:  # noqa: BLE001 - the mark is saved; the page says the totals files lag behind
             traceback.print_exc()
             return f"The mark is saved, but grades.csv and the dashboard were not rewritten ({type(error).__name__}); the next saved mark tries again."
         return None
+
+
+@contextmanager
+def refresh_lock(path: Path):
+    """One rewrite of the class outputs at a time, across the threads of a server and the servers of a
+    gradebook: each rewrite reads the gradebook after its own mark, so the last one written holds every
+    mark.  flock on the gradebook file itself: SQLite's own locks are fcntl's, which flock leaves alone."""
+    with path.open("rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _question_href(question_id: str) -> str:

@@ -10,6 +10,7 @@ dashboard are read afterwards.
 
 from __future__ import annotations
 
+import csv
 import http.cookiejar
 import os
 import queue
@@ -21,6 +22,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,10 +48,9 @@ class Graded:
     gradebook: Path
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
-    """The class of three, graded once by `grade` on one check (the written answers are what is marked here)."""
-    root = tmp_path_factory.mktemp("marking")
+def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
+    """The class of three, graded by `grade` on one check (the written answers are what is marked here),
+    by a spec holding only `questions` (all of the assignment's, if None)."""
     folder = root / "class"
     for student, answers in ANSWERS.items():
         (folder / student).mkdir(parents=True)
@@ -57,6 +58,10 @@ def graded(tmp_path_factory) -> Graded:
         text = "".join(f"## Question {question}\n{answer}\n\n" for question, answer in answers.items())
         (folder / student / "answers.md").write_text(text, encoding="utf-8")
     spec = write_spec(root, ("np-forward-hidden",))
+    if questions is not None:
+        sections = re.split(r"(?m)^(?=\[)", spec.read_text(encoding="utf-8"))
+        kept = [s for s in sections if not s.startswith("[[question]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in questions]
+        spec.write_text("".join(kept), encoding="utf-8")
     out = root / "out"
     completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2")
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -65,10 +70,20 @@ def graded(tmp_path_factory) -> Graded:
     return Graded(out, gradebook)
 
 
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    return grade_three(tmp_path_factory.mktemp("marking"))
+
+
 @dataclass
 class Server:
     process: subprocess.Popen
     url: str  # as printed, with the token
+    said: list[str]  # everything it printed so far
+
+    @property
+    def log(self) -> str:
+        return "".join(self.said)
 
     @property
     def base(self) -> str:
@@ -88,24 +103,24 @@ def marking_server(graded: Graded, *arguments: str):
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
+    said: list[str] = []
 
     def read():  # keeps draining the pipe: the server never blocks on a full one
         for line in process.stdout:
+            said.append(line)
             lines.put(line)
         lines.put(None)
 
     threading.Thread(target=read, daemon=True).start()
-    said = []
     try:
         while True:
             line = lines.get(timeout=60)
             if line is None:
                 raise AssertionError("the marking server stopped before printing its URL:\n" + "".join(said))
-            said.append(line)
             found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
             if found:
                 break
-        yield Server(process, found.group(0))
+        yield Server(process, found.group(0), said)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -264,3 +279,145 @@ def test_the_server_listens_on_127_0_0_1_only(graded):
         completed = run_grader("mark", "--out", str(graded.out), "--host", host, timeout=60)
         assert completed.returncode == 2, completed.stdout
         assert "127.0.0.1 only" in completed.stdout and "token=" not in completed.stdout
+
+
+# -- in a browser: two assistants at once
+
+
+def chrome(profile: Path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in BROWSER_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+class Assistant:
+    """One teaching assistant in a browser session of their own, using the keyboard."""
+
+    def __init__(self, driver, server: Server, name: str):
+        self.driver, self.server, self.name = driver, server, name
+
+    def sign_in(self) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        self.driver.get(self.server.url)
+        self.driver.find_element("id", "marker-name").send_keys(self.name, Keys.ENTER)
+        self.wait(lambda d: self.name in d.find_element("id", "marker").text, f"{self.name} is not signed in")
+
+    def open(self, question: str) -> dict[str, int]:
+        """The question's page; which card holds which student's answer."""
+        self.driver.get(f"{self.server.base}/question/{urllib.parse.quote(question, safe='')}")
+        cards = self.driver.find_elements("css selector", "section.answer")
+        return {card.find_element("css selector", "h2.student").text: int(card.get_attribute("data-number")) for card in cards}
+
+    def press(self, *keys: str) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def card(self, number: int):
+        return self.driver.find_element("id", f"answer-{number}")
+
+    def status(self, number: int) -> str:
+        return self.card(number).find_element("css selector", ".status").text
+
+    def current(self) -> int:
+        return int(self.driver.find_element("css selector", "section.answer.current").get_attribute("data-number"))
+
+    def wait(self, condition, message: str) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.driver, 30).until(condition, message=message + "\n" + self.server.log)
+
+    def score_and_save(self, number: int, points: int) -> None:
+        """A digit sets the score of the current answer (it must be `number`), Enter saves it."""
+        from selenium.webdriver.common.keys import Keys
+
+        assert self.current() == number
+        self.press(str(points), Keys.ENTER)
+        self.wait(lambda d: f"marked by {self.name}" in self.status(number), f"{self.name}'s mark of answer {number} was not saved")
+
+
+BROWSER_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-default-apps", "--window-size=1200,1600")  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path):
+    """Do two assistants marking at once both land their marks, is the one that clashes refused with both values shown
+    (never written over), and do grades.csv and the dashboard then show each student's total?"""
+    from selenium.webdriver.common.keys import Keys
+
+    questions = tuple(dict.fromkeys(q for answers in ANSWERS.values() for q in answers))  # the three the class answered
+    graded = grade_three(tmp_path / "graded", questions)
+    most = {question: int(points) for question, points in question_points(graded).items()}
+    assert tuple(most) == questions and all(1 < points <= 9 for points in most.values())  # one digit each, and 1 is not full marks
+    first, second, third = questions
+    before = {row["id"]: float(row["score"]) for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))}
+    with marking_server(graded) as server:
+        drivers = [chrome(tmp_path / f"profile-{n}") for n in (1, 2)]
+        try:
+            ada, brook = Assistant(drivers[0], server, "Ada Lovelace"), Assistant(drivers[1], server, "Brook <b>T</b>")
+            ada.sign_in()
+            brook.sign_in()
+            # both open the first question before either saves: Brook's page will be out of date
+            cards = ada.open(first)
+            assert brook.open(first) == cards and sorted(cards) == sorted(ANSWERS)
+            # Ada marks the first question in order: each save moves to the next answer
+            for student, points in (("ada", most[first]), ("bob", 0), ("cy", 1)):
+                ada.score_and_save(cards[student], points)
+            # Brook, on the page read before Ada's marks, gives cy full marks: refused, with both values
+            box = brook.card(cards["cy"]).find_element("css selector", "input.points")
+            box.click()
+            box.send_keys(str(most[first]), Keys.ENTER)
+            brook.wait(lambda d: "meanwhile" in brook.card(cards["cy"]).text, "Brook's clashing mark was not refused")
+            clash = brook.card(cards["cy"])
+            assert "Changed by Ada Lovelace meanwhile" in clash.find_element("css selector", ".message").text
+            theirs = [c.text for c in clash.find_elements("css selector", "table.conflict tr.theirs td")]
+            yours = [c.text for c in clash.find_elements("css selector", "table.conflict tr.yours td")]
+            assert theirs[1] == "1" and yours[1] == str(most[first])
+
+            def ada_marks_the_second():  # j / k and the arrows choose the answer; in an order that shows a wrong move
+                cards = ada.open(second)
+                ada.press("j", "j")
+                ada.score_and_save(cards["cy"], 1)
+                ada.press("k", Keys.ARROW_UP)
+                ada.score_and_save(cards["ada"], most[second])
+                ada.score_and_save(cards["bob"], 0)
+
+            def brook_marks_the_third():
+                cards = brook.open(third)
+                for student, points in (("ada", 1), ("bob", most[third]), ("cy", 0)):
+                    brook.score_and_save(cards[student], points)
+
+            with ThreadPoolExecutor(2) as pool:  # at the same time, on the same server
+                for done in [pool.submit(ada_marks_the_second), pool.submit(brook_marks_the_third)]:
+                    done.result()
+        finally:
+            for driver in drivers:
+                driver.quit()
+    intended = {
+        ("ada", first): most[first], ("bob", first): 0, ("cy", first): 1,
+        ("ada", second): most[second], ("bob", second): 0, ("cy", second): 1,
+        ("ada", third): 1, ("bob", third): most[third], ("cy", third): 0,
+    }  # fmt: skip
+    marks = current_marks(graded)
+    assert {key: value[0] for key, value in marks.items()} == intended
+    assert {key: value[2] for key, value in marks.items()} == {key: "Ada Lovelace" if key[1] != third else "Brook <b>T</b>" for key in intended}
+    assert marks[("cy", first)][3] == 1  # Brook's clash wrote nothing
+    written = {student: sum(points for (who, _), points in intended.items() if who == student) for student in ANSWERS}
+    rows = {row["id"]: row for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))}
+    for student in ANSWERS:
+        assert float(rows[student]["written_score"]) == written[student]
+        assert float(rows[student]["total"]) == before[student] + written[student]
+    dashboard = (graded.out / "index.html").read_text(encoding="utf-8")
+    table = dashboard[dashboard.index('id="totals"') : dashboard.index("</table>", dashboard.index('id="totals"'))]
+    for student in ANSWERS:
+        row = re.search(rf">{student}</a></td>(.*?)</tr>", table).group(1)
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        assert cells[1].split(" / ")[0] == f"{written[student]:g}" and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}", row
