@@ -273,6 +273,43 @@ def test_html_in_an_answer_is_shown_as_text(server):
     assert escaped in page  # the newline included: the text block keeps it (white-space: pre-wrap)
 
 
+def test_a_plain_form_against_a_changed_mark_shows_both_values_and_keeps_theirs(server, graded):
+    """Without script, is a save made on a page read before another marker's save refused (409) with both values, the
+    stored mark kept, and does a second save from the refreshed form then replace it knowingly?"""
+    first, second = signed_in(server), signed_in(server)
+    maximum = question_points(graded)["10.2"]
+    assert post_mark(server, first[0], first[1], "10.2", "ada", f"{maximum:g}", comment="theirs")[0] == 200
+    kept = current_marks(graded)[("ada", "10.2")]
+    status, page = post_mark(server, second[0], second[1], "10.2", "ada", "0", comment="mine")  # the form of a page read before: no revision
+    assert status == 409 and "meanwhile" in page
+    theirs = re.search(r'<tr class="theirs">(.*?)</tr>', page, re.S).group(1)
+    yours = re.search(r'<tr class="yours">(.*?)</tr>', page, re.S).group(1)
+    assert f">{maximum:g}<" in theirs and "theirs" in theirs and ">0<" in yours and "mine" in yours
+    assert current_marks(graded)[("ada", "10.2")] == kept
+    revision = re.search(r'name="student" value="ada">\s*<input type="hidden" name="revision" value="(\d+)"', page).group(1)
+    assert int(revision) == kept[3]
+    assert post_mark(server, second[0], second[1], "10.2", "ada", "0", comment="mine", revision=revision)[0] == 200
+    assert current_marks(graded)[("ada", "10.2")][:2] == (0, "mine") and current_marks(graded)[("ada", "10.2")][3] == kept[3] + 1
+    status, index = fetch(first[0], server.base + "/")
+    marked = sum(1 for student, question in current_marks(graded) if question == "10.2")
+    assert status == 200 and re.search(rf'10\.2 .*?<td class="num marked">{marked} / {len(ANSWERS)}</td>', index)
+
+
+def test_a_mark_is_refused_until_the_marker_says_who_they_are(graded):
+    """Without --marker, is a save refused until the browser has given a name, and is that name recorded with the mark?"""
+    with marking_server(graded) as server:
+        opener, csrf = signed_in(server)
+        status, page = post_mark(server, opener, csrf, "10.4", "bob", "1")
+        assert status == 400 and "Say who you are" in page
+        assert ("bob", "10.4") not in current_marks(graded)
+        for bad in ("", " ", "x" * 200):
+            assert fetch(opener, server.base + "/marker", {"csrf": csrf, "marker": bad, "next": "/"}, {"Origin": server.base})[0] == 400
+        status, page = fetch(opener, server.base + "/marker", {"csrf": csrf, "marker": "  Cleo\tW. ", "next": "//evil.example/"}, {"Origin": server.base})
+        assert status == 200 and "Written questions" in page  # back on this server's index, not elsewhere
+        assert post_mark(server, opener, csrf, "10.4", "bob", "1")[0] == 200
+        assert current_marks(graded)[("bob", "10.4")][2] == "Cleo W."
+
+
 def test_the_server_listens_on_127_0_0_1_only(graded):
     """Is any other bind address refused before anything listens?"""
     for host in ("0.0.0.0", "::", "localhost", "192.168.1.10"):
