@@ -135,6 +135,7 @@ class MarkingServer(ThreadingHTTPServer):
 class MarkingHandler(BaseHTTPRequestHandler):
     server: MarkingServer
     server_version = "grader-marking"
+    timeout = 60  # seconds a connection may stay silent: a stalled client does not hold a thread for ever
     sys_version = ""
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: the token must not reach a log
@@ -424,7 +425,11 @@ def serve(marking: Marking, port: int = 0, host: str = LOOPBACK, announce: Calla
     with open_gradebook(marking.gradebook) as book:
         if not book.questions(marking.assignment):
             raise MarkingError(f"{marking.gradebook} holds no written question of {marking.assignment} (was it graded with --assignment {marking.assignment}?).")
-    with MarkingServer(marking, port) as server:
+    try:
+        server = MarkingServer(marking, port)
+    except OSError as error:
+        raise MarkingError(f"Cannot listen on {LOOPBACK}:{port} ({error.strerror or error}); give another --port, or 0 for any free one.") from None
+    with server:
         announce(server)
         try:
             server.serve_forever()
