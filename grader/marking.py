@@ -105,12 +105,6 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def _mark_dict(mark) -> dict | None:
-    if mark is None:
-        return None
-    return {"points": mark.points, "comment": mark.comment, "marker": mark.marker, "when": str(mark.when), "revision": mark.revision}
-
-
 class MarkingServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -321,7 +315,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
         cards = []
         for number, answer in enumerate(answers):
             note = {"message": None, "conflict": None} | (notes or {}).get(answer.student, {})
-            mark = _mark_dict(answer.mark)
+            mark = answer.mark.to_dict() if answer.mark else None
             cards.append({"number": number, "student": answer.student, "text": answer.text, "mark": mark, "note": note,
                           "typed_points": note.get("points", "" if mark is None else f"{mark['points']:g}"),
                           "typed_comment": note.get("comment", "" if mark is None else mark["comment"])})  # fmt: skip
@@ -365,13 +359,13 @@ class MarkingHandler(BaseHTTPRequestHandler):
             except MarkRefused as refusal:
                 current = next((m for m in book.marks(marking.assignment) if m.student == student and m.question == question.id), None)
                 if current is not None and current.revision != revision:
-                    conflict = {"theirs": _mark_dict(current), "yours": {"points": points, "comment": comment}}
+                    conflict = {"theirs": current.to_dict(), "yours": {"points": points, "comment": comment}}
                     message = f"Changed by {current.marker} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
                     return self._refused_save(question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict)
                 return self._refused_save(question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed)
             stale = self._refresh(book)
         if self._wants_json():
-            return self._json(HTTPStatus.OK, {"saved": _mark_dict(mark), "stale": stale})
+            return self._json(HTTPStatus.OK, {"saved": mark.to_dict(), "stale": stale})
         following = form.get("following", "")
         anchor = f"answer-{following}" if _COUNT.fullmatch(following) else "top"  # without script: open at the next answer
         self._redirect(f"{_question_href(question.id)}{'?stale=1' if stale else ''}#{anchor}")
