@@ -469,3 +469,46 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
         row = re.search(rf">{student}</a></td>(.*?)</tr>", table).group(1)
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)
         assert cells[1].split(" / ")[0] == f"{written[student]:g}" and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}", row
+
+
+HOSTILE_NOTEBOOK = "answers_inject_markup_into_the_marking_page"
+# What of an answer could have become part of a marking page: any element the page's templates do not draw there.
+INJECTED = "main img, main iframe, main style, main meta, main script, main a[href^='javascript'], #forged, section.answer .text *"
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+def test_answers_that_inject_markup_stay_text_on_the_marking_page(tmp_path):
+    """Expected verdict of tests/hostile/answers_inject_markup_into_the_marking_page.ipynb: graded like the correct
+    hand-in it holds; on every marking page its answers are shown as the text they are, and nothing of them runs."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "hostile" / f"{HOSTILE_NOTEBOOK}.ipynb", folder)
+    spec = write_spec(tmp_path, ("np-forward-hidden",))
+    out = tmp_path / "out"
+    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "1")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8-sig")))
+    assert [(row["id"], row["score"]) for row in rows] == [(HOSTILE_NOTEBOOK, row["max_score"]) for row in rows]
+    graded = Graded(out, out / "gradebook.sqlite")
+    with open_gradebook(graded.gradebook) as book:
+        answers = {q.id: book.answers(ASSIGNMENT, q.id)[0].text for q in book.questions(ASSIGNMENT)}
+    answered = {question: text for question, text in answers.items() if text}
+    assert len(answered) == 3 and "{{ 7 * 7 }}" in answered["10.2"]
+    with marking_server(graded, "--marker", "Careful Reader") as server:
+        driver = chrome(tmp_path / "profile")
+        try:
+            driver.get(server.url)
+            for question, text in answered.items():
+                page = f"{server.base}/question/{urllib.parse.quote(question, safe='')}"
+                driver.get(page)
+                found = driver.execute_script(
+                    "return {injected: document.querySelectorAll(arguments[0]).length, forms: document.forms.length,"
+                    " answers: document.querySelectorAll('section.answer').length, text: document.querySelector('section.answer .text').textContent,"
+                    " hidden: getComputedStyle(document.body).display === 'none'}",
+                    INJECTED,
+                )  # fmt: skip
+                assert found == {"injected": 0, "forms": 1, "answers": 1, "text": text, "hidden": False}, question
+                assert driver.current_url == page  # no refresh of its took the page elsewhere
+        finally:
+            driver.quit()
+    assert current_marks(graded) == {}
