@@ -321,6 +321,53 @@ def test_make_mark_serves_the_gradebook_of_out(graded):
         assert status == 200 and "Marking as <strong>Make User</strong>" in page and f"{len(ANSWERS)} students" in page
 
 
+def test_two_servers_of_one_gradebook_saving_the_same_mark_at_once_land_exactly_one(server, graded):
+    """With two `mark` servers on one gradebook, do two saves of the same answer from the same revision, sent at once,
+    end with one saved and the other refused as changed meanwhile?"""
+    with marking_server(graded, "--marker", "Other Server") as other:
+        sides = [(server, *signed_in(server)), (other, *signed_in(other))]
+        start = threading.Barrier(len(sides))
+
+        def save(side):
+            where, opener, csrf = side
+            start.wait()
+            return post_mark(where, opener, csrf, "10.5", "bob", "1", comment=f"from {where.base}")
+
+        with ThreadPoolExecutor(len(sides)) as pool:
+            statuses = sorted(status for status, _ in pool.map(save, sides))
+    assert statuses == [200, 409]
+    points, comment, marker, revision = current_marks(graded)[("bob", "10.5")]
+    assert revision == 1 and marker in ("Plain Probe", "Other Server")
+    assert comment == f"from {(server if marker == 'Plain Probe' else other).base}"
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
+    """With JavaScript off, does typing a score and a comment and pressing Save store the mark and show it on the page?"""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(server.url)
+        driver.get(f"{server.base}/question/10.5")
+        assert not driver.find_elements("css selector", "section.answer.current")  # the page's script did not run: it marks the current answer
+        card = next(c for c in driver.find_elements("css selector", "section.answer") if c.find_element("css selector", "h2.student").text == "ada")
+        card.find_element("css selector", "input.points").send_keys("1")
+        card.find_element("css selector", "textarea").send_keys("line one\nline <two>")
+        card.find_element("css selector", "button[type=submit]").click()
+        card = next(c for c in driver.find_elements("css selector", "section.answer") if c.find_element("css selector", "h2.student").text == "ada")
+        assert "marked by Plain Probe" in card.find_element("css selector", ".status").text
+    finally:
+        driver.quit()
+    assert current_marks(graded)[("ada", "10.5")][:3] == (1, "line one\nline <two>", "Plain Probe")
+
+
 def test_the_server_listens_on_127_0_0_1_only(graded):
     """Is any other bind address refused before anything listens?"""
     for host in ("0.0.0.0", "::", "localhost"):
