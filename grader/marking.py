@@ -319,7 +319,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
             cards.append({"number": number, "student": answer.student, "text": answer.text, "mark": mark, "note": note,
                           "typed_points": note.get("points", "" if mark is None else f"{mark['points']:g}"),
                           "typed_comment": note.get("comment", "" if mark is None else mark["comment"])})  # fmt: skip
-        self._page(status, "question.html", question=question, rubric=tuple(getattr(question, "rubric", ()) or ()), cards=cards,
+        self._page(status, "question.html", question=question, rubric=question.rubric, cards=cards,
                    neighbours={k: (v, _question_href(v)) if v else None for k, v in neighbours.items()}, here=_question_href(question.id),
                    max_comment=MAX_COMMENT, stale="stale" in self._query, marked=sum(1 for c in cards if c["mark"]), **self._common())  # fmt: skip
 
@@ -360,7 +360,7 @@ class MarkingHandler(BaseHTTPRequestHandler):
                 current = next((m for m in book.marks(marking.assignment) if m.student == student and m.question == question.id), None)
                 if current is not None and current.revision != revision:
                     conflict = {"theirs": current.to_dict(), "yours": {"points": points, "comment": comment}}
-                    message = f"Changed by {current.marker} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
+                    message = f"Changed by {current.marker or 'someone'} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
                     return self._refused_save(question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict)
                 return self._refused_save(question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed)
             stale = self._refresh(book)
