@@ -16,7 +16,7 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test lint grade check expected bench bench-peers autograder image container-test clean
+.PHONY: setup test lint grade check expected mark history bench bench-peers autograder image container-test clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ check: $(STAMP)
 
 expected: $(STAMP)
 	$(PY) -m grader expected --assignment $(ASSIGNMENT)
+
+# The written answers of the class graded into $(OUT), marked in a browser: open the URL it prints
+# (127.0.0.1 only; MARKER=name records who marks, PORT=n picks the port).
+MARKER ?=
+PORT ?= 0
+mark: $(STAMP)
+	$(PY) -m grader mark --out $(OUT) --assignment $(ASSIGNMENT) --port $(PORT) $(if $(MARKER),--marker "$(MARKER)")
+
+# Every grading run of OUT's gradebook, and who moved between the last two (STUDENT=id: one student's).
+STUDENT ?=
+history: $(STAMP)
+	$(PY) -m grader history $(STUDENT) --out $(OUT)
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,

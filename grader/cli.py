@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from grader import html, report
+from grader import html, marking, report
 from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
 from grader.cache import default_cache_dir, write_answer_key
 from grader.cases import draw_cases, load_secret
@@ -114,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
     assignment(bundle_zip)
     bundle_zip.add_argument("--secret-file", type=Path, help="put this secret in the zip as secret.txt (hidden cases on Gradescope)")
+
+    mark = commands.add_parser("mark", help="mark the written answers in a browser (served on 127.0.0.1, behind a token)")
+    mark.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote, with its gradebook (default: %(default)s)")
+    gradebook_option(mark)
+    book_assignment(mark)
+    mark.add_argument("--port", type=int, default=0, help="the port (default: any free one)")
+    mark.add_argument("--host", default=marking.LOOPBACK, help="only %(default)s is accepted: the pages show every student's answers")
+    mark.add_argument("--marker", help="your name, recorded with each mark (else each browser is asked once)")
     return parser
 
 
@@ -368,6 +376,33 @@ def command_autograder_zip(args, console: Console) -> int:
     return 0
 
 
+def command_mark(args, console: Console) -> int:
+    name = marking.clean_marker(args.marker) if args.marker is not None else None
+    try:
+        if args.marker is not None and name is None:
+            raise marking.MarkingError(f"--marker must be one line of at most {marking.MAX_MARKER} printable characters")
+        marking.refuse_address(args.host)  # before the gradebook is even opened
+        book, chosen = _existing_gradebook(args)
+        book.close()
+
+        def refresh(book):  # grades.csv and the dashboard show the new mark in their totals
+            report.refresh_class_outputs(args.out, book, chosen)
+
+        setup = marking.Marking(_gradebook_path(args), chosen, name, refresh=refresh)
+
+        def announce(server):  # as Jupyter does: the URL with its token, the one way in
+            console.print(f"Marking the written answers of {escape(chosen)} from {escape(str(setup.gradebook))}.", highlight=False)
+            console.print("Open this URL in a browser on this machine (it holds the token that lets you in):", highlight=False)
+            print(f"    {server.url}", flush=True)
+            console.print("Press Ctrl+C to stop.", highlight=False)
+
+        marking.serve(setup, port=args.port, host=args.host, announce=announce)
+    except marking.MarkingError as error:
+        console.print(f"[red]cannot mark:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=args.command == "expected")
@@ -376,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             "grade": command_grade,
             "history": command_history,
             "marks": command_marks,
+            "mark": command_mark,
             "check": command_check,
             "expected": command_expected,
             "gradescope": command_gradescope,

@@ -36,15 +36,15 @@ from grader.spec import Spec
 from grader.views import printable, without_folders
 
 
-def _templates_folder() -> Path:
-    """templates/report/: inside the grader where it is installed as a package (pyproject's
+def templates_folder(name: str) -> Path:
+    """templates/<name>/: inside the grader where it is installed as a package (pyproject's
     package-dir), beside it in a clone of the repository."""
     here = Path(__file__).resolve().parent
-    installed = here / "templates" / "report"
-    return installed if installed.is_dir() else here.parent / "templates" / "report"
+    installed = here / "templates" / name
+    return installed if installed.is_dir() else here.parent / "templates" / name
 
 
-TEMPLATES = _templates_folder()
+TEMPLATES = templates_folder("report")
 
 PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
