@@ -151,7 +151,7 @@ def build_image(context: Path, tag: str, base: str, log=print) -> None:
 
 
 @dataclass(frozen=True)
-class ContainerRun:
+class EngineRun:
     returncode: int
     stdout: str  # run_autograder's output: what Gradescope shows course staff
     stderr: str
@@ -167,10 +167,10 @@ def run_options(submission: Path, results: Path, limits=GRADESCOPE_LIMITS) -> li
     ]  # fmt: skip
 
 
-def run_submission(tag: str, submission: Path, results: Path, *, environment: dict | None = None, command: tuple[str, ...] = (), limits=GRADESCOPE_LIMITS) -> ContainerRun:
+def run_submission(tag: str, submission: Path, results: Path, *, environment: dict | None = None, command: tuple[str, ...] = (), limits=GRADESCOPE_LIMITS) -> EngineRun:
     options = run_options(submission, results, limits)
     for name, value in (environment or {}).items():
         options += ["-e", f"{name}={value}"]
     started = time.monotonic()
     completed = subprocess.run(["docker", "run", *options, tag, *command], capture_output=True, text=True, timeout=RUN_SECONDS)
-    return ContainerRun(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
+    return EngineRun(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)

@@ -52,7 +52,7 @@ def image_tag(tmp_path_factory):
 
 
 class Graded:
-    def __init__(self, run: image.ContainerRun, results_folder: Path):
+    def __init__(self, run: image.EngineRun, results_folder: Path):
         self.run = run
         self.folder = results_folder
         path = results_folder / "results.json"
@@ -84,7 +84,7 @@ def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[
     if read_only_results:
         arguments[-1] += ":ro"
     completed = subprocess.run(["docker", "run", *arguments, *options, tag, *command], capture_output=True, text=True, timeout=image.RUN_SECONDS)
-    return Graded(image.ContainerRun(completed.returncode, completed.stdout, completed.stderr, 0.0), results)
+    return Graded(image.EngineRun(completed.returncode, completed.stdout, completed.stderr, 0.0), results)
 
 
 def assert_valid(graded: Graded) -> dict:
