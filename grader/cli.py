@@ -298,7 +298,6 @@ def command_check(args, console: Console) -> int:
         console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")), highlight=False)
         return 2
     with open_session(spec, None, cache_dir=args.cache, environ=os.environ) as session:  # public cases only, whatever the environment holds
-        console.print(escape(session.sandbox.describe()), highlight=False, soft_wrap=True)  # what isolation this machine gave, which the student may want to know
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result, causes_said=True)
@@ -312,6 +311,7 @@ def command_check(args, console: Console) -> int:
         for failure in report.write_outputs(result, spec, folder):  # the student's copy: its page only
             console.print(Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False)
         console.print(Text.assemble("Your report: ", report.plain(str(folder / html.PAGES['student']))), highlight=False)
+    console.print(escape(session.sandbox.describe()), highlight=False)  # last (grader.selfcheck reads it there): the isolation this machine gave
     return 0
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
+
 # The versions the engine is tested with; pyproject.toml declares the same ranges.
 REQUIREMENTS = {"numpy": ">=2.0", "torch": ">=2.13,<2.15"}
 CHECK_SECONDS = 900  # the whole check, interpreter start included; each call has the spec's own limit
@@ -37,24 +39,6 @@ REFUSALS = ("cannot check", "cannot run", "spec error", "assignment error")  # h
 
 
 # ------------------------------------------------------------------ the environment
-
-
-def _release(version: str) -> tuple[int, ...]:
-    """(2, 13, 0) of "2.13.0+cpu" or "2.13.0rc1": the release numbers a range compares."""
-    found = re.match(r"\d+(?:\.\d+)*", version.strip())
-    return tuple(int(part) for part in found.group().split(".")) if found else ()
-
-
-def _satisfies(version: str, specifier: str) -> bool:
-    operators = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
-    have = _release(version)
-    for clause in filter(None, (c.strip() for c in specifier.split(","))):
-        operator = next(o for o in sorted(operators, key=len, reverse=True) if clause.startswith(o))
-        wanted = _release(clause[len(operator):])
-        width = max(len(have), len(wanted))
-        if not operators[operator](have + (0,) * (width - len(have)), wanted + (0,) * (width - len(wanted))):
-            return False
-    return True
 
 
 def requirement_problems() -> list[str]:
@@ -68,7 +52,7 @@ def requirement_problems() -> list[str]:
         except metadata.PackageNotFoundError:
             problems.append(f"{name} is not installed in this environment ({sys.executable}): pip install '{name}{specifier}'")
             continue
-        if not _satisfies(version, specifier):
+        if not SpecifierSet(specifier).contains(version, prereleases=True):
             problems.append(f"{name} {version} is installed, and the grader needs {name}{specifier}: pip install --upgrade '{name}{specifier}'")
     return problems
 
@@ -323,6 +307,12 @@ def datetime_of(seconds: float) -> str:
     return f"{when}, {ago // 60} min {ago % 60} s ago" if ago < 86400 else when
 
 
+def isolation_of(printed: str) -> str | None:
+    """The isolation `check` said it had: its last paragraph, from "sandbox:" on (wrapped to the terminal)."""
+    head, found, tail = printed.rpartition("sandbox:")
+    return " ".join(tail.split()) if found and (not head or head.endswith("\n")) else None
+
+
 def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
     with tempfile.TemporaryDirectory(prefix="self-check-") as scratch:
         folder = Path(scratch) / "report"  # this check's results alone, whatever `out` held before
@@ -336,7 +326,8 @@ def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
         except subprocess.TimeoutExpired:
             return SelfCheck(path, assignment, f"the self-check did not finish within {CHECK_SECONDS} s", notes=tuple(notes))
         printed = [line.strip() for line in (completed.stdout + "\n" + completed.stderr).splitlines() if line.strip()]
-        notes += [f"Isolation: {line.removeprefix('sandbox:').strip()}" for line in printed if line.startswith("sandbox:")]
+        isolation = isolation_of(completed.stdout)
+        notes += [f"Isolation: {isolation}"] if isolation else []
         if completed.returncode != 0 or not any(folder.glob("*/results.json")):
             said = [line for line in printed if not line.startswith("sandbox:")]
             refused = [n for n, line in enumerate(said) if line.startswith(REFUSALS)]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import DEFAULT_ASSIGNMENT, load_reference, names
-from grader.selfcheck import REQUIREMENTS
+from grader.selfcheck import REQUIREMENTS, isolation_of
 from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, run_grader
 
@@ -163,10 +163,9 @@ def test_the_process_only_path_gives_the_same_verdicts(hand_in, tmp_path):
     forced = run_grader("check", str(hand_in), "--out", str(tmp_path / "process"), "--no-cache", env={"GRADER_ISOLATION": "process"})
     assert full.returncode == forced.returncode == 0, forced.stdout[-2000:] + forced.stderr[-2000:]
     assert verdicts(tmp_path / "process") == verdicts(tmp_path / "full")
-    [line] = [line for line in forced.stdout.splitlines() if line.startswith("sandbox:")]
-    assert line.startswith("sandbox: process-group, rlimits; not used:") and "turned off by $GRADER_ISOLATION=process" in line
-    [normal] = [line for line in full.stdout.splitlines() if line.startswith("sandbox:")]
-    assert "$GRADER_ISOLATION" not in normal
+    line = isolation_of(forced.stdout)
+    assert line.startswith("process-group, rlimits; not used:") and "turned off by $GRADER_ISOLATION=process" in line
+    assert "$GRADER_ISOLATION" not in isolation_of(full.stdout)
 
 
 # ------------------------------------------------------------------ bad input: a message, never a traceback
