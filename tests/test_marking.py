@@ -346,6 +346,8 @@ def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
     """With JavaScript off, does typing a score and a comment and pressing Save store the mark and show it on the page?"""
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -361,6 +363,7 @@ def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
         card.find_element("css selector", "input.points").send_keys("1")
         card.find_element("css selector", "textarea").send_keys("line one\nline <two>")
         card.find_element("css selector", "button[type=submit]").click()
+        WebDriverWait(driver, 60).until(expected_conditions.staleness_of(card))  # the form's own page load, before the next lookup
         card = next(c for c in driver.find_elements("css selector", "section.answer") if c.find_element("css selector", "h2.student").text == "ada")
         assert "marked by Plain Probe" in card.find_element("css selector", ".status").text
     finally:
