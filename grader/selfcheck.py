@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from packaging.specifiers import SpecifierSet
-
 # The versions the engine is tested with; pyproject.toml declares the same ranges.
 REQUIREMENTS = {"numpy": ">=2.0", "torch": ">=2.13,<2.15"}
 CHECK_SECONDS = 900  # the whole check, interpreter start included; each call has the spec's own limit
@@ -45,6 +43,10 @@ def requirement_problems() -> list[str]:
     """What to install before the grader can run here: one sentence per missing or unfit package."""
     if os.name == "nt":  # the sandbox starts processes the POSIX way (process groups, rlimits)
         return [f"the grader runs on Linux and macOS, not on Windows ({sys.platform}): run it in WSL (the Windows Subsystem for Linux)"]
+    try:
+        from packaging.specifiers import SpecifierSet  # a dependency of the package; a bare interpreter may lack it
+    except ImportError:
+        return [f"packaging is not installed in this environment ({sys.executable}): pip install packaging (or pip install the grader, which brings it)"]
     problems = []
     for name, specifier in REQUIREMENTS.items():
         try:
