@@ -134,6 +134,21 @@ _STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def _layers_made(output: list[str]) -> list[str]:
+    """The images this build's steps made (not those it took from the cache, nor the base), newest first."""
+    made, step, cached = [], "", False
+    for line in output:
+        line = line.strip()
+        match = _STEP.match(line)
+        if match:
+            step, cached = match.group(2), False
+        elif line == "---> Using cache":
+            cached = True
+        elif line.startswith("---> ") and re.fullmatch(r"[0-9a-f]{12,64}", line[5:]) and not cached and not step.startswith("FROM"):
+            made.append(line[5:])
+    return made[::-1]
+
+
 def build_image(context: Path, tag: str, base: str, log=print) -> None:
     """`docker build` with the network off; a failure names the step and the reason, and leaves
     neither the tag nor intermediate containers behind."""
@@ -144,6 +159,9 @@ def build_image(context: Path, tag: str, base: str, log=print) -> None:
     if completed.returncode == 0:
         return
     output = _ANSI.sub("", completed.stdout + "\n" + completed.stderr).splitlines()  # the builder colours what a step wrote to stderr
+    made = _layers_made(output)
+    if made:  # the steps before the failing one, untagged: nothing of a half-built image stays in the engine
+        subprocess.run(["docker", "rmi", *made], capture_output=True, timeout=BUILD_SECONDS)
     steps = [match for match in map(_STEP.match, output) if match]
     step = f"step {steps[-1].group(1)} ({' '.join(steps[-1].group(2).split())[:80]})" if steps else "docker build"
     errors = [line.strip() for line in output if re.match(r"\s*(ERROR|error|setup\.sh:|E: )", line)]

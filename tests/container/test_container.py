@@ -208,10 +208,13 @@ def test_a_build_missing_a_wheel_fails_at_its_step_and_tags_no_image(image_tag, 
             shutil.copy(wheel, wheels)
     context = image.build_context(tmp_path / "build", SPEC, wheels=wheels, log=lambda text: None)
     tag = f"backprop-autograder:half-built-{os.getpid()}"
-    before = subprocess.run(["docker", "ps", "-a", "-q"], capture_output=True, text=True).stdout.split()
+    (context / "a-file-of-this-build-alone.txt").write_text(str(tmp_path))  # so its first step is made, not taken from a cache
+    containers = ["docker", "ps", "-a", "-q"]
+    images = ["docker", "images", "-a", "-q", "--no-trunc"]
+    before = [set(subprocess.run(listing, capture_output=True, text=True).stdout.split()) for listing in (containers, images)]
     with pytest.raises(image.ImageError) as refused:
         image.build_image(context, tag, image.base_image(), log=lambda text: None)
     assert refused.value.step.startswith("step ") and "RUN bash /autograder/source/setup.sh" in refused.value.step
     assert "torch" in refused.value.reason, refused.value.reason
     assert not image.has_image(tag)
-    assert subprocess.run(["docker", "ps", "-a", "-q"], capture_output=True, text=True).stdout.split() == before
+    assert [set(subprocess.run(listing, capture_output=True, text=True).stdout.split()) for listing in (containers, images)] == before  # no layer, no container
