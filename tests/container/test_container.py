@@ -133,11 +133,15 @@ def test_a_fork_storm_is_contained(image_tag, tmp_path):
     assert results["score"] == 0
 
 
-def test_a_disk_fill_stops_at_the_submission_budget(image_tag, tmp_path):
+def test_a_disk_fill_is_stopped_by_the_budget_or_the_bounded_tmp(image_tag, tmp_path):
+    """Whichever comes first at half a CPU: the grader's watch past the submission's budget, or the
+    container's 512 MB /tmp refusing the write (then the file's loading ends, and np_forward, defined
+    before, passes)."""
     graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fills_the_disk_in_its_folder.py"})
     results = assert_valid(graded)
-    text = json.dumps(results)
-    assert "more than a submission may write" in text or "No space left on device" in text, text[:2000]
+    stopped = "more than a submission may write" in json.dumps(results)
+    refused = graded.test("np-forward-output")["status"] == "passed" and results["score"] < FULL_MARKS
+    assert stopped or refused, json.dumps(results)[:2000]
 
 
 def test_forged_results_do_not_count(image_tag, tmp_path):
