@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -44,6 +45,11 @@ def graded_class(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path_factory.mktemp("graded")
     completed = run_grader("grade", str(SUBMISSIONS), "--out", str(out), secret=TEST_SECRET)
     return completed, out
+
+
+def grading(out: Path, submission_id: str) -> dict:
+    """What `grade --out out` wrote of one submission: everything the grader saw (grading.json)."""
+    return json.loads((out / submission_id / "grading.json").read_text(encoding="utf-8"))
 
 
 def build_zip(out: Path, secret_file: Path | None = None, assignment: str | None = None) -> subprocess.CompletedProcess:

@@ -23,7 +23,7 @@ import pytest
 
 from grader.spec import load_spec
 from reference.backprop import network
-from tests.conftest import TEST_SECRET, run_grader, write_spec
+from tests.conftest import TEST_SECRET, grading, run_grader, write_spec
 
 HOSTILE = Path(__file__).with_name("hostile")
 FIXTURES = Path(__file__).parent / "fixtures" / "misconceptions"
@@ -33,10 +33,6 @@ SLACK_SECONDS = 1.5  # starting, stopping and cleaning up after the submission's
 def grade(batch: Path, out: Path, spec: Path, *extra: str) -> None:
     completed = run_grader("grade", str(batch), "--out", str(out), "--spec", str(spec), *extra, secret=TEST_SECRET)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-
-
-def grading(out: Path, submission_id: str) -> dict:
-    return json.loads((out / submission_id / "grading.json").read_text())
 
 
 def checks_of(out: Path, submission_id: str) -> dict[str, dict]:

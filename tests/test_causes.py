@@ -8,7 +8,6 @@ computed from the same run's grading.json, never typed in.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -16,14 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SUBMISSIONS, run_grader
+from tests.conftest import SUBMISSIONS, grading, run_grader
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREEN = (1280, 900)  # a laptop's screen, in CSS pixels
-
-
-def grading(out: Path, submission_id: str) -> dict:
-    return json.loads((out / submission_id / "grading.json").read_text())
 
 
 def lost(record: dict) -> tuple[int, float]:

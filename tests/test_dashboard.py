@@ -11,7 +11,6 @@ bundled examples' docstrings say what each one is.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import shutil
 from html import unescape
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.spec import load_spec
-from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader, write_spec
+from tests.conftest import SUBMISSIONS, TEST_SECRET, grading, run_grader, write_spec
 
 HOSTILE = Path(__file__).parent / "hostile"
 CHECKS = ("np-forward-hidden", "np-gradients", "np-one-step-weights", "np-train-lr5-1000-curve", "torch-forward-output")
@@ -50,10 +49,6 @@ def triage(tmp_path_factory):
     completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2", secret=TEST_SECRET)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed, out, spec
-
-
-def grading(out: Path, submission_id: str) -> dict:
-    return json.loads((out / submission_id / "grading.json").read_text(encoding="utf-8"))
 
 
 def block(board: str, anchor: str) -> str:

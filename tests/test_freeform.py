@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reference.backprop.variations import CORRECT, Variation, quantities
-from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
+from tests.conftest import REPO, SUBMISSIONS, grading, run_grader, write_spec
 
 GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
@@ -51,8 +51,7 @@ def observations(out, submission: str) -> dict:
 
 
 def checks(out, submission: str) -> dict:
-    result = json.loads((out / submission.removesuffix(".py") / "grading.json").read_text())
-    return {c["check"]: c for c in result["checks"]}
+    return {c["check"]: c for c in grading(out, submission.removesuffix(".py"))["checks"]}
 
 
 HIDDEN, OUTPUT = "hidden-layer gradients dE/dw1..w4", "output-layer gradients dE/dw5..w8"
@@ -114,7 +113,7 @@ def test_changed_targets_are_checked_at_the_scripts_own_targets(graded):
 
 
 def test_a_crash_half_way_is_reported_and_observed_up_to_there(graded):
-    result = json.loads((graded / "freeform_crash_halfway" / "grading.json").read_text())
+    result = grading(graded, "freeform_crash_halfway")
     assert any("stopped half-way: ValueError" in p for p in result["problems"])
     assert checks(graded, "freeform_crash_halfway.py")["torch-gradients"]["status"] == "passed"
 
@@ -127,14 +126,14 @@ def test_results_json_says_free_form(graded):
 
 def test_a_script_that_loops_forever_is_cut_and_observed_up_to_there(graded):
     """Expected verdict of tests/hostile/freeform_loops_forever_after_one_update.py."""
-    result = json.loads((graded / "freeform_loops_forever_after_one_update" / "grading.json").read_text())
+    result = grading(graded, "freeform_loops_forever_after_one_update")
     assert any("time limit" in p for p in result["problems"])
     assert checks(graded, "freeform_loops_forever_after_one_update.py")["np-forward-output"]["status"] == "passed"
 
 
 def test_windows_plots_files_and_10_mb_of_output_do_nothing(graded):
     """Expected verdict of tests/hostile/freeform_opens_a_window_and_writes_files.py."""
-    result = json.loads((graded / "freeform_opens_a_window_and_writes_files" / "grading.json").read_text())
+    result = grading(graded, "freeform_opens_a_window_and_writes_files")
     assert len(result["stdout"]) < 70 * 1024
     assert checks(graded, "freeform_opens_a_window_and_writes_files.py")["np-gradients"]["status"] == "passed"
 
@@ -151,7 +150,7 @@ def test_credit_gives_points_to_free_form_observations(tmp_path):
 
 def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(graded):
     """Expected verdict of tests/hostile/freeform_training_loop_at_module_level.py."""
-    result = json.loads((graded / "freeform_training_loop_at_module_level" / "grading.json").read_text())
+    result = grading(graded, "freeform_training_loop_at_module_level")
     assert result["load"]["status"] == "timeout"
     assert any("time limit" in p for p in result["problems"])
     seen = checks(graded, "freeform_training_loop_at_module_level.py")
@@ -161,7 +160,7 @@ def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(gr
 
 def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(graded):
     """Expected verdict of tests/hostile/freeform_asks_for_the_step_size.py."""
-    result = json.loads((graded / "freeform_asks_for_the_step_size" / "grading.json").read_text())
+    result = grading(graded, "freeform_asks_for_the_step_size")
     assert any("EOFError" in p for p in result["problems"])
     seen = checks(graded, "freeform_asks_for_the_step_size.py")
     assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
@@ -170,7 +169,7 @@ def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(grad
 def test_the_published_hand_ins_weights_at_the_end_are_checked_and_every_observation_is_on_its_page(graded):
     """Training 1000 epochs: the NumPy part's final weights carry the hidden-layer mistake, the
     PyTorch part's are right; no check of the spec covers that run, and the page still lists it."""
-    result = json.loads((graded / "freeform_published" / "grading.json").read_text())
+    result = grading(graded, "freeform_published")
     at_end = {o["source"].split(":")[0]: o for o in result["observations"] if o["quantity"].startswith("weights at the end")}
     assert at_end["part_a.py"]["status"] == "wrong" and "hidden-delta-from-weight-grads" in at_end["part_a.py"]["diagnoses"]
     assert at_end["part_b.py"]["status"] == "right"

@@ -35,7 +35,7 @@ from grader.execute import LoadReport
 from grader.expected import expected_values
 from grader.score import CheckResult, SubmissionResult
 from grader.spec import load_spec
-from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, run_grader
+from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, grading, run_grader
 
 HOSTILE = Path(__file__).parent / "hostile" / "prints_html_and_100mb_raises_html.py"
 ACCENTED = "müller, anna"  # an id with a comma and non-ASCII letters
@@ -90,10 +90,6 @@ def section(page: str, check_id: str) -> str:
 
 def results(out: Path, submission_id: str) -> dict:
     return json.loads((out / submission_id / "results.json").read_text(encoding="utf-8"))
-
-
-def grading(out: Path, submission_id: str) -> dict:
-    return json.loads((out / submission_id / "grading.json").read_text(encoding="utf-8"))
 
 
 def test_every_submission_gets_a_report_and_the_dashboard_links_to_each(small_class):
