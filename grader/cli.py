@@ -225,10 +225,6 @@ def _existing_gradebook(args):
     return book, chosen
 
 
-def _signed(value: float) -> str:
-    return ("+" if value > 0 else "") + html.format_number(value, "g")
-
-
 def command_history(args, console: Console) -> int:
     book, assignment = _existing_gradebook(args)
     with book:
@@ -260,7 +256,7 @@ def command_history(args, console: Console) -> int:
         console.print(report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"), highlight=False)
         for movement in moved:
             number = html.format_number
-            console.print(report.plain(f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({_signed(movement.delta)})"), highlight=False)
+            console.print(report.plain(f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"), highlight=False)
             for change in movement.checks:
                 console.print(report.plain(f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"), highlight=False)
     return 0

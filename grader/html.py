@@ -642,7 +642,8 @@ def _redraw(path: Path, fragment: str) -> None:
         partial.replace(path)
 
 
-def _signed(value: float) -> str:
+def signed(value: float) -> str:
+    """A change of points: +2, -0.5, 0."""
     return ("+" if value > 0 else "") + format_number(value, "g")
 
 
@@ -668,7 +669,7 @@ def gradebook_context(book, assignment: str) -> dict:
                 "written": written,
                 "marked": f"{total.marked} of {total.questions}",
                 "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}" if total.fully_marked else "not marked",
-                "moved": f"{_signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})" if movement else "",
+                "moved": f"{signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})" if movement else "",
             }
         )
     movers = [
@@ -677,7 +678,7 @@ def gradebook_context(book, assignment: str) -> dict:
             "href": f"{quote(m.student, safe='')}/{PAGES['instructor']}",
             "before": format_number(m.before, "g"),
             "after": format_number(m.after, "g"),
-            "delta": _signed(m.delta),
+            "delta": signed(m.delta),
             "checks": clip(_moves(m), 600),
         }
         for m in moved.values()

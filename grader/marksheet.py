@@ -14,7 +14,7 @@ import csv
 from pathlib import Path
 
 from grader.gradebook import GradebookError, MarkEntry
-from grader.report import spreadsheet_text
+from grader.report import FORMULA_STARTS, spreadsheet_text
 from grader.views import printable
 
 COLUMNS = ("student", "question", "points", "comment", "marker")  # what an import reads; the first three are needed
@@ -72,4 +72,4 @@ def read_marksheet(path: Path, marker: str = "") -> tuple[list[MarkEntry], int]:
 
 def _unquoted(text: str) -> str:
     """A cell as `spreadsheet_text` wrote it: the apostrophe that kept it from being a formula taken off."""
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text

@@ -201,9 +201,12 @@ def _points(value) -> str:
     return html.format_number(value, "g")  # total over nan, inf and integers past a float
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a cell beginning so is run by a spreadsheet
+
+
 def spreadsheet_text(text: str) -> str:
     """A cell a spreadsheet shows as text: an id like `=HYPERLINK(...)` is not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def written_cells(total) -> list[str]:
