@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
-from grader.gradescope import image  # noqa: E402
+from grader.gradescope import container, image  # noqa: E402
 from grader.spec import load_spec, spec_path  # noqa: E402
 
 VENV_PYTHON = "/opt/backprop-grader/venv/bin/python"  # setup.sh's default
@@ -49,10 +49,10 @@ print(json.dumps({{"import_before": before, "whole": whole, "import_after": afte
 
 
 def timing_of(log: str) -> dict:
-    for line in log.splitlines():
-        if line.startswith("timing: "):
-            return json.loads(line[len("timing: "):])
-    raise SystemExit(f"run_autograder printed no timing line:\n{log[-3000:]}")
+    timing = container.read_timing(log)
+    if timing is None:
+        raise SystemExit(f"run_autograder printed no timing line:\n{log[-3000:]}")
+    return timing
 
 
 def inside_run(tag: str, submission: Path) -> tuple[dict, dict, float]:

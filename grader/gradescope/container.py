@@ -39,6 +39,7 @@ DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt
 ANSWER_KEY_FOLDER = "answer-key"  # ROOT/source/answer-key: written by setup.sh when the image is built
 OUTPUT_FORMAT = "html"
+TIMING_PREFIX = "timing: "  # the staff log's line of figures (timing_line, read_timing)
 SHOWN_NAMES = 12  # uploaded files or defined functions named in a message
 
 
@@ -225,7 +226,13 @@ def timing_line(timing) -> str:
         "grader_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 4),
         "grader_imported_torch": "torch" in sys.modules,  # the answer key read, the reference never ran here
     }
-    return f"timing: {json.dumps(figures)}"
+    return f"{TIMING_PREFIX}{json.dumps(figures)}"
+
+
+def read_timing(log: str) -> dict | None:
+    """The figures `timing_line` put in a staff log, or None if it has none (nothing was graded)."""
+    lines = [line for line in log.splitlines() if line.startswith(TIMING_PREFIX)]
+    return json.loads(lines[-1][len(TIMING_PREFIX):]) if lines else None
 
 
 def _remove(paths) -> list[str]:

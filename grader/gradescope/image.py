@@ -176,19 +176,20 @@ class EngineRun:
     seconds: float
 
 
-def run_options(submission: Path, results: Path, limits=GRADESCOPE_LIMITS) -> list[str]:
+def run_options(submission: Path, results: Path) -> list[str]:
     """One submission's container: Gradescope's limits, no network, a read-only root with a bounded
     /tmp, the student's files read-only, the results folder the only writable mount."""
     return [
-        "--rm", "--network=none", *limits, "--pids-limit=512", "--read-only", f"--tmpfs=/tmp:rw,size={TMP_SIZE},mode=1777",
+        "--rm", "--network=none", *GRADESCOPE_LIMITS, "--pids-limit=512", "--read-only", f"--tmpfs=/tmp:rw,size={TMP_SIZE},mode=1777",
         "-v", f"{submission.resolve()}:/autograder/submission:ro", "-v", f"{results.resolve()}:/autograder/results",
     ]  # fmt: skip
 
 
-def run_submission(tag: str, submission: Path, results: Path, *, environment: dict | None = None, command: tuple[str, ...] = (), limits=GRADESCOPE_LIMITS) -> EngineRun:
-    options = run_options(submission, results, limits)
-    for name, value in (environment or {}).items():
-        options += ["-e", f"{name}={value}"]
+def run_submission(tag: str, submission: Path, results: Path, *, command: tuple[str, ...] = (), options: tuple[str, ...] = (), read_only_results: bool = False) -> EngineRun:
+    """`tag`'s command (or `command`) in one fresh container of `run_options`, with `options` added."""
+    arguments = run_options(submission, results)
+    if read_only_results:
+        arguments[-1] += ":ro"
     started = time.monotonic()
-    completed = subprocess.run(["docker", "run", *options, tag, *command], capture_output=True, text=True, timeout=RUN_SECONDS)
+    completed = subprocess.run(["docker", "run", *arguments, *options, tag, *command], capture_output=True, text=True, timeout=RUN_SECONDS)
     return EngineRun(completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)

@@ -20,7 +20,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.gradescope import image
+from grader.gradescope import container, image
 from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET
 from tests.test_student_views import answer_key, hidden_case_text, leaked  # noqa: F401 - answer_key is a fixture
@@ -66,9 +66,8 @@ class Graded:
         [found] = [t for t in self.results["tests"] if t["extra_data"]["check"] == check_id]
         return found
 
-    def timing(self) -> dict:
-        [line] = [line for line in self.run.stdout.splitlines() if line.startswith("timing: ")]
-        return json.loads(line[len("timing: "):])
+    def timing(self) -> dict | None:
+        return container.read_timing(self.run.stdout)
 
 
 def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[str, ...] = (), options: tuple[str, ...] = (), read_only_results: bool = False) -> Graded:
@@ -80,11 +79,7 @@ def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[
             (shutil.copytree if content.is_dir() else shutil.copy)(content, submission / name)
         else:
             (submission / name).write_text(content)
-    arguments = image.run_options(submission, results)
-    if read_only_results:
-        arguments[-1] += ":ro"
-    completed = subprocess.run(["docker", "run", *arguments, *options, tag, *command], capture_output=True, text=True, timeout=image.RUN_SECONDS)
-    return Graded(image.EngineRun(completed.returncode, completed.stdout, completed.stderr, 0.0), results)
+    return Graded(image.run_submission(tag, submission, results, command=command, options=options, read_only_results=read_only_results), results)
 
 
 def assert_valid(graded: Graded) -> dict:
@@ -183,7 +178,7 @@ def test_a_results_folder_that_cannot_be_written_is_said_and_nothing_is_graded(i
     graded = grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "correct_scalar.py"}, read_only_results=True)
     assert graded.run.returncode != 0
     assert "is not writable" in graded.log and "nothing was graded" in graded.log
-    assert "timing: " not in graded.log  # no student code ran
+    assert container.read_timing(graded.log) is None  # no student code ran
 
 
 def test_nothing_survives_the_runs(image_tag):
