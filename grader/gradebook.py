@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import tomllib
 import zlib
@@ -203,8 +204,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+PLAIN_POINTS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")  # what a person types: no exponent, hex or other script's digits
+
+
 def parse_points(value) -> float:
-    """Points from a form or a spreadsheet cell: a finite number, else MarkRefused."""
+    """Points from a form, a spreadsheet cell or a caller: a finite number, written as a plain
+    decimal when it is text, else MarkRefused.  The one rule for every way marks come in (the
+    range is the question's, checked where the question is known)."""
     if isinstance(value, bool):
         raise MarkRefused(f"points must be a number, not {value!r}")
     if isinstance(value, (int, float)):
@@ -215,6 +221,8 @@ def parse_points(value) -> float:
             number = float(text)
         except ValueError:
             raise MarkRefused(f"points must be a number, not {text[:40]!r}") from None
+        if math.isfinite(number) and (len(text) > 20 or not PLAIN_POINTS.fullmatch(text)):
+            raise MarkRefused(f"points must be a plain number such as 2 or 1.5, not {text[:40]!r}")
     if not math.isfinite(number):
         raise MarkRefused(f"points must be a finite number, not {number}")
     return number

@@ -19,7 +19,6 @@ import fcntl
 import hashlib
 import hmac
 import json
-import math
 import re
 import secrets
 import traceback
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import jinja2
 
+from grader import gradebook
 from grader.gradebook import Gradebook, GradebookError, MarkRefused, open_gradebook
 from grader.html import templates_folder
 from grader.views import printable
@@ -44,7 +44,6 @@ STATIC = {"marking.js": "text/javascript; charset=utf-8", "marking.css": "text/c
 MAX_BODY = 64 * 1024  # bytes of a form: a comment and a few fields
 MAX_COMMENT = 4_000  # characters
 MAX_MARKER = 60
-_POINTS = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")  # a plain decimal: no sign, exponent, nan, inf or other script's digits
 _COUNT = re.compile(r"[0-9]{1,9}")
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
@@ -86,10 +85,11 @@ def parse_points(text: str | None, maximum: float) -> float:
     text = (text or "").strip()
     if not text:
         raise Refusal(HTTPStatus.BAD_REQUEST, "No points given: type a number in the score box.")
-    if len(text) > 20 or not _POINTS.fullmatch(text):
-        raise Refusal(HTTPStatus.BAD_REQUEST, f"Points must be a number from 0 to {maximum:g}, not {text[:20]!r}.")
-    points = float(text)
-    if not math.isfinite(points) or points > maximum:
+    try:
+        points = gradebook.parse_points(text)  # the gradebook's rule, the same as a spreadsheet's import
+    except MarkRefused:
+        raise Refusal(HTTPStatus.BAD_REQUEST, f"Points must be a number from 0 to {maximum:g}, not {text[:20]!r}.") from None
+    if not 0 <= points <= maximum:
         raise Refusal(HTTPStatus.BAD_REQUEST, f"Points must be from 0 to {maximum:g} for this question, not {text}.")
     return points
 

@@ -239,6 +239,18 @@ def test_bad_mark_rows_are_refused_with_their_row_and_nothing_is_written(marked,
     assert (out / "grades.csv").read_bytes() == grades_before
 
 
+@pytest.mark.parametrize("points", ["1e0", "\uff11", "0x1"])
+def test_an_import_holds_points_to_the_marking_pages_rule(marked, tmp_path, points):
+    """Points the marking page refuses (an exponent, another script's digits, hex) are refused from a spreadsheet too."""
+    out, spec = marked
+    student, question = sorted(_grades(out))[0], spec.questions[0]
+    completed = run_grader("marks", "import", str(_marks_file(tmp_path / "odd.csv", [[student, question.id, points, "", "ta"]])), "--out", str(out))
+    assert completed.returncode == 2, completed.stdout
+    assert "no mark was written" in " ".join(completed.stdout.split())
+    with open_gradebook(out / "gradebook.sqlite") as book:
+        assert book.marks(spec.name) == []
+
+
 def test_two_markers_never_overwrite_each_other(marked):
     """Two markers read the same unmarked answer; the second to save is refused, told who marked it, and the first mark stands."""
     out, spec = marked
