@@ -19,6 +19,7 @@ import math
 import os
 import re
 import sqlite3
+import time
 import tomllib
 import zlib
 from contextlib import contextmanager
@@ -249,6 +250,11 @@ class Gradebook:
             raise GradebookError(f"{path}: cannot open the gradebook: {error}") from None
         try:
             self._migrate(version)
+        except sqlite3.OperationalError as error:
+            self._db.close()
+            if "locked" in str(error) or "busy" in str(error):  # in use, not a stranger's file
+                raise GradebookError(f"{path}: the gradebook is busy ({error}); try again") from None
+            raise GradebookError(f"{path}: not a gradebook ({error})") from None
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise GradebookError(f"{path}: not a gradebook ({error})") from None
@@ -262,8 +268,8 @@ class Gradebook:
         self._check_identity()  # before the journal mode is touched: refuse a stranger's file as it is
         db.execute("PRAGMA foreign_keys = ON")
         if db.execute("PRAGMA user_version").fetchone()[0] >= target:
+            self._write_ahead_log()  # set by whoever created the file; a second opener may come first
             return  # nothing to migrate: opening writes nothing
-        db.execute("PRAGMA journal_mode = WAL")  # kept in the file: set once, when it is created or migrated
         with self._writing():  # two processes opening a new file at once: the second sees the first's schema
             self._check_identity()
             current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -273,12 +279,33 @@ class Gradebook:
             if current < target:
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {target}")
+        self._write_ahead_log()
+
+    def _write_ahead_log(self) -> None:
+        """WAL, kept in the file once set.  Switching needs the file to itself, and SQLite answers
+        "locked" at once rather than waiting, so another grader opening it at the same moment is
+        waited for here, as long as any other write would be."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        while self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _check_identity(self) -> None:
         db = self._db
-        application = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        reading = not db.in_transaction
+        if reading:  # the three reads of one state: another grader may be creating the file meanwhile
+            db.execute("BEGIN")
+        try:
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            application = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            if reading:
+                db.execute("COMMIT")
         if application != APPLICATION_ID and (tables or version):
             raise GradebookError(f"{self.path}: this SQLite file is not a gradebook (it holds other tables); give another --gradebook path")
         if version > VERSION:

@@ -565,3 +565,28 @@ def test_marks_imported_at_the_same_time_all_reach_grades_csv(marked, tmp_path):
     written = sum(q.points for q in spec.questions)
     for student in students:
         assert float(grades[student]["written_score"]) == written and float(grades[student]["total"]) == float(grades[student]["score"]) + written
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from grader.gradebook import GradebookError, open_gradebook
+while (left := float(sys.argv[2]) - time.time()) > 0:
+    time.sleep(min(left, 0.001))  # every opener starts at the same moment
+try:
+    open_gradebook(Path(sys.argv[1])).close()
+except GradebookError as error:
+    print(error)
+"""
+
+
+def test_graders_opening_a_new_gradebook_at_the_same_moment_all_get_it(tmp_path):
+    """Six processes opening one new file at once, ten times over: does each get the gradebook, none being
+    told it is busy or is another program's file while the first one creates it?"""
+    for trial in range(10):
+        path, start = tmp_path / f"new-{trial}.sqlite", time.time() + 0.5
+        openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(path), str(start)], cwd=REPO, stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        refusals = [line for opener in openers for line in opener.communicate(timeout=120)[0].splitlines()]
+        assert refusals == [], (trial, refusals)
+        with open_gradebook(path) as book:
+            assert book.version == VERSION
