@@ -16,11 +16,19 @@ CHECK_OUT ?= self-check
 SECRET_FILE ?=
 AUTOGRADER_ZIP ?= autograder.zip
 
-.PHONY: setup test lint grade check expected mark history bench bench-peers autograder image container-test clean
+.PHONY: setup test lint grade check expected mark history bench bench-peers autograder image container-test cuda-test clean
+
+# TORCH_INDEX_URL=<index>: torch alone from that index first, for example PyTorch's CPU-only
+# index (https://download.pytorch.org/whl/cpu, about 200 MB); empty (the default): from pip's
+# own configuration, which on Linux is the CUDA build (several GB).  The grader works with either.
+TORCH_INDEX_URL ?=
+PIP_QUIET := --quiet --disable-pip-version-check
 
 $(STAMP): requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(if $(TORCH_INDEX_URL),$(PY) -m pip install $(PIP_QUIET) --no-deps --index-url "$(TORCH_INDEX_URL)" "$$(grep '^torch==' requirements.lock)")
+	$(PY) -m pip install $(PIP_QUIET) -r requirements-dev.lock
+	@$(PY) -c "import torch; print('torch', torch.__version__, 'installed,', 'a CUDA build' if torch.version.cuda else 'the CPU build')"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -78,9 +86,25 @@ container-test: $(STAMP)
 	$(PY) -m pytest -m container tests/container
 	$(PY) bench/container.py --assignment $(ASSIGNMENT)
 
+# The grader with the CUDA build of torch, as a plain `pip install` gives it on Linux (about 5.5 GB
+# in .venv-cuda/): check, grade with fresh interpreters and warm workers, a notebook's self-check
+# and a memory hog, under the limits every build must meet.
+CUDA_VENV := .venv-cuda
+CUDA_TORCH ?= torch==2.14.1
+$(CUDA_VENV)/.installed: requirements.lock requirements-dev.lock
+	rm -rf $(CUDA_VENV)
+	$(PYTHON) -m venv $(CUDA_VENV)
+	{ grep -v '^torch==' requirements.lock; grep -v '^-r ' requirements-dev.lock; } > $(CUDA_VENV)/requirements.txt
+	$(CUDA_VENV)/bin/python -m pip install $(PIP_QUIET) "$(CUDA_TORCH)" -r $(CUDA_VENV)/requirements.txt
+	$(CUDA_VENV)/bin/python -c "import torch, sys; sys.exit(0 if torch.version.cuda else 'not a CUDA build: ' + torch.__version__)"
+	touch $@
+
+cuda-test: $(STAMP) $(CUDA_VENV)/.installed
+	GRADER_CUDA_PYTHON=$(abspath $(CUDA_VENV))/bin/python $(PY) -m pytest -m cuda tests/cuda
+
 # Gradescope: the zip to upload (README "Use with Gradescope"); SECRET_FILE=path adds the hidden-case secret
 autograder: $(STAMP)
 	$(PY) -m grader autograder-zip --out $(AUTOGRADER_ZIP) --assignment $(ASSIGNMENT) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(CUDA_VENV) $(OUT) .pytest_cache build *.egg-info

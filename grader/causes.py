@@ -113,6 +113,13 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             headline = next((text.strip() for text in reversed(message.splitlines()) if text.strip()), "").removeprefix(f"{kind_of}: ")
             title = f"Your submission did not load: {kind_of} in {where}{cell}{f', line {line.group(1)}' if line else ''}: {headline}"
             detail = message
+        elif result.load.status == "unstarted":
+            title = f"The grader could not start your submission: {scrubbed(result.load.message, 300)}"
+            advice = (
+                "None of your code had run yet, so this is not a fault in it: grade it again, and if the same happens, "
+                "tell your instructor (the grader's installation or the machine needs looking at)."
+            )
+            return Cause("load", title, advice, checks=checks, points=points)
         else:
             title, detail = f"Your submission could not be run ({result.load.status}): {scrubbed(result.load.message, 300)}", ""
         advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."

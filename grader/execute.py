@@ -21,14 +21,24 @@ import re
 import selectors
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import bounded_json
 from grader.cases import Case
 from grader.load import LoadedSubmission
 from grader.rules import read_evidence
-from grader.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
+from grader.sandbox import (
+    MemoryLimit,
+    Sandbox,
+    close_workspace,
+    kill_stragglers,
+    memory_limit,
+    open_workspace,
+    out_of_memory_kills,
+    prepare_folder,
+    waited_for_cpu,
+)
 from grader.spec import Limits
 
 # What the result channel may carry.  The largest answer the spec allows is a training call's
@@ -42,6 +52,7 @@ LOAD_BOUNDS = bounded_json.Bounds("the load report", 4 * 2**20, 100_000, 20)
 SUBMISSION_CHANNEL_BYTES = 16 * 2**20
 SUBMISSION_CHANNEL_VALUES = 1_000_000
 STARTUP_SECONDS = 60  # a fresh interpreter importing torch on a busy machine, before any student code
+WALL_BACKSTOP = 4  # a limit held to the submission's own time ends, whatever the machine, at this many times it
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class LoadReport:
-    status: str  # ok | timeout | crash | empty
+    status: str  # ok | timeout | crash | empty | unstarted (the grader's start failed, no student code ran)
     problems: tuple[dict, ...] = ()  # exceptions raised while loading, per file / cell
     entry_points: dict = field(default_factory=dict, hash=False)  # name -> {"where": [files]}
     defined: tuple[dict, ...] = ()  # every function the submission defined, with its signature
@@ -157,12 +168,32 @@ class _BoundedText:
         return text + (f"\n[... {self.dropped} more bytes not kept]" if self.dropped else "")
 
 
-def _exit_description(code: int) -> str:
-    if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        reason = {"SIGKILL": " (killed: time or memory limit)", "SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segmentation fault)", "SIGXFSZ": " (file size limit)"}
-        return f"killed by {name}{reason.get(name, '')}"
-    return f"exited with code {code}"
+def _exit_description(code: int, ending: str = "exit", memory: MemoryLimit | None = None, kills_before: int | None = None, limits: Limits | None = None) -> str:
+    """How the process ended, from what the grader saw outside it: its wait status, whether the
+    grader stopped it (`ending` "timeout"), and the kernel's count of out-of-memory kills."""
+    if code >= 0:
+        return f"exited with code {code}"
+    name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+    if name == "SIGKILL" and ending != "timeout":  # not the grader's: the kernel's, or its own
+        kills_after = out_of_memory_kills()
+        if kills_before is not None and kills_after is not None and kills_after > kills_before:
+            where = memory.describe() if memory is not None and memory.source == "container" else "the memory of the machine or container"
+            return f"killed by the kernel's out-of-memory killer: it used more than {where}"
+        return "killed by SIGKILL, not by the grader (by the submission itself, or by the system)"
+    reason = {
+        "SIGXCPU": f" (its CPU time limit, {int(limits.submission_seconds) + 5} s)" if limits else " (its CPU time limit)",
+        "SIGSEGV": " (segmentation fault)",
+        "SIGXFSZ": " (file size limit)",
+        "SIGKILL": " (by the grader, at its time limit)",
+    }
+    return f"killed by {name}{reason.get(name, '')}"
+
+
+def _memory_error(error: dict, memory: MemoryLimit | None) -> dict:
+    """A MemoryError names the limit it met."""
+    if memory is None or error.get("type") != "MemoryError":
+        return error
+    return {**error, "message": f"{error.get('message') or 'MemoryError'} (out of memory: the limit is {memory.describe()})"}
 
 
 def _valid_event(event) -> bool:
@@ -201,6 +232,29 @@ def _template_pace(limits: Limits):
     return pace
 
 
+class _OwnTime:
+    """A time limit held to the submission's own time: the wall clock since it was set, less the
+    time the process waited for a CPU that others held (the kernel's run-queue delay, read from
+    /proc, outside the submission).  A busy machine makes a call slower, never late; a call that
+    computes or sleeps uses its own time.  `WALL_BACKSTOP` times the limit is the wall-clock most."""
+
+    def __init__(self, pid: int, seconds: float, total_deadline: float):
+        self.pid, self.seconds, self.total_deadline = pid, seconds, total_deadline
+        self.start, self.waited_then = time.monotonic(), waited_for_cpu(pid)
+        self.backstop = min(self.start + seconds * WALL_BACKSTOP, total_deadline)
+
+    def remaining(self) -> float:
+        """Seconds until the limit is reached, read anew each time it seems reached."""
+        now = time.monotonic()
+        plain = min(self.start + self.seconds, self.total_deadline) - now
+        if plain > 0 or self.waited_then is None:
+            return plain
+        waited = waited_for_cpu(self.pid)
+        if waited is None:  # the process is gone: its pipes say the rest
+            return plain
+        return min(self.start + self.seconds + max(0.0, waited - self.waited_then), self.backstop) - now
+
+
 def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText, channel: _Channel, accept, pace, bounds: bounded_json.Bounds):
     """Read one child's events until it is done, silent too long, or gone: every run of a
     submission's process (its calls, or its files run free-form) is read here.
@@ -216,10 +270,10 @@ def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _Bou
         selector.register(fd, selectors.EVENT_READ)
     pending = bytearray()
     # until the child says it is confined no student code has run: the start-up is the grader's time
-    deadline = min(time.monotonic() + STARTUP_SECONDS, total_deadline)
+    clock = _OwnTime(child.pid, STARTUP_SECONDS, total_deadline)
     try:
         while child.result_fd in streams:
-            remaining = deadline - time.monotonic()
+            remaining = clock.remaining()
             if remaining <= 0:
                 return "timeout", None
             for key, _ in selector.select(timeout=min(remaining, 1.0)):
@@ -252,7 +306,7 @@ def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _Bou
                 seconds, bounds = pace(event, bounds)
                 yield event
                 if seconds is not None:
-                    deadline = min(time.monotonic() + seconds, total_deadline)
+                    clock = _OwnTime(child.pid, seconds, total_deadline)
             if len(pending) > bounds.bytes:  # refused before its end arrives: nothing waits for it
                 return "corrupt", f"{bounds.what} was too large: more than {len(pending)} bytes, limit {bounds.bytes}"
         return "exit", None
@@ -310,7 +364,12 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
 def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None, launcher, sandbox: Sandbox, seconds: float | None = None) -> Execution:
     """`launcher` starts and stops the submission's processes (grader.launchers); `sandbox` holds
     the run's probed layers (`grader.sandbox.probe_layers`).  `pipeline.execute_plan` picks both.
-    `seconds`: what is left of the submission's wall-clock budget, all of it by default."""
+    `seconds`: what is left of the submission's wall-clock budget, all of it by default.
+
+    A call that timed out or ended its process, in a submission whose same function returned on
+    other calls, is made once more at the end, in a fresh process with `RETRY_FACTOR` times the
+    limit, before that becomes its verdict: a busy or starved machine must not cost a point.  A
+    function stuck twice without ever returning is not called again."""
     started = time.monotonic()
     total_deadline = started + (limits.submission_seconds if seconds is None else seconds)
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
@@ -320,9 +379,14 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
         return Execution(LoadReport("empty", message=message), missing)
     workspace = open_workspace(sandbox, scratch)
     outcomes: dict[str, Outcome] = {}
+    first_tries: dict[str, Outcome] = {}  # stuck once, to be made again (or given as the verdict)
+    retried: dict[str, Outcome] = {}  # made again: the first try's outcome, for the verdict and the report
     load_report = None
     pending = list(calls)
     processes = stragglers = 0
+    unstarted_once = False
+    call_limits = limits
+    memory = memory_limit(limits)
     try:
         try:
             sources = write_sources(loaded, workspace.folder)
@@ -335,11 +399,11 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
         while pending:
             request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}).encode()
             prepare_folder(workspace)
-            child = launcher.start(workspace.folder, limits, request)
+            kills_before = out_of_memory_kills()
+            child = launcher.start(workspace.folder, call_limits, request)
             workspace.started(child.pid)
             processes += 1
-            events = read_events(child, total_deadline, stdout, stderr, channel, _valid_event, _template_pace(limits), LOAD_BOUNDS)
-            answered: list[str] = []
+            events = read_events(child, total_deadline, stdout, stderr, channel, _valid_event, _template_pace(call_limits), LOAD_BOUNDS)
             expected_ids: list[str] | None = None
             confined, unconfined = False, None
             ending, detail = "exit", None
@@ -353,11 +417,10 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                         confined = True
                     elif event["event"] == "loaded":
                         if load_report is None:
-                            load_report = _load_report(event)
+                            load_report = _load_report(event, memory)
                         expected_ids = _resolvable(pending, load_report, outcomes)
                     elif expected_ids is not None and event["id"] in expected_ids and event["id"] not in outcomes:
-                        outcomes[event["id"]] = _outcome(event)
-                        answered.append(event["id"])
+                        outcomes[event["id"]] = _outcome(event, memory)
             except StopIteration as stop:
                 ending, detail = stop.value
             finally:  # on every path, a fault of the grader's own included: the process and its pipes go
@@ -381,14 +444,30 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 for call_id in expected_ids or ():
                     if call_id not in outcomes:  # a "done" the student's code wrote itself, too early
                         outcomes[call_id] = Outcome("crash", error={"type": "Crash", "message": "the submission's process said it was done without answering this call"})
+                pending = _retry_or_settle(calls, outcomes, first_tries, retried)
+                call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
+                continue
+            ended = _exit_description(code, ending, memory, kills_before, limits)
+            if not confined and ending in ("exit", "timeout"):
+                # no line of the submission ran: the grader's own start failed (the machine, the
+                # installation), and the process's output is the grader's, not the student's
+                if not unstarted_once and time.monotonic() < total_deadline:
+                    unstarted_once = True
+                    continue  # once more, in a fresh process
+                said = stderr.text().strip().splitlines()[-3:]
+                what = f"did not start within {STARTUP_SECONDS} s" if ending == "timeout" else ended
+                message = f"the grader could not start the submission's process: it {what} before any of the submission's code ran, twice" + (f" ({' / '.join(said)[-400:]})" if said else "")
+                load_report = LoadReport("unstarted", message=message)
+                for call in pending:
+                    outcomes[call.id] = Outcome("crash", error={"type": "NotStarted", "message": message})
                 break
             reason = detail or {
                 "timeout": None,
                 "corrupt": "the submission's process wrote something that is not a result to the grader's channel",
-                "exit": f"the submission's process {_exit_description(code)}",
+                "exit": f"the submission's process {ended}",
             }[ending]
             if expected_ids is None:  # never finished loading
-                message = reason or (f"loading did not finish within {limits.load_seconds:g} s" if confined else f"the submission's process did not start within {STARTUP_SECONDS} s")
+                message = reason or f"loading did not finish within {limits.load_seconds:g} s"
                 load_report = LoadReport("timeout" if ending == "timeout" else "crash", message=message)
                 for call in pending:
                     outcomes[call.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "LoadFailure", "message": message})
@@ -397,19 +476,26 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
             if still:
                 over_total = time.monotonic() >= total_deadline
                 message = reason or (
-                    f"the submission's time limit ({limits.submission_seconds:g} s) ran out" if over_total else f"the call did not return within {limits.call_seconds:g} s"
+                    f"the submission's time limit ({limits.submission_seconds:g} s) ran out" if over_total else f"the call did not return within {call_limits.call_seconds:g} s"
                 )
                 stuck = still[0]
-                outcomes[stuck.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "Timeout" if ending == "timeout" else "Crash", "message": message})
-                if ending in ("timeout", "exit") and not over_total:
-                    # a function that hung (or ended its process) once does so again: its other
-                    # calls are not made, so the time goes to the entry points that still may score
-                    what = f"did not return within {limits.call_seconds:g} s" if ending == "timeout" else "ended its process"
-                    skipped = f"not called: an earlier call, {stuck.describe()} on the {stuck.case.id} case, {what}, so {stuck.entry} is not called again"
+                stuck_outcome = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "Timeout" if ending == "timeout" else "Crash", "message": message})
+                if ending in ("timeout", "exit") and not over_total and stuck.id not in first_tries and stuck.id not in retried:
+                    first_tries[stuck.id] = stuck_outcome  # made again at the end, if its function is seen to work
+                else:
+                    outcomes[stuck.id] = _second_try(stuck_outcome, retried.get(stuck.id))
+                if ending in ("timeout", "exit") and not over_total and _stuck_twice(stuck.entry, calls, outcomes, first_tries):
+                    # a function that hung (or ended its process) twice and never returned does so
+                    # again: its other calls are not made, so the time goes to the entry points that still may score
+                    what = f"did not return within {call_limits.call_seconds:g} s" if ending == "timeout" else "ended its process"
+                    earlier = [c for c in calls if c.entry == stuck.entry and c.id != stuck.id and c.id in first_tries]
+                    first = earlier[0] if earlier else stuck
+                    also = f"{stuck.describe()} on the {stuck.case.id} case"
+                    skipped = f"not called: an earlier call, {first.describe()} on the {first.case.id} case, {what}, and so did {also}, so {stuck.entry} is not called again"
                     status = "timeout" if ending == "timeout" else "crash"
-                    for call in still[1:]:
-                        if call.entry == stuck.entry:
-                            outcomes[call.id] = Outcome(status, error={"type": status.capitalize(), "message": skipped})
+                    for call in calls:
+                        if call.entry == stuck.entry and call.id not in outcomes:
+                            outcomes[call.id] = first_tries.pop(call.id, None) or Outcome(status, error={"type": status.capitalize(), "message": skipped})
                 if ending == "budget":  # nothing more of this submission is read
                     for call in still[1:]:
                         outcomes[call.id] = Outcome("crash", error={"type": "Crash", "message": f"not called: {message}"})
@@ -418,15 +504,74 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                     for call in still[1:]:
                         outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": message})
                     break
-            pending = [c for c in pending if c.id not in outcomes]
+            pending = [c for c in pending if c.id not in outcomes and c.id not in first_tries]
+            if not pending:
+                pending = _retry_or_settle(calls, outcomes, first_tries, retried)
+                call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
     finally:
         stragglers += close_workspace(workspace)
+    for call_id, outcome in first_tries.items():  # the run ended (its time, its budget) before a second try
+        outcomes.setdefault(call_id, outcome)
     if stragglers:
         stderr.add(f"\n[grader: {stragglers} processes the submission left running were killed]\n".encode())
+    for line in _retry_notes(calls, outcomes, retried, limits):
+        stderr.add(f"\n[grader: {line}]\n".encode())
     return Execution(load_report, outcomes, stdout.text(), stderr.text(), processes, time.monotonic() - started, workspace.sandbox.layers, stragglers)
 
 
-def _load_report(event: dict) -> LoadReport:
+RETRY_FACTOR = 2  # a call made again gets this many times the spec's call_seconds
+
+
+def _stuck_twice(entry: str, calls: list[Call], outcomes: dict, first_tries: dict) -> bool:
+    """The function got stuck on two calls and has returned on none."""
+    mine = [c.id for c in calls if c.entry == entry]
+    returned = any(outcomes.get(i) is not None and outcomes[i].status in ("ok", "error") for i in mine)
+    stuck = sum(i in first_tries or (outcomes.get(i) is not None and outcomes[i].status in ("timeout", "crash")) for i in mine)
+    return not returned and stuck >= 2
+
+
+def _retry_or_settle(calls: list[Call], outcomes: dict, first_tries: dict, retried: dict) -> list[Call]:
+    """The calls stuck once whose function returned on another call: made again now.  The others
+    keep their first outcome as the verdict."""
+    again = []
+    for call in calls:
+        if call.id not in first_tries:
+            continue
+        works = any(outcomes.get(c.id) is not None and outcomes[c.id].status in ("ok", "error") for c in calls if c.entry == call.entry)
+        if works:
+            again.append(call)
+            retried[call.id] = first_tries.pop(call.id)
+        else:
+            outcomes[call.id] = first_tries.pop(call.id)
+    return again
+
+
+def _second_try(outcome: Outcome, first: Outcome | None) -> Outcome:
+    """A retried call's verdict says it was tried twice."""
+    if first is None:
+        return outcome
+    said = (first.error or {}).get("message", first.status)
+    now = (outcome.error or {}).get("message", outcome.status)
+    again = "it was made twice, the second time in a fresh process with a longer limit"
+    message = f"{now} ({again})" if now == said else f"{now}, and before that {said} ({again})"
+    error = dict(outcome.error or {}, message=message)
+    return replace(outcome, error=error)
+
+
+def _retry_notes(calls: list[Call], outcomes: dict, retried: dict, limits: Limits) -> list[str]:
+    by_id = {c.id: c for c in calls}
+    notes = []
+    for call_id in retried:
+        call, outcome = by_id[call_id], outcomes.get(call_id)
+        then = "and returned" if outcome is not None and outcome.status in ("ok", "error") else "and failed again"
+        notes.append(
+            f"{call.entry} on the {call.case.id} case timed out or ended its process once; it was made again in a fresh process "
+            f"with a {limits.call_seconds * RETRY_FACTOR:g} s limit {then}"
+        )
+    return notes
+
+
+def _load_report(event: dict, memory: MemoryLimit | None = None) -> LoadReport:
     def records(value, limit=200):
         return tuple(item for item in (value if isinstance(value, list) else [])[:limit] if isinstance(item, dict))
 
@@ -436,7 +581,8 @@ def _load_report(event: dict) -> LoadReport:
         for name, found in list(entry_points.items())[:200]
         if isinstance(found, dict) and isinstance(found.get("where"), list)
     }
-    return LoadReport("ok", records(event.get("problems")), entry_points, records(event.get("defined")), _seconds(event.get("seconds")))
+    problems = tuple(_memory_error(problem, memory) for problem in records(event.get("problems")))
+    return LoadReport("ok", problems, entry_points, records(event.get("defined")), _seconds(event.get("seconds")))
 
 
 def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[str]:
@@ -510,7 +656,7 @@ def _value_problem(tree) -> str | None:
     return None
 
 
-def _outcome(event: dict) -> Outcome:
+def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:
     seconds = _seconds(event.get("seconds"))
     if event["ok"]:
         problem = _value_problem(event.get("value"))
@@ -520,5 +666,5 @@ def _outcome(event: dict) -> Outcome:
         mutated = event.get("mutated") if isinstance(event.get("mutated"), list) else []
         return Outcome("ok", value=event.get("value"), seconds=seconds, mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3], evidence=read_evidence(event.get("evidence")))
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
-    error = {key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}
+    error = _memory_error({key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}, memory)
     return Outcome("error", error=error, seconds=seconds, evidence=read_evidence(event.get("evidence")))

@@ -47,7 +47,7 @@ def templates_folder(name: str) -> Path:
 TEMPLATES = templates_folder("report")
 
 PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out", "unstarted": "not started"}
 
 # Caps on text that came from a submission, in characters.
 PRINTED_CHARS = 20_000  # each of stdout and stderr

@@ -108,19 +108,85 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return {**interpreter_environment(), "HOME": str(workdir), "TMPDIR": str(workdir)}
 
 
-def resource_limits(limits: Limits) -> dict[str, tuple[int, int]]:
+def resource_limits(limits: Limits, memory: bool = True) -> dict[str, tuple[int, int]]:
     """The rlimits of a submission's process, by `resource` constant name.
 
-    Set when the process starts and set again by `confine` before student code
-    runs (where RLIMIT_CPU then counts from that moment)."""
-    memory = limits.memory_mib * 2**20
+    Set when the process starts and set again by `confine` before student code runs, where
+    RLIMIT_CPU counts from that moment and the memory limits on top of what the interpreter,
+    NumPy and PyTorch then hold (`grader.inside.confine.apply_rlimits`).  `memory=False`: without
+    the memory limits, for a fresh interpreter's start, whose imports are the grader's."""
     cpu = int(limits.submission_seconds) + 5
-    return {
-        "RLIMIT_AS": (memory, memory),
-        "RLIMIT_CORE": (0, 0),
-        "RLIMIT_CPU": (cpu, cpu + 5),
-        "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES),
-    }
+    found = {"RLIMIT_CORE": (0, 0), "RLIMIT_CPU": (cpu, cpu + 5), "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES)}
+    if memory:
+        allowed = memory_limit(limits).bytes
+        found.update({"RLIMIT_AS": (allowed, allowed), "RLIMIT_DATA": (allowed, allowed)})
+    return found
+
+
+@dataclass(frozen=True)
+class MemoryLimit:
+    """What a submission's process may allocate beyond its imports, and whose limit that is."""
+
+    bytes: int
+    source: str  # "memory_mib" (the spec's) or "container" (the grader's own cgroup's)
+
+    def describe(self) -> str:
+        size = f"{self.bytes / 2**20:.0f} MiB"
+        if self.source == "container":
+            return f"the memory of the machine or container the grader runs in ({size})"
+        return f"{size} beyond what Python, NumPy and PyTorch hold (the spec's memory_mib)"
+
+
+def memory_limit(limits: Limits) -> MemoryLimit:
+    """The smaller of the spec's memory_mib and the memory of the grader's own cgroup."""
+    spec = MemoryLimit(limits.memory_mib * 2**20, "memory_mib")
+    container = container_memory()
+    return MemoryLimit(container, "container") if container is not None and container < spec.bytes else spec
+
+
+def _own_cgroup_files(v2_name: str, v1_name: str) -> list[Path]:
+    """Where this process's memory cgroup keeps `v2_name` (cgroup v2) or `v1_name` (v1):
+    its own folder first, then the namespace's root (a container sees its cgroup as /)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        number, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        relative = path.lstrip("/")
+        if number == "0" and controllers == "":
+            found += [Path("/sys/fs/cgroup", relative, v2_name), Path("/sys/fs/cgroup", v2_name)]
+        elif "memory" in controllers.split(","):
+            found += [Path("/sys/fs/cgroup/memory", relative, v1_name), Path("/sys/fs/cgroup/memory", v1_name)]
+    return found
+
+
+def container_memory() -> int | None:
+    """The memory limit of the grader's own cgroup (Docker's --memory), or None where none is set."""
+    for path in _own_cgroup_files("memory.max", "memory.limit_in_bytes"):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:  # cgroup v1 writes "no limit" as about 2**63
+            return int(text)
+    return None
+
+
+def out_of_memory_kills() -> int | None:
+    """How many processes the kernel's out-of-memory killer has ended in the grader's cgroup
+    (a fact read from outside the submission), or None where the kernel does not say."""
+    for path in _own_cgroup_files("memory.events", "memory.oom_control"):
+        try:
+            lines = path.read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name, _, value = line.partition(" ")
+            if name == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return None
 
 
 # ------------------------------------------------------------------ which layers
@@ -362,6 +428,30 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
         if time.monotonic() >= deadline:
             raise RuntimeError(f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1} after waiting {wait_seconds:g} s")
         time.sleep(0.2)
+
+
+def uids_in_use() -> set[int]:
+    """Sandbox uids some grader on this machine holds now (its claim's lock is taken): what they
+    hold is another submission's, still running, never a leak.  Reads the shared claims folder."""
+    held = set()
+    try:
+        names = os.listdir(CLAIMS_FOLDER)
+    except OSError:
+        return held
+    for name in names:
+        if not name.isdigit() or int(name) not in SANDBOX_UIDS:
+            continue
+        try:
+            fd = os.open(CLAIMS_FOLDER / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.add(int(name))
+        finally:
+            os.close(fd)  # a lock taken here goes with it
+    return held | _HELD
 
 
 # ------------------------------------------------------------------ what a uid leaves behind
@@ -607,7 +697,7 @@ def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
             cwd=workdir,
             env=scrubbed_environment(workdir),
             start_new_session=True,  # its own process group, killed as a whole
-            preexec_fn=lambda: apply_rlimits(resource_limits(limits)),
+            preexec_fn=lambda: apply_rlimits(resource_limits(limits, memory=False)),  # confine sets memory after the imports
         )
     finally:
         os.close(write_end)
@@ -666,6 +756,18 @@ def _process(pid: int) -> _Process | None:
         return None  # a kernel too old to say (NSpgid is Linux 4.1+)
     state, ppid, uid, group, session = found.groups()
     return _Process(pid, int(ppid), int(group), int(session), state.decode(), int(uid))
+
+
+def waited_for_cpu(pid: int) -> float | None:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU (the kernel's
+    run-queue delay, which CPU quotas and other processes' load make grow), or None where the
+    kernel does not say (no /proc, no schedstat) or the process is gone."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as handle:
+            fields = handle.read(200).split()
+        return int(fields[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 # The versions the engine is tested with; pyproject.toml declares the same ranges.
 REQUIREMENTS = {"numpy": ">=2.0", "torch": ">=2.13,<2.15"}
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's own index of its CPU-only build
 CHECK_SECONDS = 900  # the whole check, interpreter start included; each call has the spec's own limit
 NOTEBOOK_VARIABLES = ("JPY_SESSION_NAME",)  # set by Jupyter for a notebook's kernel
 VSCODE_NAME = "__vsc_ipynb_file__"  # set in the user namespace by VS Code's notebooks
@@ -52,7 +53,10 @@ def requirement_problems() -> list[str]:
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            problems.append(f"{name} is not installed in this environment ({sys.executable}): pip install '{name}{specifier}'")
+            problem = f"{name} is not installed in this environment ({sys.executable}): pip install '{name}{specifier}'"
+            if name == "torch":  # on Linux, plain pip brings the CUDA build (several GB); either build works
+                problem += f" (or, for the smaller CPU build, add --index-url {CPU_TORCH_INDEX})"
+            problems.append(problem)
             continue
         if not SpecifierSet(specifier).contains(version, prereleases=True):
             problems.append(f"{name} {version} is installed, and the grader needs {name}{specifier}: pip install --upgrade '{name}{specifier}'")

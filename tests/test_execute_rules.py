@@ -47,7 +47,9 @@ class Script:
     `load`: "ok", or how loading goes wrong ("never-confined", "unconfined",
     "hangs", "exits").  `calls`: call id -> what the process does when it reaches
     that call; any other call is answered.  An action that ends or stalls the
-    process stops it there, as a real child would stop."""
+    process stops it there, as a real child would stop.  An action ending in
+    "-once" is done the first time the call is made, and the call answered after
+    that (a busy machine's timeout, an out-of-memory kill of a moment)."""
 
     entries: tuple[str, ...]
     calls: dict[str, tuple] = field(default_factory=dict)
@@ -60,6 +62,7 @@ class ScriptedLauncher:
     def __init__(self, script: Script):
         self.script = script
         self.requests: list[list[str]] = []  # the call ids each process was asked to make
+        self.made: dict[str, int] = {}  # call id -> how often a process reached it
         self._processes: dict[int, tuple[tuple[int, ...], int]] = {}  # pid -> (its open fds, its exit code)
 
     def start(self, workdir, limits, request: bytes) -> sandbox.Child:
@@ -107,6 +110,9 @@ class ScriptedLauncher:
         send({"event": "loaded", "seconds": 0.01, "problems": [], "entry_points": entry_points, "defined": []})
         for call_id in calls:
             action, *detail = self.script.calls.get(call_id, ("answer",))
+            self.made[call_id] = self.made.get(call_id, 0) + 1
+            if action.endswith("-once"):
+                action = action.removesuffix("-once") if self.made[call_id] == 1 else "answer"
             if action == "answer":
                 os.write(stdout, f"{call_id} printed this\n".encode())
                 send({"event": "result", "id": call_id, "ok": True, "value": float(len(call_id)), "seconds": 0.001})
@@ -173,30 +179,65 @@ def test_a_process_that_answers_every_call_is_the_only_one(run):
     assert execution.stdout.count("printed this") == 5
 
 
-def test_a_call_that_does_not_return_times_out_and_its_entry_s_later_calls_are_not_made(run):
+def test_a_call_that_does_not_return_times_out_and_is_made_once_more_when_its_function_works(run):
+    """A call that hangs while its function returned on another call is made again, at the end, in a
+    fresh process with twice the limit; hanging again, that is its verdict, and it says so."""
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a2": ("hang",)}))
-    assert statuses(execution) == {"a1": "ok", "a2": "timeout", "a3": "timeout", "b1": "ok", "b2": "ok"}
-    assert message(execution, "a2") == "the call did not return within 0.3 s"
-    # the call not made names the call that hung, as the report shows calls
-    assert message(execution, "a3") == f"not called: an earlier call, {CALLS[1].describe()} on the case-a2 case, did not return within 0.3 s, so entry_a is not called again"
-    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["b1", "b2"]]  # a fresh process, without a3
-    assert execution.processes == 2
-    assert "a1 printed this" in execution.stdout and "b2 printed this" in execution.stdout  # both processes' output
+    assert statuses(execution) == {"a1": "ok", "a2": "timeout", "a3": "ok", "b1": "ok", "b2": "ok"}
+    assert message(execution, "a2") == (
+        "the call did not return within 0.6 s, and before that the call did not return within 0.3 s "
+        "(it was made twice, the second time in a fresh process with a longer limit)"
+    )
+    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a3", "b1", "b2"], ["a2"]]
+    assert execution.processes == 3
+    assert "a1 printed this" in execution.stdout and "b2 printed this" in execution.stdout  # every process's output
+    assert "entry_a on the case-a2 case timed out or ended its process once" in execution.stderr
+
+
+def test_a_call_stuck_once_by_the_machine_gets_its_answer_on_the_second_try(run):
+    """A busy machine's timeout or out-of-memory kill, once, costs no point: the second try's answer counts."""
+    for action in ("hang-once", "exit-once"):
+        script = Script(("entry_a", "entry_b"), calls={"b2": (action, -signal.SIGKILL)})
+        execution, launcher = run(script)
+        assert set(statuses(execution).values()) == {"ok"}, action
+        assert launcher.requests[-1] == ["b2"] and launcher.made["b2"] == 2
+        assert "made again in a fresh process with a 0.6 s limit and returned" in execution.stderr
+
+
+def test_a_function_stuck_twice_without_returning_is_not_called_again(run):
+    """An infinite loop is not re-run for long: two calls of the function hang, its later calls are not made."""
+    script = Script(("entry_a", "entry_b"), calls={"a1": ("hang",), "a2": ("hang",)})
+    execution, launcher = run(script)
+    assert statuses(execution) == {"a1": "timeout", "a2": "timeout", "a3": "timeout", "b1": "ok", "b2": "ok"}
+    assert message(execution, "a1") == "the call did not return within 0.3 s"
+    # the call not made names the calls that hung, as the report shows calls
+    assert message(execution, "a3") == (
+        f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, did not return within 0.3 s, "
+        f"and so did {CALLS[1].describe()} on the case-a2 case, so entry_a is not called again"
+    )
+    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a2", "a3", "b1", "b2"], ["b1", "b2"]]
 
 
 def test_a_process_that_exits_mid_call_crashes_that_entry_and_a_fresh_process_goes_on(run):
-    execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a1": ("exit", -signal.SIGSEGV)}))
+    execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a1": ("exit", -signal.SIGSEGV), "a2": ("exit", -signal.SIGSEGV)}))
     assert statuses(execution) == {"a1": "crash", "a2": "crash", "a3": "crash", "b1": "ok", "b2": "ok"}
     assert message(execution, "a1") == "the submission's process killed by SIGSEGV (segmentation fault)"
-    assert message(execution, "a2") == f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, ended its process, so entry_a is not called again"
-    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["b1", "b2"]]
+    assert message(execution, "a3").startswith(f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, ended its process")
+    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a2", "a3", "b1", "b2"], ["b1", "b2"]]
+
+
+def test_a_kill_the_grader_did_not_send_is_not_called_a_time_limit(run):
+    """SIGKILL with the grader's deadline still ahead: the process's wait status, read by the grader."""
+    execution, _ = run(Script(("entry_a", "entry_b"), calls={"b1": ("exit", -signal.SIGKILL), "b2": ("exit", -signal.SIGKILL)}))
+    assert "killed by SIGKILL, not by the grader" in message(execution, "b1")
+    assert "time" not in message(execution, "b1")
 
 
 def test_an_exit_code_is_reported_as_the_process_gave_it(run):
     execution, _ = run(Script(("entry_a", "entry_b"), calls={"b2": ("exit", 3)}))
     assert statuses(execution) == {"a1": "ok", "a2": "ok", "a3": "ok", "b1": "ok", "b2": "crash"}
-    assert message(execution, "b2") == "the submission's process exited with code 3"
-    assert execution.processes == 1  # nothing was left to call
+    assert message(execution, "b2").startswith("the submission's process exited with code 3 (it was made twice")
+    assert execution.processes == 2  # b2, once more: b1 of the same function returned
 
 
 def test_a_raised_exception_is_that_call_s_error_and_the_process_goes_on(run):
@@ -277,10 +318,12 @@ def test_a_process_that_exits_while_loading_crashes_every_call(run):
 
 
 def test_a_process_that_never_starts_is_the_grader_s_start_up_limit_not_the_load_limit(run, monkeypatch):
+    """No student code ran: the grader's own start failed, is tried once more, and is said to be the grader's."""
     monkeypatch.setattr(execute, "STARTUP_SECONDS", 0.3)
-    execution, _ = run(Script(("entry_a", "entry_b"), load="never-confined"))
-    assert execution.load.status == "timeout"
-    assert execution.load.message == "the submission's process did not start within 0.3 s"
+    execution, launcher = run(Script(("entry_a", "entry_b"), load="never-confined"))
+    assert execution.load.status == "unstarted" and len(launcher.requests) == 2
+    assert execution.load.message.startswith("the grader could not start the submission's process: it did not start within 0.3 s")
+    assert {o.error["type"] for o in execution.outcomes.values()} == {"NotStarted"}
 
 
 def test_a_sandbox_that_cannot_be_set_up_runs_nothing(run):

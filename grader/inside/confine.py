@@ -15,7 +15,8 @@ Layers, in the order they are applied:
                 system folders and the Python installation (read-only), a fresh /tmp,
                 /proc showing the process's own processes, and a copy of the
                 submission's folder: the grader's files are not there to read
-  rlimits       address space, CPU seconds, file size, open files, processes, no core
+  rlimits       memory (data and address space beyond what the imports hold), CPU seconds,
+                file size, open files, processes, no core
   landlock      file access limited to the same folders, no TCP, no signals or
                 abstract sockets outside the submission's processes (unprivileged)
   uid-drop      the process becomes a dedicated unprivileged user
@@ -210,22 +211,48 @@ def _chown_tree(top: str, uid: int) -> None:
 # ------------------------------------------------------------------ limits and identity
 
 
+# Memory is limited on top of what the process holds when the limits are set: a CUDA build of
+# torch maps about 3 GiB of address space and 760 MiB of data at import, the CPU build 620 and
+# 215 MiB, and neither is the student's.  RLIMIT_DATA holds what it allocates (heap, anonymous
+# memory), RLIMIT_AS also a shared anonymous mapping, which RLIMIT_DATA does not count.
+MEMORY_LIMITS = {"RLIMIT_AS": "VmSize", "RLIMIT_DATA": "VmData"}
+
+
+def held_memory() -> dict[str, int]:
+    """Bytes of address space and of data this process holds now, by rlimit name."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            status = handle.read().decode("ascii", "replace")
+    except OSError:  # no /proc (not Linux): the peak resident size stands in for both
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return dict.fromkeys(MEMORY_LIMITS, peak * (1 if sys.platform == "darwin" else 1024))
+    held = {}
+    for name, field in MEMORY_LIMITS.items():
+        found = [line.split()[1] for line in status.splitlines() if line.startswith(field + ":")]
+        held[name] = int(found[0]) * 1024 if found else 0
+    return held
+
+
 def apply_rlimits(rlimits: dict) -> None:
-    """`RLIMIT_CPU` counts from now: the interpreter's own start-up is not the student's.
+    """`RLIMIT_CPU` counts from now: the interpreter's own start-up is not the student's; so do
+    `RLIMIT_AS` and `RLIMIT_DATA`, on top of what the interpreter and its libraries hold now.
     Limits only ever go down (raising a hard limit needs CAP_SYS_RESOURCE)."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime) + 1
+    held = held_memory() if any(name in MEMORY_LIMITS for name in rlimits) else {}
     for name, (soft, hard) in rlimits.items():
         if name == "RLIMIT_CPU":
             soft, hard = soft + spent, hard + spent
+        elif name in held:
+            soft, hard = soft + held[name], hard + held[name]
         number = getattr(resource, name)
         ceiling = resource.getrlimit(number)[1]
         if ceiling != resource.RLIM_INFINITY:
             soft, hard = min(soft, ceiling), min(hard, ceiling)
         resource.setrlimit(number, (soft, hard))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with EFBIG instead of killing
-    # In a container whose memory is smaller than the address-space limit (Gradescope: 768 MB),
-    # the kernel's out-of-memory killer acts first: it must take the submission, never the grader.
+    # In a container whose memory is smaller than the limits (Gradescope: 768 MB), the kernel's
+    # out-of-memory killer acts first: it must take the submission, never the grader.
     try:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write("1000")
