@@ -47,6 +47,7 @@ ATTACKS = (
     "monkeypatches_comparisons.py",
     "forges_results_then_exits.py",
     "sys_exit_at_import.py",
+    "kills_itself_at_import.py",
     "html_and_markup_in_output_and_errors.py",
     "floods_output.py",
     "connects_to_localhost.py",
@@ -427,6 +428,7 @@ def test_a_memory_hog_gets_memory_error_and_the_rest_is_graded(hostile_run):
     assert "the import's allocation was refused" in hostile_run.grading("memory_hog")["stdout"]
     assert statuses(hostile_run, "memory_hog")["np-forward-output"] == "passed"
     assert "MemoryError" in messages(hostile_run, "memory_hog", "np-gradients")
+    assert "beyond what Python, NumPy and PyTorch hold (the spec's memory_mib)" in messages(hostile_run, "memory_hog", "np-gradients")
 
 
 def test_a_fork_storm_times_out_and_leaves_nothing(hostile_run, layers):
@@ -461,6 +463,15 @@ def test_sys_exit_at_import_is_a_loading_problem_and_earlier_functions_count(hos
     assert [p["type"] for p in grading["load"]["problems"]] == ["SystemExit"]
     found = statuses(hostile_run, "sys_exit_at_import")
     assert found["np-forward-output"] == "passed" and found["np-gradients"] != "passed"
+
+
+def test_a_kill_of_its_own_at_import_is_the_submission_s_crash_not_the_machine_s(hostile_run):
+    """Is a file that SIGKILLs itself while loading a loading crash of its own, started once only?"""
+    grading = hostile_run.grading("kills_itself_at_import")
+    assert grading["load"]["status"] == "crash", grading["load"]
+    assert "killed by SIGKILL, not by the grader" in grading["load"]["message"]
+    assert "could not start" not in grading["load"]["message"] and "made again" not in grading["stderr"]
+    assert "passed" not in statuses(hostile_run, "kills_itself_at_import").values()
 
 
 def test_html_and_markup_stay_plain_text(hostile_run):

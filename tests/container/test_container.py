@@ -15,6 +15,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jsonschema
@@ -102,6 +104,41 @@ def test_a_correct_hand_in_gets_full_marks_from_the_answer_key_built_into_the_im
     sandbox = next(line for line in graded.log.splitlines() if line.startswith("sandbox: "))
     used = sandbox.split(";")[0]
     assert all(layer in used for layer in ("rlimits", "uid-drop", "seccomp")), sandbox  # what stands in for the namespaces here
+
+
+BUSY_LOOPS = 4
+CONTAINERS_UNDER_LOAD = 20
+LOST_POINTS_LOGS = REPO / "bench" / "out" / "lost-points"  # kept for whoever looks for a cause
+
+
+@pytest.fixture
+def busy_host():
+    """CPU-bound loops beside the containers, as on a Gradescope worker shared with other jobs."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_LOOPS)]
+    yield loops
+    for loop in loops:
+        loop.kill()
+        loop.wait()
+
+
+def test_a_correct_hand_in_keeps_full_marks_in_fresh_containers_beside_busy_loops(image_tag, tmp_path, busy_host):
+    """Do 20 fresh containers of a correct hand-in, two at a time, at Gradescope's limits, while four
+    busy loops hold the host's CPUs, all give full marks?  A run that loses a point keeps its log."""
+
+    def one(number: int) -> Graded:
+        return grade(image_tag, tmp_path / f"run-{number}", {"homework.py": SUBMISSIONS / "correct_scalar.py"})
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(one, range(CONTAINERS_UNDER_LOAD)))
+    assert all(loop.poll() is None for loop in busy_host), "the load ran throughout"
+    lost = [(number, graded) for number, graded in enumerate(runs) if graded.results is None or graded.results["score"] != FULL_MARKS]
+    if lost:
+        LOST_POINTS_LOGS.mkdir(parents=True, exist_ok=True)
+        for number, graded in lost:
+            (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.log").write_text(graded.log)
+            if graded.results is not None:
+                (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.json").write_text(json.dumps(graded.results))
+    assert not lost, f"{len(lost)} of {CONTAINERS_UNDER_LOAD} lost points; their logs are in {LOST_POINTS_LOGS}"
 
 
 def test_a_notebook_alone_is_graded(image_tag, tmp_path):
