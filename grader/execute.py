@@ -448,7 +448,8 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
                 continue
             ended = _exit_description(code, ending, memory, kills_before, limits)
-            if not confined and ending in ("exit", "timeout"):
+            out_of_budget = ending == "timeout" and time.monotonic() >= total_deadline  # the submission's own limit
+            if not confined and ending in ("exit", "timeout") and not out_of_budget:
                 # no line of the submission ran: the grader's own start failed (the machine, the
                 # installation), and the process's output is the grader's, not the student's
                 if not unstarted_once and time.monotonic() < total_deadline:
@@ -467,7 +468,9 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 "exit": f"the submission's process {ended}",
             }[ending]
             if expected_ids is None:  # never finished loading
-                message = reason or f"loading did not finish within {limits.load_seconds:g} s"
+                message = reason or (
+                    f"loading did not finish within {limits.load_seconds:g} s" if confined else "the submission's time limit ran out before its process started"
+                )
                 load_report = LoadReport("timeout" if ending == "timeout" else "crash", message=message)
                 for call in pending:
                     outcomes[call.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "LoadFailure", "message": message})
