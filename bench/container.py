@@ -34,6 +34,7 @@ from grader.gradescope import container, image  # noqa: E402
 from grader.spec import load_spec, spec_path  # noqa: E402
 
 VENV_PYTHON = "/opt/backprop-grader/venv/bin/python"  # setup.sh's default
+LOST_POINTS_LOGS = REPO / "bench" / "out" / "lost-points"  # staff logs of runs where a correct hand-in lost a point
 # Runs inside the container: the floor's interpreter, run_autograder, the floor again.
 INSIDE = f"""
 import json, subprocess, time
@@ -88,9 +89,13 @@ def measure(tag: str, submission: Path, runs: int, baseline: str | None = None) 
             }
         )
         failed = [f"{t['name'][:40]}: {t['output'][:300]}" for t in verdict["tests"] if t["status"] != "passed"]
-        if failed:  # a correct hand-in must not fail: keep what the staff log said
+        if failed:  # a correct hand-in must not fail: keep what the staff log said, whole, for its cause
             records[-1]["failed"] = failed
             records[-1]["log_tail"] = inside["log"][-3000:]
+            LOST_POINTS_LOGS.mkdir(parents=True, exist_ok=True)
+            kept = LOST_POINTS_LOGS / f"bench-container-{time.strftime('%Y%m%d-%H%M%S')}-{len(records)}.log"
+            kept.write_text(inside["log"])
+            records[-1]["log"] = str(kept)
         if baseline:
             earlier, earlier_verdict, _ = inside_run(baseline, submission)
             records[-1]["baseline_whole_seconds"] = round(earlier["whole"], 3)
