@@ -29,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
+from grader.core.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
+from grader.core.spec import load_spec, spec_path  # noqa: E402
 from grader.gradescope import container, image  # noqa: E402
-from grader.spec import load_spec, spec_path  # noqa: E402
 
 VENV_PYTHON = "/opt/backprop-grader/venv/bin/python"  # setup.sh's default
 LOST_POINTS_LOGS = REPO / "bench" / "out" / "lost-points"  # staff logs of runs where a correct hand-in lost a point

@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
-from grader.spec import DEFAULT_SPEC  # noqa: E402
+from grader.core.spec import DEFAULT_SPEC  # noqa: E402
 
-NOTEBOOK = REPO / "submissions" / "correct_notebook_with_magics.ipynb"
+NOTEBOOK = REPO / "submissions" / "backprop" / "correct_notebook_with_magics.ipynb"
 PEERS_VENV = REPO / ".venv-peers"
 BASE = ["torch==2.13.0", "numpy==2.4.6", "ipykernel==7.4.0"]
 PEERS = {"nbgrader": ["nbgrader==0.9.6"], "otter": ["otter-grader==7.0.0"]}

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from throughput import REPO, build_class, grade_timed  # bench/throughput.py
 
-from grader.assignment import DEFAULT_ASSIGNMENT
-from grader.cases import draw_cases
-from grader.pipeline import plan_grading
-from grader.spec import load_spec, spec_path
+from grader.core.assignment import DEFAULT_ASSIGNMENT
+from grader.core.cases import draw_cases
+from grader.core.spec import load_spec, spec_path
+from grader.engine.pipeline import plan_grading
 
 _RULE = re.compile(r"^\[\[rule\]\]\n(?:(?!\[|# -).*\n)*", re.MULTILINE)  # a [[rule]] table, up to the next table
 

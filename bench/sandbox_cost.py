@@ -24,14 +24,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.cases import draw_cases  # noqa: E402
-from grader.discover import submission_at  # noqa: E402
-from grader.execute import execute_submission  # noqa: E402
-from grader.launchers import FreshLauncher, WarmLauncher  # noqa: E402
-from grader.load import load_submission  # noqa: E402
-from grader.pipeline import plan_grading  # noqa: E402
-from grader.sandbox import Sandbox, probe_layers  # noqa: E402
-from grader.spec import load_spec  # noqa: E402
+from grader.core.cases import draw_cases  # noqa: E402
+from grader.core.spec import load_spec  # noqa: E402
+from grader.engine.discover import submission_at  # noqa: E402
+from grader.engine.execute import execute_submission  # noqa: E402
+from grader.engine.load import load_submission  # noqa: E402
+from grader.engine.pipeline import plan_grading  # noqa: E402
+from grader.isolation.launchers import FreshLauncher, WarmLauncher  # noqa: E402
+from grader.isolation.sandbox import Sandbox, probe_layers  # noqa: E402
 
 SUBMISSION = REPO / "submissions" / "correct_vectorised_float32.py"
 

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.spec import DEFAULT_SPEC, load_spec
+from grader.core.spec import DEFAULT_SPEC, load_spec
 
 _TABLE = re.compile(r"^\[\[(check|question)\]\]\s*$", re.MULTILINE)
 

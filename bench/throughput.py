@@ -34,12 +34,12 @@ sys.path.insert(0, str(REPO))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
-from grader.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
-from grader.cases import draw_cases  # noqa: E402
-from grader.discover import discover_submissions  # noqa: E402
-from grader.launchers import WarmLauncher  # noqa: E402
-from grader.pipeline import grade_class, open_session, plan_grading  # noqa: E402
-from grader.spec import load_spec, spec_path  # noqa: E402
+from grader.core.assignment import DEFAULT_ASSIGNMENT  # noqa: E402
+from grader.core.cases import draw_cases  # noqa: E402
+from grader.core.spec import load_spec, spec_path  # noqa: E402
+from grader.engine.discover import discover_submissions  # noqa: E402
+from grader.engine.pipeline import grade_class, open_session, plan_grading  # noqa: E402
+from grader.isolation.launchers import WarmLauncher  # noqa: E402
 
 
 def build_class(folder: Path, size: int, examples: Path) -> None:

@@ -15,21 +15,62 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from grader import html, marking, report
-from grader.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
-from grader.cache import default_cache_dir, write_answer_key
-from grader.cases import draw_cases, load_secret
-from grader.diagnose import check_catalog
-from grader.discover import Problem, discover_submissions, submission_at
-from grader.expected import expected_values
-from grader.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkRefused, open_gradebook
+from grader.core.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
+from grader.core.cases import draw_cases, load_secret
+from grader.core.expected import expected_values
+from grader.core.spec import SpecError, load_spec, spec_path
+from grader.course import marking
+from grader.course.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkRefused, open_gradebook
+from grader.course.marksheet import read_marksheet, write_marksheet
+from grader.engine.cache import default_cache_dir, write_answer_key
+from grader.engine.diagnose import check_catalog
+from grader.engine.discover import Problem, discover_submissions, submission_at
+from grader.engine.load import load_submission
+from grader.engine.pipeline import grade_class, grade_one, open_session
 from grader.gradescope import bundle, container
-from grader.load import load_submission
-from grader.marksheet import read_marksheet, write_marksheet
-from grader.pipeline import grade_class, grade_one, open_session
-from grader.selfcheck import other_assignment
-from grader.spec import SpecError, load_spec, spec_path
-from grader.views import student_view
+from grader.outputs import html, report
+from grader.outputs.views import student_view
+
+# ------------------------------------------------------------------ another assignment's hand-in
+
+
+def _defined_names(text: str) -> set[str]:
+    """Top-level functions a source defines, read without running it (an unparsable one defines none)."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def other_assignment(loaded, assignment: str, entry_points) -> str | None:
+    """Why a hand-in that defines none of `entry_points` is another assignment's, or None.
+
+    `loaded` is a grader.engine.load.LoadedSubmission (source text only, nothing run)."""
+    from grader.core.assignment import AssignmentError, load_reference, names
+
+    defined = set().union(*(_defined_names("\n".join(f.cells) if f.cells else f.text) for f in loaded.runnable))
+    if defined & set(entry_points):
+        return None
+    best, shared = None, set()
+    for name in names():
+        if name == assignment:
+            continue
+        try:
+            theirs = set(load_reference(name).contract.entry_points)
+        except AssignmentError:
+            continue
+        if len(defined & theirs) > len(shared):
+            best, shared = name, defined & theirs
+    if best is None:
+        return None
+    listed = ", ".join(sorted(shared)[:4])
+    return (
+        f"this looks like the {best} assignment (it defines {listed}), not {assignment}, whose functions ({', '.join(sorted(entry_points))}) it does not define: "
+        f"check it with --assignment {best} (in a notebook: self_check(path, assignment={best!r}))"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

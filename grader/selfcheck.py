@@ -75,48 +75,6 @@ def command_line(argv: list[str] | None = None) -> int:
     return main(argv)
 
 
-# ------------------------------------------------------------------ another assignment's hand-in
-
-
-def _defined_names(text: str) -> set[str]:
-    """Top-level functions a source defines, read without running it (an unparsable one defines none)."""
-    import ast
-
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
-
-
-def other_assignment(loaded, assignment: str, entry_points) -> str | None:
-    """Why a hand-in that defines none of `entry_points` is another assignment's, or None.
-
-    `loaded` is a grader.load.LoadedSubmission (source text only, nothing run)."""
-    from grader.assignment import AssignmentError, load_reference, names
-
-    defined = set().union(*(_defined_names("\n".join(f.cells) if f.cells else f.text) for f in loaded.runnable))
-    if defined & set(entry_points):
-        return None
-    best, shared = None, set()
-    for name in names():
-        if name == assignment:
-            continue
-        try:
-            theirs = set(load_reference(name).contract.entry_points)
-        except AssignmentError:
-            continue
-        if len(defined & theirs) > len(shared):
-            best, shared = name, defined & theirs
-    if best is None:
-        return None
-    listed = ", ".join(sorted(shared)[:4])
-    return (
-        f"this looks like the {best} assignment (it defines {listed}), not {assignment}, whose functions ({', '.join(sorted(entry_points))}) it does not define: "
-        f"check it with --assignment {best} (in a notebook: self_check(path, assignment={best!r}))"
-    )
-
-
 # ------------------------------------------------------------------ the notebook the kernel runs
 
 
@@ -255,7 +213,7 @@ def _read_results(folder: Path, path: Path, assignment: str, notes: list[str]) -
 def _inside_a_grading_run() -> bool:
     """True in the grader's own process for a submission (a notebook cell calling the self-check is run there too)."""
     main = getattr(sys.modules.get("__main__"), "__file__", "") or ""
-    return bool(main) and Path(main).resolve().parent == ENGINE / "inside"
+    return bool(main) and Path(main).resolve().parent == ENGINE / "isolation" / "inside"
 
 
 def self_check(path: str | os.PathLike | None = None, assignment: str | None = None, out: str | os.PathLike | None = None) -> SelfCheck:
@@ -264,7 +222,7 @@ def self_check(path: str | os.PathLike | None = None, assignment: str | None = N
     `path` None: the notebook this kernel runs, where the front end says which.  `assignment`:
     the assignment's name (default: $GRADER_ASSIGNMENT, else backprop).  `out`: a folder to
     keep the report page in.  Returns the student's report (shown inline in a notebook)."""
-    from grader.assignment import DEFAULT_ASSIGNMENT  # light: the seam's dataclasses alone
+    from grader.core.assignment import DEFAULT_ASSIGNMENT  # light: the seam's dataclasses alone
 
     assignment = assignment or os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT
     if _inside_a_grading_run():

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import DEFAULT_ASSIGNMENT, load_reference, names
+from grader.core.assignment import DEFAULT_ASSIGNMENT, load_reference, names
+from grader.core.spec import load_spec, spec_path
 from grader.selfcheck import REQUIREMENTS, isolation_of
-from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 CORRECT = SUBMISSIONS / "correct_scalar.py"
@@ -142,7 +142,7 @@ def test_every_starter_file_says_how_to_self_check(assignment):
 
 def test_importing_the_package_loads_nothing_heavy():
     """Does `from grader import self_check` leave numpy, torch and the pipeline unloaded in a notebook's kernel?"""
-    code = "import sys; from grader import self_check; print(sorted(m for m in ('numpy', 'torch', 'grader.pipeline', 'grader.cli') if m in sys.modules))"
+    code = "import sys; from grader import self_check; print(sorted(m for m in ('numpy', 'torch', 'grader.engine.pipeline', 'grader.cli') if m in sys.modules))"
     completed = run([sys.executable, "-c", code], REPO)
     assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr
 

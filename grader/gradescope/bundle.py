@@ -12,7 +12,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from grader.assignment import DEFAULT_ASSIGNMENT
+from grader.core.assignment import DEFAULT_ASSIGNMENT
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parents[1]

@@ -10,7 +10,7 @@ Specifications" and "Submission Metadata"):
 
 It is the pipeline of `make grade` for one submission, in the student's view:
 hidden cases are graded, and results.json is drawn from the student's copy of
-the result (`grader.views.student_view`), in which a hidden case is only its
+the result (`grader.outputs.views.student_view`), in which a hidden case is only its
 verdict and a generic reason.  The staff log gets the full result.  Nothing the
 student's process wrote is read back; results.json replaces whatever is there.
 """
@@ -27,13 +27,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import report
-from grader.cases import load_secret
-from grader.discover import Submission
-from grader.pipeline import grade_one, open_session
-from grader.score import SubmissionResult
-from grader.spec import Spec
-from grader.views import printable
+from grader.core.cases import load_secret
+from grader.core.spec import Spec
+from grader.engine.discover import Submission
+from grader.engine.pipeline import grade_one, open_session
+from grader.engine.score import SubmissionResult
+from grader.outputs import report
+from grader.outputs.views import printable
 
 DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt

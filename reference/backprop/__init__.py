@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assignment import REPOSITORY, Reference
+from grader.core.assignment import REPOSITORY, Reference
 from reference.backprop.answers import reference_runs
 from reference.backprop.cases import WEIGHT_KINDS, draw_cases
 from reference.backprop.contract import CONTRACT

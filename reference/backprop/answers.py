@@ -2,7 +2,7 @@
 
 The float64 NumPy network gives the value; the same computation in float32,
 in NumPy (and for Part B in PyTorch too), bounds what a correct float32
-submission can pin down (grader/expected.py turns the runs into the elements
+submission can pin down (grader/core/expected.py turns the runs into the elements
 that are compared).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.cases import Case
-from grader.spec import Check
+from grader.core.cases import Case
+from grader.core.spec import Check
 from reference.backprop import network
 from reference.backprop.cases import xyw
 

@@ -1,6 +1,6 @@
 """The inputs every check is run on: the given case, and hidden cases.
 
-Hidden cases are drawn from the instructor's secret (grader.cases), so they are
+Hidden cases are drawn from the instructor's secret (grader.core.cases), so they are
 the same on every run with the same secret and unknown to anyone without it.
 A check's `weights` key picks its initial weights: the case's own, all zero, or
 random ones (as torch.rand draws them).
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.cases import Case, secret_rng_seed
-from grader.spec import Check, Spec
+from grader.core.cases import Case, secret_rng_seed
+from grader.core.spec import Check, Spec
 from reference.backprop import network
 
 # The public draw of "random initial weights" (weights = "random", given case):

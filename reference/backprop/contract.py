@@ -8,7 +8,7 @@ its elements and the words a message uses for it.
 
 from __future__ import annotations
 
-from grader.contract import Contract, EntryPoint, Quantity, inputs, option
+from grader.core.contract import Contract, EntryPoint, Quantity, inputs, option
 from reference.backprop.network import ACTIVATIONS, LOSSES
 
 HAND_ACTIVATIONS = ("sigmoid", "relu")  # what Part A derives by hand

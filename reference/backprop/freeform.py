@@ -1,6 +1,6 @@
 """Recognising the 2-2-2 network in a hand-in that ignores the template.
 
-`recognise(run, spec)` reads a free-form run's records (grader.freeform.FreeformRun)
+`recognise(run, spec)` reads a free-form run's records (grader.engine.freeform.FreeformRun)
 file by file: it finds the file's own setup (x, y, the initial weights in any layout,
 the step size from the first update, the number of epochs), computes the reference at
 that setup, and looks for each quantity of a check (forward outputs, loss, gradients,
@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from grader.freeform import FreeformRun, Observation
+from grader.engine.freeform import FreeformRun, Observation
 from reference.backprop.misconceptions import CATALOG
 from reference.backprop.variations import CORRECT, TEXTBOOK_ORDER, quantities
 

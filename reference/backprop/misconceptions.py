@@ -3,16 +3,16 @@
 Each entry is a small, named variation of the reference (`reference.backprop.variations`)
 with a stable id, a paragraph for the student and the correct formula.  Run on
 a check's inputs, it yields what a submission with that mistake returns, so a
-failing check can be matched against it (`grader.diagnose`).  An entry with
+failing check can be matched against it (`grader.engine.diagnose`).  An entry with
 several variations (a step size, a number of decimals) is reproduced by any one
 of them.
 """
 
 from __future__ import annotations
 
-from grader.cases import Case
-from grader.catalog import Misconception
-from grader.spec import Check
+from grader.core.cases import Case
+from grader.core.catalog import Misconception
+from grader.core.spec import Check
 from reference.backprop.cases import xyw
 from reference.backprop.variations import Variation, quantities
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from grader.assignment import Probes
-from grader.cases import Case, CaseBook
-from grader.compare import ShapeError, observed_quantity
-from grader.diagnose import CheckEvidence, Diagnosis, Finding
-from grader.execute import Call
-from grader.spec import Check, Spec
+from grader.core.assignment import Probes
+from grader.core.cases import Case, CaseBook
+from grader.core.spec import Check, Spec
+from grader.engine.compare import ShapeError, observed_quantity
+from grader.engine.diagnose import CheckEvidence, Diagnosis, Finding
+from grader.engine.execute import Call
 from reference.backprop import network
 from reference.backprop.cases import case_of, xyw
 from reference.backprop.contract import ENTRY_POINTS, QUANTITIES

@@ -5,7 +5,7 @@ pass, gradients and training loop are this module's with no switch on, in
 float64 or float32.  Each field of a `Variation` is one way a hand-in gets the
 network wrong, named by what the student did; the catalogue
 (misconceptions.py) runs them in float64.  The activations and losses are
-`network`'s.
+`units`'s.
 
 A forward-pass mistake (numbering, an activation, what the output layer reads)
 keeps a backward pass that is the exact derivative of that wrong forward pass:
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference.backprop import network
-from reference.backprop.network import Forward
+from reference.backprop import units
+from reference.backprop.units import Forward
 
 # Textbook numbering h1 = f(w1*x1 + w2*x2), o1 = f(w5*h1 + w6*h2) is the course's
 # numbering with w2 <-> w3 and w6 <-> w7 swapped (its own inverse).
@@ -58,13 +58,13 @@ CORRECT = Variation()  # no mistake: the reference
 
 
 def _activate(z, act: str):
-    return z if act == "identity" else network.activate(z, act)
+    return z if act == "identity" else units.activate(z, act)
 
 
 def _slope(v: Variation, z, a, act: str):
     if v.slope == "sigmoid-form":
         return a * (1 - a)
-    return np.ones_like(z) if act == "identity" else network.activation_slope(z, a, act)
+    return np.ones_like(z) if act == "identity" else units.activation_slope(z, a, act)
 
 
 def _round(v: Variation, values):
@@ -98,16 +98,16 @@ def loss_value(v: Variation, o, y, loss: str, dtype=np.float64):
     loss = v.loss or loss
     if v.softmax_first and loss == "CrossEntropyLoss":
         o = _softmax(o)
-    return network.loss_value(o, y, loss, dtype)
+    return units.loss_value(o, y, loss, dtype)
 
 
 def loss_slope(v: Variation, o, y, loss: str, dtype=np.float64):
     """dE/do, through the softmax where one comes first."""
     loss = v.loss or loss
     if not (v.softmax_first and loss == "CrossEntropyLoss"):
-        return network.loss_slope(o, y, loss, dtype)
+        return units.loss_slope(o, y, loss, dtype)
     p = _softmax(o)
-    outer = network.loss_slope(p, y, loss)
+    outer = units.loss_slope(p, y, loss)
     return p * (outer - np.dot(p, outer))  # softmax Jacobian: dp_j/do_k = p_j (delta_jk - p_k)
 
 

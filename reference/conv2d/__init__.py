@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assignment import REPOSITORY, Reference
+from grader.core.assignment import REPOSITORY, Reference
 from reference.conv2d.cases import SHAPE_KEYS, draw_cases
 from reference.conv2d.contract import CONTRACT
 from reference.conv2d.misconceptions import CATALOG

@@ -8,7 +8,7 @@ The given case's values come from a published seed and the shapes of
     dy = rng.uniform(low, high, y_shape)      # y's shape for the check's stride and padding
 
 Hidden cases draw their shapes from `[hidden_case_ranges]` too, from the
-instructor's secret (grader.cases.secret_rng_seed): the same on every run with
+instructor's secret (grader.core.cases.secret_rng_seed): the same on every run with
 it, unknown without it.  Every case holds x, weight, bias and dy; a check
 sends the ones its entry point takes.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.cases import Case, secret_rng_seed
+from grader.core.cases import Case, secret_rng_seed
 from reference.conv2d.convolution import output_size
 
 SHAPE_KEYS = ("batch", "in_channels", "out_channels", "height", "width", "kernel_height", "kernel_width")

@@ -8,7 +8,7 @@ framework); stride and padding are the check's options.
 
 from __future__ import annotations
 
-from grader.contract import Contract, EntryPoint, Quantity, inputs, option
+from grader.core.contract import Contract, EntryPoint, Quantity, inputs, option
 
 MAX_STRIDE = 4
 MAX_PADDING = 4

@@ -2,13 +2,13 @@
 
 Each entry is a small, named variation of the reference (`variations.py`) with
 a stable id, a paragraph for the student and the right formula; the engine
-matches a failing check against what it predicts (grader/diagnose.py).  An
+matches a failing check against what it predicts (grader/engine/diagnose.py).  An
 entry with several variations is reproduced by any one of them.
 """
 
 from __future__ import annotations
 
-from grader.catalog import Misconception
+from grader.core.catalog import Misconception
 from reference.conv2d.contract import MAX_PADDING, MAX_STRIDE
 from reference.conv2d.variations import Variation
 

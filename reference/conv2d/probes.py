@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from grader.assignment import Probes
-from grader.cases import Case, CaseBook
-from grader.compare import ShapeError, observed_quantity
-from grader.diagnose import CheckEvidence, Diagnosis, Finding
-from grader.execute import Call
-from grader.spec import Check, Spec
+from grader.core.assignment import Probes
+from grader.core.cases import Case, CaseBook
+from grader.core.spec import Check, Spec
+from grader.engine.compare import ShapeError, observed_quantity
+from grader.engine.diagnose import CheckEvidence, Diagnosis, Finding
+from grader.engine.execute import Call
 from reference.conv2d import convolution
 from reference.conv2d.contract import ENTRY_POINTS, QUANTITIES, is_forward
 from reference.conv2d.misconceptions import FORWARD

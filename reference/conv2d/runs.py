@@ -2,7 +2,7 @@
 
 Part B's checks get a third run, PyTorch's own conv2d and autograd in float32,
 so an element is graded only where both ways of computing it in float32 agree
-with the float64 value (grader/expected.py).
+with the float64 value (grader/core/expected.py).
 """
 
 from __future__ import annotations

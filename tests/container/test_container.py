@@ -22,15 +22,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader.core.spec import load_spec, spec_path
 from grader.gradescope import container, image
-from grader.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET
-from tests.test_student_views import answer_key, hidden_case_text, leaked  # noqa: F401 - answer_key is a fixture
+from tests.outputs.test_student_views import answer_key, hidden_case_text, leaked  # noqa: F401 - answer_key is a fixture
 
 pytestmark = pytest.mark.container
 
 HOSTILE = REPO / "tests" / "hostile"
-SCHEMA = json.loads((REPO / "grader" / "gradescope_schema.json").read_text())
+SCHEMA = json.loads((REPO / "grader" / "gradescope" / "gradescope_schema.json").read_text())
 SPEC = load_spec(spec_path("backprop", None))
 FULL_MARKS = sum(check.points for check in SPEC.checks)
 

@@ -18,8 +18,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader.assignment import load_reference
-from grader.spec import load_spec, spec_path
+from grader.core.assignment import load_reference
+from grader.core.spec import load_spec, spec_path
 from tests.conftest import REPO, SUBMISSIONS, grading, run_grader
 
 pytestmark = pytest.mark.cuda

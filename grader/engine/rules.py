@@ -1,0 +1,155 @@
+"""The rules of each part: read what a call did while it ran, and judge it.
+
+The spec's `[[rule]]` tables say how a part's numbers must be computed; the
+submission's process records, for every call a rule covers, what it did
+(grader/isolation/inside/watch.py).  This module reads that record as untrusted data (bounded,
+typed), and turns it into findings: a rule broken (or unverifiable, when the call
+switched the recording off) in a call, with the evidence in words.
+
+What the code names (torch, a small step constant) is shown beside the runtime
+evidence and never decides alone: a file with both parts imports torch at its top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.core.spec import Check, Rule, Spec
+
+MAX_NAMES = 12
+MAX_TEXT = 200
+MAX_INDICES = 64
+UNVERIFIABLE = (
+    "The grader records how each call computes, to check the rules of each part; this call switched that "
+    "recording off, so the rule could not be checked, and a rule that withholds points withholds them."
+)
+
+
+def watch_of(spec: Spec, check: Check) -> tuple[str, ...]:
+    """What the child must record for the check's calls: the kinds of its rules."""
+    return tuple(sorted({rule.kind for rule in spec.rules_of(check)}))
+
+
+def read_evidence(raw) -> dict | None:
+    """The child's record of one call, bounded and typed; None when there is none or it is malformed."""
+    if not isinstance(raw, dict):
+        return None
+
+    def names(key: str) -> list[str]:
+        value = raw.get(key)
+        return [str(v)[:MAX_TEXT] for v in value[:MAX_NAMES] if isinstance(v, str)] if isinstance(value, list) else []
+
+    def count(key: str) -> int:
+        value = raw.get(key)
+        return int(min(max(value, 0), 10**9)) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else 0
+
+    indices = raw.get("not_from_backward")
+    constants = raw.get("small_constants")
+    return {
+        "watched": names("watched"),
+        "autograd": names("autograd"),
+        "torch_calls": names("torch_calls"),
+        "torch_count": count("torch_count"),
+        "torch_ops": count("torch_ops"),
+        "evaluations": count("evaluations"),
+        "most_called": str(raw.get("most_called", ""))[:MAX_TEXT],
+        "names_torch": names("names_torch"),
+        "small_constants": [float(c) for c in constants[:5] if isinstance(c, (int, float)) and not isinstance(c, bool)] if isinstance(constants, list) else [],
+        "tampered": names("tampered"),
+        "gradient_elements": count("gradient_elements"),
+        "not_from_backward": [int(i) for i in indices[:MAX_INDICES] if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**6] if isinstance(indices, list) else [],
+    }
+
+
+HIDDEN_CASE = "a hidden case"  # the case label of a finding on a hidden case
+HIDDEN_EVIDENCE = "seen on a hidden case; the course staff can see what the call did"
+
+
+@dataclass(frozen=True)
+class RuleFinding:
+    """One rule broken, or unverifiable, in one call."""
+
+    rule: str  # the rule's id
+    outcome: str  # withhold | flag
+    status: str  # broken | unverifiable
+    message: str  # the rule's message, for the student
+    call: str  # what was called
+    case: str  # "the given case", "a hidden case"
+    evidence: str  # what the call did, in words
+
+    @property
+    def withholds(self) -> bool:
+        return self.outcome == "withhold"
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "outcome": self.outcome, "status": self.status, "message": self.message, "call": self.call, "case": self.case, "evidence": self.evidence}
+
+
+def _listed(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _supporting_names(evidence: dict) -> str:
+    return f"; the code it ran names torch ({_listed(evidence['names_torch'], 4)})" if evidence["names_torch"] else ""
+
+
+def _broken(rule: Rule, evidence: dict) -> str:
+    """The evidence that the call broke the rule, in words; empty when it did not."""
+    if rule.kind == "no-autograd" and evidence["autograd"]:
+        return f"autograd ran during the call ({_listed(evidence['autograd'])}){_supporting_names(evidence)}"
+    if rule.kind == "no-torch" and evidence["torch_count"]:
+        return f"torch computed during the call: {_listed(evidence['torch_calls'])} ({evidence['torch_count']} calls){_supporting_names(evidence)}"
+    if rule.kind == "no-numerical-differentiation" and evidence["evaluations"] >= rule.min_evaluations:
+        constants = evidence["small_constants"]
+        step = f"; the code it ran holds a small step constant ({', '.join(f'{c:g}' for c in constants)})" if constants else ""
+        return (
+            f"one call evaluated {evidence['most_called'] or 'a function'} {evidence['evaluations']} times "
+            f"({rule.min_evaluations} or more evaluations in one backward call is what finite differences cost){step}"
+        )
+    if rule.kind == "gradients-from-autograd" and evidence["gradient_elements"] and evidence["not_from_backward"]:
+        elements = [str(i + 1) for i in evidence["not_from_backward"]]
+        ran = "a backward pass ran, but " if evidence["autograd"] else "no backward pass ran during the call, and "
+        return f"{ran}returned element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} of {evidence['gradient_elements']} did not come out of one"
+    return ""
+
+
+def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
+    """Findings of the check's rules over its calls: `calls` holds (case label, call description, Outcome)."""
+    findings = []
+    for rule in spec.rules_of(check):
+        for case, described, outcome in calls:
+            if outcome.status not in ("ok", "error"):
+                continue  # a call that timed out or crashed sent no record, and scores nothing anyway
+            evidence = outcome.evidence
+            if evidence is None or rule.kind not in evidence["watched"]:
+                if outcome.status == "ok":
+                    findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, "the call sent no record of what it did"))
+                continue
+            if evidence["tampered"]:
+                text = f"the grader could not verify the call: {_listed(evidence['tampered'], 3)}"
+                findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, text))
+                continue
+            text = _broken(rule, evidence)
+            if text:
+                findings.append(RuleFinding(rule.id, rule.outcome, "broken", rule.message, described, case, text))
+    return tuple(findings)
+
+
+RULE_STATUS_WORDS = {"broken": "broken", "unverifiable": "could not be verified"}
+RULE_EFFECTS = {"withhold": "no points for the checks of these calls", "flag": "points stay; flagged for the course staff"}
+
+
+def summarize(findings) -> list[dict]:
+    """Each rule broken or unverifiable in a submission once: where, and the first evidence."""
+    summary: dict[str, dict] = {}
+    for finding in findings:
+        entry = summary.setdefault(
+            finding.rule,
+            {"rule": finding.rule, "outcome": finding.outcome, "status": finding.status, "message": finding.message, "calls": [], "evidence": finding.evidence},
+        )
+        if finding.status == "broken" and entry["status"] != "broken":
+            entry.update(status="broken", evidence=finding.evidence)
+        where = f"{finding.call} on {finding.case}"
+        if where not in entry["calls"] and len(entry["calls"]) < 6:
+            entry["calls"].append(where)
+    return list(summary.values())

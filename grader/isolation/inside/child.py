@@ -1,0 +1,423 @@
+"""Runs inside a submission's own process: load the student's code, make the calls.
+
+Started by `grader.isolation.sandbox` as `python -I child.py RESULT_FD` (or forked from a
+warm parent, which calls `serve`).  It reads one JSON request on stdin: the
+submission's source files (already on disk in the working folder) and the
+calls to make.  It writes one JSON line per event to RESULT_FD:
+
+    {"event": "confined", "ok": true, "layers": [...]}   (or "ok": false, "message": ...)
+    {"event": "loaded", "defined": [...], "problems": [...], "entry_points": {...}}
+    {"event": "result", "id": ..., "ok": true, "value": <tree>, "seconds": ..., "evidence": {...}}
+    {"event": "result", "id": ..., "ok": false, "error": {...}}
+    {"event": "done"}
+
+A call the spec's rules cover carries "watch" (the kinds of rule): `watch.py` beside
+it records what the call did while it ran, sent as the result's "evidence".
+It sends values, never verdicts: it never sees an expected value.  It imports
+nothing from the grader (the grader is not on its path) and only the standard
+library, NumPy and PyTorch; `confine.py` beside it (loaded by path) confines the
+process to the request's sandbox plan before the first line of student code.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import inspect
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+import traceback
+import types
+
+# Modules a student file may be named after without shadowing the real one.
+PROTECTED = {"numpy", "torch", "grader", "reference", "child", "json", "math", "random", "test", "tests"}
+MAX_ELEMENTS = 100_000  # a returned array larger than this is described, not sent
+TEXT_LIMIT = 4000
+
+_write = os.write
+_dumps = json.dumps
+_perf = time.perf_counter
+_isfinite = math.isfinite
+
+
+class _Inert(types.ModuleType):
+    """Stands in for plotting and display modules a grader does not need.
+
+    `import matplotlib.pyplot as plt; plt.plot(losses); plt.show()` then does
+    nothing instead of failing the cell that also defines the functions.
+    """
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _inert_value
+
+    def __call__(self, *args, **kwargs):
+        return _inert_value
+
+
+class _InertValue:
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __iter__(self):
+        return iter((self, self))
+
+    def __getitem__(self, key):
+        return self
+
+
+_inert_value = _InertValue()
+INERT_MODULES = ("matplotlib", "matplotlib.pyplot", "IPython", "IPython.display", "seaborn")
+
+
+def _install_inert_modules() -> list[str]:
+    installed = []
+    for name in INERT_MODULES:
+        if name in sys.modules:
+            continue
+        module = _Inert(name)
+        module.__path__ = []  # a package, so `import matplotlib.pyplot` resolves
+        sys.modules[name] = module
+        installed.append(name)
+    for name in INERT_MODULES:
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, sys.modules[name])
+    return installed
+
+
+def send(fd: int, message: dict) -> None:
+    data = _dumps(message, allow_nan=True, default=str).encode() + b"\n"
+    while data:
+        data = data[_write(fd, data) :]
+
+
+def _short(text: str, limit: int = TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+
+
+def describe_exception(error: BaseException, filename_hint: str | None = None) -> dict:
+    frames = traceback.extract_tb(error.__traceback__)
+    student_frames = [f for f in frames if not f.filename.endswith("child.py")]
+    where = ""
+    if isinstance(error, SyntaxError):
+        where = f"{error.filename or filename_hint}, line {error.lineno}"
+    elif student_frames:
+        last = student_frames[-1]
+        where = f"{os.path.basename(last.filename)}, line {last.lineno}, in {last.name}"
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    lines = traceback.format_list(student_frames[-6:])
+    return {"type": type(error).__name__, "message": _short(text), "where": where, "traceback": _short("".join(lines) + text)}
+
+
+# ------------------------------------------------------------------ loading
+
+MAGIC_LINE = re.compile(r"^\s*(?:[%!]|\w+\s*=\s*[%!])")
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+def strip_magics(source: str) -> str:
+    """IPython syntax is not Python: drop `%magic` and `!shell` lines; a cell
+    magic runs its body only where the body is Python (`%%time`)."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split()[0] if lines[0].lstrip()[2:].split() else ""
+        if magic not in PYTHON_CELL_MAGICS:
+            return ""
+        lines = lines[1:]
+    kept = []
+    for line in lines:
+        if MAGIC_LINE.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            kept.append(f"{indent}pass  # IPython line skipped by the grader")
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _module_name(path: str, taken: set[str]) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    clean = re.sub(r"\W", "_", stem)
+    if (
+        clean in PROTECTED
+        or clean in sys.stdlib_module_names
+        or clean in sys.modules
+        or clean in taken
+        or not clean.isidentifier()
+    ):
+        return f"_submission_{clean}"
+    return clean
+
+
+def load_python(path: str, name: str, problems: list) -> dict | None:
+    existing = sys.modules.get(name)
+    if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") == os.path.abspath(path):
+        return vars(existing)  # already imported by a sibling
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as error:  # noqa: BLE001 - a student's SystemExit is a finding too
+        problems.append({"file": path, "cell": None, **describe_exception(error, path)})
+    return vars(module)
+
+
+def load_notebook(path: str, cells: list[str], problems: list) -> dict:
+    namespace = {"__name__": "__notebook__", "__builtins__": builtins, "__file__": path}
+    for number, source in enumerate(cells, start=1):
+        code = strip_magics(source)
+        if not code.strip():
+            continue
+        try:
+            exec(compile(code, f"{path} [cell {number}]", "exec"), namespace)  # noqa: S102
+        except BaseException as error:  # noqa: BLE001
+            problems.append({"file": path, "cell": number, **describe_exception(error, path)})
+    return namespace
+
+
+def _signature(function) -> str:
+    try:
+        return f"{function.__name__}{inspect.signature(function)}"
+    except (TypeError, ValueError):
+        return f"{getattr(function, '__name__', '?')}(...)"
+
+
+def _fingerprint(code) -> tuple:
+    """A code object without its file and line numbers, nested functions included."""
+    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames)
+
+
+def _same_code(a, b) -> bool:
+    code_a, code_b = getattr(a, "__code__", None), getattr(b, "__code__", None)
+    if code_a is None or code_b is None:
+        return False
+    return _fingerprint(code_a) == _fingerprint(code_b)
+
+
+def find_entry_points(namespaces: list[tuple[str, dict]], wanted: frozenset[str]):
+    """Each entry point (the names the request calls) once; the same function imported
+    elsewhere counts once; two different definitions are reported, not silently chosen between."""
+    found, defined = {}, []
+    for where, namespace in namespaces:
+        for name, value in list(namespace.items()):
+            if not callable(value) or name.startswith("_") or isinstance(value, type) or isinstance(value, types.ModuleType):
+                continue
+            if getattr(value, "__module__", None) not in (None, namespace.get("__name__")) and name not in wanted:
+                continue  # imported from a library, not the student's own
+            if isinstance(value, types.FunctionType):
+                defined.append({"name": name, "signature": _signature(value), "where": where})
+            if name not in wanted:
+                continue
+            previous = found.get(name)
+            if previous is None:
+                found[name] = (value, [where])
+            elif previous[0] is not value and not _same_code(previous[0], value):
+                previous[1].append(where)
+    entries = {name: {"where": places} for name, (_, places) in found.items()}
+    return {name: value for name, (value, _) in found.items()}, entries, defined
+
+
+# ------------------------------------------------------------------ calling
+
+
+def to_tree(value, depth: int = 0):
+    """A returned value as plain JSON data: numbers, nested lists, or arrays."""
+    if depth > 6:
+        return {"unsupported": "nested too deeply"}
+    numpy = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    if isinstance(value, bool):
+        return {"unsupported": "bool"}
+    if isinstance(value, (int, float)):
+        return float(value)
+    if torch is not None and isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.numel() > MAX_ELEMENTS:
+            return {"unsupported": f"tensor of shape {tuple(tensor.shape)}"}
+        if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
+            return {"unsupported": f"tensor of dtype {tensor.dtype}"}
+        return {"array": tensor.double().reshape(-1).tolist(), "shape": list(tensor.shape), "dtype": str(tensor.dtype), "grad": value.requires_grad}
+    if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
+        array = numpy.asarray(value)
+        if array.size > MAX_ELEMENTS:
+            return {"unsupported": f"array of shape {array.shape}"}
+        if array.dtype.kind not in "fiu":
+            if array.dtype.kind == "O":
+                return {"seq": [to_tree(item, depth + 1) for item in array.reshape(-1)][:MAX_ELEMENTS], "shape": list(array.shape)}
+            return {"unsupported": f"array of dtype {array.dtype}"}
+        return {"array": array.astype(float).reshape(-1).tolist(), "shape": list(array.shape), "dtype": str(array.dtype)}
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_ELEMENTS:
+            return {"unsupported": f"{type(value).__name__} of length {len(value)}"}
+        return {"seq": [to_tree(item, depth + 1) for item in value], "type": type(value).__name__}
+    return {"unsupported": type(value).__name__}
+
+
+def make_arguments(call: dict):
+    """Fresh float64 arguments for every call, in the order the request gives: each case input
+    an array of the call's framework (NumPy or torch), each other argument its value."""
+    if call["framework"] == "numpy":
+        import numpy
+
+        make = lambda v: numpy.array(v, dtype=numpy.float64)  # noqa: E731
+    else:
+        import torch
+
+        make = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    return [(a["name"], make(a["input"]) if "input" in a else a["value"]) for a in call["arguments"]]
+
+
+def _changed(before, after) -> bool:
+    try:
+        return bool((before != after).any())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def make_call(function, call: dict, watch=None) -> dict:
+    positional = make_arguments(call)
+    originals = {name: value.clone() if hasattr(value, "clone") else value.copy() for name, value in positional if hasattr(value, "shape")}
+    recording = watch.begin(call.get("watch") or ()) if watch is not None else None  # only where a rule covers the call
+    started = _perf()
+    try:
+        value = function(*[value for _, value in positional])
+    except BaseException as error:  # noqa: BLE001 - SystemExit inside a call is the student's
+        seconds = _perf() - started
+        return {"ok": False, "error": describe_exception(error), "seconds": seconds, **(watch.end(recording, None) if watch is not None else {})}
+    seconds = _perf() - started
+    evidence = watch.end(recording, value) if watch is not None else {}
+    mutated = [name for name, value in positional if name in originals and _changed(originals[name], value)]
+    try:
+        tree = to_tree(value)
+    except BaseException as error:  # noqa: BLE001
+        return {"ok": False, "error": describe_exception(error), "seconds": seconds, **evidence}
+    return {"ok": True, "value": tree, "seconds": seconds, "mutated": mutated, **evidence}
+
+
+# ------------------------------------------------------------------ main
+
+
+def _load_beside(name: str):
+    """A module beside this file, loaded by path: the grader's package is not on this process's path."""
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+confinement = _load_beside("confine")  # at import, so a warm parent loads it (and pyseccomp) once
+watching = _load_beside("watch")
+freeform = _load_beside("freeform")
+
+
+def _source_files(sources: list[dict]) -> set[str]:
+    """The file names the submission's code objects carry, as loaded here (a sibling import: absolute)."""
+    names = set()
+    for source in sources:
+        if source["kind"] == "py":
+            names |= {source["path"], os.path.abspath(source["path"])}
+        else:
+            names |= {f"{source['path']} [cell {number}]" for number in range(1, len(source["cells"]) + 1)}
+    return names
+
+
+def _confine(plan: dict | None, result_fd: int) -> bool:
+    """Apply the sandbox's plan to this process before any student code; say so on the channel."""
+    if plan is None:
+        send(result_fd, {"event": "confined", "ok": True, "layers": []})
+        return True
+    try:
+        applied = confinement.confine(plan, keep_fds={result_fd})
+    except Exception as error:  # noqa: BLE001 - reported, and the submission is not run
+        send(result_fd, {"event": "confined", "ok": False, "message": f"{type(error).__name__}: {error}"})
+        return False
+    send(result_fd, {"event": "confined", "ok": True, "layers": applied})
+    return True
+
+
+def serve(request: dict, result_fd: int) -> None:
+    """Load the submission in the current folder and answer the request's calls."""
+    import numpy  # noqa: F401 - imported before any student file can shadow it
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass  # already fixed in a warm parent
+    if not _confine(request.get("sandbox"), result_fd):
+        return
+    inert = _install_inert_modules()
+    if request.get("freeform"):  # no entry point: the files run as written, watched (freeform.py)
+        sys.path[:0] = sorted({os.path.dirname(os.path.abspath(s["path"])) for s in request["sources"] if s["kind"] == "py"}, key=len)
+        send_event = lambda message: send(result_fd, message)  # noqa: E731
+        seconds = float(request["freeform"]["seconds"])
+        freeform.run_scripts(request["sources"], send_event, _source_files(request["sources"]), seconds, describe_exception, strip_magics, _Inert)
+        send(result_fd, {"event": "done"})
+        return
+    # before any student code: what the recorders use is looked up now, not after a file could replace it
+    watch = watching.Watch(_source_files(request["sources"])) if any(call.get("watch") for call in request["calls"]) else None
+    started = _perf()
+    problems: list = []
+    namespaces: list[tuple[str, dict]] = []
+    folders = sorted({os.path.dirname(os.path.abspath(s["path"])) for s in request["sources"] if s["kind"] == "py"}, key=len)
+    sys.path[:0] = folders
+    taken: set[str] = set()
+    for source in request["sources"]:
+        if source["kind"] == "py":
+            name = _module_name(source["path"], taken)
+            taken.add(name)
+            namespaces.append((source["path"], load_python(source["path"], name, problems)))
+        else:
+            namespaces.append((source["path"], load_notebook(source["path"], source["cells"], problems)))
+    functions, entries, defined = find_entry_points(namespaces, frozenset(call["entry"] for call in request["calls"]))
+    send(
+        result_fd,
+        {"event": "loaded", "seconds": _perf() - started, "problems": problems, "entry_points": entries, "defined": defined, "inert_modules": inert},
+    )
+    for call in request["calls"]:
+        function = functions.get(call["entry"])
+        if function is None or len(entries[call["entry"]]["where"]) > 1:
+            continue  # the grader already knows why from the "loaded" event
+        outcome = make_call(function, call, watch)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        send(result_fd, {"event": "result", "id": call["id"], **outcome})
+    send(result_fd, {"event": "done"})
+
+
+def main() -> None:
+    result_fd = int(sys.argv[1])
+    request = json.loads(sys.stdin.buffer.read())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # the student's code reads nothing from the grader
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    try:
+        serve(request, result_fd)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        os._exit(0)  # no atexit hook or leftover thread of the student's runs after this
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""How a submission's process is started: a fresh interpreter, or a fork of a warm one.
+
+Both give the execute stage the same `Child` (a pid and three pipes) and the
+same isolation; they differ only in cost.  A fresh interpreter pays Python's
+start and `import torch` (about two seconds); a fork from the fork server pays
+a few milliseconds.  `choose_launcher` takes the warm one where this system
+can fork and pass file descriptors, and says which it took.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from grader.core.spec import Limits
+from grader.isolation import sandbox
+from grader.isolation.forkclient import ForkServer
+
+
+class FreshLauncher:
+    description = "a fresh interpreter per submission"
+
+    def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
+        return sandbox.start_child(workdir, limits, request)
+
+    def stop(self, child: sandbox.Child) -> int:
+        return sandbox.stop_child(child)
+
+    def close(self) -> None:
+        pass
+
+
+class WarmLauncher:
+    description = "forked from a warm worker that imported numpy and torch once"
+
+    def __init__(self, warm_up: Path | None = None):
+        self._warm_up = warm_up  # the assignment's (grader.core.assignment.Reference.warm_up)
+        self._lock = threading.Lock()
+        self._forks = self._new_server()
+        self.replaced = 0  # how often a fork server died and was started anew
+        self._forked_by: dict[int, ForkServer] = {}  # a child is stopped by the server that forked it
+
+    @property
+    def server_pid(self) -> int:
+        return self._forks.pid
+
+    def _new_server(self) -> ForkServer:
+        return ForkServer(sys.executable, sandbox.interpreter_environment(), self._warm_up)
+
+    def _server(self, dead: ForkServer | None = None) -> ForkServer:
+        """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""
+        with self._lock:
+            if self._forks is dead or not self._forks.alive:
+                self._forks.close()
+                self._forks = self._new_server()
+                self.replaced += 1
+            return self._forks
+
+    def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
+        arguments = (workdir, sandbox.resource_limits(limits), sandbox.scrubbed_environment(workdir), request)
+        forks = self._server()
+        try:
+            child = forks.start_child(*arguments)
+        except (OSError, RuntimeError):
+            forks = self._server(dead=forks)  # a server that stops mid-run is replaced
+            child = forks.start_child(*arguments)
+        with self._lock:
+            self._forked_by[child.pid] = forks
+        return child
+
+    def stop(self, child: sandbox.Child) -> int:
+        with self._lock:
+            forks = self._forked_by.pop(child.pid)
+        return forks.stop_child(child)
+
+    def close(self) -> None:
+        with self._lock:
+            self._forks.close()
+
+
+def can_fork() -> str | None:
+    """Why warm workers cannot be used here, or None when they can."""
+    if not sys.platform.startswith("linux"):
+        return f"fork servers are used on Linux only (this is {sys.platform})"
+    if not (hasattr(os, "fork") and hasattr(socket, "send_fds")):
+        return "this Python cannot fork or pass file descriptors"
+    return None
+
+
+def choose_launcher(warm: bool = True, warm_up: Path | None = None):
+    """The launcher to use and a sentence saying which, and why; a warm one runs `warm_up` first."""
+    reason = can_fork() if warm else "fresh interpreters were asked for"
+    if reason is None:
+        try:
+            return WarmLauncher(warm_up), WarmLauncher.description
+        except (OSError, RuntimeError) as error:
+            reason = str(error)
+    return FreshLauncher(), f"{FreshLauncher.description} ({reason})"

@@ -1,0 +1,741 @@
+"""HTML reports: a page per submission and a class dashboard, siblings of results.json.
+
+This module turns `SubmissionResult` data into plain values for the Jinja2
+templates of templates/report/ (autoescaped; they draw, they decide nothing).
+A page shows the view its result is: the student's page is drawn from
+`grader.outputs.views.student_view`'s copy, which holds nothing of a hidden case but
+its verdict and a generic reason, the instructor's from the full result.
+Text that came from a submission (what it printed, exceptions, answers) is
+made printable and clipped here, so a report stays well under 2 MB whatever
+the submission did.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import statistics
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from grader.core.cases import CaseBook, draw_cases
+from grader.core.spec import Spec
+from grader.engine.compare import element_names
+from grader.engine.rules import RULE_EFFECTS, RULE_STATUS_WORDS
+from grader.engine.score import CheckResult, SubmissionResult
+from grader.outputs.causes import causes_of, scrubbed
+from grader.outputs.charts import as_float, curve_chart, histogram
+from grader.outputs.views import printable, without_folders
+
+
+def templates_folder(name: str) -> Path:
+    """templates/<name>/: inside the grader where it is installed as a package (pyproject's
+    package-dir), beside it in a clone of the repository."""
+    here = Path(__file__).resolve().parents[1]  # grader/
+    installed = here / "templates" / name
+    return installed if installed.is_dir() else here.parent / "templates" / name
+
+
+TEMPLATES = templates_folder("report")
+
+PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out", "unstarted": "not started"}
+
+# Caps on text that came from a submission, in characters.
+PRINTED_CHARS = 20_000  # each of stdout and stderr
+TRACEBACK_CHARS = 4_000
+MESSAGE_CHARS = 1_000
+ANSWER_CHARS = 20_000
+LOAD_PROBLEMS = 20
+CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
+FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
+LONG = 16  # a quantity of more elements lists only its worst off ones
+FAILURE_MESSAGES = 12  # on the dashboard
+OBSERVATIONS = 60  # of a free-form run, on its page
+NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first thing to fix
+DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
+
+
+def clip(text: str | None, limit: int) -> str:
+    """Printable text of at most about `limit` characters: its head and its tail, and how much is left out."""
+    text = printable(text)
+    if len(text) <= limit:
+        return text
+    tail = limit // 5
+    return f"{text[: limit - tail]}\n[... {len(text) - limit:,} characters not shown ...]\n{text[-tail:]}"
+
+
+def format_number(value, style: str = ".6g") -> str:
+    """Any value as text, never an error: a number in `style`, nan/inf/-inf by name, "—" for none."""
+    if value is None:
+        return "—"
+    value = as_float(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:{style}}"
+    # a negative value that rounds to zero is shown as 0, never "-0"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def error_size(value) -> str:
+    return format_number(value, ".2g")
+
+
+def _vector(values) -> str:
+    """A case's input as text: a vector in full; an array by its shape and first values."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim <= 1:
+        return "(" + ", ".join(format_number(v) for v in array.reshape(-1)) + ")"
+    head = ", ".join(format_number(v) for v in array.reshape(-1)[:LONG])
+    return f"array of shape {tuple(array.shape)}: ({head}{', …' if array.size > LONG else ''})"
+
+
+def _diagnosis(diagnosis) -> dict:
+    return {"id": diagnosis.id, "title": diagnosis.title, "explanation": diagnosis.explanation, "formula": getattr(diagnosis, "formula", "")}
+
+
+def _rows(check, case: dict) -> tuple[list[dict], int]:
+    """Element by element: observed, expected, errors, and whether it is off; for a curve or a
+    long array only the worst of the values that are off, in order, and how many more there are."""
+    expected, observed, compared = case["expected"], case["observed"], case["compared"]
+    names = element_names(check, tuple(case.get("shape") or (len(expected),)))
+    off = set(case["off"])
+    rows, badness = [], []
+    for index, name in enumerate(names):
+        got, want = as_float(observed[index]), as_float(expected[index])
+        difference = abs(got - want) if math.isfinite(got) and math.isfinite(want) else None
+        state = "off" if name in off else ("ok" if compared[index] else "not compared")
+        rows.append(
+            {"index": index, "name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference),
+             "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False}
+        )  # fmt: skip
+        badness.append(math.inf if difference is None else difference)
+    if not check.measure.curve and len(rows) <= LONG:
+        return rows, 0
+    # where the values first part from the reference, then the worst of the rest
+    off_rows = [index for index, row in enumerate(rows) if row["state"] == "off"]
+    first = off_rows[:FIRST_ROWS]
+    worst = sorted(first + sorted(off_rows[FIRST_ROWS:], key=lambda index: -badness[index])[: CURVE_ROWS - len(first)])
+    shown = [dict(rows[index], gap=bool(number) and index != worst[number - 1] + 1, first=number == 0) for number, index in enumerate(worst)]
+    return shown, len(off_rows) - len(worst)
+
+
+def _relative(got: float, want: float) -> float | None:
+    """|got - want| / |want|; none where the expected value is 0 (or not finite), where only the absolute error says anything."""
+    if not (math.isfinite(got) and math.isfinite(want)) or want == 0:
+        return None
+    return abs(got - want) / abs(want)
+
+
+def _largest_relative(case: dict) -> float | None:
+    """The largest relative error over the compared elements whose expected value is not 0."""
+    errors = [_relative(as_float(got), as_float(want)) for got, want, compared in zip(case["observed"], case["expected"], case["compared"]) if compared]
+    errors = [e for e in errors if e is not None]
+    return max(errors) if errors else None
+
+
+def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
+    """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is bare in the student's)."""
+    measure = check_result.check.measure
+    shown = case["observed"] is not None
+    error = case["error"] or None
+    if error:
+        traceback = clip(error.get("traceback"), TRACEBACK_CHARS)
+        kind, message = clip(error.get("type"), 200), scrubbed(error.get("message"), MESSAGE_CHARS)
+        error = {
+            "headline": message if message.startswith(kind) else f"{kind}: {message}".strip(": "),
+            "where": scrubbed(error.get("where"), 500),
+            "traceback": traceback if traceback != previous_traceback else "",
+            "same_traceback": bool(traceback) and traceback == previous_traceback,
+        }
+    rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
+    parts_at = None
+    if shown:
+        names = element_names(check_result.check, tuple(case.get("shape") or (len(case["expected"]),)))
+        off = set(case["off"])
+        parts_at = next((index for index, name in enumerate(names) if name in off), None)
+    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step, parts_at) if shown and measure.curve else None
+    hidden_number = case["case"].removeprefix("hidden-")
+    return {
+        "label": f"hidden case {hidden_number}" if case["hidden"] else f"{case['case'].replace('-', ' ')} case",
+        "hidden": case["hidden"],
+        "status": case["status"],
+        "status_word": STATUS_WORDS.get(case["status"], case["status"]),
+        "message": scrubbed(case["message"], MESSAGE_CHARS),
+        "inputs": inputs.get((check_result.check.id, case["case"])),
+        "max_abs": error_size(case["max_abs_error"]),
+        # over the elements whose expected value is not 0; "—" where every one is 0
+        "max_rel": error_size(_largest_relative(case)) if shown else error_size(case["max_rel_error"]),
+        "off": case["off"],
+        "values_shown": shown,
+        "rows": rows,
+        "more_rows": more_rows,
+        "nonfinite": nonfinite,
+        "curve": measure.curve,
+        "chart": chart,
+        "error": error,
+        "notes": [clip(note, MESSAGE_CHARS) for note in case["notes"]],
+    }
+
+
+def case_inputs(spec: Spec, book: CaseBook | None = None) -> dict[tuple[str, str], dict[str, str]]:
+    """Each case's inputs by (check id, case id), to reproduce a call: the public cases', and with
+    the run's `book` (the instructor's view only) the hidden ones too."""
+    book = book or draw_cases(spec, None)
+    inputs = {}
+    for check in spec.checks:
+        for case in book.for_check(check):
+            inputs[(check.id, case.id)] = {name: _vector(values) for name, values in case.inputs.items()}
+    return inputs
+
+
+def _rule(entry: dict) -> dict:
+    """A rule finding or summary for a page: words clipped, the outcome said in full."""
+    calls = entry.get("calls") or [f"{entry.get('call', '')} on {entry.get('case', '')}"]
+    return {
+        "rule": clip(entry["rule"], 200),
+        "status_word": RULE_STATUS_WORDS[entry["status"]],
+        "effect": RULE_EFFECTS[entry["outcome"]],
+        "outcome": entry["outcome"],
+        "message": clip(entry["message"], MESSAGE_CHARS),
+        "calls": [clip(c, 300) for c in calls[:6]],
+        "evidence": clip(entry["evidence"], MESSAGE_CHARS),
+    }
+
+
+def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict:
+    check = check_result.check
+    withheld = check_result.withheld
+    withholding = dict.fromkeys(f.rule for f in check_result.rule_findings if f.withholds)
+    withheld_summary = clip(f"no points: its calls broke the rule {', '.join(withholding)} (see Rules of the assignment)", MESSAGE_CHARS)
+    cases, previous = [], None
+    for verdict in check_result.verdicts:
+        # whether compared values came back nan/inf: a fact about the submission, not a hidden value
+        nonfinite = verdict.observed is not None and any(
+            compared and not math.isfinite(got) and math.isfinite(want) for got, want, compared in zip(verdict.observed, verdict.expected, verdict.compared)
+        )
+        case = _case(check_result, verdict.to_dict(), inputs or {}, previous, nonfinite)
+        previous = clip((verdict.error or {}).get("traceback"), TRACEBACK_CHARS) or previous
+        cases.append(case)
+    return {
+        "id": check.id,
+        "description": check.message,
+        "call": check_result.call,
+        "quantity": check.quantity,
+        "tolerance": str(check.tolerance),
+        "visibility": check.visibility,
+        # a check whose numbers are right but whose calls broke a withholding rule is not passed
+        "status": "failed" if withheld else check_result.status,
+        "status_word": "withheld" if withheld else STATUS_WORDS.get(check_result.status, check_result.status),
+        "passed": check_result.passed and not withheld,
+        "score": f"{check_result.score:g}",
+        "points": f"{check.points:g}",
+        "points_value": check.points,
+        "summary": withheld_summary if withheld else "" if check_result.passed else clip(check_result.message, MESSAGE_CHARS),
+        "diagnoses": [_diagnosis(d) for d in check_result.diagnoses],
+        "diagnosis_note": "" if check_result.passed else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
+        "cases": cases,
+        "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
+        "withheld": withheld,
+        "cause": None,  # the number of its cause on the page (report_context sets it)
+        "cause_kind": "",
+        "cause_title": "",
+    }
+
+
+def _load(result: SubmissionResult) -> dict:
+    problems = []
+    for problem in result.load.problems[:LOAD_PROBLEMS]:
+        problems.append(
+            {
+                "file": clip(str(problem.get("file") or ""), 300),
+                "cell": problem.get("cell"),
+                "type": clip(str(problem.get("type") or ""), 200),
+                "message": clip(str(problem.get("message") or ""), MESSAGE_CHARS),
+                "traceback": clip(problem.get("traceback"), TRACEBACK_CHARS),
+            }
+        )
+    return {
+        "status": result.load.status,
+        "message": clip(result.load.message, MESSAGE_CHARS),
+        "problems": problems,
+        "more_problems": max(0, len(result.load.problems) - LOAD_PROBLEMS),
+    }
+
+
+def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None = None) -> dict:
+    """The page of `result`'s view; `book` (the run's cases) gives the instructor's view the hidden cases' inputs."""
+    instructor = result.view != "student"
+    inputs = case_inputs(spec, book if instructor else None)
+    causes = causes_of(result)
+    checks = {c.check.id: check_context(c, inputs) for c in result.checks}
+    for number, cause in enumerate(causes, start=1):
+        for check_id in cause.checks:
+            checks[check_id] |= {"cause": number, "cause_kind": cause.kind, "cause_title": clip(cause.title, MESSAGE_CHARS)}
+    parts = []
+    for part in dict.fromkeys(c.check.part for c in result.checks):
+        experiments = []
+        for experiment in sorted({c.check.experiment for c in result.checks if c.check.part == part}):
+            members = [c for c in result.checks if c.check.part == part and c.check.experiment == experiment]
+            experiments.append(
+                {
+                    "number": experiment,
+                    "title": spec.experiment_title(experiment),
+                    "score": f"{sum(c.score for c in members):g}",
+                    "points": f"{sum(c.check.points for c in members):g}",
+                    "checks": [checks[c.check.id] for c in members],
+                }
+            )
+        got, possible = result.part_score(part)
+        parts.append({"id": part, "title": spec.part(part).title, "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible, "experiments": experiments})
+    diagnoses: dict[str, dict] = {}
+    for check_result in result.checks:
+        for diagnosis in check_result.diagnoses:
+            entry = diagnoses.setdefault(diagnosis.id, {**_diagnosis(diagnosis), "checks": []})
+            entry["checks"].append(check_result.check.id)
+    withheld = result.ran_hidden and not instructor  # the student's copy left out what ran on hidden cases
+    return {
+        "title": spec.title,
+        "id": printable(result.submission.id),
+        "kind": result.submission.kind,
+        "instructor": instructor,
+        "ran_hidden": result.ran_hidden,
+        "student_page": PAGES["student"] if instructor else None,  # the student's page never points at the instructor's
+        "score": f"{result.score:g}",
+        "max_score": f"{result.max_score:g}",
+        "percent": round(100 * result.score / result.max_score) if result.max_score else 0,
+        "manual_points": f"{result.manual_points:g}",
+        "parts": parts,
+        "experiment_scores": [
+            {"number": n, "title": spec.experiment_title(n), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible}
+            for n, (got, possible) in result.experiment_scores().items()
+        ],
+        "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
+        "causes": [_cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1} for number, cause in enumerate(causes, start=1)],
+        "none_ran": len(causes) == 1 and causes[0].kind in ("load", "missing") and len(causes[0].checks) == len(result.checks),
+        "diagnoses": list(diagnoses.values()),
+        "load": _load(result),
+        "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
+        "observations": [_observation(o) for o in getattr(result, "observations", ())[:OBSERVATIONS]],
+        "questions": [
+            {"id": q.id, "title": q.title, "points": f"{q.points:g}", "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None}
+            for q in result.questions
+        ],
+        "rules": [_rule(entry) for entry in result.rule_summary],
+        "withhold_printed": withheld,
+        "stdout": clip(result.stdout, PRINTED_CHARS),
+        "stderr": clip(result.stderr, PRINTED_CHARS),
+        "seconds": "" if withheld else f"{result.seconds:.1f}",
+    }
+
+
+def _observation(observation) -> dict:
+    """One quantity found in a free-form run, as the page lists it."""
+
+    def shown(values) -> str:
+        return ", ".join(format_number(v) for v in list(values)[:8]) + (", …" if len(values) > 8 else "")
+
+    return {
+        "where": scrubbed(observation.source, 300),
+        "quantity": clip(observation.quantity, 200),
+        "check": clip(observation.check_id, 200),
+        "status": {"right": "right", "wrong": "wrong", "not-found": "not found"}.get(observation.status, clip(observation.status, 50)),
+        "mistakes": [clip(d, 200) for d in observation.diagnoses],
+        "observed": shown(observation.observed),
+        "expected": shown(observation.expected),
+        "precision": clip(observation.precision, 100),
+        "note": clip(observation.note, MESSAGE_CHARS),
+    }
+
+
+def _cause(number: int, cause) -> dict:
+    return {
+        "number": number,
+        "kind": cause.kind,
+        "title": clip(cause.title, MESSAGE_CHARS),
+        "summary": clip(cause.summary, MESSAGE_CHARS),
+        "advice": clip(cause.advice, 2 * MESSAGE_CHARS),
+        "formula": clip(cause.formula, MESSAGE_CHARS),
+        "detail": clip(cause.detail, 2 * MESSAGE_CHARS),
+        "checks": list(cause.checks),
+        "points": f"{cause.points:g}",
+    }
+
+
+def loaded(result: SubmissionResult) -> bool:
+    """Whether the submission loaded at all: its files ran and at least one entry point was found
+    (one call was made, or could have been)."""
+    if result.load.status != "ok":
+        return False
+    made = any((v.error or {}).get("type") != "Missing" for c in result.checks for v in c.verdicts)
+    return bool(result.load.entry_points) or made
+
+
+def load_failure(result: SubmissionResult) -> str:
+    """Why a submission did not load, in one line: the words of its cause (grader.outputs.causes)."""
+    cause = next((c for c in causes_of(result) if c.kind in ("load", "missing", "free-form")), None)
+    return clip(cause.title if cause else "no entry point found", 300)
+
+
+def load_failure_kind(result: SubmissionResult) -> str:
+    """What kind of failure kept a submission from loading, to group students by: a load status,
+    the type of the first error raised while loading, or no entry point."""
+    if result.load.status != "ok":
+        return f"loading {STATUS_WORDS.get(result.load.status, result.load.status)}"
+    if result.load.problems:
+        return f"{clip(str(result.load.problems[0].get('type') or 'error'), 200)} while loading"
+    return "no entry point found"
+
+
+_LISTED = re.compile(r"…(?:(?:,\s*|\s+and\s+)…)+(?:\s+more)?")
+
+
+def _pattern(message: str, check=None) -> str:
+    """A failure message with its details blanked (numbers, folders, the names of elements, the
+    list of functions a submission defines), so one cause groups across students and checks."""
+    message = without_folders(message.split("; the submission defines ")[0])
+    words = check.measure.words if check is not None and check.measure is not None else ""
+    if words:  # the quantity's own name may hold element names ("dE/dw1..dE/dw8"): kept whole
+        message = message.replace(words, "\0")
+    names = sorted((check.measure.elements if check is not None and check.measure is not None else ()), key=len, reverse=True)
+    for name in names:
+        message = re.sub(rf"(?<![\w/]){re.escape(name)}(?!\w)", "…", message)
+    if check is not None and check.measure is not None:
+        message = re.sub(rf"(?<!\w){re.escape(check.measure.member)}\[[^\]]*\]", "…", message)
+    return _LISTED.sub("…", _NUMBER.sub("…", message)).replace("\0", words)
+
+
+def _who(result: SubmissionResult) -> dict:
+    """A student as the dashboard's lists name one: the id and the links to both views."""
+    folder = quote(result.submission.id, safe="")
+    return {"id": printable(result.submission.id), "href": f"{folder}/{PAGES['instructor']}", "student_href": f"{folder}/{PAGES['student']}"}
+
+
+def _kind(diagnosis) -> str:
+    return getattr(diagnosis, "kind", "misconception")  # misconception | root-cause
+
+
+def mistakes_of(result: SubmissionResult) -> list:
+    """The catalogued mistakes named in a submission, once each; a root-cause finding (where the
+    bug is) is not a mistake of its own and stands here only when no mistake was named."""
+    found = {d.id: d for c in result.checks for d in c.diagnoses}
+    named = [d for d in found.values() if _kind(d) != "root-cause"]
+    return named or list(found.values())
+
+
+def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
+    totals = [r.score for r in results]
+    max_score = max((r.max_score for r in results), default=0)
+    parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
+    ran = [r for r in results if loaded(r)]
+    not_loaded = [r for r in results if not loaded(r)]
+    checks = []
+    for check in spec.checks:
+        # a submission that never loaded failed nothing it was asked: it is not in the rate
+        tried = [c for r in ran for c in r.checks if c.check.id == check.id]
+        passed = sum(c.passed for c in tried)
+        rate = passed / len(tried) if tried else 0.0
+        checks.append({"id": check.id, "description": check.message, "part": check.part, "experiment": check.experiment, "passed": passed, "total": len(tried), "percent": round(100 * rate)})
+    checks.sort(key=lambda c: (c["passed"] / c["total"] if c["total"] else 1.0, c["id"]))
+
+    failures: dict[str, dict] = {}
+
+    def failure(message: str, result: SubmissionResult, check_ids) -> None:
+        entry = failures.setdefault(message, {"message": message, "students": {}, "checks": Counter()})
+        entry["students"].setdefault(result.submission.id, _who(result))
+        entry["checks"].update(check_ids)
+
+    for result in not_loaded:  # one cause for all its checks
+        failure(f"did not load: {load_failure_kind(result)}", result, [c.check.id for c in result.checks])
+    for result in ran:
+        for check_result in result.checks:
+            if not check_result.passed:
+                failure(_pattern(clip(check_result.message, MESSAGE_CHARS), check_result.check), result, [check_result.check.id])
+    frequent = sorted(failures.values(), key=lambda entry: (-len(entry["students"]), entry["message"]))[:FAILURE_MESSAGES]
+
+    mistakes: dict[str, dict] = {}
+    for result in results:
+        for check_result in result.checks:
+            for diagnosis in check_result.diagnoses:
+                if _kind(diagnosis) == "root-cause":
+                    continue  # where the bug is, said with the mistake, not counted as one
+                entry = mistakes.setdefault(diagnosis.id, {"id": diagnosis.id, "title": diagnosis.title, "students": {}, "checks": []})
+                entry["students"].setdefault(result.submission.id, _who(result))
+                if check_result.check.id not in entry["checks"]:
+                    entry["checks"].append(check_result.check.id)
+    rules: dict[str, dict] = {}
+    for result in results:
+        for entry in result.rule_summary:
+            row = rules.setdefault(entry["rule"], {"rule": entry["rule"], "outcome": entry["outcome"], "message": clip(entry["message"], MESSAGE_CHARS), "broken": [], "unverifiable": []})
+            row[entry["status"]].append(_who(result))
+    timed_out = []
+    for result in results:
+        if result.load.status == "timeout":
+            timed_out.append({**_who(result), "where": "while loading", "checks": [], "message": clip(result.load.message, MESSAGE_CHARS)})
+            continue
+        stuck = [c for c in result.checks if c.status == "timeout"]
+        if stuck:
+            first = next(v for v in stuck[0].verdicts if v.status == "timeout")
+            where = f"in {len(stuck)} check{'s' if len(stuck) != 1 else ''}"
+            timed_out.append({**_who(result), "where": where, "checks": [c.check.id for c in stuck], "message": clip(without_folders(first.message), MESSAGE_CHARS)})
+    students = []
+    for result in results:
+        works = loaded(result)
+        students.append(
+            {
+                **_who(result),
+                "score": result.score,
+                "max_score": result.max_score,
+                "parts": [dict(zip(("score", "max"), result.part_score(part))) for part in parts],
+                "failing": sum(not c.passed or c.withheld for c in result.checks) if works else None,
+                "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
+                "questions": len(result.questions),
+                "loaded": works,
+                "status": "ran" if works else "did not load",
+                "why": "" if works else load_failure(result),
+                "diagnoses": [{"id": d.id, "title": d.title, "kind": _kind(d)} for d in mistakes_of(result)],
+                "timed_out": any(c.status == "timeout" for c in result.checks),
+                "rules": [entry["rule"] for entry in result.rule_summary],
+                "renaming": result.submission.renaming,
+            }
+        )
+    hidden_counts = sorted({c.hidden_cases for c in spec.checks})
+    helped = [(r, causes_of(r)) for r in sorted((r for r in ran if r.score < r.max_score), key=lambda r: (r.score, printable(r.submission.id)))[:NEEDS_HELP]]
+    return {
+        "title": spec.title,
+        "needs_help": [
+            {**_who(r), "score": f"{r.score:g}", "max_score": f"{r.max_score:g}", "first": clip(causes[0].summary if causes else "", MESSAGE_CHARS), "causes": len(causes)}
+            for r, causes in helped
+        ],
+        "count": len(results),
+        "loaded": len(ran),
+        "max_score": f"{max_score:g}",
+        "mean": f"{statistics.fmean(totals):.1f}" if totals else "—",
+        "median": f"{statistics.median(totals):g}" if totals else "—",
+        "full_marks": sum(1 for r in results if r.max_score and r.score == r.max_score),
+        "ran_hidden": any(r.ran_hidden for r in results),
+        "hidden_cases": " or ".join(f"{n:g}" for n in hidden_counts),
+        "histogram": histogram(totals, max_score),
+        "checks": checks,
+        "not_loaded": [{**_who(r), "why": load_failure(r)} for r in not_loaded],
+        "timed_out": timed_out,
+        "failures": [
+            {"message": entry["message"], "count": len(entry["students"]), "students": list(entry["students"].values()), "checks": [c for c, _ in entry["checks"].most_common()]}
+            for entry in frequent
+        ],
+        "more_failures": max(0, len(failures) - FAILURE_MESSAGES),
+        "mistakes": sorted(({**m, "students": list(m["students"].values())} for m in mistakes.values()), key=lambda m: (-len(m["students"]), m["title"])),
+        "students": students,
+        "parts": [{"id": part, "label": spec.part(part).label} for part in parts],
+        "rules": sorted(rules.values(), key=lambda row: row["rule"]),
+        "rule_violations": sum(1 for r in results if any(e["outcome"] == "withhold" for e in r.rule_summary)),
+        "rule_flags": sum(1 for r in results if any(e["outcome"] == "flag" for e in r.rule_summary)),
+    }
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["points"] = lambda value: format_number(value, "g")
+    return environment
+
+
+def _script(name: str) -> dict:
+    """An inline script from templates/report/ and its hash, which the page's Content-Security-Policy allows alone."""
+    source = (TEMPLATES / name).read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+    return {"source": Markup(source), "hash": f"'sha256-{digest}'"}
+
+
+def render_report(result: SubmissionResult, spec: Spec, book: CaseBook | None = None) -> str:
+    """The page of `result`'s view: pass `grader.outputs.views.student_view(result)` for the student's."""
+    return _environment().get_template("report.html").render(report=report_context(result, spec, book), script=None)
+
+
+def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
+    return _environment().get_template("dashboard.html").render(board=dashboard_context(results, spec), script=_script("sort.js"))
+
+
+def check_fragment(check_result: CheckResult) -> str:
+    """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
+    results.json is a student view, so `check_result` comes from the student's copy."""
+    return _environment().get_template("gradescope_check.html").render(check=check_context(check_result))
+
+
+def paragraphs(lines: list[str]) -> str:
+    """Plain lines as escaped HTML paragraphs."""
+    return "".join(f"<p>{Markup.escape(clip(line, MESSAGE_CHARS))}</p>" for line in lines)
+
+
+def failure_reason(error: BaseException, reveal: bool) -> str:
+    """Why the grader could not draw or write something.  An exception's text may quote
+    what a submission sent, so the student's view names only its type."""
+    return clip(f"{type(error).__name__}: {error}" if reveal else type(error).__name__, MESSAGE_CHARS)
+
+
+def unrendered_page(submission_id: str, reason: str) -> str:
+    """The page of a report the grader could not draw: the id and the reason, nothing else to go wrong."""
+    try:
+        return _environment().get_template("unrendered.html").render(id=submission_id, error=reason)
+    except Exception:  # noqa: BLE001 - even the template is unusable: the same page by hand
+        return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
+
+
+def write_report(result: SubmissionResult, spec: Spec, folder: Path, book: CaseBook | None = None) -> Path:
+    """The page of `result`'s view, `folder/report.html` (the student's) or `folder/instructor.html`;
+    a page that could not be drawn says why rather than stopping the batch."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / PAGES["student" if result.view == "student" else "instructor"]
+    try:
+        page = render_report(result, spec, book)
+    except Exception as error:  # noqa: BLE001 - one report must not stop the batch
+        page = unrendered_page(result.submission.id, failure_reason(error, result.view != "student"))
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> Path:
+    """`out/index.html`; if the dashboard cannot be drawn, a plain list of the reports says why."""
+    path = out / DASHBOARD_FILE
+    try:
+        page = render_dashboard(results, spec)
+    except Exception as error:  # noqa: BLE001 - the class's page is written whatever one result holds
+        links = "".join(f'<li><a href="{quote(r.submission.id, safe="")}/report.html">{Markup.escape(r.submission.id)}</a></li>' for r in results)
+        page = (
+            f"<!doctype html><meta charset=utf-8><title>Class dashboard not drawn</title><h1>Class dashboard</h1>"
+            f"<p>The grader could not draw the dashboard ({Markup.escape(failure_reason(error, True))}); grades.csv holds the totals.</p><ul>{links}</ul>"
+        )
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+GRADEBOOK_START, GRADEBOOK_END = "<!-- gradebook -->", "<!-- /gradebook -->"  # the region of a page the gradebook redraws
+
+
+def _spliced(page: str, fragment: str) -> str | None:
+    """`page` with its gradebook region replaced by `fragment`; None if it has none (a page not drawn).
+    The first markers are the template's own: a submission's text is escaped, so it holds none."""
+    head, found, rest = page.partition(GRADEBOOK_START)
+    _, closed, tail = rest.partition(GRADEBOOK_END)
+    return f"{head}{GRADEBOOK_START}{fragment}{GRADEBOOK_END}{tail}" if found and closed else None
+
+
+def _redraw(path: Path, fragment: str) -> None:
+    """Replace the gradebook region of the page at `path`, whole (a reader never sees half a page)."""
+    try:
+        page = _spliced(path.read_text(encoding="utf-8"), fragment)
+    except OSError:
+        return  # a page that was not written: nothing to redraw
+    if page is not None:
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+
+
+def signed(value: float) -> str:
+    """A change of points: +2, -0.5, 0."""
+    return ("+" if value > 0 else "") + format_number(value, "g")
+
+
+def _moves(movement) -> str:
+    return ", ".join(f"{change.check} {format_number(change.before, 'g')} → {format_number(change.after, 'g')}" for change in movement.checks)
+
+
+def gradebook_context(book, assignment: str) -> dict:
+    """The dashboard's totals and movers, from the gradebook alone."""
+    runs = book.runs(assignment)
+    moved = {m.student: m for m in book.movements(assignment)} if len(runs) > 1 else {}
+    questions = book.questions(assignment)
+    rows = []
+    for total in book.totals(assignment):
+        folder = quote(total.student, safe="")
+        movement = moved.get(total.student)
+        written = "not marked" if total.written is None and total.questions else f"{format_number(total.written or 0, 'g')} / {format_number(total.written_max, 'g')}"
+        rows.append(
+            {
+                "id": printable(total.student),
+                "href": f"{folder}/{PAGES['instructor']}",
+                "autograded": f"{format_number(total.autograded, 'g')} / {format_number(total.autograded_max, 'g')}",
+                "written": written,
+                "marked": f"{total.marked} of {total.questions}",
+                "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}" if total.fully_marked else "not marked",
+                "moved": f"{signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})" if movement else "",
+            }
+        )
+    movers = [
+        {
+            "id": printable(m.student),
+            "href": f"{quote(m.student, safe='')}/{PAGES['instructor']}",
+            "before": format_number(m.before, "g"),
+            "after": format_number(m.after, "g"),
+            "delta": signed(m.delta),
+            "checks": clip(_moves(m), 600),
+        }
+        for m in moved.values()
+    ]
+    return {
+        "rows": rows,
+        "questions": len(questions),
+        "written_max": sum(q.points for q in questions),
+        "fully_marked": sum(1 for t in book.totals(assignment) if t.fully_marked),
+        "moved": movers,
+        "previous": runs[-2].id if len(runs) > 1 else None,
+        "latest": runs[-1].id if runs else None,
+    }
+
+
+def student_marks_context(total, questions, marks: dict, instructor: bool) -> dict:
+    """One student's written marks and total, for their pages; the marker's name on the instructor's only."""
+    listed = []
+    for question in questions:
+        mark = marks.get(question.id)
+        listed.append(
+            {
+                "question": question.id,
+                "max": format_number(question.points, "g"),
+                "points": None if mark is None else format_number(mark.points, "g"),
+                "comment": clip(mark.comment, 4000) if mark else "",
+                "marker": mark.marker if mark else "",
+                "when": mark.when if mark else "",
+                "revision": mark.revision if mark else 0,
+            }
+        )
+    return {
+        "instructor": instructor,
+        "written": None if total.written is None and total.questions else format_number(total.written or 0, "g"),
+        "written_max": format_number(total.written_max, "g"),
+        "marked": total.marked,
+        "questions": total.questions,
+        "total": None if not total.fully_marked else format_number(total.total, "g"),
+        "maximum": format_number(total.maximum, "g"),
+        "autograded": format_number(total.autograded, "g"),
+        "autograded_max": format_number(total.autograded_max, "g"),
+        "marks": listed,
+    }
+
+
+def refresh_gradebook_views(out: Path, book, assignment: str) -> None:
+    """Redraw, from the gradebook, the totals of the dashboard and of each student's two pages."""
+    macros = _environment().get_template("_gradebook.html").module
+    _redraw(out / DASHBOARD_FILE, str(macros.class_totals(gradebook_context(book, assignment))))
+    questions = book.questions(assignment)
+    marks: dict[str, dict] = {}
+    for mark in book.marks(assignment):
+        marks.setdefault(mark.student, {})[mark.question] = mark
+    for total in book.totals(assignment):
+        folder = out / total.student
+        if folder.parent != out or total.student in ("", ".", ".."):
+            continue  # an id is a folder name of `out` or nothing
+        for view, page in PAGES.items():
+            entry = student_marks_context(total, questions, marks.get(total.student, {}), instructor=view == "instructor")
+            _redraw(folder / page, str(macros.student_marks(entry)))

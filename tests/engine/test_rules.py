@@ -1,0 +1,142 @@
+"""Are the rules of each part declared in the spec, validated like the rest of it, and
+kept even by a submission that switches the grader's recording off?
+
+The three shortcuts in submissions/ (autograd, finite differences, NumPy gradients
+in the torch part) are graded with the bundled class in tests/test_grading.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.core.spec import DEFAULT_SPEC, RULE_KINDS, SpecError, load_spec
+from tests.conftest import REPO, run_grader
+
+HOSTILE = REPO / "tests" / "hostile" / "disables_the_call_recording.py"
+
+
+def test_the_spec_declares_a_rule_of_every_kind_with_its_default_outcome():
+    """Do the autograd rules withhold and numerical differentiation flag, and which checks does each cover?"""
+    spec = load_spec()
+    rules = {rule.id: rule for rule in spec.rules}
+    assert {rule.kind for rule in spec.rules} == set(RULE_KINDS)
+    for rule in spec.rules:
+        assert rule.message and rule.outcome == RULE_KINDS[rule.kind][1]
+    assert rules["no-numerical-differentiation"].entries == ("np_backward",)
+    assert rules["gradients-from-autograd"].entries == ("torch_backward",)
+    for check in spec.checks:
+        covered = {rule.kind for rule in spec.rules_of(check)}
+        assert ("no-autograd" in covered) == (check.part == "numpy")
+        assert ("gradients-from-autograd" in covered) == (check.entry == "torch_backward")
+
+
+def test_a_rule_without_entries_or_outcome_takes_its_part_and_its_kind_default(tmp_path: Path):
+    text = DEFAULT_SPEC.read_text().replace('outcome = "flag"\nmin_evaluations = 16', "min_evaluations = 16")
+    text = text.replace('part = "numpy"\noutcome = "withhold"\n', 'part = "numpy"\n', 1)
+    (tmp_path / "assignment.toml").write_text(text)
+    spec = load_spec(tmp_path / "assignment.toml")
+    rules = {rule.id: rule for rule in spec.rules}
+    assert rules["no-autograd-in-numpy-part"].outcome == "withhold"
+    assert rules["no-autograd-in-numpy-part"].entries == ("np_forward", "np_backward", "np_train")
+    assert rules["no-numerical-differentiation"].outcome == "flag"
+
+
+def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
+    """Does `rules = []` exempt one check, and does a check's list replace its part's rules?"""
+    text = DEFAULT_SPEC.read_text().replace('quantity = "h"\n', 'quantity = "h"\nrules = []\n', 1)
+    text = text.replace('id = "np-gradients"\n', 'id = "np-gradients"\nrules = ["no-autograd-in-numpy-part"]\n', 1)
+    (tmp_path / "assignment.toml").write_text(text)
+    spec = load_spec(tmp_path / "assignment.toml")
+    assert spec.check("np-forward-hidden").rules == ()
+    assert spec.check("np-gradients").rules == ("no-autograd-in-numpy-part",)
+    assert "no-autograd-in-numpy-part" in spec.check("np-forward-output").rules
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (('kind = "no-autograd"', 'kind = "no-gpu"'), "rule[0].kind"),
+        (('outcome = "withhold"', 'outcome = "fail"'), "rule[0].outcome"),
+        (('entries = ["np_backward"]', 'entries = ["np_forward"]'), "rule[2].entries"),  # a forward pass has no gradients
+        (('entries = ["torch_backward"]', 'entries = ["np_backward"]'), "rule[3].entries"),  # another part's entry point
+        (('min_evaluations = 16', 'min_evaluations = 1'), "rule[2].min_evaluations"),
+        (('id = "no-torch-in-numpy-part"', 'id = "no-autograd-in-numpy-part"'), "rule[1].id"),
+        (('kind = "no-torch"\npart = "numpy"\noutcome = "flag"\n', 'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\nmin_evaluations = 3\n'), "rule[1].min_evaluations"),
+        (('quantity = "h"\n', 'quantity = "h"\nrules = ["no-such-rule"]\n'), "check[0].rules"),
+        (('quantity = "h"\n', 'quantity = "h"\nrules = ["gradients-from-autograd"]\n'), "check[0].rules"),
+        (('message = "Part A is NumPy only', 'words = "Part A is NumPy only'), "rule[1]"),
+    ],
+)
+def test_a_malformed_rule_is_refused_naming_the_key(tmp_path: Path, change, key):
+    old, new = change
+    text = DEFAULT_SPEC.read_text()
+    assert old in text
+    (tmp_path / "assignment.toml").write_text(text.replace(old, new, 1))
+    with pytest.raises(SpecError) as error:
+        load_spec(tmp_path / "assignment.toml")
+    assert f": {key}" in str(error.value) and "assignment.toml" in str(error.value)
+
+
+@pytest.fixture(scope="module")
+def hostile_graded(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("recording")
+    shutil.copy(HOSTILE, folder / HOSTILE.name)
+    out = folder / "out"
+    completed = run_grader("grade", str(folder), "--out", str(out), "--no-cache")
+    assert completed.returncode == 0, completed.stderr
+    return out / HOSTILE.stem
+
+
+def test_a_call_that_switches_the_recording_off_is_unverifiable_and_withheld(hostile_graded):
+    """Removing the profile hook or popping torch's modes is never taken as a clean call."""
+    results = json.loads((hostile_graded / "results.json").read_text())
+    grading = json.loads((hostile_graded / "grading.json").read_text())
+    spec = load_spec()
+    checks = {c["check"]: c for c in grading["checks"]}
+    for check in spec.checks:
+        rules = spec.rules_of(check)
+        findings = checks[check.id]["rule_findings"]
+        if check.entry in ("np_backward", "np_train", "torch_backward"):
+            assert findings and {f["status"] for f in findings} == {"unverifiable"}, check.id
+            assert {f["rule"] for f in findings} == {r.id for r in rules}
+            if any(r.outcome == "withhold" for r in rules):
+                assert checks[check.id]["score"] == 0, check.id
+        else:  # np_forward never switches anything off, torch_train has no rule
+            assert not findings, check.id
+    assert set(results["extra_data"]["rule_violations"]) == {r.id for r in spec.rules}
+    evidence = " ".join(f["evidence"] for c in grading["checks"] for f in c["rule_findings"])
+    assert "setprofile" in evidence and "another thread" in evidence and "_pop_torch_dispatch_stack" in evidence and "switches the grader" in evidence
+    assert "could not be verified" in results["output"]
+
+
+def test_the_next_call_is_recorded_again_after_one_switched_the_recording_off(hostile_graded):
+    """The forward calls that follow a tampering np_backward in the same process still pass clean."""
+    grading = json.loads((hostile_graded / "grading.json").read_text())
+    forward = [c for c in grading["checks"] if c["entry"] == "np_forward"]
+    assert forward and all(c["status"] == "passed" and c["score"] == c["max_score"] and not c["rule_findings"] for c in forward)
+
+
+def test_the_record_of_a_call_is_read_bounded_and_typed():
+    """What the submission's process says a call did is data from untrusted code: cut to size, wrong types dropped."""
+    from grader.engine.rules import read_evidence
+
+    forged = {
+        "watched": ["no-autograd"] * 1000 + [7],
+        "autograd": ["x" * 10_000],
+        "torch_count": float("nan"),
+        "evaluations": 10**30,
+        "not_from_backward": [True, -1, 3, "2"] + list(range(1000)),
+        "small_constants": [1e-6, "eps", None],
+        "tampered": {"not": "a list"},
+    }
+    evidence = read_evidence(forged)
+    assert len(evidence["watched"]) <= 12 and all(isinstance(k, str) for k in evidence["watched"])
+    assert len(evidence["autograd"][0]) <= 200
+    assert evidence["torch_count"] == 0 and evidence["evaluations"] == 10**9
+    assert evidence["not_from_backward"][:2] == [3, 0] and len(evidence["not_from_backward"]) <= 64
+    assert evidence["small_constants"] == [1e-6] and evidence["tampered"] == []
+    assert read_evidence("evidence") is None and read_evidence(None) is None
