@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each spec, alternated; the fastest counts (a busy machine only adds)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json", help="the results file the figures are added to (default: bench/results.json)")
     args = parser.parse_args()
     own_spec = spec_path(args.assignment)
     spec = load_spec(own_spec)
@@ -80,7 +81,7 @@ def main() -> None:
         "median_recording_ms_per_correct_submission": round(statistics.median(correct), 1) if correct else None,
     }
     print(json.dumps(result, indent=2))
-    path = REPO / "bench" / "results.json"
+    path = args.out
     stored = json.loads(path.read_text()) if path.exists() else {}
     stored["rules_recording" if spec.name == DEFAULT_ASSIGNMENT else f"rules_recording_{spec.name}"] = result
     path.write_text(json.dumps(stored, indent=2) + "\n")

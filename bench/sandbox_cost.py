@@ -33,7 +33,7 @@ from grader.engine.pipeline import plan_grading  # noqa: E402
 from grader.isolation.launchers import FreshLauncher, WarmLauncher  # noqa: E402
 from grader.isolation.sandbox import Sandbox, probe_layers  # noqa: E402
 
-SUBMISSION = REPO / "submissions" / "correct_vectorised_float32.py"
+SUBMISSION = REPO / "submissions" / "backprop" / "correct_vectorised_float32.py"
 
 
 def configurations() -> dict[str, Sandbox]:
@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="measured runs per configuration with warm workers")
     parser.add_argument("--fresh", type=int, default=5, help="measured runs per configuration with fresh interpreters (0: skip)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "sandbox_cost.json", help="where the results go (default: bench/out/sandbox_cost.json)")
     args = parser.parse_args()
     sandboxes = configurations()
     print(sandboxes["all layers"].describe())
@@ -97,9 +98,8 @@ def main() -> None:
         print(f"  {'configuration':24} {'median ms':>10} {'p90 ms':>8} {'added ms':>9}")
         for name, row in rows.items():
             print(f"  {name:24} {row['median_ms']:>10} {row['p90_ms']:>8} {row['added_ms']:>9}")
-    out = REPO / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "sandbox_cost.json").write_text(json.dumps({"layers": list(sandboxes["all layers"].layers), **results}, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"layers": list(sandboxes["all layers"].layers), **results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

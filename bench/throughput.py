@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help="the assignment whose examples make the class (default: %(default)s)")
     parser.add_argument("--spec", type=Path, help="a spec to grade with instead of the assignment's own")
     parser.add_argument("--skip-checks", nargs="+", default=[], metavar="PATTERN", help="leave out the checks whose id matches, e.g. '*-1000-*': what would the class cost without them?")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json", help="the results file the figures are added to (default: bench/results.json)")
     args = parser.parse_args()
     own_spec = spec_path(args.assignment)
     args.spec = args.spec or own_spec
@@ -151,7 +152,7 @@ def main() -> None:
         "student_compute_by_call": compute_by_call(warm_records),
         "peak_rss_mib": {"parent": round(parent_peak_mib), "child": round(child_peak_mib)},
     }
-    path = REPO / "bench" / "results.json"
+    path = args.out
     stored = json.loads(path.read_text()) if path.exists() else {}  # keeps `make bench-peers`' numbers
     if args.skip_checks or args.spec != own_spec or spec.name != DEFAULT_ASSIGNMENT:  # filed beside the course's figures, not over them
         stored.setdefault("variants", {})[" ".join(["skip", *args.skip_checks]) if args.skip_checks else result["spec"]["file"]] = result
