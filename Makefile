@@ -38,6 +38,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 grade: $(STAMP)
 	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT) --assignment $(ASSIGNMENT)

@@ -34,7 +34,9 @@ from grader.core.spec import load_spec, spec_path  # noqa: E402
 from grader.gradescope import container, image  # noqa: E402
 
 VENV_PYTHON = "/opt/backprop-grader/venv/bin/python"  # setup.sh's default
-LOST_POINTS_LOGS = REPO / "bench" / "out" / "lost-points"  # staff logs of runs where a correct hand-in lost a point
+LOST_POINTS_LOGS = (
+    REPO / "bench" / "out" / "lost-points"
+)  # staff logs of runs where a correct hand-in lost a point
 # Runs inside the container: the floor's interpreter, run_autograder, the floor again.
 INSIDE = f"""
 import json, subprocess, time
@@ -63,8 +65,14 @@ def inside_run(tag: str, submission: Path) -> tuple[dict, dict, float]:
         results.mkdir()
         run = image.run_submission(tag, submission, results, command=(VENV_PYTHON, "-c", INSIDE))
         if run.returncode != 0:
-            raise SystemExit(f"the measuring container failed ({run.returncode}): {run.stderr[-2000:]}")
-        return json.loads(run.stdout.strip().splitlines()[-1]), json.loads((results / "results.json").read_text()), run.seconds
+            raise SystemExit(
+                f"the measuring container failed ({run.returncode}): {run.stderr[-2000:]}"
+            )
+        return (
+            json.loads(run.stdout.strip().splitlines()[-1]),
+            json.loads((results / "results.json").read_text()),
+            run.seconds,
+        )
 
 
 def measure(tag: str, submission: Path, runs: int, baseline: str | None = None) -> dict:
@@ -88,12 +96,21 @@ def measure(tag: str, submission: Path, runs: int, baseline: str | None = None) 
                 "container_wall_seconds": round(seconds, 3),
             }
         )
-        failed = [f"{t['name'][:40]}: {t['output'][:300]}" for t in verdict["tests"] if t["status"] != "passed"]
-        if failed:  # a correct hand-in must not fail: keep what the staff log said, whole, for its cause
+        failed = [
+            f"{t['name'][:40]}: {t['output'][:300]}"
+            for t in verdict["tests"]
+            if t["status"] != "passed"
+        ]
+        if (
+            failed
+        ):  # a correct hand-in must not fail: keep what the staff log said, whole, for its cause
             records[-1]["failed"] = failed
             records[-1]["log_tail"] = inside["log"][-3000:]
             LOST_POINTS_LOGS.mkdir(parents=True, exist_ok=True)
-            kept = LOST_POINTS_LOGS / f"bench-container-{time.strftime('%Y%m%d-%H%M%S')}-{len(records)}.log"
+            kept = (
+                LOST_POINTS_LOGS
+                / f"bench-container-{time.strftime('%Y%m%d-%H%M%S')}-{len(records)}.log"
+            )
             kept.write_text(inside["log"])
             records[-1]["log"] = str(kept)
         if baseline:
@@ -113,20 +130,32 @@ def measure(tag: str, submission: Path, runs: int, baseline: str | None = None) 
             "image": baseline,
             "whole_seconds": statistics.median(r["baseline_whole_seconds"] for r in records),
             "ratio": statistics.median(r["baseline_ratio"] for r in records),
-            "speedup": round(statistics.median(r["baseline_whole_seconds"] / r["whole_seconds"] for r in records), 3),
+            "speedup": round(
+                statistics.median(
+                    r["baseline_whole_seconds"] / r["whole_seconds"] for r in records
+                ),
+                3,
+            ),
         }
     return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tag", default="backprop-autograder:bench", help="the image (built now unless --no-build)")
+    parser.add_argument(
+        "--tag", default="backprop-autograder:bench", help="the image (built now unless --no-build)"
+    )
     parser.add_argument("--no-build", action="store_true", help="measure the image as it is")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT)
-    parser.add_argument("--submission", type=Path, default=REPO / "submissions" / "backprop" / "correct_scalar.py")
+    parser.add_argument(
+        "--submission", type=Path, default=REPO / "submissions" / "backprop" / "correct_scalar.py"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
-    parser.add_argument("--baseline", help="an image of an earlier grader on the same venv, run after each container of --tag (README: how to make one)")
+    parser.add_argument(
+        "--baseline",
+        help="an image of an earlier grader on the same venv, run after each container of --tag (README: how to make one)",
+    )
     args = parser.parse_args()
     problem = image.engine_problem()
     if problem:

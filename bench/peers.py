@@ -50,7 +50,7 @@ PEERS = {"nbgrader": ["nbgrader==0.9.6"], "otter": ["otter-grader==7.0.0"]}
 
 # The tests, shared by both peers: a reference (sigmoid, mse, the course's numbering)
 # computed inside the test, and one test function per entry point.
-TESTS = '''
+TESTS = """
 import numpy as np
 import torch
 
@@ -75,18 +75,30 @@ def test_np_backward(np_backward):
 def test_torch_backward(torch_backward):
     g = torch.as_tensor(torch_backward(*(torch.tensor(a) for a in _CASE))).detach().numpy()
     assert np.allclose(np.ravel(g), _reference(*_CASE)[1], atol=1e-4)
-'''
+"""
 ENTRIES = ("np_forward", "np_backward", "torch_backward")
-SAME_CHECKS = {"np-forward-output", "np-gradients", "torch-gradients"}  # the spec's checks of those three tests
+SAME_CHECKS = {
+    "np-forward-output",
+    "np-gradients",
+    "torch-gradients",
+}  # the spec's checks of those three tests
 
 
 def run(command: list[str], cwd: Path, timeout: float = 900) -> float:
     """Wall seconds of one command; raises with the tail of its output if it fails."""
-    env = {**os.environ, "PATH": f"{PEERS_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", "JUPYTER_PLATFORM_DIRS": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{PEERS_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode:
-        raise RuntimeError(f"{' '.join(command[:3])} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-600:]}")
+        raise RuntimeError(
+            f"{' '.join(command[:3])} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-600:]}"
+        )
     return time.perf_counter() - started
 
 
@@ -98,7 +110,19 @@ def install(peer: str) -> None:
     wanted = " ".join(BASE + PEERS[peer])
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    run([str(PEERS_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *BASE, *PEERS[peer]], REPO, timeout=1800)
+    run(
+        [
+            str(PEERS_VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            *BASE,
+            *PEERS[peer],
+        ],
+        REPO,
+        timeout=1800,
+    )
     stamp.write_text(wanted)
 
 
@@ -107,7 +131,11 @@ def student_cells() -> list:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            cell.source = "\n".join(
+                line
+                for line in cell.source.splitlines()
+                if not line.lstrip().startswith(("%", "!"))
+            )
     return notebook.cells
 
 
@@ -120,15 +148,34 @@ def notebook(cells: list) -> nbformat.NotebookNode:
 def bench_nbgrader(scratch: Path, size: int) -> dict:
     course = scratch / "nbgrader"
     (course / "source" / "hw").mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
+    )
     cells = student_cells()
     for index, cell in enumerate(cells):  # every code cell is one the student fills in
         if cell.cell_type == "code":
-            cell.metadata["nbgrader"] = {"grade_id": f"student_{index}", "solution": True, "grade": False, "locked": False, "schema_version": 3}
-    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in cells if "nbgrader" in cell.metadata}
+            cell.metadata["nbgrader"] = {
+                "grade_id": f"student_{index}",
+                "solution": True,
+                "grade": False,
+                "locked": False,
+                "schema_version": 3,
+            }
+    answers = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in cells
+        if "nbgrader" in cell.metadata
+    }
     for entry in ENTRIES:
         test = nbformat.v4.new_code_cell(f"{TESTS}\ntest_{entry}({entry})")
-        test.metadata["nbgrader"] = {"grade_id": f"test_{entry}", "solution": False, "grade": True, "locked": True, "points": 1, "schema_version": 3}
+        test.metadata["nbgrader"] = {
+            "grade_id": f"test_{entry}",
+            "solution": False,
+            "grade": True,
+            "locked": True,
+            "points": 1,
+            "schema_version": 3,
+        }
         cells.append(test)
     nbformat.write(notebook(cells), course / "source" / "hw" / "hw.ipynb")
     run(["nbgrader", "generate_assignment", "hw", "--force"], course)
@@ -153,14 +200,25 @@ def bench_otter(scratch: Path, size: int) -> dict:
     decorate = "".join(f"test_{entry} = test_case(points=1)(test_{entry})\n" for entry in ENTRIES)
     with zipfile.ZipFile(folder / "autograder.zip", "w") as bundle:
         bundle.writestr("otter_config.json", "{}")
-        bundle.writestr("tests/backprop.py", f"from otter.test_files import test_case\nOK_FORMAT = False\nname = 'backprop'\n{TESTS}\n{decorate}")
+        bundle.writestr(
+            "tests/backprop.py",
+            f"from otter.test_files import test_case\nOK_FORMAT = False\nname = 'backprop'\n{TESTS}\n{decorate}",
+        )
     nbformat.write(notebook(student_cells()), folder / "hw.ipynb")
     seconds, scores = 0.0, []
     for index in range(size):
         out = folder / f"results_{index:03d}"
         out.mkdir()
-        seconds += run(["otter", "run", "--no-logo", "-a", "autograder.zip", "-o", str(out), "hw.ipynb"], folder)
-        scores.append(sum(test.get("score", 0) for test in json.loads((out / "results.json").read_text())["tests"]))
+        seconds += run(
+            ["otter", "run", "--no-logo", "-a", "autograder.zip", "-o", str(out), "hw.ipynb"],
+            folder,
+        )
+        scores.append(
+            sum(
+                test.get("score", 0)
+                for test in json.loads((out / "results.json").read_text())["tests"]
+            )
+        )
     return {"seconds": seconds, "scores": scores, "max_score": float(len(ENTRIES))}
 
 
@@ -170,15 +228,43 @@ def bench_ours(scratch: Path, size: int, jobs: int, spec: Path = DEFAULT_SPEC) -
     for index in range(size):
         shutil.copy(NOTEBOOK, folder / f"student_{index:03d}.ipynb")
     # --no-cache: every run computes its answer key and runs every notebook, as a first grading does
-    seconds = run([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", str(jobs), "--spec", str(spec), "--no-cache"], REPO)
+    seconds = run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--spec",
+            str(spec),
+            "--no-cache",
+        ],
+        REPO,
+    )
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8-sig")))
-    compute = statistics.median(json.loads((out / r["id"] / "results.json").read_text())["execution_time"] for r in rows)
-    return {"seconds": seconds, "scores": [float(r["score"]) for r in rows], "max_score": float(rows[0]["max_score"]), "median_student_compute_s": compute}
+    compute = statistics.median(
+        json.loads((out / r["id"] / "results.json").read_text())["execution_time"] for r in rows
+    )
+    return {
+        "seconds": seconds,
+        "scores": [float(r["score"]) for r in rows],
+        "max_score": float(rows[0]["max_score"]),
+        "median_student_compute_s": compute,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_PEERS_SIZE", 5)), help="submissions per tool")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=int(os.environ.get("BENCH_PEERS_SIZE", 5)),
+        help="submissions per tool",
+    )
     args = parser.parse_args()
     results: dict[str, dict] = {}
     same = "ours, same 3 checks (--jobs 1)"
@@ -197,7 +283,9 @@ def main() -> None:
 
     baseline = results[same]["seconds"] / args.size
     compute = results[same]["median_student_compute_s"]
-    print(f"{args.size} copies of {NOTEBOOK.name}, same run\n{'':32} {'s / submission':>15} {'x ' + same:>40}  scores")
+    print(
+        f"{args.size} copies of {NOTEBOOK.name}, same run\n{'':32} {'s / submission':>15} {'x ' + same:>40}  scores"
+    )
     for name, result in results.items():
         if "error" in result:
             print(f"{name:32} {'not measured':>15}")
@@ -205,19 +293,35 @@ def main() -> None:
         result["seconds_per_submission"] = round(result["seconds"] / args.size, 3)
         result["ratio_to_ours_same_checks"] = round(result["seconds_per_submission"] / baseline, 1)
         result["seconds"] = round(result["seconds"], 2)
-        result["scores"] = sorted(set(result.pop("scores")))  # distinct scores over the N submissions
+        result["scores"] = sorted(
+            set(result.pop("scores"))
+        )  # distinct scores over the N submissions
         scores = ", ".join(f"{s:g}" for s in result["scores"])
-        print(f"{name:32} {result['seconds_per_submission']:>15} {result['ratio_to_ours_same_checks']:>40}  {scores} / {result['max_score']:g}")
+        print(
+            f"{name:32} {result['seconds_per_submission']:>15} {result['ratio_to_ours_same_checks']:>40}  {scores} / {result['max_score']:g}"
+        )
 
-    measured = [r["seconds_per_submission"] for n, r in results.items() if "error" not in r and not n.startswith("ours")]
-    ceiling = {"student_compute_s": compute, "best_ratio_possible": round(max(measured) / compute, 1) if measured else None}
+    measured = [
+        r["seconds_per_submission"]
+        for n, r in results.items()
+        if "error" not in r and not n.startswith("ours")
+    ]
+    ceiling = {
+        "student_compute_s": compute,
+        "best_ratio_possible": round(max(measured) / compute, 1) if measured else None,
+    }
     print(
         f"Each tool's time includes its own start-up.  The student's own code (the notebook's cells and the three calls) ran {compute:g} s per submission (median, "
         f"measured in ours); a grader with no overhead at all would be at most {ceiling['best_ratio_possible']}x faster than the slowest peer here."
     )
     path = REPO / "bench" / "results.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
-    stored["peers"] = {"submissions": args.size, "notebook": NOTEBOOK.name, "ceiling": ceiling, **results}
+    stored["peers"] = {
+        "submissions": args.size,
+        "notebook": NOTEBOOK.name,
+        "ceiling": ceiling,
+        **results,
+    }
     path.write_text(json.dumps(stored, indent=2) + "\n")
 
 

@@ -26,7 +26,9 @@ from grader.core.cases import draw_cases
 from grader.core.spec import load_spec, spec_path
 from grader.engine.pipeline import plan_grading
 
-_RULE = re.compile(r"^\[\[rule\]\]\n(?:(?!\[|# -).*\n)*", re.MULTILINE)  # a [[rule]] table, up to the next table
+_RULE = re.compile(
+    r"^\[\[rule\]\]\n(?:(?!\[|# -).*\n)*", re.MULTILINE
+)  # a [[rule]] table, up to the next table
 
 
 def spec_without_rules(target: Path, source: Path) -> Path:
@@ -40,20 +42,36 @@ def measure(folder: Path, spec_file: Path, jobs: int, watched: set[str]) -> dict
     """Per hand-in: the seconds its calls that the rules cover took, timed inside its process."""
     spec = load_spec(spec_file)
     records, _ = grade_timed(folder, spec, plan_grading(spec, draw_cases(spec, None)), True, jobs)
-    return {r["id"]: sum(t for call, t in r["calls"].items() if call in watched) for r in records if not r["timeout_seconds"]}
+    return {
+        r["id"]: sum(t for call, t in r["calls"].items() if call in watched)
+        for r in records
+        if not r["timeout_seconds"]
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_RULES_SIZE", 16)))
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each spec, alternated; the fastest counts (a busy machine only adds)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs of each spec, alternated; the fastest counts (a busy machine only adds)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json", help="the results file the figures are added to (default: bench/results.json)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "bench" / "results.json",
+        help="the results file the figures are added to (default: bench/results.json)",
+    )
     args = parser.parse_args()
     own_spec = spec_path(args.assignment)
     spec = load_spec(own_spec)
-    watched = {call.describe() for call in plan_grading(spec, draw_cases(spec, None)).calls if call.watch}
+    watched = {
+        call.describe() for call in plan_grading(spec, draw_cases(spec, None)).calls if call.watch
+    }
     with tempfile.TemporaryDirectory(prefix="bench-rules-") as scratch:
         folder = Path(scratch, "class")
         folder.mkdir()
@@ -67,23 +85,36 @@ def main() -> None:
     by_kind: dict[str, list[tuple[float, float]]] = {}
     for submission_id, seconds in best["with"].items():
         if submission_id in best["without"]:
-            by_kind.setdefault(submission_id.split("_", 2)[2], []).append((best["without"][submission_id], seconds))
+            by_kind.setdefault(submission_id.split("_", 2)[2], []).append(
+                (best["without"][submission_id], seconds)
+            )
     rows = {
-        kind: {"without_ms": round(1000 * min(a for a, _ in pairs), 1), "with_ms": round(1000 * min(b for _, b in pairs), 1)}
+        kind: {
+            "without_ms": round(1000 * min(a for a, _ in pairs), 1),
+            "with_ms": round(1000 * min(b for _, b in pairs), 1),
+        }
         for kind, pairs in sorted(by_kind.items())
     }
-    correct = [row["with_ms"] - row["without_ms"] for kind, row in rows.items() if kind.startswith("correct_")]
+    correct = [
+        row["with_ms"] - row["without_ms"]
+        for kind, row in rows.items()
+        if kind.startswith("correct_")
+    ]
     result = {
         "submissions": args.size,
         "watched_calls": len(watched),
         "what": "seconds of the calls the rules cover, timed in the submission's process, fastest of the repeats",
         "by_hand_in": rows,
-        "median_recording_ms_per_correct_submission": round(statistics.median(correct), 1) if correct else None,
+        "median_recording_ms_per_correct_submission": round(statistics.median(correct), 1)
+        if correct
+        else None,
     }
     print(json.dumps(result, indent=2))
     path = args.out
     stored = json.loads(path.read_text()) if path.exists() else {}
-    stored["rules_recording" if spec.name == DEFAULT_ASSIGNMENT else f"rules_recording_{spec.name}"] = result
+    stored[
+        "rules_recording" if spec.name == DEFAULT_ASSIGNMENT else f"rules_recording_{spec.name}"
+    ] = result
     path.write_text(json.dumps(stored, indent=2) + "\n")
 
 

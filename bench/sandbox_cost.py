@@ -59,7 +59,9 @@ def measure(launcher, sandboxes: dict[str, Sandbox], repeat: int) -> dict[str, l
             execution = execute_submission(loaded, [call], spec.limits, None, launcher, sandbox)
             timings[name].append(time.perf_counter() - started)
             if execution.outcomes[call.id].status != "ok":
-                raise SystemExit(f"{name}: the call did not succeed ({execution.outcomes[call.id]})")
+                raise SystemExit(
+                    f"{name}: the call did not succeed ({execution.outcomes[call.id]})"
+                )
     return timings
 
 
@@ -78,14 +80,28 @@ def summary(timings: dict[str, list[float]]) -> dict[str, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=30, help="measured runs per configuration with warm workers")
-    parser.add_argument("--fresh", type=int, default=5, help="measured runs per configuration with fresh interpreters (0: skip)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "sandbox_cost.json", help="where the results go (default: bench/out/sandbox_cost.json)")
+    parser.add_argument(
+        "--repeat", type=int, default=30, help="measured runs per configuration with warm workers"
+    )
+    parser.add_argument(
+        "--fresh",
+        type=int,
+        default=5,
+        help="measured runs per configuration with fresh interpreters (0: skip)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "bench" / "out" / "sandbox_cost.json",
+        help="where the results go (default: bench/out/sandbox_cost.json)",
+    )
     args = parser.parse_args()
     sandboxes = configurations()
     print(sandboxes["all layers"].describe())
     results = {}
-    launcher = WarmLauncher(load_spec().reference.warm_up)  # the default assignment's warm-up, as grade runs it
+    launcher = WarmLauncher(
+        load_spec().reference.warm_up
+    )  # the default assignment's warm-up, as grade runs it
     try:
         results["warm"] = summary(measure(launcher, sandboxes, args.repeat))
     finally:
@@ -99,7 +115,9 @@ def main() -> None:
         for name, row in rows.items():
             print(f"  {name:24} {row['median_ms']:>10} {row['p90_ms']:>8} {row['added_ms']:>9}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"layers": list(sandboxes["all layers"].layers), **results}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps({"layers": list(sandboxes["all layers"].layers), **results}, indent=2) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ from grader.core.spec import DEFAULT_SPEC, load_spec
 _TABLE = re.compile(r"^\[\[(check|question)\]\]\s*$", re.MULTILINE)
 
 
-def spec_with_checks(keep: Callable[[str], bool], target: Path, source: Path = DEFAULT_SPEC) -> Path:
+def spec_with_checks(
+    keep: Callable[[str], bool], target: Path, source: Path = DEFAULT_SPEC
+) -> Path:
     """Write to `target` the spec at `source` with only the checks whose id `keep` accepts; validated."""
     text = source.read_text(encoding="utf-8")
     starts = [m.start() for m in _TABLE.finditer(text)] + [len(text)]

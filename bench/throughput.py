@@ -54,7 +54,9 @@ def build_class(folder: Path, size: int, examples: Path) -> None:
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
 
 
-def grade_timed(folder: Path, spec, plan, warm: bool, jobs: int, limit: int | None = None) -> tuple[list[dict], float]:
+def grade_timed(
+    folder: Path, spec, plan, warm: bool, jobs: int, limit: int | None = None
+) -> tuple[list[dict], float]:
     """Grade the class (its first `limit` submissions) as the CLI does, every layer the machine
     allows; per-submission records and the wall time."""
     descriptions = {call.id: call.describe() for call in plan.calls}
@@ -64,7 +66,13 @@ def grade_timed(folder: Path, spec, plan, warm: bool, jobs: int, limit: int | No
         for call_id, seconds in timing.calls.items():
             calls[descriptions[call_id]] = calls.get(descriptions[call_id], 0.0) + seconds
         compute = timing.load + sum(timing.calls.values())
-        return {"id": submission.id, "wall": timing.wall, "compute": compute, "timeout_seconds": timing.timed_out, "calls": calls}
+        return {
+            "id": submission.id,
+            "wall": timing.wall,
+            "compute": compute,
+            "timeout_seconds": timing.timed_out,
+            "calls": calls,
+        }
 
     submissions = discover_submissions(folder).submissions[:limit]
     with open_session(spec, None, plan=plan, warm=warm) as session:
@@ -84,7 +92,9 @@ def summarise(records: list[dict], seconds: float, jobs: int) -> dict:
         "submissions": len(records),
         "seconds": round(seconds, 2),
         "submissions_per_second": round(len(records) / seconds, 3),
-        "median_overhead_ms": round(1000 * statistics.median(r["wall"] - r["compute"] for r in normal), 1),
+        "median_overhead_ms": round(
+            1000 * statistics.median(r["wall"] - r["compute"] for r in normal), 1
+        ),
         "median_compute_ms": round(1000 * statistics.median(r["compute"] for r in normal), 1),
         "seconds_with_zero_overhead": round(floor, 2),
     }
@@ -98,7 +108,9 @@ def compute_by_call(records: list[dict]) -> list[dict]:
     rows = [
         {
             "call": name,
-            "median_ms": round(1000 * statistics.median(r["calls"].get(name, 0.0) for r in normal), 1),
+            "median_ms": round(
+                1000 * statistics.median(r["calls"].get(name, 0.0) for r in normal), 1
+            ),
             "share": round(sum(r["calls"].get(name, 0.0) for r in normal) / total, 3),
         }
         for name in names
@@ -109,19 +121,45 @@ def compute_by_call(records: list[dict]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", 200)))
-    parser.add_argument("--fresh-size", type=int, default=int(os.environ.get("BENCH_FRESH_SIZE", 0)) or None, help="grade only this many of the class with fresh interpreters (default: all of it)")
+    parser.add_argument(
+        "--fresh-size",
+        type=int,
+        default=int(os.environ.get("BENCH_FRESH_SIZE", 0)) or None,
+        help="grade only this many of the class with fresh interpreters (default: all of it)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help="the assignment whose examples make the class (default: %(default)s)")
-    parser.add_argument("--spec", type=Path, help="a spec to grade with instead of the assignment's own")
-    parser.add_argument("--skip-checks", nargs="+", default=[], metavar="PATTERN", help="leave out the checks whose id matches, e.g. '*-1000-*': what would the class cost without them?")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json", help="the results file the figures are added to (default: bench/results.json)")
+    parser.add_argument(
+        "--assignment",
+        default=DEFAULT_ASSIGNMENT,
+        help="the assignment whose examples make the class (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--spec", type=Path, help="a spec to grade with instead of the assignment's own"
+    )
+    parser.add_argument(
+        "--skip-checks",
+        nargs="+",
+        default=[],
+        metavar="PATTERN",
+        help="leave out the checks whose id matches, e.g. '*-1000-*': what would the class cost without them?",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "bench" / "results.json",
+        help="the results file the figures are added to (default: bench/results.json)",
+    )
     args = parser.parse_args()
     own_spec = spec_path(args.assignment)
     args.spec = args.spec or own_spec
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         graded_by = args.spec
         if args.skip_checks:
-            graded_by = spec_with_checks(lambda check_id: not any(fnmatch(check_id, p) for p in args.skip_checks), Path(scratch, "spec.toml"), args.spec)
+            graded_by = spec_with_checks(
+                lambda check_id: not any(fnmatch(check_id, p) for p in args.skip_checks),
+                Path(scratch, "spec.toml"),
+                args.spec,
+            )
         spec = load_spec(graded_by)
         plan = plan_grading(spec, draw_cases(spec, None))
         folder = Path(scratch, "class")
@@ -131,21 +169,33 @@ def main() -> None:
         warm_records, warm_seconds = grade_timed(folder, spec, plan, True, args.jobs)
         parent_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        fresh_records, fresh_seconds = grade_timed(folder, spec, plan, False, args.jobs, args.fresh_size)
+        fresh_records, fresh_seconds = grade_timed(
+            folder, spec, plan, False, args.jobs, args.fresh_size
+        )
         child_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     warm = summarise(warm_records, warm_seconds, args.jobs)
     fresh = summarise(fresh_records, fresh_seconds, args.jobs)
     speedup = warm["submissions_per_second"] / fresh["submissions_per_second"]
     # the student's compute as the warm run measured it: a fresh interpreter's first torch calls also pay its lazy start-up
-    ceiling = fresh["seconds"] * (warm["submissions"] / fresh["submissions"]) / warm["seconds_with_zero_overhead"]
+    ceiling = (
+        fresh["seconds"]
+        * (warm["submissions"] / fresh["submissions"])
+        / warm["seconds_with_zero_overhead"]
+    )
     result = {
         "submissions": warm["submissions"],
         "submissions_per_second": warm["submissions_per_second"],
         "median_overhead_ms": warm["median_overhead_ms"],
         "speedup_vs_fresh_interpreter": round(speedup, 1),
-        "speedup_ceiling": round(ceiling, 1),  # the speed-up of a grader with no overhead at all, same class
-        "spec": {"file": os.path.relpath(args.spec, REPO), "skipped_checks": args.skip_checks, "checks": len(spec.checks)},
+        "speedup_ceiling": round(
+            ceiling, 1
+        ),  # the speed-up of a grader with no overhead at all, same class
+        "spec": {
+            "file": os.path.relpath(args.spec, REPO),
+            "skipped_checks": args.skip_checks,
+            "checks": len(spec.checks),
+        },
         "jobs": args.jobs,
         "warm": warm,
         "fresh_interpreter": fresh,
@@ -153,9 +203,15 @@ def main() -> None:
         "peak_rss_mib": {"parent": round(parent_peak_mib), "child": round(child_peak_mib)},
     }
     path = args.out
-    stored = json.loads(path.read_text()) if path.exists() else {}  # keeps `make bench-peers`' numbers
-    if args.skip_checks or args.spec != own_spec or spec.name != DEFAULT_ASSIGNMENT:  # filed beside the course's figures, not over them
-        stored.setdefault("variants", {})[" ".join(["skip", *args.skip_checks]) if args.skip_checks else result["spec"]["file"]] = result
+    stored = (
+        json.loads(path.read_text()) if path.exists() else {}
+    )  # keeps `make bench-peers`' numbers
+    if (
+        args.skip_checks or args.spec != own_spec or spec.name != DEFAULT_ASSIGNMENT
+    ):  # filed beside the course's figures, not over them
+        stored.setdefault("variants", {})[
+            " ".join(["skip", *args.skip_checks]) if args.skip_checks else result["spec"]["file"]
+        ] = result
     else:
         stored.update(result)
     path.write_text(json.dumps(stored, indent=2) + "\n")
@@ -163,15 +219,27 @@ def main() -> None:
         ("submissions", warm["submissions"], fresh["submissions"]),
         ("seconds", warm["seconds"], fresh["seconds"]),
         ("submissions per second", warm["submissions_per_second"], fresh["submissions_per_second"]),
-        ("median overhead per submission (ms)", warm["median_overhead_ms"], fresh["median_overhead_ms"]),
+        (
+            "median overhead per submission (ms)",
+            warm["median_overhead_ms"],
+            fresh["median_overhead_ms"],
+        ),
         ("median student compute (ms)", warm["median_compute_ms"], fresh["median_compute_ms"]),
-        ("seconds with zero overhead", warm["seconds_with_zero_overhead"], fresh["seconds_with_zero_overhead"]),
+        (
+            "seconds with zero overhead",
+            warm["seconds_with_zero_overhead"],
+            fresh["seconds_with_zero_overhead"],
+        ),
     ]
     print(f"{'':40} {'warm workers':>14} {'fresh interpreter':>18}")
     for name, a, b in rows:
         print(f"{name:40} {a:>14} {b:>18}")
-    print(f"speed-up: {result['speedup_vs_fresh_interpreter']}x; a grader with no overhead at all: {result['speedup_ceiling']}x")
-    print(f"peak RSS parent {result['peak_rss_mib']['parent']} MiB, child {result['peak_rss_mib']['child']} MiB")
+    print(
+        f"speed-up: {result['speedup_vs_fresh_interpreter']}x; a grader with no overhead at all: {result['speedup_ceiling']}x"
+    )
+    print(
+        f"peak RSS parent {result['peak_rss_mib']['parent']} MiB, child {result['peak_rss_mib']['child']} MiB"
+    )
     print("\nwhere the student's compute goes (warm run, submissions that returned):")
     for row in result["student_compute_by_call"][:8]:
         print(f"  {row['share']:>6.1%}  {row['median_ms']:>8} ms  {row['call']}")

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -20,7 +27,13 @@ from grader.core.cases import draw_cases, load_secret
 from grader.core.expected import expected_values
 from grader.core.spec import SpecError, load_spec, spec_path
 from grader.course import marking
-from grader.course.gradebook import GRADEBOOK_FILE, RESERVED_NAMES, GradebookError, MarkRefused, open_gradebook
+from grader.course.gradebook import (
+    GRADEBOOK_FILE,
+    RESERVED_NAMES,
+    GradebookError,
+    MarkRefused,
+    open_gradebook,
+)
 from grader.course.marksheet import read_marksheet, write_marksheet
 from grader.engine.cache import default_cache_dir, write_answer_key
 from grader.engine.diagnose import check_catalog
@@ -42,7 +55,9 @@ def _defined_names(text: str) -> set[str]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 def other_assignment(loaded, assignment: str, entry_points) -> str | None:
@@ -51,7 +66,9 @@ def other_assignment(loaded, assignment: str, entry_points) -> str | None:
     `loaded` is a grader.engine.load.LoadedSubmission (source text only, nothing run)."""
     from grader.core.assignment import AssignmentError, load_reference, names
 
-    defined = set().union(*(_defined_names("\n".join(f.cells) if f.cells else f.text) for f in loaded.runnable))
+    defined = set().union(
+        *(_defined_names("\n".join(f.cells) if f.cells else f.text) for f in loaded.runnable)
+    )
     if defined & set(entry_points):
         return None
     best, shared = None, set()
@@ -74,45 +91,111 @@ def other_assignment(loaded, assignment: str, entry_points) -> str | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade a numerical homework: every submission run in isolation, compared with the reference, diagnosed and scored.")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Grade a numerical homework: every submission run in isolation, compared with the reference, diagnosed and scored.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def assignment(sub):
         chosen = os.environ.get("GRADER_ASSIGNMENT") or DEFAULT_ASSIGNMENT
-        sub.add_argument("--assignment", default=chosen, help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)")
-        sub.add_argument("--spec", type=Path, help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)")
+        sub.add_argument(
+            "--assignment",
+            default=chosen,
+            help="the assignment: a folder of reference/ (default: $GRADER_ASSIGNMENT, else %(default)s)",
+        )
+        sub.add_argument(
+            "--spec",
+            type=Path,
+            help="a spec file to grade by instead of the assignment's own assignment.toml (it names its assignment)",
+        )
 
     def gradebook_option(sub):
         # no environment variable: a shell's setting would silently send every run, a test's too, to one file
-        sub.add_argument("--gradebook", type=Path, help=f"the gradebook file (default: OUT/{GRADEBOOK_FILE})")
+        sub.add_argument(
+            "--gradebook", type=Path, help=f"the gradebook file (default: OUT/{GRADEBOOK_FILE})"
+        )
 
     def book_assignment(sub):
-        sub.add_argument("--assignment", default=os.environ.get("GRADER_ASSIGNMENT"), help="the assignment, where the gradebook holds several (default: $GRADER_ASSIGNMENT, else the only one)")
+        sub.add_argument(
+            "--assignment",
+            default=os.environ.get("GRADER_ASSIGNMENT"),
+            help="the assignment, where the gradebook holds several (default: $GRADER_ASSIGNMENT, else the only one)",
+        )
 
     def common(sub, secret: bool = True):
         assignment(sub)
-        sub.add_argument("--cache", type=Path, default=default_cache_dir(), help="where expected values and runs of unchanged code are cached (default: %(default)s)")
-        sub.add_argument("--no-cache", dest="cache", action="store_const", const=None, help="recompute the expected values and run every submission again")
+        sub.add_argument(
+            "--cache",
+            type=Path,
+            default=default_cache_dir(),
+            help="where expected values and runs of unchanged code are cached (default: %(default)s)",
+        )
+        sub.add_argument(
+            "--no-cache",
+            dest="cache",
+            action="store_const",
+            const=None,
+            help="recompute the expected values and run every submission again",
+        )
         if secret:
-            sub.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
+            sub.add_argument(
+                "--secret-file",
+                type=Path,
+                help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)",
+            )
 
-    grade = commands.add_parser("grade", help="grade every submission in a folder (the instructor's view)")
+    grade = commands.add_parser(
+        "grade", help="grade every submission in a folder (the instructor's view)"
+    )
     grade.add_argument("submissions", type=Path)
     grade.add_argument("--out", type=Path, default=Path("reports"))
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores, %(default)s)")
-    grade.add_argument("--fresh-interpreters", action="store_true", help="start every submission in a new interpreter instead of forking a warm one")
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the number of cores, %(default)s)",
+    )
+    grade.add_argument(
+        "--fresh-interpreters",
+        action="store_true",
+        help="start every submission in a new interpreter instead of forking a warm one",
+    )
     gradebook_option(grade)
     common(grade)
 
-    history = commands.add_parser("history", help="the grading runs in the gradebook: who moved between two runs, and which checks changed")
-    history.add_argument("student", nargs="?", help="only this student (with --run: whose earlier results to show)")
-    history.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
-    history.add_argument("--since", type=int, metavar="RUN", help="compare the latest run with this one (default: the one before it)")
-    history.add_argument("--run", type=int, metavar="N", help="show the results STUDENT had in run N, as that run stored them")
+    history = commands.add_parser(
+        "history",
+        help="the grading runs in the gradebook: who moved between two runs, and which checks changed",
+    )
+    history.add_argument(
+        "student", nargs="?", help="only this student (with --run: whose earlier results to show)"
+    )
+    history.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="the folder `grade` wrote (default: %(default)s)",
+    )
+    history.add_argument(
+        "--since",
+        type=int,
+        metavar="RUN",
+        help="compare the latest run with this one (default: the one before it)",
+    )
+    history.add_argument(
+        "--run",
+        type=int,
+        metavar="N",
+        help="show the results STUDENT had in run N, as that run stored them",
+    )
     gradebook_option(history)
     book_assignment(history)
 
-    marks = commands.add_parser("marks", help="the written answers' marks as CSV (student, question, points, comment, marker)")
+    marks = commands.add_parser(
+        "marks",
+        help="the written answers' marks as CSV (student, question, points, comment, marker)",
+    )
     marks_commands = marks.add_subparsers(dest="marks_command", required=True)
     said = {
         "export": "write every student's answer to every question, with its mark (empty if none), to FILE",
@@ -121,48 +204,113 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in said.items():
         sub = marks_commands.add_parser(name, help=text)
         sub.add_argument("file", type=Path)
-        sub.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote (default: %(default)s)")
+        sub.add_argument(
+            "--out",
+            type=Path,
+            default=Path("reports"),
+            help="the folder `grade` wrote (default: %(default)s)",
+        )
         if name == "import":
-            sub.add_argument("--marker", default="", help="who marked, for rows whose marker column is empty")
+            sub.add_argument(
+                "--marker", default="", help="who marked, for rows whose marker column is empty"
+            )
         gradebook_option(sub)
         book_assignment(sub)
 
-    check = commands.add_parser("check", help="self-check one submission on the public cases (the student's view)")
+    check = commands.add_parser(
+        "check", help="self-check one submission on the public cases (the student's view)"
+    )
     check.add_argument("path", type=Path)
     check.add_argument("--out", type=Path, help="also write the student's report files here")
     common(check, secret=False)
 
-    expected = commands.add_parser("expected", help="print every check's expected values as JSON (the answer key)")
+    expected = commands.add_parser(
+        "expected", help="print every check's expected values as JSON (the answer key)"
+    )
     common(expected)
 
-    gradescope = commands.add_parser("gradescope", help="grade the one submission of a Gradescope container (what run_autograder runs)")
-    gradescope.add_argument("--root", type=Path, default=container.DEFAULT_ROOT, help="the container's root folder (default: %(default)s)")
+    gradescope = commands.add_parser(
+        "gradescope",
+        help="grade the one submission of a Gradescope container (what run_autograder runs)",
+    )
+    gradescope.add_argument(
+        "--root",
+        type=Path,
+        default=container.DEFAULT_ROOT,
+        help="the container's root folder (default: %(default)s)",
+    )
     assignment(gradescope)
-    gradescope.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)")
-    gradescope.add_argument("--remove-secret-file", action="store_true", help="delete the secret file and the answer key once read, before any student code runs")
+    gradescope.add_argument(
+        "--secret-file",
+        type=Path,
+        help="file holding the hidden-case secret (else $GRADER_SECRET, else ROOT/source/secret.txt)",
+    )
+    gradescope.add_argument(
+        "--remove-secret-file",
+        action="store_true",
+        help="delete the secret file and the answer key once read, before any student code runs",
+    )
 
-    image_command = commands.add_parser("autograder-image", help="build the autograder's Docker image as Gradescope builds it (from the zip; its wheels fetched with this machine's pip configuration)")
+    image_command = commands.add_parser(
+        "autograder-image",
+        help="build the autograder's Docker image as Gradescope builds it (from the zip; its wheels fetched with this machine's pip configuration)",
+    )
     image_command.add_argument("--tag", default="backprop-autograder:latest")
     assignment(image_command)
-    image_command.add_argument("--secret-file", type=Path, help="put this secret in the image (hidden cases, and their answer key, computed at build time)")
+    image_command.add_argument(
+        "--secret-file",
+        type=Path,
+        help="put this secret in the image (hidden cases, and their answer key, computed at build time)",
+    )
 
-    answer_key = commands.add_parser("answer-key", help="compute every check's expected values once, hidden cases included, into a folder only its owner reads (an LMS image's build step)")
-    answer_key.add_argument("--out", type=Path, required=True, help="the folder (Gradescope: ROOT/source/answer-key, which `gradescope` reads)")
+    answer_key = commands.add_parser(
+        "answer-key",
+        help="compute every check's expected values once, hidden cases included, into a folder only its owner reads (an LMS image's build step)",
+    )
+    answer_key.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the folder (Gradescope: ROOT/source/answer-key, which `gradescope` reads)",
+    )
     assignment(answer_key)
-    answer_key.add_argument("--secret-file", type=Path, help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)")
+    answer_key.add_argument(
+        "--secret-file",
+        type=Path,
+        help="file holding the hidden-case secret (else $GRADER_SECRET, per the spec)",
+    )
 
-    bundle_zip = commands.add_parser("autograder-zip", help="build the autograder.zip to upload to Gradescope")
+    bundle_zip = commands.add_parser(
+        "autograder-zip", help="build the autograder.zip to upload to Gradescope"
+    )
     bundle_zip.add_argument("--out", type=Path, default=Path("autograder.zip"))
     assignment(bundle_zip)
-    bundle_zip.add_argument("--secret-file", type=Path, help="put this secret in the zip as secret.txt (hidden cases on Gradescope)")
+    bundle_zip.add_argument(
+        "--secret-file",
+        type=Path,
+        help="put this secret in the zip as secret.txt (hidden cases on Gradescope)",
+    )
 
-    mark = commands.add_parser("mark", help="mark the written answers in a browser (served on 127.0.0.1, behind a token)")
-    mark.add_argument("--out", type=Path, default=Path("reports"), help="the folder `grade` wrote, with its gradebook (default: %(default)s)")
+    mark = commands.add_parser(
+        "mark", help="mark the written answers in a browser (served on 127.0.0.1, behind a token)"
+    )
+    mark.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="the folder `grade` wrote, with its gradebook (default: %(default)s)",
+    )
     gradebook_option(mark)
     book_assignment(mark)
     mark.add_argument("--port", type=int, default=0, help="the port (default: any free one)")
-    mark.add_argument("--host", default=marking.LOOPBACK, help="only %(default)s is accepted: the pages show every student's answers")
-    mark.add_argument("--marker", help="your name, recorded with each mark (else each browser is asked once)")
+    mark.add_argument(
+        "--host",
+        default=marking.LOOPBACK,
+        help="only %(default)s is accepted: the pages show every student's answers",
+    )
+    mark.add_argument(
+        "--marker", help="your name, recorded with each mark (else each browser is asked once)"
+    )
     return parser
 
 
@@ -186,7 +334,9 @@ def _hidden_counts(spec) -> str:
     for number, (count, ids) in enumerate(groups):
         named = "" if number == 0 else f" ({', '.join(ids[:4])}{', …' if len(ids) > 4 else ''})"
         amount = f"{count} hidden case{'s' if count != 1 else ''}" if count else "no hidden case"
-        said.append(f"{amount} for {'each of ' if len(ids) > 1 else ''}{len(ids)} check{'s' if len(ids) != 1 else ''}{named}")
+        said.append(
+            f"{amount} for {'each of ' if len(ids) > 1 else ''}{len(ids)} check{'s' if len(ids) != 1 else ''}{named}"
+        )
     return "; ".join(said) or "no checks"
 
 
@@ -196,7 +346,16 @@ def command_expected(args, console: Console) -> int:
     records = []
     for item in expected_values(spec, book):
         check = spec.check(item.check_id)
-        records.append({"check": check.id, "part": check.part, "entry": check.entry, "kwargs": check.args, "quantity": check.quantity, **item.to_dict()})
+        records.append(
+            {
+                "check": check.id,
+                "part": check.part,
+                "entry": check.entry,
+                "kwargs": check.args,
+                "quantity": check.quantity,
+                **item.to_dict(),
+            }
+        )
     json.dump(records, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
@@ -205,31 +364,78 @@ def command_expected(args, console: Console) -> int:
 def command_grade(args, console: Console) -> int:
     spec = _spec(args)
     secret = _secret(args, spec)
-    discovery = discover_submissions(args.submissions, reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES))
-    book = open_gradebook(_gradebook_path(args))  # a gradebook it cannot write is refused before anything is graded
+    discovery = discover_submissions(
+        args.submissions,
+        reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES),
+    )
+    book = open_gradebook(
+        _gradebook_path(args)
+    )  # a gradebook it cannot write is refused before anything is graded
     for problem in discovery.problems:
-        console.print(Text.assemble(("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")), highlight=False)
+        console.print(
+            Text.assemble(
+                ("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")
+            ),
+            highlight=False,
+        )
     for submission in discovery.submissions:
         if submission.renaming:
-            console.print(Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)), highlight=False)
+            console.print(
+                Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)),
+                highlight=False,
+            )
     if not secret:
-        console.print(f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only.")
+        console.print(
+            f"No secret (${spec.secret_env} or --secret-file): grading on the public cases only."
+        )
     else:  # where it came from and what it does, never the secret itself
         source = f"--secret-file {args.secret_file}" if args.secret_file else f"${spec.secret_env}"
-        console.print(f"secret: read from {escape(source)}; hidden cases ran ({_hidden_counts(spec)}).", highlight=False)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with open_session(spec, secret, cache_dir=args.cache, warm=not args.fresh_interpreters, environ=os.environ, private=args.out) as session:
+        console.print(
+            f"secret: read from {escape(source)}; hidden cases ran ({_hidden_counts(spec)}).",
+            highlight=False,
+        )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with open_session(
+        spec,
+        secret,
+        cache_dir=args.cache,
+        warm=not args.fresh_interpreters,
+        environ=os.environ,
+        private=args.out,
+    ) as session:
         console.print(escape(session.sandbox.describe()), highlight=False, soft_wrap=True)
-        console.print(f"Submissions run in processes of their own, {session.launched}; {args.jobs} at a time.", highlight=False)
+        console.print(
+            f"Submissions run in processes of their own, {session.launched}; {args.jobs} at a time.",
+            highlight=False,
+        )
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("grading", total=len(discovery.submissions))
 
             def graded(result):
-                for failure in report.write_outputs(result, spec, args.out / result.submission.id, session.book):
-                    progress.console.print(Text.assemble(("not written", "red"), " ", report.plain(f"{result.submission.id}: {failure}")), highlight=False)
+                for failure in report.write_outputs(
+                    result, spec, args.out / result.submission.id, session.book
+                ):
+                    progress.console.print(
+                        Text.assemble(
+                            ("not written", "red"),
+                            " ",
+                            report.plain(f"{result.submission.id}: {failure}"),
+                        ),
+                        highlight=False,
+                    )
                 progress.advance(task)
 
-            results = [g.result for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)]
+            results = [
+                g.result
+                for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)
+            ]
     with book:  # the run lands whole, after grading: a grade stopped before here leaves the gradebook as it was
         run = book.record_run(spec.name, spec, results, hidden=bool(secret))
         dashboard = html.write_dashboard(results, spec, args.out)
@@ -240,10 +446,19 @@ def command_grade(args, console: Console) -> int:
     console.print(report.summary_table(results, totals))
     reused = sum(r.reused_run for r in results)
     if reused:
-        console.print(f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one).")
-    said = f"; {len(moved)} moved since the previous run (python -m grader history)" if runs > 1 else ""
+        console.print(
+            f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one)."
+        )
+    said = (
+        f"; {len(moved)} moved since the previous run (python -m grader history)"
+        if runs > 1
+        else ""
+    )
     console.print(escape(f"Gradebook: run {run} recorded in {book.path}{said}."), highlight=False)
-    console.print(f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.", highlight=False)
+    console.print(
+        f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.",
+        highlight=False,
+    )
     return 0
 
 
@@ -255,13 +470,19 @@ def _existing_gradebook(args):
     """The gradebook a reading command names, and its assignment; GradebookError if there is none."""
     path = _gradebook_path(args)
     if not path.is_file():
-        raise GradebookError(f"{path}: no gradebook here; `grade --out {args.out}` writes one (or give --gradebook PATH)")
+        raise GradebookError(
+            f"{path}: no gradebook here; `grade --out {args.out}` writes one (or give --gradebook PATH)"
+        )
     book = open_gradebook(path)
     known = book.assignments()
     chosen = args.assignment or (known[0] if len(known) == 1 else None)
     if chosen not in known:
         book.close()
-        wanted = f"no assignment {chosen!r} in it" if chosen else "several assignments in it: choose one with --assignment"
+        wanted = (
+            f"no assignment {chosen!r} in it"
+            if chosen
+            else "several assignments in it: choose one with --assignment"
+        )
         raise GradebookError(f"{path}: {wanted} (assignments: {', '.join(known) or 'none'})")
     return book, chosen
 
@@ -271,9 +492,16 @@ def command_history(args, console: Console) -> int:
     with book:
         if args.run is not None:
             if not args.student:
-                raise GradebookError("--run N shows one student's earlier results: name the student")
+                raise GradebookError(
+                    "--run N shows one student's earlier results: name the student"
+                )
             result = book.run_result(assignment, args.run, args.student)
-            console.print(Text(f"{args.student} in run {args.run}: {html.format_number(result.get('score'), 'g')} / {html.format_number(result.get('max_score'), 'g')}"), highlight=False)
+            console.print(
+                Text(
+                    f"{args.student} in run {args.run}: {html.format_number(result.get('score'), 'g')} / {html.format_number(result.get('max_score'), 'g')}"
+                ),
+                highlight=False,
+            )
             json.dump(result, sys.stdout, indent=1)
             sys.stdout.write("\n")
             return 0
@@ -283,23 +511,53 @@ def command_history(args, console: Console) -> int:
             table.add_column(column)
         for run in runs:
             spec = report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
-            table.add_row(str(run.id), run.when, "yes" if run.hidden else "no", str(run.students), spec, report.plain(run.grader_version))
+            table.add_row(
+                str(run.id),
+                run.when,
+                "yes" if run.hidden else "no",
+                str(run.students),
+                spec,
+                report.plain(run.grader_version),
+            )
         console.print(table)
         if len(runs) < 2:
             console.print("Only one run: nobody has moved yet.")
             return 0
         later = runs[-1].id
         earlier = args.since if args.since is not None else runs[-2].id
-        moved = [m for m in book.movements(assignment, earlier, later) if not args.student or m.student == args.student]
+        moved = [
+            m
+            for m in book.movements(assignment, earlier, later)
+            if not args.student or m.student == args.student
+        ]
         if not moved:
-            console.print(report.plain(f"Between run {earlier} and run {later}: " + (f"{args.student} did not move." if args.student else "nobody moved.")), highlight=False)
+            console.print(
+                report.plain(
+                    f"Between run {earlier} and run {later}: "
+                    + (f"{args.student} did not move." if args.student else "nobody moved.")
+                ),
+                highlight=False,
+            )
             return 0
-        console.print(report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"), highlight=False)
+        console.print(
+            report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"),
+            highlight=False,
+        )
         for movement in moved:
             number = html.format_number
-            console.print(report.plain(f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"), highlight=False)
+            console.print(
+                report.plain(
+                    f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"
+                ),
+                highlight=False,
+            )
             for change in movement.checks:
-                console.print(report.plain(f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"), highlight=False)
+                console.print(
+                    report.plain(
+                        f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"
+                    ),
+                    highlight=False,
+                )
     return 0
 
 
@@ -308,19 +566,37 @@ def command_marks(args, console: Console) -> int:
     with book:
         if args.marks_command == "export":
             rows, marked = write_marksheet(book, assignment, args.file)
-            console.print(escape(f"{args.file}: {rows} answers of {assignment} (every student and question), {marked} of them marked."), highlight=False)
+            console.print(
+                escape(
+                    f"{args.file}: {rows} answers of {assignment} (every student and question), {marked} of them marked."
+                ),
+                highlight=False,
+            )
             return 0
         entries, unmarked = read_marksheet(args.file, args.marker)
         try:
             written = book.set_marks(assignment, entries)
         except MarkRefused as refusal:
-            console.print(escape(f"{args.file}: {len(refusal.problems)} of {len(entries)} rows refused; no mark was written:"), highlight=False)
+            console.print(
+                escape(
+                    f"{args.file}: {len(refusal.problems)} of {len(entries)} rows refused; no mark was written:"
+                ),
+                highlight=False,
+            )
             for where, problem in refusal.problems:
-                console.print(Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")), highlight=False)
+                console.print(
+                    Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")),
+                    highlight=False,
+                )
             return 2
         report.refresh_class_outputs(args.out, book, assignment)
     left = f" ({unmarked} rows without points left as they were)" if unmarked else ""
-    console.print(escape(f"{len(written)} marks of {assignment} imported from {args.file}{left}; grades.csv and the pages show them."), highlight=False)
+    console.print(
+        escape(
+            f"{len(written)} marks of {assignment} imported from {args.file}{left}; grades.csv and the pages show them."
+        ),
+        highlight=False,
+    )
     return 0
 
 
@@ -328,43 +604,78 @@ def command_check(args, console: Console) -> int:
     spec = _spec(args)
     item = submission_at(args.path)
     if isinstance(item, Problem):
-        console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")), highlight=False)
+        console.print(
+            Text.assemble(
+                ("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")
+            ),
+            highlight=False,
+        )
         return 2
-    mismatch = other_assignment(load_submission(item), spec.name, spec.reference.contract.entry_points)
+    mismatch = other_assignment(
+        load_submission(item), spec.name, spec.reference.contract.entry_points
+    )
     if mismatch:
-        console.print(Text.assemble(("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")), highlight=False)
+        console.print(
+            Text.assemble(
+                ("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")
+            ),
+            highlight=False,
+        )
         return 2
-    with open_session(spec, None, cache_dir=args.cache, environ=os.environ) as session:  # public cases only, whatever the environment holds
+    with open_session(
+        spec, None, cache_dir=args.cache, environ=os.environ
+    ) as session:  # public cases only, whatever the environment holds
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
     report.print_problems(console, result, causes_said=True)
     report.print_causes(console, result)
     console.print(report.check_table(result))
-    console.print(f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in: {_hidden_counts(spec)}.")
+    console.print(
+        f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in: {_hidden_counts(spec)}."
+    )
     if result.reused_run:
-        console.print("Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).")
+        console.print(
+            "Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again)."
+        )
     if args.out:
         folder = args.out / result.submission.id
-        for failure in report.write_outputs(result, spec, folder):  # the student's copy: its page only
-            console.print(Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False)
-        console.print(Text.assemble("Your report: ", report.plain(str(folder / html.PAGES['student']))), highlight=False)
-    console.print(escape(session.sandbox.describe()), highlight=False)  # last (grader.selfcheck reads it there): the isolation this machine gave
+        for failure in report.write_outputs(
+            result, spec, folder
+        ):  # the student's copy: its page only
+            console.print(
+                Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False
+            )
+        console.print(
+            Text.assemble("Your report: ", report.plain(str(folder / html.PAGES["student"]))),
+            highlight=False,
+        )
+    console.print(
+        escape(session.sandbox.describe()), highlight=False
+    )  # last (grader.selfcheck reads it there): the isolation this machine gave
     return 0
 
 
 def command_gradescope(args, console: Console) -> int:
     spec = _spec(args)
     try:
-        run = container.run_container(args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file)
+        run = container.run_container(
+            args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file
+        )
     except Exception:  # noqa: BLE001 - the grader failed, not the student: the student sees a message, staff the traceback
         console.print_exception()
-        container.write_results(container.failure_results(), container.AutograderTree(args.root).results)
+        container.write_results(
+            container.failure_results(), container.AutograderTree(args.root).results
+        )
         return 1
     for note in run.notes:  # the staff log: the full result, its text made printable
-        console.print(report.plain(note), highlight=False, soft_wrap=True)  # one line each: a log is read by programs too
+        console.print(
+            report.plain(note), highlight=False, soft_wrap=True
+        )  # one line each: a log is read by programs too
     report.print_problems(console, run.result)
     console.print(report.check_table(run.result, every_check=True))
-    console.print(f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s")
+    console.print(
+        f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s"
+    )
     return 0
 
 
@@ -372,10 +683,15 @@ def command_answer_key(args, console: Console) -> int:
     spec = _spec(args)
     book = draw_cases(spec, _secret(args, spec))
     path, values = write_answer_key(spec, book, args.out)
-    if spec.is_own:  # what `grade` checks before grading, checked once here for every run that reads this key
+    if (
+        spec.is_own
+    ):  # what `grade` checks before grading, checked once here for every run that reads this key
         check_catalog(spec, book, tuple(values))
     hidden = sum(1 for item in values if item.case.hidden)
-    console.print(f"{path}: {len(values)} expected values ({hidden} of them on hidden cases), readable by its owner only", highlight=False)
+    console.print(
+        f"{path}: {len(values)} expected values ({hidden} of them on hidden cases), readable by its owner only",
+        highlight=False,
+    )
     return 0
 
 
@@ -391,11 +707,29 @@ def command_autograder_image(args, console: Console) -> int:
     try:
         base = image.base_image(log=say)
         with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
-            image.build_image(image.build_context(Path(folder), spec, args.secret_file, log=say), args.tag, base, log=say)
+            image.build_image(
+                image.build_context(Path(folder), spec, args.secret_file, log=say),
+                args.tag,
+                base,
+                log=say,
+            )
     except image.ImageError as error:
-        console.print(Text.assemble(("image not built", "red"), f" at {error.step}: ", report.plain(error.reason)), highlight=False)
+        console.print(
+            Text.assemble(
+                ("image not built", "red"), f" at {error.step}: ", report.plain(error.reason)
+            ),
+            highlight=False,
+        )
         return 1
-    console.print(f"{args.tag}: built on {base}" + ("" if args.secret_file else " (no secret: public cases only, unless $GRADER_SECRET is given to each run)"), highlight=False)
+    console.print(
+        f"{args.tag}: built on {base}"
+        + (
+            ""
+            if args.secret_file
+            else " (no secret: public cases only, unless $GRADER_SECRET is given to each run)"
+        ),
+        highlight=False,
+    )
     return 0
 
 
@@ -409,7 +743,9 @@ def command_autograder_zip(args, console: Console) -> int:
     no_secret = f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
     console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)
-    console.print(f"On Gradescope: autograder points {points:g}; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand.")
+    console.print(
+        f"On Gradescope: autograder points {points:g}; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand."
+    )
     return 0
 
 
@@ -417,7 +753,9 @@ def command_mark(args, console: Console) -> int:
     name = marking.clean_marker(args.marker) if args.marker is not None else None
     try:
         if args.marker is not None and name is None:
-            raise marking.MarkingError(f"--marker must be one line of at most {marking.MAX_MARKER} printable characters")
+            raise marking.MarkingError(
+                f"--marker must be one line of at most {marking.MAX_MARKER} printable characters"
+            )
         marking.refuse_address(args.host)  # before the gradebook is even opened
         book, chosen = _existing_gradebook(args)
         book.close()
@@ -428,8 +766,14 @@ def command_mark(args, console: Console) -> int:
         setup = marking.Marking(_gradebook_path(args), chosen, name, refresh=refresh)
 
         def announce(server):  # as Jupyter does: the URL with its token, the one way in
-            console.print(f"Marking the written answers of {escape(chosen)} from {escape(str(setup.gradebook))}.", highlight=False)
-            console.print("Open this URL in a browser on this machine (it holds the token that lets you in):", highlight=False)
+            console.print(
+                f"Marking the written answers of {escape(chosen)} from {escape(str(setup.gradebook))}.",
+                highlight=False,
+            )
+            console.print(
+                "Open this URL in a browser on this machine (it holds the token that lets you in):",
+                highlight=False,
+            )
             print(f"    {server.url}", flush=True)
             console.print("Press Ctrl+C to stop.", highlight=False)
 
@@ -464,5 +808,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]gradebook:[/red] {escape(str(error))}", highlight=False)
         return 2
     except AssignmentError as error:
-        console.print(f"[red]assignment error:[/red] {escape(str(error))} (assignments: {', '.join(names()) or 'none'})", highlight=False)
+        console.print(
+            f"[red]assignment error:[/red] {escape(str(error))} (assignments: {', '.join(names()) or 'none'})",
+            highlight=False,
+        )
         return 2

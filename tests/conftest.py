@@ -16,13 +16,28 @@ SUBMISSIONS = REPO / "submissions" / "backprop"
 TEST_SECRET = "a-secret-only-the-tests-know"
 
 
-def run_grader(*args: str, secret: str | None = None, cwd: Path = REPO, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_grader(
+    *args: str,
+    secret: str | None = None,
+    cwd: Path = REPO,
+    timeout: float = 900,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """`python -m grader ARGS` as a user would run it (`env`: more environment variables)."""
-    environment = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"} | {"COLUMNS": "200"} | (env or {})
+    environment = (
+        {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}
+        | {"COLUMNS": "200"}
+        | (env or {})
+    )
     if secret is not None:
         environment["GRADER_SECRET"] = secret
     return subprocess.run(
-        [sys.executable, "-m", "grader", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "grader", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -52,9 +67,21 @@ def grading(out: Path, submission_id: str) -> dict:
     return json.loads((out / submission_id / "grading.json").read_text(encoding="utf-8"))
 
 
-def build_zip(out: Path, secret_file: Path | None = None, assignment: str | None = None) -> subprocess.CompletedProcess:
+def build_zip(
+    out: Path, secret_file: Path | None = None, assignment: str | None = None
+) -> subprocess.CompletedProcess:
     """`make autograder` into `out`, as an instructor builds the Gradescope upload (of `assignment`)."""
-    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "autograder", f"PY={sys.executable}", f"AUTOGRADER_ZIP={out}"]
+    command = [
+        "make",
+        "-s",
+        "-C",
+        str(REPO),
+        "-o",
+        ".venv/.installed",
+        "autograder",
+        f"PY={sys.executable}",
+        f"AUTOGRADER_ZIP={out}",
+    ]
     if assignment is not None:
         command.append(f"ASSIGNMENT={assignment}")
     if secret_file is not None:
@@ -71,7 +98,9 @@ def autograder_zip(tmp_path_factory) -> Path:
     return out
 
 
-def write_spec(folder: Path, checks: tuple[str, ...], limits: dict | None = None, credit: float | None = None) -> Path:
+def write_spec(
+    folder: Path, checks: tuple[str, ...], limits: dict | None = None, credit: float | None = None
+) -> Path:
     """reference/backprop/assignment.toml with one hidden case, only `checks`, these limits and (when given) this
     share of the points for a consistent backward pass: a smaller spec for a test."""
     text = (REPO / "reference" / "backprop" / "assignment.toml").read_text(encoding="utf-8")
@@ -79,9 +108,17 @@ def write_spec(folder: Path, checks: tuple[str, ...], limits: dict | None = None
         text = re.sub(rf"(?m)^{key}\s*=\s*[0-9.]+", f"{key} = {value}", text)
     text = re.sub(r"(?m)^hidden_cases\s*=\s*\d+", "hidden_cases = 1", text)
     if credit is not None:
-        text = re.sub(r"(?m)^consistent_backward_credit\s*=\s*[0-9.]+", f"consistent_backward_credit = {credit}", text)
+        text = re.sub(
+            r"(?m)^consistent_backward_credit\s*=\s*[0-9.]+",
+            f"consistent_backward_credit = {credit}",
+            text,
+        )
     sections = re.split(r"(?m)^(?=\[)", text)
-    kept = [s for s in sections if not s.startswith("[[check]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in checks]
+    kept = [
+        s
+        for s in sections
+        if not s.startswith("[[check]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in checks
+    ]
     path = folder / "assignment.toml"
     path.write_text("".join(kept), encoding="utf-8")
     return path

@@ -31,7 +31,9 @@ FENCE = re.compile(r"^```(?:sh|bash|console)[ \t]*\n(.*?)^```", re.MULTILINE | r
 INLINE = re.compile(r"`([^`\n]+)`")
 ASSIGNMENT_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 # what a recipe may name inside the repository; every such path must exist
-REPO_PATH = re.compile(r"(?<![\w./-])((?:bench|grader|tests|submissions|reference|templates)/[\w./*-]*)")
+REPO_PATH = re.compile(
+    r"(?<![\w./-])((?:bench|grader|tests|submissions|reference|templates)/[\w./*-]*)"
+)
 
 
 def documented_commands() -> list[tuple[str, str]]:
@@ -50,7 +52,9 @@ def documented_commands() -> list[tuple[str, str]]:
             words = span.split()
             while words and ASSIGNMENT_VAR.match(words[0]):
                 words = words[1:]
-            if words[:1] == ["make"] and len(words) > 1:  # "every `make` target" is prose, not a command
+            if (
+                words[:1] == ["make"] and len(words) > 1
+            ):  # "every `make` target" is prose, not a command
                 found.append((name, span))
     return found
 
@@ -85,19 +89,26 @@ def grader_commands() -> list[list[str]]:
     for command in [c for _, c in COMMANDS] + spans:
         words = command.split()
         for start, word in enumerate(words):
-            if word == "backprop-grader" or (word.endswith("python") and words[start + 1 : start + 3] == ["-m", "grader"]):
+            if word == "backprop-grader" or (
+                word.endswith("python") and words[start + 1 : start + 3] == ["-m", "grader"]
+            ):
                 rest = " ".join(words[start + (1 if word == "backprop-grader" else 3) :])
                 # `marks export FILE --out R | marks import FILE --out R`: two commands of one sub-command
                 found += [part.split() for part in rest.split("|") if part.strip()]
                 break
-    return [words for words in found if words and not words[0].startswith("-")]  # `python -m grader --help` itself: asked below
+    return [
+        words for words in found if words and not words[0].startswith("-")
+    ]  # `python -m grader --help` itself: asked below
 
 
 def test_the_docs_name_the_commands_a_reader_is_told_to_run():
     """Does the extraction find the two commands of the README and the self-check of the students' page?"""
     commands = {command for _, command in COMMANDS}
     assert "make grade" in commands and "make test" in commands
-    assert any(where == "docs/students.md" and command.startswith("make check SUB=") for where, command in COMMANDS)
+    assert any(
+        where == "docs/students.md" and command.startswith("make check SUB=")
+        for where, command in COMMANDS
+    )
     assert len(MAKES) >= 15, MAKES
 
 
@@ -111,15 +122,32 @@ def test_every_documented_make_command_dry_runs_and_names_existing_files(where, 
     missing = [t for t in targets if t not in makefile_targets()]
     assert not missing, f"{where}: `{command}`: no target {missing} in the Makefile"
     completed = subprocess.run(
-        ["make", "-n", "-C", str(REPO), "-o", ".venv/.installed", *words, *(f"{k}={v}" for k, v in env.items())],
+        [
+            "make",
+            "-n",
+            "-C",
+            str(REPO),
+            "-o",
+            ".venv/.installed",
+            *words,
+            *(f"{k}={v}" for k, v in env.items()),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert completed.returncode == 0, f"{where}: `{command}`: {completed.stderr}"
     assert completed.stdout.strip(), f"{where}: `{command}` would run nothing"
-    absent = sorted({p.rstrip(".,;:)'\"") for p in REPO_PATH.findall(completed.stdout) if not (REPO / p.rstrip(".,;:)'\"")).exists()})
-    assert not absent, f"{where}: `{command}` would run with {absent}, which are not in the repository:\n{completed.stdout}"
+    absent = sorted(
+        {
+            p.rstrip(".,;:)'\"")
+            for p in REPO_PATH.findall(completed.stdout)
+            if not (REPO / p.rstrip(".,;:)'\"")).exists()
+        }
+    )
+    assert not absent, (
+        f"{where}: `{command}` would run with {absent}, which are not in the repository:\n{completed.stdout}"
+    )
 
 
 def test_the_documented_links_between_the_pages_resolve():
@@ -138,7 +166,10 @@ def test_the_documented_links_between_the_pages_resolve():
             file = (doc.parent / path).resolve() if path else doc
             if not file.exists():
                 broken.append(f"{doc.name}: {target}")
-            elif anchor and anchor not in {slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), re.MULTILINE)}:
+            elif anchor and anchor not in {
+                slug(h)
+                for h in re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), re.MULTILINE)
+            }:
                 broken.append(f"{doc.name}: {target} (no such heading)")
     assert not broken, broken
 
@@ -148,27 +179,62 @@ def test_make_check_on_a_bundled_correct_hand_in_writes_its_page(tmp_path):
     and write self-check/<id>/report.html (here into a temporary folder)?"""
     sub = SUBMISSIONS / "correct_scalar.py"
     completed = subprocess.run(
-        ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "check", f"PY={sys.executable}", f"SUB={sub}", f"CHECK_OUT={tmp_path}", f"OUT={tmp_path / 'reports'}"],
+        [
+            "make",
+            "-s",
+            "-C",
+            str(REPO),
+            "-o",
+            ".venv/.installed",
+            "check",
+            f"PY={sys.executable}",
+            f"SUB={sub}",
+            f"CHECK_OUT={tmp_path}",
+            f"OUT={tmp_path / 'reports'}",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert (tmp_path / "correct_scalar" / "report.html").is_file(), sorted(p.name for p in tmp_path.iterdir())
+    assert (tmp_path / "correct_scalar" / "report.html").is_file(), sorted(
+        p.name for p in tmp_path.iterdir()
+    )
     passed = re.search(r"(\d+) of (\d+) checks passed", completed.stdout)
     assert passed and passed[1] == passed[2] != "0", completed.stdout
 
 
 def test_make_expected_prints_the_answer_key_as_json():
     """Does `make expected` print every check's expected values as JSON?"""
-    completed = subprocess.run(["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "expected", f"PY={sys.executable}"], capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(REPO),
+            "-o",
+            ".venv/.installed",
+            "expected",
+            f"PY={sys.executable}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr
     key = json.loads(completed.stdout)
     assert key and isinstance(key, dict | list), completed.stdout[:500]
 
 
 def help_of(*words: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader", *words, "--help"], cwd=REPO, capture_output=True, text=True, timeout=120, env=os.environ | {"COLUMNS": "300"})
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *words, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"COLUMNS": "300"},
+    )
 
 
 def test_every_documented_grader_subcommand_and_option_is_in_its_help():
@@ -180,9 +246,16 @@ def test_every_documented_grader_subcommand_and_option_is_in_its_help():
     documented = grader_commands()
     used = {words[0] for words in documented}
     assert {"grade", "check", "expected", "mark", "history"} <= used, used
-    assert used <= offered, f"the docs use {sorted(used - offered)}, which `python -m grader --help` does not offer"
+    assert used <= offered, (
+        f"the docs use {sorted(used - offered)}, which `python -m grader --help` does not offer"
+    )
     # a sub-command with sub-commands of its own (`marks export`) is asked as such
-    paths = {(words[0], words[1]) if len(words) > 1 and re.fullmatch(r"[a-z]+", words[1]) and words[0] == "marks" else (words[0],) for words in documented}
+    paths = {
+        (words[0], words[1])
+        if len(words) > 1 and re.fullmatch(r"[a-z]+", words[1]) and words[0] == "marks"
+        else (words[0],)
+        for words in documented
+    }
     with ThreadPoolExecutor(4) as pool:
         helps = dict(zip(paths, pool.map(lambda p: help_of(*p), paths)))
     problems = []
@@ -200,14 +273,21 @@ def test_every_documented_grader_subcommand_and_option_is_in_its_help():
 # --- the benchmarks ---------------------------------------------------------------------------
 
 BENCH = REPO / "bench"
-BENCH_SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name != "specs.py")  # specs.py is a helper the others import
+BENCH_SCRIPTS = sorted(
+    p.name for p in BENCH.glob("*.py") if p.name != "specs.py"
+)  # specs.py is a helper the others import
 
 
 def repository_paths_named_in(script: Path) -> list[str]:
     """`REPO / "a" / "b"` expressions and "submissions/..."-like literals of a script."""
     text = script.read_text(encoding="utf-8")
-    paths = ["/".join(re.findall(r'"([^"]+)"', m)) for m in re.findall(r'REPO((?:\s*/\s*"[^"]+")+)', text)]
-    paths += re.findall(r'"((?:submissions|reference|templates)/[^"]+)"', text)  # not tests/: peers.py writes its own tests/ into a zip
+    paths = [
+        "/".join(re.findall(r'"([^"]+)"', m))
+        for m in re.findall(r'REPO((?:\s*/\s*"[^"]+")+)', text)
+    ]
+    paths += re.findall(
+        r'"((?:submissions|reference|templates)/[^"]+)"', text
+    )  # not tests/: peers.py writes its own tests/ into a zip
     return paths
 
 
@@ -228,9 +308,18 @@ def test_every_repository_path_a_benchmark_names_exists(script):
 
 # script: (arguments of a tiny run, writing to {out}; what the output file must hold)
 TINY_RUNS = {
-    "throughput.py": (["--size", "2", "--fresh-size", "1", "--jobs", "1", "--assignment", "conv2d"], lambda r: r["variants"]["reference/conv2d/assignment.toml"]["submissions"] == 2),
-    "rules_cost.py": (["--size", "2", "--repeats", "1", "--jobs", "1", "--assignment", "conv2d"], lambda r: r["rules_recording_conv2d"]["submissions"] == 2),
-    "sandbox_cost.py": (["--repeat", "1", "--fresh", "0"], lambda r: r["warm"]["all layers"]["runs"] == 1 and "none" in r["warm"]),
+    "throughput.py": (
+        ["--size", "2", "--fresh-size", "1", "--jobs", "1", "--assignment", "conv2d"],
+        lambda r: r["variants"]["reference/conv2d/assignment.toml"]["submissions"] == 2,
+    ),
+    "rules_cost.py": (
+        ["--size", "2", "--repeats", "1", "--jobs", "1", "--assignment", "conv2d"],
+        lambda r: r["rules_recording_conv2d"]["submissions"] == 2,
+    ),
+    "sandbox_cost.py": (
+        ["--repeat", "1", "--fresh", "0"],
+        lambda r: r["warm"]["all layers"]["runs"] == 1 and "none" in r["warm"],
+    ),
 }
 DRY_ONLY = {
     "container.py": "needs a Docker engine (make container-test runs it)",
@@ -249,7 +338,12 @@ def tiny_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, 
     for script, (arguments, _) in TINY_RUNS.items():
         out = folder / f"{script}.json"
         command = [sys.executable, str(BENCH / script), *arguments, "--out", str(out)]
-        started[script] = (subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), out)
+        started[script] = (
+            subprocess.Popen(
+                command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ),
+            out,
+        )
     finished = {}
     for script, (process, out) in started.items():
         try:
@@ -257,7 +351,10 @@ def tiny_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, 
         except subprocess.TimeoutExpired:
             process.kill()
             stdout, stderr = process.communicate()
-        finished[script] = (subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), out)
+        finished[script] = (
+            subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr),
+            out,
+        )
     after = stored.read_bytes() if stored.exists() else None
     assert before == after, "a benchmark wrote over bench/results.json"
     return finished
@@ -276,6 +373,12 @@ def test_each_benchmark_runs_at_a_tiny_size(script, tiny_runs):
 @pytest.mark.parametrize("script", sorted(DRY_ONLY))
 def test_the_benchmarks_that_need_docker_or_peers_parse_their_arguments(script):
     """Does the script import and answer --help (it is not run here: it needs what DRY_ONLY says)?"""
-    completed = subprocess.run([sys.executable, str(BENCH / script), "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "usage:" in completed.stdout and "--" in completed.stdout

@@ -53,7 +53,10 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             else:
                 stem = node.module or ""
             # `from a.b import c`: the module a.b.c where c is one, else a.b
-            candidates = [f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in modules else stem for alias in node.names]
+            candidates = [
+                f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in modules else stem
+                for alias in node.names
+            ]
         else:
             continue
         for candidate in candidates:
@@ -90,7 +93,11 @@ def test_no_import_cycles_in_grader_or_reference():
         state[module] = 1
         for target in sorted(graph[module]):
             if state.get(target) == 1:
-                cycles.append(" -> ".join(path[path.index(target) :] + [target]) if target in path else f"{module} -> {target}")
+                cycles.append(
+                    " -> ".join(path[path.index(target) :] + [target])
+                    if target in path
+                    else f"{module} -> {target}"
+                )
             elif target not in state:
                 visit(target, [*path, target])
         state[module] = 2
@@ -110,10 +117,16 @@ def test_each_floor_imports_only_the_floors_below():
         for target in targets:
             if not target.startswith("grader."):
                 continue
-            if target in ("grader.cli", "grader.selfcheck") or target.startswith("grader.gradescope") or target == "grader":
+            if (
+                target in ("grader.cli", "grader.selfcheck")
+                or target.startswith("grader.gradescope")
+                or target == "grader"
+            ):
                 wrong.append(f"{module} imports {target}")
             elif target.removeprefix("grader.") in SHIMS:
-                wrong.append(f"{module} imports {target}, the authors' name: import grader.core.{target.removeprefix('grader.')}")
+                wrong.append(
+                    f"{module} imports {target}, the authors' name: import grader.core.{target.removeprefix('grader.')}"
+                )
             elif _floor(target) not in ALLOWED[floor]:
                 wrong.append(f"{module} ({floor}) imports {target} ({_floor(target)})")
     assert wrong == []
@@ -130,7 +143,16 @@ def test_the_authors_names_are_the_cores():
     import importlib
 
     for name in SHIMS:
-        shim, core = importlib.import_module(f"grader.{name}"), importlib.import_module(f"grader.core.{name}")
-        public = {n for n, v in vars(core).items() if not n.startswith("_") and getattr(v, "__module__", core.__name__) == core.__name__ and not isinstance(v, type(ast))}
+        shim, core = (
+            importlib.import_module(f"grader.{name}"),
+            importlib.import_module(f"grader.core.{name}"),
+        )
+        public = {
+            n
+            for n, v in vars(core).items()
+            if not n.startswith("_")
+            and getattr(v, "__module__", core.__name__) == core.__name__
+            and not isinstance(v, type(ast))
+        }
         assert public <= set(shim.__all__), name
         assert all(getattr(shim, n) is getattr(core, n) for n in shim.__all__)

@@ -33,9 +33,17 @@ def full_marks() -> str:
     return f"{points:g} / {points:g} points"
 
 
-def run(command: list[str], cwd: Path, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADER_SECRET")} | {"COLUMNS": "200"} | (env or {})
-    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+def run(
+    command: list[str], cwd: Path, env: dict | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    environment = (
+        {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADER_SECRET")}
+        | {"COLUMNS": "200"}
+        | (env or {})
+    )
+    return subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +55,43 @@ def installed(tmp_path_factory):
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
     venv = root / "venv"
     # without its own pip and setuptools, which would shadow the (newer) ones it is to reuse
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300
+    )
     python = venv / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], root).stdout.strip()
+    purelib = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], root
+    ).stdout.strip()
     (Path(purelib) / "project-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
     pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--no-input"]
     installing = run([*pip, "install", "--no-index", "--no-build-isolation", str(clone)], root)
-    return {"root": root, "clone": clone, "venv": venv, "python": python, "pip": pip, "install": installing, "purelib": Path(purelib)}
+    return {
+        "root": root,
+        "clone": clone,
+        "venv": venv,
+        "python": python,
+        "pip": pip,
+        "install": installing,
+        "purelib": Path(purelib),
+    }
 
 
 def test_a_clone_installs_without_an_index(installed):
     """Does `pip install --no-index --no-build-isolation <clone>` succeed, reusing the torch and numpy present?"""
-    assert installed["install"].returncode == 0, installed["install"].stdout[-2000:] + installed["install"].stderr[-2000:]
-    where = run([str(installed["python"]), "-c", "import grader, reference; print(grader.__file__); print(reference.__file__)"], installed["root"])
-    assert all(Path(line).is_relative_to(installed["purelib"]) for line in where.stdout.split()), where.stdout + where.stderr
+    assert installed["install"].returncode == 0, (
+        installed["install"].stdout[-2000:] + installed["install"].stderr[-2000:]
+    )
+    where = run(
+        [
+            str(installed["python"]),
+            "-c",
+            "import grader, reference; print(grader.__file__); print(reference.__file__)",
+        ],
+        installed["root"],
+    )
+    assert all(Path(line).is_relative_to(installed["purelib"]) for line in where.stdout.split()), (
+        where.stdout + where.stderr
+    )
 
 
 def check_from_elsewhere(installed, name: str) -> subprocess.CompletedProcess:
@@ -82,18 +113,41 @@ def test_the_wheel_holds_the_engine_and_assignments_only_and_installs(installed)
     """Does the wheel built from a clone hold the templates, specs and starter files but no examples,
     tests or benchmarks, install, and grade as the clone's install does?"""
     wheels = installed["root"] / "wheels"
-    built = run([*installed["pip"], "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels), str(installed["clone"])], installed["root"])
+    built = run(
+        [
+            *installed["pip"],
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(wheels),
+            str(installed["clone"]),
+        ],
+        installed["root"],
+    )
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     [wheel] = wheels.glob("backprop_grader-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith(NOT_INSTALLED)]
-    tracked = subprocess.run(["git", "ls-files", "reference", "templates"], cwd=installed["clone"], capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "reference", "templates"],
+        cwd=installed["clone"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     expected = {("grader/" + n) if n.startswith("templates/") else n for n in tracked}
     assert expected <= set(names), sorted(expected - set(names))
-    reinstalled = run([*installed["pip"], "install", "--no-index", "--no-deps", "--force-reinstall", str(wheel)], installed["root"])
+    reinstalled = run(
+        [*installed["pip"], "install", "--no-index", "--no-deps", "--force-reinstall", str(wheel)],
+        installed["root"],
+    )
     assert reinstalled.returncode == 0, reinstalled.stdout[-2000:] + reinstalled.stderr[-2000:]
     completed = check_from_elsewhere(installed, "student-of-the-wheel")
-    assert completed.returncode == 0 and full_marks() in completed.stdout, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert completed.returncode == 0 and full_marks() in completed.stdout, (
+        completed.stdout[-3000:] + completed.stderr[-3000:]
+    )
 
 
 def test_a_notebook_self_checking_inside_the_grader_starts_nothing(installed):
@@ -103,7 +157,14 @@ def test_a_notebook_self_checking_inside_the_grader_starts_nothing(installed):
     folder.mkdir()
     name = "notebook_self_checks_inside_the_grader.ipynb"
     shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
-    command = [str(installed["venv"] / "bin" / "backprop-grader"), "check", name, "--out", "out", "--no-cache"]
+    command = [
+        str(installed["venv"] / "bin" / "backprop-grader"),
+        "check",
+        name,
+        "--out",
+        "out",
+        "--no-cache",
+    ]
     completed = run(command, folder, env={"GRADER_ISOLATION": "process"})
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     [grading] = [json.loads(path.read_text()) for path in (folder / "out").glob("*/grading.json")]
@@ -114,15 +175,28 @@ def test_a_notebook_self_checking_inside_the_grader_starts_nothing(installed):
 
 def test_the_gradescope_zip_asks_for_a_clone_when_installed(installed):
     """Is building the Gradescope zip from an installed package a message naming what to do, not a traceback?"""
-    completed = run([str(installed["venv"] / "bin" / "backprop-grader"), "autograder-zip", "--out", "a.zip"], installed["root"])
+    completed = run(
+        [str(installed["venv"] / "bin" / "backprop-grader"), "autograder-zip", "--out", "a.zip"],
+        installed["root"],
+    )
     assert completed.returncode == 2
-    assert "from a clone" in completed.stdout and "Traceback" not in completed.stdout + completed.stderr
+    assert (
+        "from a clone" in completed.stdout
+        and "Traceback" not in completed.stdout + completed.stderr
+    )
 
 
 def test_the_declared_ranges_are_the_ones_checked():
     """Do pyproject.toml's numpy and torch ranges match what the self-check asks of an environment?"""
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    ranges = {re.match(r"[A-Za-z0-9_.-]+", d).group().lower(): d[len(re.match(r"[A-Za-z0-9_.-]+", d).group()):].split(";")[0].strip() for d in declared}
+    ranges = {
+        re.match(r"[A-Za-z0-9_.-]+", d).group().lower(): d[
+            len(re.match(r"[A-Za-z0-9_.-]+", d).group()) :
+        ]
+        .split(";")[0]
+        .strip()
+        for d in declared
+    }
     assert {name: ranges[name] for name in REQUIREMENTS} == REQUIREMENTS
 
 
@@ -152,7 +226,10 @@ def test_importing_the_package_loads_nothing_heavy():
 
 def verdicts(out: Path) -> dict[str, str]:
     [results] = out.glob("*/results.json")
-    return {t["extra_data"]["check"]: t["extra_data"]["status"] for t in json.loads(results.read_text())["tests"]}
+    return {
+        t["extra_data"]["check"]: t["extra_data"]["status"]
+        for t in json.loads(results.read_text())["tests"]
+    }
 
 
 @pytest.mark.parametrize("hand_in", [CORRECT, MISTAKEN], ids=["correct", "mistaken"])
@@ -160,11 +237,21 @@ def test_the_process_only_path_gives_the_same_verdicts(hand_in, tmp_path):
     """With $GRADER_ISOLATION=process (as on macOS, Windows, Linux without namespaces), are the verdicts
     those of the full sandbox, and does the check say which isolation it had?"""
     full = run_grader("check", str(hand_in), "--out", str(tmp_path / "full"), "--no-cache")
-    forced = run_grader("check", str(hand_in), "--out", str(tmp_path / "process"), "--no-cache", env={"GRADER_ISOLATION": "process"})
+    forced = run_grader(
+        "check",
+        str(hand_in),
+        "--out",
+        str(tmp_path / "process"),
+        "--no-cache",
+        env={"GRADER_ISOLATION": "process"},
+    )
     assert full.returncode == forced.returncode == 0, forced.stdout[-2000:] + forced.stderr[-2000:]
     assert verdicts(tmp_path / "process") == verdicts(tmp_path / "full")
     line = isolation_of(forced.stdout)
-    assert line.startswith("process-group, rlimits; not used:") and "turned off by $GRADER_ISOLATION=process" in line
+    assert (
+        line.startswith("process-group, rlimits; not used:")
+        and "turned off by $GRADER_ISOLATION=process" in line
+    )
     assert "$GRADER_ISOLATION" not in isolation_of(full.stdout)
 
 
@@ -174,7 +261,9 @@ def test_the_process_only_path_gives_the_same_verdicts(hand_in, tmp_path):
 def self_check_in_a_process(cwd: Path, argument: str, env: dict | None = None) -> str:
     code = f"from grader import self_check; print(self_check({argument}))"
     completed = run([sys.executable, "-c", code], cwd, env={"PYTHONPATH": str(REPO), **(env or {})})
-    assert completed.returncode == 0 and "Traceback" not in completed.stdout + completed.stderr, completed.stderr[-2000:]
+    assert completed.returncode == 0 and "Traceback" not in completed.stdout + completed.stderr, (
+        completed.stderr[-2000:]
+    )
     return completed.stdout
 
 
@@ -184,7 +273,11 @@ def test_a_folder_self_checked_from_python(tmp_path):
     shutil.copytree(SUBMISSIONS / "correct_folder_sibling_import", folder)
     shown = self_check_in_a_process(tmp_path, "'hand-in', out='mine'")
     points = full_marks().removesuffix(" points")
-    assert f"Score {points}" in shown and "Every autograded check passed." in shown and "Checked the files as saved on disk: hand-in/" in shown
+    assert (
+        f"Score {points}" in shown
+        and "Every autograded check passed." in shown
+        and "Checked the files as saved on disk: hand-in/" in shown
+    )
     assert list((tmp_path / "mine").glob("*/report.html"))
 
 
@@ -193,7 +286,11 @@ def test_a_notebook_that_does_not_exist(tmp_path):
     said = self_check_in_a_process(tmp_path, "'hw3.ipynb'")
     assert "Not checked:" in said and "does not exist" in said and str(tmp_path) in said
     completed = run_grader("check", str(tmp_path / "hw3.ipynb"))
-    assert completed.returncode == 2 and "cannot check" in completed.stdout and "Traceback" not in completed.stdout + completed.stderr
+    assert (
+        completed.returncode == 2
+        and "cannot check" in completed.stdout
+        and "Traceback" not in completed.stdout + completed.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -201,7 +298,17 @@ def test_a_notebook_that_does_not_exist(tmp_path):
     [
         ("", "is empty on disk: save the notebook"),
         ('{"cells": [{"cell_type": "code", "sou', "not a saved notebook (it is not valid JSON"),
-        (json.dumps({"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": []}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "has no code yet"),
+        (
+            json.dumps(
+                {
+                    "cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": []}],
+                    "metadata": {},
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            ),
+            "has no code yet",
+        ),
     ],
     ids=["empty", "invalid-json", "new-without-code"],
 )
@@ -236,8 +343,13 @@ def test_a_numpy_too_old_is_what_to_install(tmp_path):
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 1.21.0\n")
     environment = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "old"), str(REPO)])}
-    completed = run([sys.executable, "-m", "grader", "check", str(CORRECT)], tmp_path, env=environment)
+    completed = run(
+        [sys.executable, "-m", "grader", "check", str(CORRECT)], tmp_path, env=environment
+    )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
-    assert f"numpy 1.21.0 is installed, and the grader needs numpy{REQUIREMENTS['numpy']}: pip install --upgrade 'numpy{REQUIREMENTS['numpy']}'" in completed.stderr
+    assert (
+        f"numpy 1.21.0 is installed, and the grader needs numpy{REQUIREMENTS['numpy']}: pip install --upgrade 'numpy{REQUIREMENTS['numpy']}'"
+        in completed.stderr
+    )
     shown = self_check_in_a_process(tmp_path, repr(str(CORRECT)), env=environment)
     assert "Not checked: numpy 1.21.0 is installed" in shown

@@ -25,14 +25,27 @@ def kernel(tmp_path, monkeypatch):
     spec = tmp_path / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": KERNEL, "language": "python", "env": {"PYTHONPATH": str(REPO), "JPY_SESSION_NAME": SESSION}}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": argv,
+                "display_name": KERNEL,
+                "language": "python",
+                "env": {"PYTHONPATH": str(REPO), "JPY_SESSION_NAME": SESSION},
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
     return KERNEL
 
 
 def html_of(cell) -> str:
-    return "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs if o.output_type in ("execute_result", "display_data"))
+    return "".join(
+        o.get("data", {}).get("text/html", "")
+        for o in cell.outputs
+        if o.output_type in ("execute_result", "display_data")
+    )
 
 
 def test_a_notebook_shows_its_own_self_check_inline(kernel, tmp_path):
@@ -43,15 +56,28 @@ def test_a_notebook_shows_its_own_self_check_inline(kernel, tmp_path):
     checking = nbformat.v4.new_code_cell('from grader import self_check\nself_check("hw3.ipynb")')
     saved = nbformat.v4.new_notebook(cells=[solution, checking])
     nbformat.write(saved, tmp_path / "hw3.ipynb")
-    running = nbformat.v4.new_notebook(cells=[solution, checking, nbformat.v4.new_code_cell("not_saved_yet = 1"), nbformat.v4.new_code_cell("self_check()")])
-    NotebookClient(running, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    running = nbformat.v4.new_notebook(
+        cells=[
+            solution,
+            checking,
+            nbformat.v4.new_code_cell("not_saved_yet = 1"),
+            nbformat.v4.new_code_cell("self_check()"),
+        ]
+    )
+    NotebookClient(
+        running, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
 
     # the oracle: the command line's own check of the same code
     (tmp_path / "oracle").mkdir()
     (tmp_path / "oracle" / "hw3.py").write_text(MISTAKEN.read_text())
-    cli = run_grader("check", str(tmp_path / "oracle" / "hw3.py"), "--out", str(tmp_path / "oracle-out"))
+    cli = run_grader(
+        "check", str(tmp_path / "oracle" / "hw3.py"), "--out", str(tmp_path / "oracle-out")
+    )
     results = json.loads(next((tmp_path / "oracle-out").glob("*/results.json")).read_text())
-    first = " ".join(re.search(r"First thing to fix: (.*?)\.\n\n", cli.stdout, flags=re.S).group(1).split())
+    first = " ".join(
+        re.search(r"First thing to fix: (.*?)\.\n\n", cli.stdout, flags=re.S).group(1).split()
+    )
     score = f"Score {results['score']:g} / {results['extra_data']['max_score']:g}"
 
     inline = html_of(running.cells[1])
@@ -60,4 +86,8 @@ def test_a_notebook_shows_its_own_self_check_inline(kernel, tmp_path):
     assert "Checked the file as saved on disk: hw3.ipynb" in inline and "Isolation: " in inline
     assert "Warning" not in inline
     later = html_of(running.cells[3])
-    assert score in later and "Warning: 1 cell(s) you ran are not in the saved file" in later and "not_saved_yet" in later
+    assert (
+        score in later
+        and "Warning: 1 cell(s) you ran are not in the saved file" in later
+        and "not_saved_yet" in later
+    )

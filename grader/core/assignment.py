@@ -24,7 +24,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = REPOSITORY / "reference"
 DEFAULT_ASSIGNMENT = "backprop"
 SPEC_FILE = "assignment.toml"
-PATH_VARIABLE = "GRADER_ASSIGNMENTS"  # more folders of assignments, os.pathsep-separated, after reference/
+PATH_VARIABLE = (
+    "GRADER_ASSIGNMENTS"  # more folders of assignments, os.pathsep-separated, after reference/
+)
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,32 @@ class Reference:
     """Everything the engine asks of an assignment's code."""
 
     contract: Contract
-    draw_cases: Callable  # (spec, secret | None) -> a book with for_check(check) -> [Case] (public first)
-    reference_runs: Callable  # (check, case) -> ({quantity: float64 array}, *float32 runs of the same)
-    predict: Callable | None = None  # (variation, check, case, book) -> {quantity: array}: a mistake's answer
+    draw_cases: (
+        Callable  # (spec, secret | None) -> a book with for_check(check) -> [Case] (public first)
+    )
+    reference_runs: (
+        Callable  # (check, case) -> ({quantity: float64 array}, *float32 runs of the same)
+    )
+    predict: Callable | None = (
+        None  # (variation, check, case, book) -> {quantity: array}: a mistake's answer
+    )
     catalog: tuple = ()  # grader.core.catalog.Misconception entries
     probes: Probes | None = None
-    spec_tables: Mapping = field(default_factory=dict)  # [table] of the spec -> its JSON Schema (required tables)
-    check_keys: Mapping = field(default_factory=dict)  # extra key of a [[check]] -> (JSON Schema, default)
-    warm_up: Path | None = None  # a script defining warm_up(), run by the warm worker before it forks
+    spec_tables: Mapping = field(
+        default_factory=dict
+    )  # [table] of the spec -> its JSON Schema (required tables)
+    check_keys: Mapping = field(
+        default_factory=dict
+    )  # extra key of a [[check]] -> (JSON Schema, default)
+    warm_up: Path | None = (
+        None  # a script defining warm_up(), run by the warm worker before it forks
+    )
     starter: tuple[Path, ...] = ()  # the files students start from
     examples: Path | None = None  # the example submissions, named by what they show
     source: Path = Path()  # the assignment's folder
-    recognise: Callable | None = None  # (grader.engine.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a hand-in without entry points
+    recognise: Callable | None = (
+        None  # (grader.engine.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a hand-in without entry points
+    )
 
 
 class AssignmentError(ValueError):
@@ -65,7 +81,10 @@ class AssignmentError(ValueError):
 
 
 def _search_path() -> list[Path]:
-    return [ASSIGNMENTS, *(Path(p) for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if p)]
+    return [
+        ASSIGNMENTS,
+        *(Path(p) for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if p),
+    ]
 
 
 def folder_of(name: str) -> Path:
@@ -77,7 +96,13 @@ def folder_of(name: str) -> Path:
 
 
 def names() -> list[str]:
-    found = {p.name for root in _search_path() if root.is_dir() for p in root.iterdir() if (p / SPEC_FILE).is_file() and (p / "__init__.py").is_file()}
+    found = {
+        p.name
+        for root in _search_path()
+        if root.is_dir()
+        for p in root.iterdir()
+        if (p / SPEC_FILE).is_file() and (p / "__init__.py").is_file()
+    }
     return sorted(found)
 
 
@@ -86,7 +111,9 @@ def _import(name: str, folder: Path):
         return importlib.import_module(f"reference.{name}")
     package = f"grader_assignment_{name}"  # a course's own folder: imported by path, as a package
     if package not in sys.modules:
-        spec = importlib.util.spec_from_file_location(package, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        spec = importlib.util.spec_from_file_location(
+            package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
         module = importlib.util.module_from_spec(spec)
         sys.modules[package] = module
         try:
@@ -102,19 +129,28 @@ def load_reference(name: str) -> Reference:
     folder = folder_of(name)
     if not (folder / "__init__.py").is_file():
         known = ", ".join(names()) or "none"
-        raise AssignmentError(f"{folder}: no assignment {name!r} here (its __init__.py is missing); the assignments are: {known}")
+        raise AssignmentError(
+            f"{folder}: no assignment {name!r} here (its __init__.py is missing); the assignments are: {known}"
+        )
     try:
         module = _import(name, folder)
     except Exception as error:  # noqa: BLE001 - a broken assignment is refused, naming its file
-        raise AssignmentError(f"{folder / '__init__.py'}: cannot be imported: {type(error).__name__}: {error}") from None
+        raise AssignmentError(
+            f"{folder / '__init__.py'}: cannot be imported: {type(error).__name__}: {error}"
+        ) from None
     reference = getattr(module, "REFERENCE", None)
     if not isinstance(reference, Reference):
-        raise AssignmentError(f"{folder / '__init__.py'}: REFERENCE: not defined, or not a grader.assignment.Reference")
+        raise AssignmentError(
+            f"{folder / '__init__.py'}: REFERENCE: not defined, or not a grader.assignment.Reference"
+        )
     problems = reference.contract.problems()
     if problems:
         key, problem = problems[0]
         raise AssignmentError(f"{folder / '__init__.py'}: {key}: {problem}")
-    for key, path in (("warm_up", reference.warm_up), *((f"starter[{i}]", p) for i, p in enumerate(reference.starter))):
+    for key, path in (
+        ("warm_up", reference.warm_up),
+        *((f"starter[{i}]", p) for i, p in enumerate(reference.starter)),
+    ):
         if path is not None and not Path(path).is_file():
             raise AssignmentError(f"{folder / '__init__.py'}: {key}: {path} does not exist")
     return reference

@@ -19,11 +19,19 @@ class Misconception:
     title: str
     explanation: str  # one paragraph, for the student
     formula: str  # what is right instead
-    parts: tuple[str, ...]  # where the mistake can be made (autograd never gets a backward pass wrong)
+    parts: tuple[
+        str, ...
+    ]  # where the mistake can be made (autograd never gets a backward pass wrong)
     variations: tuple = ()
-    when: dict = field(default_factory=dict, hash=False)  # the options it belongs to, e.g. {"stride": (2, 3)};
+    when: dict = field(
+        default_factory=dict, hash=False
+    )  # the options it belongs to, e.g. {"stride": (2, 3)};
     # an option the check's entry point does not take does not restrict it
-    right_on_given_only: bool = False  # recognised from the verdicts too: right on the given case, wrong on hidden ones
+    right_on_given_only: bool = (
+        False  # recognised from the verdicts too: right on the given case, wrong on hidden ones
+    )
 
     def applies_to(self, check) -> bool:
-        return check.part in self.parts and all(check.args[name] in allowed for name, allowed in self.when.items() if name in check.args)
+        return check.part in self.parts and all(
+            check.args[name] in allowed for name, allowed in self.when.items() if name in check.args
+        )

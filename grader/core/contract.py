@@ -20,7 +20,9 @@ class Parameter:
     name: str
     kind: str  # input: a value of the case, sent as an array of the entry point's framework;
     # option: a plain value the check gives in its `args` (a step size, a name, a stride)
-    schema: dict = field(default_factory=dict, hash=False)  # option: JSON Schema of the value a check may give
+    schema: dict = field(
+        default_factory=dict, hash=False
+    )  # option: JSON Schema of the value a check may give
     default: object = REQUIRED  # option: the value where a check leaves it out
 
 
@@ -37,7 +39,9 @@ class EntryPoint:
     part: str
     framework: str  # one of FRAMEWORKS
     parameters: tuple[Parameter, ...]  # positional order
-    returns: tuple[str, ...]  # one name: a single value; several: the members of the tuple it returns
+    returns: tuple[
+        str, ...
+    ]  # one name: a single value; several: the members of the tuple it returns
     quantities: tuple[str, ...]  # what the spec may compare of it
 
     @property
@@ -61,16 +65,22 @@ class EntryPoint:
 class Quantity:
     member: str  # which of the entry point's `returns` it is read from
     words: str  # how a message names it
-    size: int | None = None  # values it holds; None: the shape of the expected value (a curve's steps, an array)
+    size: int | None = (
+        None  # values it holds; None: the shape of the expected value (a curve's steps, an array)
+    )
     first_only: bool = False  # only the member's first value (a curve's first step)
-    elements: tuple[str, ...] = ()  # names of its values; empty: member[i] (member[i,j] for an array)
+    elements: tuple[
+        str, ...
+    ] = ()  # names of its values; empty: member[i] (member[i,j] for an array)
     count_words: str = ""  # for a quantity of no fixed size: how many values it should hold
     tolerance: str = "values"  # the [tolerance.*] a check of it uses unless it names another
     curve: bool = False  # a trajectory over steps: once a float32 run parts from the reference, the
     # rest is not compared; drawn as a chart in the reports
     axis: str = "value"  # a curve's chart: what its y axis shows
     step: str = "step"  # a curve's chart: what its x axis counts (value i is at step i)
-    derivative: bool = False  # derivatives: the rules on how derivatives are computed apply to its calls
+    derivative: bool = (
+        False  # derivatives: the rules on how derivatives are computed apply to its calls
+    )
 
 
 @dataclass(frozen=True)
@@ -83,14 +93,29 @@ class Contract:
         found = []
         for name, entry in self.entry_points.items():
             if entry.framework not in FRAMEWORKS:
-                found.append((f"entry_points.{name}.framework", f"{entry.framework!r} is not one of {', '.join(FRAMEWORKS)}"))
+                found.append(
+                    (
+                        f"entry_points.{name}.framework",
+                        f"{entry.framework!r} is not one of {', '.join(FRAMEWORKS)}",
+                    )
+                )
             names = [p.name for p in entry.parameters]
             if len(set(names)) != len(names):
                 found.append((f"entry_points.{name}.parameters", "two parameters share a name"))
             for quantity in entry.quantities:
                 if quantity not in self.quantities:
-                    found.append((f"entry_points.{name}.quantities", f"{quantity!r} is not a declared quantity"))
+                    found.append(
+                        (
+                            f"entry_points.{name}.quantities",
+                            f"{quantity!r} is not a declared quantity",
+                        )
+                    )
                 elif self.quantities[quantity].member not in entry.returns:
                     member = self.quantities[quantity].member
-                    found.append((f"quantities.{quantity}.member", f"{name} returns ({', '.join(entry.returns)}); no reader for {member!r} in it"))
+                    found.append(
+                        (
+                            f"quantities.{quantity}.member",
+                            f"{name} returns ({', '.join(entry.returns)}); no reader for {member!r} in it",
+                        )
+                    )
         return found

@@ -43,7 +43,13 @@ class Expected:
     def from_dict(cls, record: dict) -> Expected:
         """The inverse of `to_dict` (non-finite values come back from their names)."""
         value = np.array([float(v) for v in record["value"]], dtype=np.float64)
-        return cls(record["check"], Case.from_dict(record["case"]), value, np.array(record["compared"], dtype=bool), tuple(record["shape"]))
+        return cls(
+            record["check"],
+            Case.from_dict(record["case"]),
+            value,
+            np.array(record["compared"], dtype=bool),
+            tuple(record["shape"]),
+        )
 
 
 def _json_number(value: float):
@@ -55,8 +61,12 @@ def call_key(check: Check, case: Case) -> tuple:
     return (check.entry, tuple(sorted(check.args.items())), case.id, case.key)
 
 
-def expected_from_runs(check: Check, case: Case, runs: tuple[dict, ...], float32_margin: float) -> Expected:
-    exact, *float32_runs = (np.atleast_1d(np.asarray(r[check.quantity], dtype=np.float64)) for r in runs)
+def expected_from_runs(
+    check: Check, case: Case, runs: tuple[dict, ...], float32_margin: float
+) -> Expected:
+    exact, *float32_runs = (
+        np.atleast_1d(np.asarray(r[check.quantity], dtype=np.float64)) for r in runs
+    )
     shape = exact.shape
     exact = exact.reshape(-1)
     allowed = check.tolerance.allowed(np.nan_to_num(exact)) / float32_margin
@@ -77,8 +87,14 @@ def expected_values(spec: Spec, book: CaseBook) -> list[Expected]:
             key = call_key(check, case)
             if key not in runs:
                 runs[key] = spec.reference.reference_runs(check, case)
-                missing = [n for n in spec.contract.entry_points[check.entry].quantities if any(n not in run for run in runs[key])]
+                missing = [
+                    n
+                    for n in spec.contract.entry_points[check.entry].quantities
+                    if any(n not in run for run in runs[key])
+                ]
                 if missing:
-                    raise SpecError(f"{spec.reference.source}: reference_runs: {check.entry} yields no {', '.join(missing)} (check {check.id!r})")
+                    raise SpecError(
+                        f"{spec.reference.source}: reference_runs: {check.entry} yields no {', '.join(missing)} (check {check.id!r})"
+                    )
             result.append(expected_from_runs(check, case, runs[key], spec.float32_margin))
     return result

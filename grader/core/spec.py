@@ -17,7 +17,14 @@ from pathlib import Path
 
 import jsonschema
 
-from grader.core.assignment import DEFAULT_ASSIGNMENT, SPEC_FILE, AssignmentError, Reference, folder_of, load_reference
+from grader.core.assignment import (
+    DEFAULT_ASSIGNMENT,
+    SPEC_FILE,
+    AssignmentError,
+    Reference,
+    folder_of,
+    load_reference,
+)
 from grader.core.contract import REQUIRED, Contract, EntryPoint, Quantity
 from grader.core.tolerance import Tolerance
 
@@ -26,9 +33,18 @@ DEFAULT_SPEC = folder_of(DEFAULT_ASSIGNMENT) / SPEC_FILE
 # kind -> (whether it applies only to entry points yielding a derivative quantity, default outcome)
 RULE_KINDS = {
     "no-autograd": (False, "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
-    "no-torch": (False, "flag"),  # no torch computation at all (making or printing a tensor is not one)
-    "no-numerical-differentiation": (True, "flag"),  # no function evaluated min_evaluations times or more
-    "gradients-from-autograd": (True, "withhold"),  # every returned element came out of a backward pass
+    "no-torch": (
+        False,
+        "flag",
+    ),  # no torch computation at all (making or printing a tensor is not one)
+    "no-numerical-differentiation": (
+        True,
+        "flag",
+    ),  # no function evaluated min_evaluations times or more
+    "gradients-from-autograd": (
+        True,
+        "withhold",
+    ),  # every returned element came out of a backward pass
 }
 RULE_OUTCOMES = ("withhold", "flag")
 VISIBILITIES = ("visible", "hidden")
@@ -53,7 +69,13 @@ _BASE_SCHEMA = {
         },
         "limits": {
             "type": "object",
-            "required": ["load_seconds", "call_seconds", "submission_seconds", "memory_mib", "output_kib"],
+            "required": [
+                "load_seconds",
+                "call_seconds",
+                "submission_seconds",
+                "memory_mib",
+                "output_kib",
+            ],
             "additionalProperties": False,
             "properties": {
                 "load_seconds": _positive,
@@ -88,7 +110,16 @@ _BASE_SCHEMA = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["id", "experiment", "part", "entry", "quantity", "args", "points", "message"],
+                "required": [
+                    "id",
+                    "experiment",
+                    "part",
+                    "entry",
+                    "quantity",
+                    "args",
+                    "points",
+                    "message",
+                ],
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
@@ -116,7 +147,12 @@ _BASE_SCHEMA = {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"},
                     "kind": {"enum": list(RULE_KINDS)},
                     "part": {"type": "string"},
-                    "entries": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+                    "entries": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "minItems": 1,
+                        "uniqueItems": True,
+                    },
                     "outcome": {"enum": list(RULE_OUTCOMES)},
                     "message": {"type": "string", "minLength": 1},
                     "min_evaluations": {"type": "integer", "minimum": 2, "maximum": 10000},
@@ -144,7 +180,11 @@ _BASE_SCHEMA = {
                 "type": "object",
                 "required": ["id", "title", "label"],
                 "additionalProperties": False,
-                "properties": {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}, "title": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}},
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+                    "title": {"type": "string", "minLength": 1},
+                    "label": {"type": "string", "minLength": 1},
+                },
             },
         },
         "experiments": {
@@ -163,14 +203,16 @@ _BASE_SCHEMA = {
                     "id": {"type": "string"},
                     "title": {"type": "string"},
                     "points": {"type": "number", "minimum": 0},
-                    "rubric": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 500}, "maxItems": 30},
+                    "rubric": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1, "maxLength": 500},
+                        "maxItems": 30,
+                    },
                 },
             },
         },
     },
 }
-
-
 
 
 def _schema(reference: Reference) -> dict:
@@ -181,7 +223,9 @@ def _schema(reference: Reference) -> dict:
     check["entry"] = {"enum": list(contract.entry_points)}
     check["quantity"] = {"enum": list(contract.quantities)}
     check.update({key: value_schema for key, (value_schema, _) in reference.check_keys.items()})
-    schema["properties"]["rule"]["items"]["properties"]["entries"]["items"] = {"enum": list(contract.entry_points)}
+    schema["properties"]["rule"]["items"]["properties"]["entries"]["items"] = {
+        "enum": list(contract.entry_points)
+    }
     schema["properties"].update(reference.spec_tables)
     schema["required"] = [*schema["required"], *reference.spec_tables]
     return schema
@@ -210,7 +254,9 @@ class Rule:
     entries: tuple[str, ...]  # the entry points whose calls it covers (a check may say otherwise)
     outcome: str  # withhold: the checks whose calls broke it get no points; flag: points stay, the instructor sees it
     message: str  # what the student reads
-    min_evaluations: int = 16  # no-numerical-differentiation: this many calls of one function in one call
+    min_evaluations: int = (
+        16  # no-numerical-differentiation: this many calls of one function in one call
+    )
 
 
 @dataclass(frozen=True)
@@ -227,19 +273,31 @@ class Check:
     visibility: str
     message: str
     rules: tuple[str, ...] = ()  # ids of the rules its calls are held to
-    options: dict = field(default_factory=dict, hash=False)  # the assignment's own keys of a check (Reference.check_keys)
-    signature: EntryPoint | None = field(default=None, compare=False, repr=False)  # the contract's `entry`
-    measure: Quantity | None = field(default=None, compare=False, repr=False)  # the contract's `quantity`
+    options: dict = field(
+        default_factory=dict, hash=False
+    )  # the assignment's own keys of a check (Reference.check_keys)
+    signature: EntryPoint | None = field(
+        default=None, compare=False, repr=False
+    )  # the contract's `entry`
+    measure: Quantity | None = field(
+        default=None, compare=False, repr=False
+    )  # the contract's `quantity`
 
 
 @dataclass(frozen=True)
 class DiagnosisSettings:
     """How a failing check is diagnosed (grader/engine/diagnose.py); the spec's [diagnosis] table."""
 
-    consistent_backward_credit: float = 0.0  # share of a failing backward check's points for a backward
+    consistent_backward_credit: float = (
+        0.0  # share of a failing backward check's points for a backward
+    )
     # pass consistent with the submission's own, wrong, forward pass
-    finite_difference_step: float = 1e-3  # eps of the central differences of the student's forward pass
-    consistency: Tolerance = Tolerance("consistency", rtol=1e-3, atol=5e-5)  # backward against those differences
+    finite_difference_step: float = (
+        1e-3  # eps of the central differences of the student's forward pass
+    )
+    consistency: Tolerance = Tolerance(
+        "consistency", rtol=1e-3, atol=5e-5
+    )  # backward against those differences
 
 
 @dataclass(frozen=True)
@@ -267,11 +325,15 @@ class Spec:
     limits: Limits
     hidden_visibility: str
     reference: Reference = field(hash=False, compare=False, repr=False)  # the assignment's code
-    tables: dict = field(default_factory=dict, hash=False)  # the assignment's own tables (Reference.spec_tables)
+    tables: dict = field(
+        default_factory=dict, hash=False
+    )  # the assignment's own tables (Reference.spec_tables)
     checks: tuple[Check, ...] = ()
     questions: tuple[Question, ...] = ()
     diagnosis: DiagnosisSettings = DiagnosisSettings()
-    freeform_credit: float = 0.0  # [freeform] credit: share of a check's points a free-form observation earns
+    freeform_credit: float = (
+        0.0  # [freeform] credit: share of a check's points a free-form observation earns
+    )
     rules: tuple[Rule, ...] = ()
     parts: tuple[Part, ...] = ()  # in the order the reports show them
     experiments: dict = field(default_factory=dict, hash=False)  # number -> title
@@ -286,7 +348,9 @@ class Spec:
         return self.source.resolve() == (Path(self.reference.source) / SPEC_FILE).resolve()
 
     def part(self, part_id: str) -> Part:
-        return next((part for part in self.parts if part.id == part_id), Part(part_id, part_id, part_id))
+        return next(
+            (part for part in self.parts if part.id == part_id), Part(part_id, part_id, part_id)
+        )
 
     def experiment_title(self, number: int) -> str:
         return self.experiments.get(number, f"Experiment {number}")
@@ -318,7 +382,9 @@ def spec_path(assignment: str | None = None, spec: Path | str | None = None) -> 
         return Path(spec)
     folder = folder_of(assignment or DEFAULT_ASSIGNMENT)
     if not (folder / SPEC_FILE).is_file():
-        raise AssignmentError(f"{folder / SPEC_FILE}: no assignment {assignment!r} here (its spec is missing)")
+        raise AssignmentError(
+            f"{folder / SPEC_FILE}: no assignment {assignment!r} here (its spec is missing)"
+        )
     return folder / SPEC_FILE
 
 
@@ -331,14 +397,21 @@ def load_spec(path: Path | str = DEFAULT_SPEC) -> Spec:
         raise SpecError(f"{path}: cannot read the spec: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"{path}: not valid TOML: {error}") from None
-    name = raw.get("assignment", {}).get("name") if isinstance(raw.get("assignment"), dict) else None
+    name = (
+        raw.get("assignment", {}).get("name") if isinstance(raw.get("assignment"), dict) else None
+    )
     if not isinstance(name, str) or not name.replace("_", "").isalnum():
-        raise SpecError(f"{path}: assignment.name: the spec must name its assignment (a folder of reference/)")
+        raise SpecError(
+            f"{path}: assignment.name: the spec must name its assignment (a folder of reference/)"
+        )
     try:
         reference = load_reference(name)
     except AssignmentError as error:
         raise SpecError(f"{path}: assignment.name: {error}") from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema(reference)).iter_errors(raw), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema(reference)).iter_errors(raw),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
         first = errors[0]
         raise SpecError(f"{path}: {_key_path(first)}: {first.message}")
@@ -350,13 +423,18 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
         return SpecError(f"{path}: {key}: {problem}")
 
     contract = reference.contract
-    tolerances = {name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()}
+    tolerances = {
+        name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()
+    }
     parts = tuple(Part(item["id"], item["title"], item["label"]) for item in raw["part"])
     if len({part.id for part in parts}) != len(parts):
         raise fail("part", "two parts share an id")
     for name, entry in contract.entry_points.items():
         if entry.part not in {part.id for part in parts}:
-            raise fail("part", f"the assignment's entry point {name} is of part {entry.part!r}, which no [[part]] declares")
+            raise fail(
+                "part",
+                f"the assignment's entry point {name} is of part {entry.part!r}, which no [[part]] declares",
+            )
     rules = _build_rules(raw.get("rule", []), fail, contract)
     default_hidden = raw["assignment"]["hidden_cases"]
     checks, seen = [], set()
@@ -368,9 +446,14 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
         entry = contract.entry_points[item["entry"]]
         part, quantities = entry.part, entry.quantities
         if part != item["part"]:
-            raise fail(f"{key}.part", f"{item['entry']} belongs to part {part!r}, not {item['part']!r}")
+            raise fail(
+                f"{key}.part", f"{item['entry']} belongs to part {part!r}, not {item['part']!r}"
+            )
         if item["quantity"] not in quantities:
-            raise fail(f"{key}.quantity", f"{item['entry']} yields {', '.join(quantities)}, not {item['quantity']!r}")
+            raise fail(
+                f"{key}.quantity",
+                f"{item['entry']} yields {', '.join(quantities)}, not {item['quantity']!r}",
+            )
         args = _check_args(item, key, entry, fail)
         tolerance_name = item.get("tolerance", contract.quantities[item["quantity"]].tolerance)
         if tolerance_name not in tolerances:
@@ -389,7 +472,10 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
                 visibility=item.get("visibility", "visible"),
                 message=item["message"],
                 rules=_rules_of_check(item, key, rules, fail, contract),
-                options={name: item.get(name, default) for name, (_, default) in reference.check_keys.items()},
+                options={
+                    name: item.get(name, default)
+                    for name, (_, default) in reference.check_keys.items()
+                },
                 signature=entry,
                 measure=contract.quantities[item["quantity"]],
             )
@@ -399,8 +485,14 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
         if check.part not in {part.id for part in parts}:
             raise fail(f"check[{index}].part", f"part {check.part!r} is not declared in [[part]]")
         if check.experiment not in experiments:
-            raise fail(f"check[{index}].experiment", f"experiment {check.experiment} has no title in [experiments]")
-    questions = tuple(Question(q["id"], q["title"], q["points"], tuple(q.get("rubric", ()))) for q in raw.get("question", []))
+            raise fail(
+                f"check[{index}].experiment",
+                f"experiment {check.experiment} has no title in [experiments]",
+            )
+    questions = tuple(
+        Question(q["id"], q["title"], q["points"], tuple(q.get("rubric", ())))
+        for q in raw.get("question", [])
+    )
     question_ids = [q.id for q in questions]
     if len(set(question_ids)) != len(question_ids):
         raise fail("question", "two questions share an id")
@@ -412,8 +504,12 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
             raise fail("diagnosis.consistency_tolerance", f"no [tolerance.{name}] is declared")
         consistency = tolerances[name]
     settings = DiagnosisSettings(
-        consistent_backward_credit=diagnosis.get("consistent_backward_credit", DiagnosisSettings.consistent_backward_credit),
-        finite_difference_step=diagnosis.get("finite_difference_step", DiagnosisSettings.finite_difference_step),
+        consistent_backward_credit=diagnosis.get(
+            "consistent_backward_credit", DiagnosisSettings.consistent_backward_credit
+        ),
+        finite_difference_step=diagnosis.get(
+            "finite_difference_step", DiagnosisSettings.finite_difference_step
+        ),
         consistency=consistency,
     )
     return Spec(
@@ -443,9 +539,14 @@ def _check_args(item: dict, key: str, entry, fail) -> dict:
     for name, value in args.items():
         if name not in options:
             raise fail(f"{key}.args.{name}", f"{item['entry']} takes no argument {name!r}")
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(options[name].schema).iter_errors(value))
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(options[name].schema).iter_errors(value)
+        )
         if error is not None:
-            raise fail(f"{key}.args.{name}", f"{error.message} (the values {item['entry']} of part {entry.part!r} accepts)")
+            raise fail(
+                f"{key}.args.{name}",
+                f"{error.message} (the values {item['entry']} of part {entry.part!r} accepts)",
+            )
     for name, parameter in options.items():
         if name not in args:
             if parameter.default is REQUIRED:
@@ -457,7 +558,9 @@ def _check_args(item: dict, key: str, entry, fail) -> dict:
 def _rule_applies(rule: Rule, entry: str, contract: Contract) -> bool:
     derivatives_only = RULE_KINDS[rule.kind][0]
     declared = contract.entry_points[entry]
-    return declared.part == rule.part and (not derivatives_only or any(contract.quantities[q].derivative for q in declared.quantities))
+    return declared.part == rule.part and (
+        not derivatives_only or any(contract.quantities[q].derivative for q in declared.quantities)
+    )
 
 
 def _build_rules(items: list, fail, contract: Contract) -> dict[str, Rule]:
@@ -467,10 +570,17 @@ def _build_rules(items: list, fail, contract: Contract) -> dict[str, Rule]:
         if item["id"] in rules:
             raise fail(f"{key}.id", f"{item['id']!r} is used by an earlier rule")
         if "min_evaluations" in item and item["kind"] != "no-numerical-differentiation":
-            raise fail(f"{key}.min_evaluations", "only a no-numerical-differentiation rule counts evaluations")
+            raise fail(
+                f"{key}.min_evaluations",
+                "only a no-numerical-differentiation rule counts evaluations",
+            )
         if item["part"] not in {e.part for e in contract.entry_points.values()}:
-            raise fail(f"{key}.part", f"no entry point of the assignment is of part {item['part']!r}")
-        default_entries = tuple(e for e in contract.entry_points if contract.entry_points[e].part == item["part"])
+            raise fail(
+                f"{key}.part", f"no entry point of the assignment is of part {item['part']!r}"
+            )
+        default_entries = tuple(
+            e for e in contract.entry_points if contract.entry_points[e].part == item["part"]
+        )
         rule = Rule(
             id=item["id"],
             kind=item["kind"],
@@ -482,12 +592,19 @@ def _build_rules(items: list, fail, contract: Contract) -> dict[str, Rule]:
         )
         for entry in item.get("entries", ()):
             if not _rule_applies(rule, entry, contract):
-                raise fail(f"{key}.entries", f"a {rule.kind} rule of part {rule.part!r} cannot cover {entry}")
-        rules[rule.id] = replace(rule, entries=tuple(e for e in rule.entries if _rule_applies(rule, e, contract)))
+                raise fail(
+                    f"{key}.entries",
+                    f"a {rule.kind} rule of part {rule.part!r} cannot cover {entry}",
+                )
+        rules[rule.id] = replace(
+            rule, entries=tuple(e for e in rule.entries if _rule_applies(rule, e, contract))
+        )
     return rules
 
 
-def _rules_of_check(item: dict, key: str, rules: dict[str, Rule], fail, contract: Contract) -> tuple[str, ...]:
+def _rules_of_check(
+    item: dict, key: str, rules: dict[str, Rule], fail, contract: Contract
+) -> tuple[str, ...]:
     """The check's own `rules` list, else every rule that covers its entry point."""
     if "rules" not in item:
         return tuple(rule.id for rule in rules.values() if item["entry"] in rule.entries)
@@ -495,5 +612,8 @@ def _rules_of_check(item: dict, key: str, rules: dict[str, Rule], fail, contract
         if name not in rules:
             raise fail(f"{key}.rules", f"no [[rule]] has the id {name!r}")
         if not _rule_applies(rules[name], item["entry"], contract):
-            raise fail(f"{key}.rules", f"rule {name!r} ({rules[name].kind}, part {rules[name].part!r}) cannot cover {item['entry']}")
+            raise fail(
+                f"{key}.rules",
+                f"rule {name!r} ({rules[name].kind}, part {rules[name].part!r}) cannot cover {item['entry']}",
+            )
     return tuple(item["rules"])

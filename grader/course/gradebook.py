@@ -29,8 +29,15 @@ from importlib import metadata
 from pathlib import Path
 
 GRADEBOOK_FILE = "gradebook.sqlite"
-RESERVED_NAMES = (GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal", f"{GRADEBOOK_FILE}-shm", f"{GRADEBOOK_FILE}-journal")
-APPLICATION_ID = 0x47524442  # "GRDB": says "a gradebook" in the file's header, for `file` and for us
+RESERVED_NAMES = (
+    GRADEBOOK_FILE,
+    f"{GRADEBOOK_FILE}-wal",
+    f"{GRADEBOOK_FILE}-shm",
+    f"{GRADEBOOK_FILE}-journal",
+)
+APPLICATION_ID = (
+    0x47524442  # "GRDB": says "a gradebook" in the file's header, for `file` and for us
+)
 BUSY_SECONDS = 60.0  # how long a writer waits for another one's transaction before giving up
 MAX_COMMENT_CHARS = 10_000  # of a mark's comment: the gradebook stays bounded whatever a form sends
 
@@ -103,7 +110,15 @@ class Mark:
     revision: int  # 1 for the first mark, one more at every change
 
     def to_dict(self) -> dict:
-        return {"student": self.student, "question": self.question, "points": self.points, "comment": self.comment, "marker": self.marker, "when": self.when, "revision": self.revision}
+        return {
+            "student": self.student,
+            "question": self.question,
+            "points": self.points,
+            "comment": self.comment,
+            "marker": self.marker,
+            "when": self.when,
+            "revision": self.revision,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,9 @@ class Total:
     student: str
     autograded: float
     autograded_max: float
-    written: float | None  # the sum of the marks given; None while no question of the student is marked
+    written: (
+        float | None
+    )  # the sum of the marks given; None while no question of the student is marked
     written_max: float
     marked: int  # how many of the questions are marked
     questions: int
@@ -205,7 +222,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-PLAIN_POINTS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")  # what a person types: no exponent, hex or other script's digits
+PLAIN_POINTS = re.compile(
+    r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+)  # what a person types: no exponent, hex or other script's digits
 
 
 def parse_points(value) -> float:
@@ -245,7 +264,9 @@ class Gradebook:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _create_private(path)
-            self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            )
         except (OSError, sqlite3.Error) as error:
             raise GradebookError(f"{path}: cannot open the gradebook: {error}") from None
         try:
@@ -253,7 +274,9 @@ class Gradebook:
         except sqlite3.OperationalError as error:
             self._db.close()
             if "locked" in str(error) or "busy" in str(error):  # in use, not a stranger's file
-                raise GradebookError(f"{path}: the gradebook is busy ({error}); try again") from None
+                raise GradebookError(
+                    f"{path}: the gradebook is busy ({error}); try again"
+                ) from None
             raise GradebookError(f"{path}: not a gradebook ({error})") from None
         except sqlite3.DatabaseError as error:
             self._db.close()
@@ -270,7 +293,9 @@ class Gradebook:
         if db.execute("PRAGMA user_version").fetchone()[0] >= target:
             self._write_ahead_log()  # set by whoever created the file; a second opener may come first
             return  # nothing to migrate: opening writes nothing
-        with self._writing():  # two processes opening a new file at once: the second sees the first's schema
+        with (
+            self._writing()
+        ):  # two processes opening a new file at once: the second sees the first's schema
             self._check_identity()
             current = db.execute("PRAGMA user_version").fetchone()[0]
             for number in range(current, target):
@@ -297,7 +322,9 @@ class Gradebook:
     def _check_identity(self) -> None:
         db = self._db
         reading = not db.in_transaction
-        if reading:  # the three reads of one state: another grader may be creating the file meanwhile
+        if (
+            reading
+        ):  # the three reads of one state: another grader may be creating the file meanwhile
             db.execute("BEGIN")
         try:
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -307,7 +334,9 @@ class Gradebook:
             if reading:
                 db.execute("COMMIT")
         if application != APPLICATION_ID and (tables or version):
-            raise GradebookError(f"{self.path}: this SQLite file is not a gradebook (it holds other tables); give another --gradebook path")
+            raise GradebookError(
+                f"{self.path}: this SQLite file is not a gradebook (it holds other tables); give another --gradebook path"
+            )
         if version > VERSION:
             raise GradebookError(
                 f"{self.path}: this gradebook is of version {version}, written by a newer grader; this grader ({grader_version()}) "
@@ -333,13 +362,19 @@ class Gradebook:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            raise GradebookError(f"{self.path}: the gradebook is busy ({error}); try again") from None
+            raise GradebookError(
+                f"{self.path}: the gradebook is busy ({error}); try again"
+            ) from None
         try:
             yield self._db
             self._db.execute("COMMIT")
-        except sqlite3.Error as error:  # a full disk, a damaged file: nothing of this transaction stays
+        except (
+            sqlite3.Error
+        ) as error:  # a full disk, a damaged file: nothing of this transaction stays
             self._rollback()
-            raise GradebookError(f"{self.path}: nothing was written ({type(error).__name__}: {error}); the gradebook is as it was") from None
+            raise GradebookError(
+                f"{self.path}: nothing was written ({type(error).__name__}: {error}); the gradebook is as it was"
+            ) from None
         except BaseException:
             self._rollback()
             raise
@@ -359,7 +394,9 @@ class Gradebook:
 
     # --- ids ---------------------------------------------------------------------------------
 
-    def _assignment_id(self, name: str, title: str | None = None, create: bool = False) -> int | None:
+    def _assignment_id(
+        self, name: str, title: str | None = None, create: bool = False
+    ) -> int | None:
         row = self._db.execute("SELECT id FROM assignments WHERE name = ?", (name,)).fetchone()
         if row:
             if title is not None:
@@ -367,18 +404,26 @@ class Gradebook:
             return row[0]
         if not create:
             return None
-        return self._db.execute("INSERT INTO assignments (name, title) VALUES (?, ?)", (name, title or name)).lastrowid
+        return self._db.execute(
+            "INSERT INTO assignments (name, title) VALUES (?, ?)", (name, title or name)
+        ).lastrowid
 
     def _student_id(self, assignment_id: int, name: str) -> int:
-        row = self._db.execute("SELECT id FROM students WHERE assignment_id = ? AND name = ?", (assignment_id, name)).fetchone()
+        row = self._db.execute(
+            "SELECT id FROM students WHERE assignment_id = ? AND name = ?", (assignment_id, name)
+        ).fetchone()
         if row:
             return row[0]
-        return self._db.execute("INSERT INTO students (assignment_id, name) VALUES (?, ?)", (assignment_id, name)).lastrowid
+        return self._db.execute(
+            "INSERT INTO students (assignment_id, name) VALUES (?, ?)", (assignment_id, name)
+        ).lastrowid
 
     def _latest_run(self, assignment_id: int | None) -> int | None:
         if assignment_id is None:
             return None
-        row = self._db.execute("SELECT max(id) FROM runs WHERE assignment_id = ?", (assignment_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT max(id) FROM runs WHERE assignment_id = ?", (assignment_id,)
+        ).fetchone()
         return row[0]
 
     # --- grading runs ------------------------------------------------------------------------
@@ -402,17 +447,32 @@ class Gradebook:
             for position, question in enumerate(spec.questions):
                 db.execute(
                     "INSERT INTO questions (assignment_id, id, position, title, points, rubric) VALUES (?, ?, ?, ?, ?, ?)",
-                    (assignment_id, question.id, position, question.title, float(question.points), json.dumps(list(question.rubric))),
+                    (
+                        assignment_id,
+                        question.id,
+                        position,
+                        question.title,
+                        float(question.points),
+                        json.dumps(list(question.rubric)),
+                    ),
                 )
             for student, summary, checks, answers in rows:
                 student_id = self._student_id(assignment_id, student)
-                db.execute("INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, student_id, *summary))
+                db.execute(
+                    "INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, student_id, *summary),
+                )
                 db.executemany(
                     "INSERT INTO run_checks (run_id, student_id, check_id, part, points, max_points, passed, status, diagnoses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, student_id, *check) for check in checks],
                 )
-                db.execute("DELETE FROM answers WHERE student_id = ?", (student_id,))  # the latest run's text, none left from before
-                db.executemany("INSERT INTO answers (student_id, question_id, run_id, text) VALUES (?, ?, ?, ?)", [(student_id, q, run_id, text) for q, text in answers.items()])
+                db.execute(
+                    "DELETE FROM answers WHERE student_id = ?", (student_id,)
+                )  # the latest run's text, none left from before
+                db.executemany(
+                    "INSERT INTO answers (student_id, question_id, run_id, text) VALUES (?, ?, ?, ?)",
+                    [(student_id, q, run_id, text) for q, text in answers.items()],
+                )
         return run_id
 
     def runs(self, assignment: str) -> list[Run]:
@@ -427,13 +487,21 @@ class Gradebook:
     def _run_points(self, run_id: int) -> dict[str, tuple[float, dict[str, float]]]:
         """student -> (autograded points, check -> points) in one run."""
         found: dict[str, tuple[float, dict[str, float]]] = {}
-        for name, points in self._db.execute("SELECT st.name, rs.points FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ?", (run_id,)):
+        for name, points in self._db.execute(
+            "SELECT st.name, rs.points FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ?",
+            (run_id,),
+        ):
             found[name] = (points, {})
-        for name, check, points in self._db.execute("SELECT st.name, rc.check_id, rc.points FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ?", (run_id,)):
+        for name, check, points in self._db.execute(
+            "SELECT st.name, rc.check_id, rc.points FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ?",
+            (run_id,),
+        ):
             found[name][1][check] = points
         return found
 
-    def movements(self, assignment: str, before: int | None = None, after: int | None = None) -> list[Movement]:
+    def movements(
+        self, assignment: str, before: int | None = None, after: int | None = None
+    ) -> list[Movement]:
         """Who moved between two runs (by default the last two) and which checks changed; those
         who did not move are left out.  Empty where there is only one run."""
         ids = [run.id for run in self.runs(assignment)]
@@ -443,7 +511,9 @@ class Gradebook:
             before = earlier[-1] if earlier else None
         for run_id in (before, after):
             if run_id is not None and run_id not in ids:
-                raise GradebookError(f"no run {run_id} of {assignment} in {self.path} (runs: {', '.join(map(str, ids)) or 'none'})")
+                raise GradebookError(
+                    f"no run {run_id} of {assignment} in {self.path} (runs: {', '.join(map(str, ids)) or 'none'})"
+                )
         if before is None or after is None:
             return []
         then, now = self._run_points(before), self._run_points(after)
@@ -473,7 +543,9 @@ class Gradebook:
         try:
             return json.loads(zlib.decompress(row[0]))
         except (zlib.error, TypeError, ValueError) as error:
-            raise GradebookError(f"the stored result of {student!r} in run {run_id} cannot be read ({error})") from None
+            raise GradebookError(
+                f"the stored result of {student!r} in run {run_id} cannot be read ({error})"
+            ) from None
 
     def assignments(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT name FROM assignments ORDER BY name")]
@@ -489,7 +561,15 @@ class Gradebook:
             "SELECT st.name, rs.points, rs.max_points, rs.status, rs.first_fix FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY rs.rowid",
             (run_id,),
         ):
-            found[name] = {"points": points, "max_points": most, "status": status, "first_fix": first_fix, "checks": {}, "diagnoses": {}, "parts": {}}
+            found[name] = {
+                "points": points,
+                "max_points": most,
+                "status": status,
+                "first_fix": first_fix,
+                "checks": {},
+                "diagnoses": {},
+                "parts": {},
+            }
         for name, check, part, points, most, diagnoses in self._db.execute(
             "SELECT st.name, rc.check_id, rc.part, rc.points, rc.max_points, rc.diagnoses FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ? ORDER BY rc.rowid",
             (run_id,),
@@ -512,7 +592,10 @@ class Gradebook:
     def students(self, assignment: str) -> list[str]:
         """The students of the latest run, sorted."""
         run_id = self._latest_run(self._assignment_id(assignment))
-        rows = self._db.execute("SELECT st.name FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY st.name", (run_id,))
+        rows = self._db.execute(
+            "SELECT st.name FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY st.name",
+            (run_id,),
+        )
         return [row[0] for row in rows]
 
     def _question(self, assignment: str, question_id: str) -> QuestionRow:
@@ -522,7 +605,9 @@ class Gradebook:
         known = ", ".join(q.id for q in self.questions(assignment)) or "none"
         raise MarkRefused(f"unknown question {question_id!r} of {assignment} (questions: {known})")
 
-    def _current_marks(self, assignment: str, question_id: str | None = None) -> dict[tuple[str, str], Mark]:
+    def _current_marks(
+        self, assignment: str, question_id: str | None = None
+    ) -> dict[tuple[str, str], Mark]:
         query = (
             "SELECT st.name, m.question_id, m.points, m.comment, m.marker, m.marked_at, m.revision FROM marks m "
             "JOIN students st ON st.id = m.student_id JOIN assignments a ON a.id = st.assignment_id "
@@ -545,12 +630,18 @@ class Gradebook:
                 (assignment, question_id),
             ).fetchall()
         )
-        return [AnswerRow(student, texts.get(student, ""), marks.get((student, question_id))) for student in self.students(assignment)]
+        return [
+            AnswerRow(student, texts.get(student, ""), marks.get((student, question_id)))
+            for student in self.students(assignment)
+        ]
 
     def marks(self, assignment: str) -> list[Mark]:
         """The current marks (the latest revision of each), by student then question."""
         order = {q.id: n for n, q in enumerate(self.questions(assignment))}
-        return sorted(self._current_marks(assignment).values(), key=lambda m: (m.student, order.get(m.question, len(order)), m.question))
+        return sorted(
+            self._current_marks(assignment).values(),
+            key=lambda m: (m.student, order.get(m.question, len(order)), m.question),
+        )
 
     def mark_history(self, assignment: str, student: str, question_id: str) -> list[Mark]:
         """Every revision of one mark, the first first."""
@@ -561,11 +652,25 @@ class Gradebook:
         )
         return [Mark(*row) for row in rows]
 
-    def set_mark(self, assignment: str, student: str, question_id: str, points, comment: str, marker: str, expected_revision: int | None = None) -> Mark:
+    def set_mark(
+        self,
+        assignment: str,
+        student: str,
+        question_id: str,
+        points,
+        comment: str,
+        marker: str,
+        expected_revision: int | None = None,
+    ) -> Mark:
         """Mark one answer.  `expected_revision` is the revision the marker saw (None: no mark yet);
         if someone changed the mark since, MarkRefused says who, and nothing is written."""
         with self._writing():
-            mark = self._validated(assignment, MarkEntry(student, question_id, points, comment, marker), expected_revision, check_revision=True)
+            mark = self._validated(
+                assignment,
+                MarkEntry(student, question_id, points, comment, marker),
+                expected_revision,
+                check_revision=True,
+            )
             return self._write(assignment, mark)
 
     def set_marks(self, assignment: str, entries: list[MarkEntry]) -> list[Mark]:
@@ -582,39 +687,77 @@ class Gradebook:
             for entry in entries:
                 key = (entry.student, entry.question)
                 if key in seen:
-                    problems.append((entry.where, f"a second mark of {entry.student!r} on question {entry.question!r} (first in {seen[key]})"))
+                    problems.append(
+                        (
+                            entry.where,
+                            f"a second mark of {entry.student!r} on question {entry.question!r} (first in {seen[key]})",
+                        )
+                    )
                 seen.setdefault(key, entry.where)
             if problems:
-                said = "; ".join(f"{where}: {what}" if where else what for where, what in problems[:20])
+                said = "; ".join(
+                    f"{where}: {what}" if where else what for where, what in problems[:20]
+                )
                 more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
-                raise MarkRefused(f"{len(problems)} of {len(entries)} marks refused, none written: {said}{more}", tuple(problems))
+                raise MarkRefused(
+                    f"{len(problems)} of {len(entries)} marks refused, none written: {said}{more}",
+                    tuple(problems),
+                )
             return [self._write(assignment, mark) for mark in validated]
 
-    def _validated(self, assignment: str, entry: MarkEntry, expected_revision: int | None, check_revision: bool) -> Mark:
+    def _validated(
+        self, assignment: str, entry: MarkEntry, expected_revision: int | None, check_revision: bool
+    ) -> Mark:
         question = self._question(assignment, entry.question)
         if entry.student not in self.students(assignment):
-            raise MarkRefused(f"unknown student {entry.student!r}: not graded in the latest run of {assignment}")
+            raise MarkRefused(
+                f"unknown student {entry.student!r}: not graded in the latest run of {assignment}"
+            )
         points = parse_points(entry.points)
         if not 0 <= points <= question.points:
-            raise MarkRefused(f"{points:g} points is out of range for question {question.id} (0 to {question.points:g})")
-        current = self._current_marks(assignment, entry.question).get((entry.student, entry.question))
+            raise MarkRefused(
+                f"{points:g} points is out of range for question {question.id} (0 to {question.points:g})"
+            )
+        current = self._current_marks(assignment, entry.question).get(
+            (entry.student, entry.question)
+        )
         if check_revision and (current.revision if current else None) != expected_revision:
             if current is None:
-                raise MarkRefused(f"the mark of {entry.student!r} on question {entry.question} was removed since you read it; reload")
+                raise MarkRefused(
+                    f"the mark of {entry.student!r} on question {entry.question} was removed since you read it; reload"
+                )
             raise MarkRefused(
                 f"{current.marker or 'someone'} changed the mark of {entry.student!r} on question {entry.question} at {current.when} "
                 f"(now {current.points:g}, revision {current.revision}; you saw {'no mark' if expected_revision is None else f'revision {expected_revision}'}); reload and mark again"
             )
         if len(str(entry.comment or "")) > MAX_COMMENT_CHARS or len(str(entry.marker or "")) > 200:
-            raise MarkRefused(f"the comment is longer than {MAX_COMMENT_CHARS} characters (or the marker's name than 200)")
+            raise MarkRefused(
+                f"the comment is longer than {MAX_COMMENT_CHARS} characters (or the marker's name than 200)"
+            )
         revision = (current.revision if current else 0) + 1
-        return Mark(entry.student, entry.question, points, str(entry.comment or ""), str(entry.marker or ""), _now(), revision)
+        return Mark(
+            entry.student,
+            entry.question,
+            points,
+            str(entry.comment or ""),
+            str(entry.marker or ""),
+            _now(),
+            revision,
+        )
 
     def _write(self, assignment: str, mark: Mark) -> Mark:
         student_id = self._student_id(self._assignment_id(assignment), mark.student)
         self._db.execute(
             "INSERT INTO marks (student_id, question_id, revision, points, comment, marker, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (student_id, mark.question, mark.revision, mark.points, mark.comment, mark.marker, mark.when),
+            (
+                student_id,
+                mark.question,
+                mark.revision,
+                mark.points,
+                mark.comment,
+                mark.marker,
+                mark.when,
+            ),
         )
         return mark
 
@@ -628,7 +771,17 @@ class Gradebook:
         totals = []
         for student, summary in self.autograded(assignment).items():
             given = [marks[(student, q.id)].points for q in questions if (student, q.id) in marks]
-            totals.append(Total(student, summary["points"], summary["max_points"], sum(given) if given else None, written_max, len(given), len(questions)))
+            totals.append(
+                Total(
+                    student,
+                    summary["points"],
+                    summary["max_points"],
+                    sum(given) if given else None,
+                    written_max,
+                    len(given),
+                    len(questions),
+                )
+            )
         return sorted(totals, key=lambda total: total.student)
 
 
@@ -648,19 +801,37 @@ def _statements(script: str) -> list[str]:
 
 def _student_rows(result) -> tuple:
     """What the gradebook keeps of one submission's result: (id, run_students values, run_checks values, answers)."""
-    from grader.outputs import html  # the renderers' own words for a status, one wording for every view
+    from grader.outputs import (
+        html,
+    )  # the renderers' own words for a status, one wording for every view
     from grader.outputs.causes import causes_of
     from grader.outputs.views import printable_data
 
     try:
         document = json.dumps(printable_data(result.to_dict()), default=str)
     except Exception as error:  # noqa: BLE001 - one result that cannot be drawn must not cost the run
-        document = json.dumps({"not_written": f"{type(error).__name__}", "submission": {"id": result.submission.id}})
+        document = json.dumps(
+            {"not_written": f"{type(error).__name__}", "submission": {"id": result.submission.id}}
+        )
     status = "graded" if html.loaded(result) else f"did not load: {html.load_failure_kind(result)}"
     causes = causes_of(result)
     checks = [
-        (c.check.id, c.check.part, float(c.score), float(c.check.points), int(c.passed and not c.withheld), "withheld" if c.withheld else c.status, json.dumps([d.id for d in c.diagnoses]))
+        (
+            c.check.id,
+            c.check.part,
+            float(c.score),
+            float(c.check.points),
+            int(c.passed and not c.withheld),
+            "withheld" if c.withheld else c.status,
+            json.dumps([d.id for d in c.diagnoses]),
+        )
         for c in result.checks
     ]
-    summary = (float(result.score), float(result.max_score), status, causes[0].summary if causes else "", zlib.compress(document.encode("utf-8"), 6))
+    summary = (
+        float(result.score),
+        float(result.max_score),
+        status,
+        causes[0].summary if causes else "",
+        zlib.compress(document.encode("utf-8"), 6),
+    )
     return result.submission.id, summary, checks, dict(result.answers)

@@ -66,10 +66,16 @@ class Marking:
 
     gradebook: Path
     assignment: str
-    marker: str | None = None  # --marker: every mark is this person's; else each browser says who it is
-    refresh: Callable[[Gradebook], object] | None = None  # rewrites the class outputs (grades.csv, the dashboard) from the gradebook
+    marker: str | None = (
+        None  # --marker: every mark is this person's; else each browser says who it is
+    )
+    refresh: Callable[[Gradebook], object] | None = (
+        None  # rewrites the class outputs (grades.csv, the dashboard) from the gradebook
+    )
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)  # signs the CSRF tokens
+    key: bytes = field(
+        default_factory=lambda: secrets.token_bytes(32), repr=False
+    )  # signs the CSRF tokens
 
     def csrf(self, session: str) -> str:
         return hmac.new(self.key, session.encode(), hashlib.sha256).hexdigest()
@@ -77,7 +83,9 @@ class Marking:
 
 def same(given: str | None, wanted: str) -> bool:
     """A secret compared in constant time (and any text, not only ASCII, compared without error)."""
-    return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), wanted.encode("utf-8"))
+    return given is not None and hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), wanted.encode("utf-8")
+    )
 
 
 def parse_points(text: str | None, maximum: float) -> float:
@@ -86,11 +94,19 @@ def parse_points(text: str | None, maximum: float) -> float:
     if not text:
         raise Refusal(HTTPStatus.BAD_REQUEST, "No points given: type a number in the score box.")
     try:
-        points = gradebook.parse_points(text)  # the gradebook's rule, the same as a spreadsheet's import
+        points = gradebook.parse_points(
+            text
+        )  # the gradebook's rule, the same as a spreadsheet's import
     except MarkRefused:
-        raise Refusal(HTTPStatus.BAD_REQUEST, f"Points must be a number from 0 to {maximum:g}, not {text[:20]!r}.") from None
+        raise Refusal(
+            HTTPStatus.BAD_REQUEST,
+            f"Points must be a number from 0 to {maximum:g}, not {text[:20]!r}.",
+        ) from None
     if not 0 <= points <= maximum:
-        raise Refusal(HTTPStatus.BAD_REQUEST, f"Points must be from 0 to {maximum:g} for this question, not {text}.")
+        raise Refusal(
+            HTTPStatus.BAD_REQUEST,
+            f"Points must be from 0 to {maximum:g} for this question, not {text}.",
+        )
     return points
 
 
@@ -101,7 +117,13 @@ def clean_marker(text: str | None) -> str | None:
 
 
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     environment.filters["points"] = lambda value: f"{value:g}"
     return environment
 
@@ -130,14 +152,23 @@ class MarkingServer(ThreadingHTTPServer):
 class MarkingHandler(BaseHTTPRequestHandler):
     server: MarkingServer
     server_version = "grader-marking"
-    timeout = 60  # seconds a connection may stay silent: a stalled client does not hold a thread for ever
+    timeout = (
+        60  # seconds a connection may stay silent: a stalled client does not hold a thread for ever
+    )
     sys_version = ""
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: the token must not reach a log
         pass
 
     # -- the response
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None, cookies: list[str] = ()) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict | None = None,
+        cookies: list[str] = (),
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -145,7 +176,9 @@ class MarkingHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Security-Policy", CSP)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("X-Frame-Options", "DENY")
-        self.send_header("Referrer-Policy", "same-origin")  # a form's Origin is sent, no URL leaves the server
+        self.send_header(
+            "Referrer-Policy", "same-origin"
+        )  # a form's Origin is sent, no URL leaves the server
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         for cookie in cookies:
@@ -155,11 +188,17 @@ class MarkingHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _page(self, status: int, template: str, **values) -> None:
-        page = self.server.templates.get_template(template).render(marking_name=self.server.marking.assignment, **values)
-        self._send(status, page.encode("utf-8"), "text/html; charset=utf-8", cookies=self._new_cookies)
+        page = self.server.templates.get_template(template).render(
+            marking_name=self.server.marking.assignment, **values
+        )
+        self._send(
+            status, page.encode("utf-8"), "text/html; charset=utf-8", cookies=self._new_cookies
+        )
 
     def _json(self, status: int, value: dict) -> None:
-        self._send(status, json.dumps(value).encode("utf-8"), "application/json", cookies=self._new_cookies)
+        self._send(
+            status, json.dumps(value).encode("utf-8"), "application/json", cookies=self._new_cookies
+        )
 
     def _refuse(self, refusal: Refusal) -> None:
         if self._wants_json():
@@ -167,7 +206,9 @@ class MarkingHandler(BaseHTTPRequestHandler):
         self._page(refusal.status, "refused.html", message=str(refusal), code=int(refusal.status))
 
     def _redirect(self, location: str) -> None:
-        self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": location}, self._new_cookies)
+        self._send(
+            HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": location}, self._new_cookies
+        )
 
     def _wants_json(self) -> bool:
         return "application/json" in (self.headers.get("Accept") or "")
@@ -201,18 +242,25 @@ class MarkingHandler(BaseHTTPRequestHandler):
         """True when the request may go on; else the answer (403, or a redirect that drops the token) is sent."""
         marking = self.server.marking
         if not same(self.headers.get("Host"), self.server.origin):
-            raise Refusal(HTTPStatus.FORBIDDEN, f"This server answers only at http://{self.server.origin}/.")
+            raise Refusal(
+                HTTPStatus.FORBIDDEN, f"This server answers only at http://{self.server.origin}/."
+            )
         given = parse_qs(url.query).get("token")
         if given is not None:
             if not same(given[0], marking.token):
-                raise Refusal(HTTPStatus.FORBIDDEN, "Wrong token: open the URL the mark command printed.")
+                raise Refusal(
+                    HTTPStatus.FORBIDDEN, "Wrong token: open the URL the mark command printed."
+                )
             # the token becomes a cookie, and the address bar (and history) loses it
             self._new_cookies.append(self._set_cookie("token", marking.token))
             self._session()
             self._redirect(url.path or "/")
             return False
         if not same(self._cookie("token"), marking.token):
-            raise Refusal(HTTPStatus.FORBIDDEN, "No token: open the URL the mark command printed (it holds the token).")
+            raise Refusal(
+                HTTPStatus.FORBIDDEN,
+                "No token: open the URL the mark command printed (it holds the token).",
+            )
         return True
 
     def _check_form_origin(self, form: dict) -> None:
@@ -221,9 +269,15 @@ class MarkingHandler(BaseHTTPRequestHandler):
             referer = urlsplit(self.headers.get("Referer") or "")
             origin = f"{referer.scheme}://{referer.netloc}" if referer.netloc else None
         if not same(origin, f"http://{self.server.origin}"):
-            raise Refusal(HTTPStatus.FORBIDDEN, "A form from another page: marks are saved only from this server's own pages.")
+            raise Refusal(
+                HTTPStatus.FORBIDDEN,
+                "A form from another page: marks are saved only from this server's own pages.",
+            )
         if not same(form.get("csrf"), self.server.marking.csrf(self._session())):
-            raise Refusal(HTTPStatus.FORBIDDEN, "The form's CSRF token does not match this browser's session: reload the page and save again.")
+            raise Refusal(
+                HTTPStatus.FORBIDDEN,
+                "The form's CSRF token does not match this browser's session: reload the page and save again.",
+            )
 
     def _form(self) -> dict[str, str]:
         try:
@@ -231,7 +285,9 @@ class MarkingHandler(BaseHTTPRequestHandler):
         except ValueError:
             raise Refusal(HTTPStatus.BAD_REQUEST, "A form without a valid length.") from None
         if length < 0 or length > MAX_BODY:
-            raise Refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A form of more than {MAX_BODY // 1024} KiB.")
+            raise Refusal(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A form of more than {MAX_BODY // 1024} KiB."
+            )
         if "application/x-www-form-urlencoded" not in (self.headers.get("Content-Type") or ""):
             raise Refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Marks are sent as a plain form.")
         body = self.rfile.read(length).decode("utf-8", "replace")
@@ -261,7 +317,12 @@ class MarkingHandler(BaseHTTPRequestHandler):
             self._refuse(Refusal(HTTPStatus.CONFLICT, f"The gradebook refused: {error}"))
         except Exception:  # noqa: BLE001 - one failed request must not stop the server; its traceback goes to the terminal
             traceback.print_exc()
-            self._refuse(Refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "The marking server failed on this request (the terminal shows why); nothing was saved by it."))
+            self._refuse(
+                Refusal(
+                    HTTPStatus.INTERNAL_SERVER_ERROR,
+                    "The marking server failed on this request (the terminal shows why); nothing was saved by it.",
+                )
+            )
 
     def _get(self, path: str) -> None:
         if path == "/":
@@ -285,7 +346,11 @@ class MarkingHandler(BaseHTTPRequestHandler):
     # -- pages
     def _common(self) -> dict:
         marking = self.server.marking
-        return {"csrf": marking.csrf(self._session()), "marker": self._marker(), "marker_fixed": marking.marker is not None}
+        return {
+            "csrf": marking.csrf(self._session()),
+            "marker": self._marker(),
+            "marker_fixed": marking.marker is not None,
+        }
 
     def _index(self) -> None:
         marking = self.server.marking
@@ -296,15 +361,27 @@ class MarkingHandler(BaseHTTPRequestHandler):
                 answers = book.answers(marking.assignment, question.id)
                 rows.append({"id": question.id, "title": question.title, "points": question.points, "href": _question_href(question.id),
                              "answered": sum(1 for a in answers if a.text.strip()), "marked": sum(1 for a in answers if a.mark is not None)})  # fmt: skip
-        self._page(HTTPStatus.OK, "index.html", questions=rows, students=len(students), here="/", **self._common())
+        self._page(
+            HTTPStatus.OK,
+            "index.html",
+            questions=rows,
+            students=len(students),
+            here="/",
+            **self._common(),
+        )
 
     def _find_question(self, book, question_id: str, status: int):
         for question in book.questions(self.server.marking.assignment):
             if question.id == question_id:
                 return question
-        raise Refusal(status, f"No written question {printable(question_id)[:40]!r} in {self.server.marking.assignment}.")
+        raise Refusal(
+            status,
+            f"No written question {printable(question_id)[:40]!r} in {self.server.marking.assignment}.",
+        )
 
-    def _question(self, question_id: str, status: int = HTTPStatus.OK, notes: dict | None = None) -> None:
+    def _question(
+        self, question_id: str, status: int = HTTPStatus.OK, notes: dict | None = None
+    ) -> None:
         """The page of one question; `notes` (student -> what the last save said, what was typed) after a refused save."""
         marking = self.server.marking
         with open_gradebook(marking.gradebook) as book:
@@ -312,7 +389,10 @@ class MarkingHandler(BaseHTTPRequestHandler):
             ids = [q.id for q in book.questions(marking.assignment)]
             answers = book.answers(marking.assignment, question.id)
         position = ids.index(question.id)
-        neighbours = {"previous": ids[position - 1] if position else None, "next": ids[position + 1] if position + 1 < len(ids) else None}
+        neighbours = {
+            "previous": ids[position - 1] if position else None,
+            "next": ids[position + 1] if position + 1 < len(ids) else None,
+        }
         cards = []
         for number, answer in enumerate(answers):
             note = {"message": None, "conflict": None} | (notes or {}).get(answer.student, {})
@@ -328,53 +408,104 @@ class MarkingHandler(BaseHTTPRequestHandler):
     def _set_marker(self, form: dict) -> None:
         name = clean_marker(form.get("marker"))
         if name is None:
-            raise Refusal(HTTPStatus.BAD_REQUEST, f"Your name, please: one line of at most {MAX_MARKER} printable characters.")
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST,
+                f"Your name, please: one line of at most {MAX_MARKER} printable characters.",
+            )
         self._new_cookies.append(self._set_cookie("marker", quote(name, safe="")))
         back = form.get("next") or "/"
-        self._redirect(back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/")
+        self._redirect(
+            back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
+        )
 
     def _save_mark(self, question_id: str, form: dict) -> None:
         marking = self.server.marking
         marker = self._marker()
         if marker is None:
-            raise Refusal(HTTPStatus.BAD_REQUEST, "Say who you are first (the name box at the top of the page): every mark records its marker.")
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST,
+                "Say who you are first (the name box at the top of the page): every mark records its marker.",
+            )
         comment = form.get("comment", "").replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT:
-            raise Refusal(HTTPStatus.BAD_REQUEST, f"A comment of at most {MAX_COMMENT} characters, not {len(comment)}.")
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST,
+                f"A comment of at most {MAX_COMMENT} characters, not {len(comment)}.",
+            )
         revision_text = form.get("revision", "").strip()
         if revision_text and not _COUNT.fullmatch(revision_text):
-            raise Refusal(HTTPStatus.BAD_REQUEST, "The form's revision is not a number: reload the page.")
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST, "The form's revision is not a number: reload the page."
+            )
         revision = int(revision_text) if revision_text else None
         student = form.get("student", "")
         with open_gradebook(marking.gradebook) as book:
             question = self._find_question(book, question_id, HTTPStatus.BAD_REQUEST)
             if student not in book.students(marking.assignment):
-                raise Refusal(HTTPStatus.BAD_REQUEST, f"No student {printable(student)[:60]!r} in {marking.assignment}.")
+                raise Refusal(
+                    HTTPStatus.BAD_REQUEST,
+                    f"No student {printable(student)[:60]!r} in {marking.assignment}.",
+                )
             typed = {"points": form.get("points", "")[:20], "comment": comment}
             try:
                 points = parse_points(form.get("points"), question.points)
             except Refusal as refusal:
                 return self._refused_save(question.id, student, refusal, typed)
             try:
-                mark = book.set_mark(marking.assignment, student, question.id, points, comment, marker, expected_revision=revision)
+                mark = book.set_mark(
+                    marking.assignment,
+                    student,
+                    question.id,
+                    points,
+                    comment,
+                    marker,
+                    expected_revision=revision,
+                )
             except MarkRefused as refusal:
-                current = next((m for m in book.marks(marking.assignment) if m.student == student and m.question == question.id), None)
+                current = next(
+                    (
+                        m
+                        for m in book.marks(marking.assignment)
+                        if m.student == student and m.question == question.id
+                    ),
+                    None,
+                )
                 if current is not None and current.revision != revision:
-                    conflict = {"theirs": current.to_dict(), "yours": {"points": points, "comment": comment}}
+                    conflict = {
+                        "theirs": current.to_dict(),
+                        "yours": {"points": points, "comment": comment},
+                    }
                     message = f"Changed by {current.marker or 'someone'} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
-                    return self._refused_save(question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict)
-                return self._refused_save(question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed)
+                    return self._refused_save(
+                        question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict
+                    )
+                return self._refused_save(
+                    question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed
+                )
             stale = self._refresh(book)
         if self._wants_json():
             return self._json(HTTPStatus.OK, {"saved": mark.to_dict(), "stale": stale})
         following = form.get("following", "")
-        anchor = f"answer-{following}" if _COUNT.fullmatch(following) else "top"  # without script: open at the next answer
+        anchor = (
+            f"answer-{following}" if _COUNT.fullmatch(following) else "top"
+        )  # without script: open at the next answer
         self._redirect(f"{_question_href(question.id)}{'?stale=1' if stale else ''}#{anchor}")
 
-    def _refused_save(self, question_id: str, student: str, refusal: Refusal, typed: dict, conflict: dict | None = None) -> None:
+    def _refused_save(
+        self,
+        question_id: str,
+        student: str,
+        refusal: Refusal,
+        typed: dict,
+        conflict: dict | None = None,
+    ) -> None:
         if self._wants_json():
             return self._json(refusal.status, {"refused": str(refusal), "conflict": conflict})
-        self._question(question_id, refusal.status, {student: {"message": str(refusal), "conflict": conflict, **typed}})
+        self._question(
+            question_id,
+            refusal.status,
+            {student: {"message": str(refusal), "conflict": conflict, **typed}},
+        )
 
     def _refresh(self, book: Gradebook) -> str | None:
         """The class outputs rewritten with the new mark in their totals; why not, if they could not be."""
@@ -412,18 +543,29 @@ def refuse_address(host: str) -> None:
                            "From another machine, forward the port (ssh -L PORT:127.0.0.1:PORT host).")  # fmt: skip
 
 
-def serve(marking: Marking, port: int = 0, host: str = LOOPBACK, announce: Callable[[MarkingServer], None] = print) -> None:
+def serve(
+    marking: Marking,
+    port: int = 0,
+    host: str = LOOPBACK,
+    announce: Callable[[MarkingServer], None] = print,
+) -> None:
     """Serve until interrupted; `announce` is told the server once it listens (its URL holds the token)."""
     refuse_address(host)
     if not marking.gradebook.is_file():
-        raise MarkingError(f"No gradebook at {marking.gradebook}: run `python -m grader grade SUBMISSIONS --out {marking.gradebook.parent}` first.")
+        raise MarkingError(
+            f"No gradebook at {marking.gradebook}: run `python -m grader grade SUBMISSIONS --out {marking.gradebook.parent}` first."
+        )
     with open_gradebook(marking.gradebook) as book:
         if not book.questions(marking.assignment):
-            raise MarkingError(f"{marking.gradebook} holds no written question of {marking.assignment} (was it graded with --assignment {marking.assignment}?).")
+            raise MarkingError(
+                f"{marking.gradebook} holds no written question of {marking.assignment} (was it graded with --assignment {marking.assignment}?)."
+            )
     try:
         server = MarkingServer(marking, port)
     except OSError as error:
-        raise MarkingError(f"Cannot listen on {LOOPBACK}:{port} ({error.strerror or error}); give another --port, or 0 for any free one.") from None
+        raise MarkingError(
+            f"Cannot listen on {LOOPBACK}:{port} ({error.strerror or error}); give another --port, or 0 for any free one."
+        ) from None
     with server:
         announce(server)
         try:

@@ -17,7 +17,13 @@ from grader.course.gradebook import GradebookError, MarkEntry
 from grader.outputs.report import FORMULA_STARTS, spreadsheet_text
 from grader.outputs.views import printable
 
-COLUMNS = ("student", "question", "points", "comment", "marker")  # what an import reads; the first three are needed
+COLUMNS = (
+    "student",
+    "question",
+    "points",
+    "comment",
+    "marker",
+)  # what an import reads; the first three are needed
 EXPORTED = (*COLUMNS[:2], "question_points", "answer", *COLUMNS[2:], "when", "revision")
 
 
@@ -33,9 +39,28 @@ def write_marksheet(book, assignment: str, path: Path) -> tuple[int, int]:
             for question in questions:
                 answer = answers.get((student, question.id))
                 mark = answer.mark if answer else None
-                text = [spreadsheet_text(printable(t)) for t in (student, answer.text if answer else "", mark.comment if mark else "", mark.marker if mark else "")]
+                text = [
+                    spreadsheet_text(printable(t))
+                    for t in (
+                        student,
+                        answer.text if answer else "",
+                        mark.comment if mark else "",
+                        mark.marker if mark else "",
+                    )
+                ]
                 points = "" if mark is None else f"{mark.points:g}"
-                writer.writerow([text[0], question.id, f"{question.points:g}", text[1], points, *text[2:], mark.when if mark else "", mark.revision if mark else ""])
+                writer.writerow(
+                    [
+                        text[0],
+                        question.id,
+                        f"{question.points:g}",
+                        text[1],
+                        points,
+                        *text[2:],
+                        mark.when if mark else "",
+                        mark.revision if mark else "",
+                    ]
+                )
                 rows, marked = rows + 1, marked + (mark is not None)
     return rows, marked
 
@@ -48,10 +73,14 @@ def read_marksheet(path: Path, marker: str = "") -> tuple[list[MarkEntry], int]:
             reader = csv.DictReader(handle)
             missing = [c for c in COLUMNS[:3] if c not in (reader.fieldnames or ())]
             if missing:
-                raise GradebookError(f"{path}: the header must name {', '.join(COLUMNS[:3])} (missing: {', '.join(missing)})")
+                raise GradebookError(
+                    f"{path}: the header must name {', '.join(COLUMNS[:3])} (missing: {', '.join(missing)})"
+                )
             entries, unmarked = [], 0
             for row in reader:
-                cells = {key: (value or "").strip() for key, value in row.items() if isinstance(key, str)}
+                cells = {
+                    key: (value or "").strip() for key, value in row.items() if isinstance(key, str)
+                }
                 if not cells.get("points"):
                     unmarked += 1
                     continue

@@ -38,14 +38,24 @@ def _split(blocks: list[str], ids: list[str]) -> dict[str, str]:
                 answers[current].append(line)
         if current is not None:
             answers[current].append("")
-    return {q: "\n".join(lines).strip()[:MAX_ANSWER_CHARS] for q, lines in answers.items() if "\n".join(lines).strip()}
+    return {
+        q: "\n".join(lines).strip()[:MAX_ANSWER_CHARS]
+        for q, lines in answers.items()
+        if "\n".join(lines).strip()
+    }
 
 
 def find_answers(loaded: LoadedSubmission, questions: tuple[Question, ...]) -> dict[str, str]:
     ids = sorted((q.id for q in questions), key=len, reverse=True)  # "10.10" before "10.1"
     found: dict[str, str] = {}
     for source in loaded.files:
-        blocks = list(source.markdown) if source.kind == "ipynb" else [source.text] if source.kind == "answers" else []
+        blocks = (
+            list(source.markdown)
+            if source.kind == "ipynb"
+            else [source.text]
+            if source.kind == "answers"
+            else []
+        )
         for question, text in _split(blocks, ids).items():
             found.setdefault(question, text)
     return found

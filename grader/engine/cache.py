@@ -52,7 +52,9 @@ def cache_key(spec: Spec, book: CaseBook) -> str:
         for case in book.for_check(check):
             digest.update(json.dumps([check.id, case.to_dict()]).encode())
     digest.update(_source_digest(Path(spec.reference.source)).encode())  # the assignment's code
-    digest.update(_source_digest(GRADER).encode())  # and how the engine turns its runs into expected values
+    digest.update(
+        _source_digest(GRADER).encode()
+    )  # and how the engine turns its runs into expected values
     return digest.hexdigest()
 
 
@@ -82,7 +84,10 @@ def read_answer_key(spec: Spec, book: CaseBook, folder: Path) -> list[Expected] 
     """The expected values `write_answer_key` stored for exactly these cases, spec, reference and
     grader, or None (another spec, other cases, an edited reference: computed again instead)."""
     try:
-        return [Expected.from_dict(record) for record in json.loads(answer_key_path(spec, book, folder).read_text())]
+        return [
+            Expected.from_dict(record)
+            for record in json.loads(answer_key_path(spec, book, folder).read_text())
+        ]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -131,12 +136,20 @@ def _evict(folder: Path, total_bytes: int) -> None:
 
 @functools.cache
 def _versions() -> tuple[str, ...]:
-    return (sys.version, *(f"{name} {metadata.version(name)}" for name in ("numpy", "torch")))  # without importing torch
+    return (
+        sys.version,
+        *(f"{name} {metadata.version(name)}" for name in ("numpy", "torch")),
+    )  # without importing torch
 
 
-def run_key(loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox: Sandbox, launcher: str) -> str:
+def run_key(
+    loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox: Sandbox, launcher: str
+) -> str:
     """A hash of everything a run of the submission's code depends on."""
-    sources = [{"path": f.path, "kind": f.kind, "text": f.text, "cells": list(f.cells)} for f in loaded.runnable]
+    sources = [
+        {"path": f.path, "kind": f.kind, "text": f.text, "cells": list(f.cells)}
+        for f in loaded.runnable
+    ]
     inputs = {
         "sources": sources,
         "calls": [call.to_request() for call in calls],
@@ -150,7 +163,11 @@ def run_key(loaded: LoadedSubmission, calls: list[Call], limits: Limits, sandbox
 
 
 def cached_run(
-    cache_dir: Path | None, key: str, run: Callable[[], Execution], record_bytes: int = RUN_RECORD_BYTES, total_bytes: int = RUNS_TOTAL_BYTES
+    cache_dir: Path | None,
+    key: str,
+    run: Callable[[], Execution],
+    record_bytes: int = RUN_RECORD_BYTES,
+    total_bytes: int = RUNS_TOTAL_BYTES,
 ) -> Execution:
     """The stored run under `key`, or `run()`, stored when a re-run would give the same and its
     record is within `record_bytes`; the stored runs are then kept within `total_bytes`."""

@@ -81,15 +81,24 @@ def numbers(tree) -> np.ndarray:
         raise ShapeError(f"returned {what} where numbers belong{hint}")
     if "array" in tree:
         flat, shape = tree.get("array"), tree.get("shape")
-        if not isinstance(flat, list) or not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        if (
+            not isinstance(flat, list)
+            or not isinstance(shape, list)
+            or not all(isinstance(d, int) and d >= 0 for d in shape)
+        ):
             raise ShapeError("returned an array the grader cannot read")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat) or len(flat) != int(np.prod(shape)):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat) or len(
+            flat
+        ) != int(np.prod(shape)):
             raise ShapeError("returned an array the grader cannot read")
         return np.array(flat, dtype=float).reshape(shape)
     if "seq" in tree and isinstance(tree["seq"], list):
         items = [numbers(item) for item in tree["seq"]]
         if items and any(item.shape != items[0].shape for item in items):
-            raise ShapeError("returned a list whose items have different shapes: " + ", ".join(str(i.shape) for i in items[:8]))
+            raise ShapeError(
+                "returned a list whose items have different shapes: "
+                + ", ".join(str(i.shape) for i in items[:8])
+            )
         return np.array(items, dtype=float) if items else np.zeros(0)
     raise ShapeError("returned data the grader cannot read")
 
@@ -97,7 +106,9 @@ def numbers(tree) -> np.ndarray:
 def _vector(tree, size: int, what: str) -> np.ndarray:
     array = numbers(tree)
     if array.size != size or (array.ndim > 1 and max(array.shape) != size):
-        raise ShapeError(f"{what} has shape {tuple(array.shape)}; expected {size} values, shape ({size},)")
+        raise ShapeError(
+            f"{what} has shape {tuple(array.shape)}; expected {size} values, shape ({size},)"
+        )
     return array.reshape(size)
 
 
@@ -109,11 +120,21 @@ def observed_quantity(tree, check: Check, shape: tuple[int, ...]) -> np.ndarray:
     if len(returns) == 1:
         member = tree
     else:
-        if not (isinstance(tree, dict) and isinstance(tree.get("seq"), list) and len(tree["seq"]) == len(returns)):
-            got = f"{len(tree['seq'])} values" if isinstance(tree, dict) and isinstance(tree.get("seq"), list) else "something else"
+        if not (
+            isinstance(tree, dict)
+            and isinstance(tree.get("seq"), list)
+            and len(tree["seq"]) == len(returns)
+        ):
+            got = (
+                f"{len(tree['seq'])} values"
+                if isinstance(tree, dict) and isinstance(tree.get("seq"), list)
+                else "something else"
+            )
             if isinstance(tree, dict) and "array" in tree:
                 got = f"one array of shape {tuple(tree.get('shape', ()))}"
-            raise ShapeError(f"{check.entry} must return a tuple ({', '.join(returns)}); it returned {got}")
+            raise ShapeError(
+                f"{check.entry} must return a tuple ({', '.join(returns)}); it returned {got}"
+            )
         member = tree["seq"][returns.index(quantity.member)]
     if quantity.size is not None:
         return _vector(member, quantity.size, quantity.member)
@@ -121,16 +142,25 @@ def observed_quantity(tree, check: Check, shape: tuple[int, ...]) -> np.ndarray:
     values = array.reshape(-1)
     if quantity.first_only and tuple(shape) != (0,):  # (0,): a mistake that predicts no step at all
         if values.size == 0:
-            raise ShapeError(f"{quantity.member} is empty; expected {quantity.count_words or 'values'}")
+            raise ShapeError(
+                f"{quantity.member} is empty; expected {quantity.count_words or 'values'}"
+            )
         return values[:1]
     if len(shape) > 1:
         if tuple(array.shape) != tuple(shape):
-            raise ShapeError(f"{quantity.member} has shape {tuple(array.shape)}; expected shape {tuple(shape)}")
+            raise ShapeError(
+                f"{quantity.member} has shape {tuple(array.shape)}; expected shape {tuple(shape)}"
+            )
         return values
     expected_size = int(np.prod(shape))
     if values.size != expected_size:
-        held = f"{values.size} values" + (f" (shape {tuple(array.shape)})" if array.ndim > 1 else "")
-        raise ShapeError(f"{quantity.member} has {held}; expected {expected_size}" + (f", {quantity.count_words}" if quantity.count_words else ""))
+        held = f"{values.size} values" + (
+            f" (shape {tuple(array.shape)})" if array.ndim > 1 else ""
+        )
+        raise ShapeError(
+            f"{quantity.member} has {held}; expected {expected_size}"
+            + (f", {quantity.count_words}" if quantity.count_words else "")
+        )
     return values
 
 
@@ -140,7 +170,9 @@ def element_names(check: Check, shape: tuple[int, ...]) -> tuple[str, ...]:
     if quantity.elements:
         return quantity.elements
     if len(shape) > 1:
-        return tuple(f"{quantity.member}[{','.join(map(str, index))}]" for index in np.ndindex(*shape))
+        return tuple(
+            f"{quantity.member}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)
+        )
     return tuple(f"{quantity.member}[{i}]" for i in range(int(np.prod(shape))))
 
 
@@ -150,8 +182,17 @@ def _format(value: float) -> str:
 
 def compare_outcome(check: Check, expected: Expected, outcome: Outcome) -> Verdict:
     case = expected.case
-    base = {"case_id": case.id, "hidden": case.hidden, "expected": tuple(expected.value.tolist()), "compared": tuple(expected.comparable.tolist()), "shape": expected.shape}
-    notes = tuple(f"{check.entry} changed its argument {name} in place; the contract says it must not" for name in outcome.mutated)
+    base = {
+        "case_id": case.id,
+        "hidden": case.hidden,
+        "expected": tuple(expected.value.tolist()),
+        "compared": tuple(expected.comparable.tolist()),
+        "shape": expected.shape,
+    }
+    notes = tuple(
+        f"{check.entry} changed its argument {name} in place; the contract says it must not"
+        for name in outcome.mutated
+    )
     if outcome.status != "ok":
         status = "timeout" if outcome.status == "timeout" else "error"
         error = outcome.error or {}
@@ -195,14 +236,22 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     }
     if not bad.any():
         skipped = int((~mask).sum())
-        message = "matches the reference" + (f" ({skipped} ill-conditioned elements not compared)" if skipped else "")
+        message = "matches the reference" + (
+            f" ({skipped} ill-conditioned elements not compared)" if skipped else ""
+        )
         return Verdict(status="passed", message=message, **base)
-    worst = int(np.flatnonzero(bad)[np.argmax(np.where(np.isfinite(difference[bad]), difference[bad], np.inf))])
+    worst = int(
+        np.flatnonzero(bad)[
+            np.argmax(np.where(np.isfinite(difference[bad]), difference[bad], np.inf))
+        ]
+    )
     detail = f"{names[worst]}: got {_format(observed[worst])}"
     if not case.hidden:
         detail += f", expected {_format(want[worst])}"
     listed = 8 if len(names) <= 16 else 3  # an array's element names are long: a few say where
-    shown = ", ".join(off[:listed]) + (f" and {len(off) - listed} more" if len(off) > listed else "")
+    shown = ", ".join(off[:listed]) + (
+        f" and {len(off) - listed} more" if len(off) > listed else ""
+    )
     message = f"{len(off)} of {int(mask.sum())} values of {check.measure.words} are off ({shown}); worst {detail}"
     if not np.isfinite(observed[bad]).all() and finite[bad].all():
         message += "; the submission's values are not finite (nan/inf)"

@@ -50,7 +50,14 @@ class Diagnosis:
     where: str = ""  # a root cause: the function the bug is in
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "title": self.title, "explanation": self.explanation, "formula": self.formula, "where": self.where}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "explanation": self.explanation,
+            "formula": self.formula,
+            "where": self.where,
+        }
 
     @classmethod
     def of(cls, entry: Misconception) -> Diagnosis:
@@ -73,7 +80,9 @@ class CheckEvidence:
     check: Check
     expected: tuple[Expected, ...]
     verdicts: tuple[Verdict, ...]
-    returned: tuple  # per case: the value tree the entry point returned, None where it returned nothing
+    returned: (
+        tuple  # per case: the value tree the entry point returned, None where it returned nothing
+    )
 
     @property
     def failed(self) -> bool:
@@ -95,7 +104,9 @@ class Predictions:
     def get(self, entry: Misconception, index: int, check: Check, case: Case) -> dict:
         key = (entry.id, index, call_key(check, case))
         if key not in self._memo:
-            self._memo[key] = self.spec.reference.predict(entry.variations[index], check, case, self.book)
+            self._memo[key] = self.spec.reference.predict(
+                entry.variations[index], check, case, self.book
+            )
         return self._memo[key]
 
 
@@ -108,7 +119,9 @@ def _mask_like(comparable: np.ndarray, size: int) -> np.ndarray:
         return comparable
     if size == 0:
         return np.zeros(0, dtype=bool)
-    padded = np.concatenate([comparable, np.repeat(comparable[-1:], max(0, size - comparable.size))])
+    padded = np.concatenate(
+        [comparable, np.repeat(comparable[-1:], max(0, size - comparable.size))]
+    )
     return padded[:size]
 
 
@@ -125,9 +138,6 @@ def _conditioned(predicted: np.ndarray, observed: np.ndarray, curve: bool) -> np
 def _within(check: Check, predicted: np.ndarray, observed: np.ndarray, mask: np.ndarray) -> bool:
     """`compare.judge`'s rule, without its report: every masked element within the check's tolerance."""
     return bool(check.tolerance.accepts(observed, predicted)[mask].all())
-
-
-
 
 
 class _Matcher:
@@ -154,12 +164,16 @@ class _Matcher:
         for number, (expected, tree) in enumerate(zip(item.expected, item.returned)):
             if tree is None:
                 continue
-            quantity = self.predictions.get(entry, index, item.check, expected.case)[item.check.quantity]
+            quantity = self.predictions.get(entry, index, item.check, expected.case)[
+                item.check.quantity
+            ]
             predicted = np.atleast_1d(np.asarray(quantity, dtype=np.float64))
             observed = self._read(item, number, predicted.shape)
             if observed is None:
                 return False
-            mask = _mask_like(expected.comparable, observed.size) & _conditioned(predicted.reshape(-1), observed, item.check.measure.curve)
+            mask = _mask_like(expected.comparable, observed.size) & _conditioned(
+                predicted.reshape(-1), observed, item.check.measure.curve
+            )
             if not mask.any():
                 continue  # this case cannot tell: one of the two runs overflowed where the other did not
             if not _within(item.check, predicted.reshape(-1), observed, mask):
@@ -170,23 +184,37 @@ class _Matcher:
     @staticmethod
     def _right_on_given_only(item: CheckEvidence) -> bool:
         public = [v for v in item.verdicts if not v.hidden]
-        return bool(public) and all(v.passed for v in public) and any(v.hidden and v.status == "failed" for v in item.verdicts)
+        return (
+            bool(public)
+            and all(v.passed for v in public)
+            and any(v.hidden and v.status == "failed" for v in item.verdicts)
+        )
 
     def explains(self, entry: Misconception, item: CheckEvidence) -> bool:
         key = (entry.id, item.check.id)
         if key not in self._explains:
             pattern = entry.right_on_given_only and self._right_on_given_only(item)
-            self._explains[key] = pattern or any(self._reproduces(entry, i, item) for i in range(len(entry.variations)))
+            self._explains[key] = pattern or any(
+                self._reproduces(entry, i, item) for i in range(len(entry.variations))
+            )
         return self._explains[key]
 
     def contradictions(self, entry: Misconception, part: str) -> tuple[int, int]:
         """Checks (of `part`, of all parts) the entry applies to whose returned numbers it does not reproduce."""
-        against = [e for e in self.evidence if entry.applies_to(e.check) and any(t is not None for t in e.returned)]
+        against = [
+            e
+            for e in self.evidence
+            if entry.applies_to(e.check) and any(t is not None for t in e.returned)
+        ]
         missed = [e for e in against if not self.explains(entry, e)]
         return sum(e.check.part == part for e in missed), len(missed)
 
     def best(self, item: CheckEvidence) -> list[Misconception]:
-        matched = [m for m in self.predictions.spec.reference.catalog if m.applies_to(item.check) and self.explains(m, item)]
+        matched = [
+            m
+            for m in self.predictions.spec.reference.catalog
+            if m.applies_to(item.check) and self.explains(m, item)
+        ]
         if len(matched) <= 1:
             return matched
         ranks = {m.id: self.contradictions(m, item.check.part) for m in matched}
@@ -198,7 +226,11 @@ class _Matcher:
 
 
 def diagnose_submission(
-    spec: Spec, evidence: tuple[CheckEvidence, ...], predictions: Predictions, probes: tuple = (), outcomes: dict | None = None
+    spec: Spec,
+    evidence: tuple[CheckEvidence, ...],
+    predictions: Predictions,
+    probes: tuple = (),
+    outcomes: dict | None = None,
 ) -> dict[str, Finding]:
     """A `Finding` for every check; empty for the checks that passed.  The assignment's probes
     (grader.core.assignment.Probes) say, from their calls' outcomes, what the catalogue cannot."""
@@ -213,7 +245,9 @@ def diagnose_submission(
         named = tuple(Diagnosis.of(m) for m in matcher.best(item))
         cause = Finding()
         if item.check.id in probe_of and spec.reference.probes is not None:
-            cause = spec.reference.probes.find(item, probe_of[item.check.id], outcomes, spec, probes)
+            cause = spec.reference.probes.find(
+                item, probe_of[item.check.id], outcomes, spec, probes
+            )
         shown_numbers = any(v.observed is not None and not v.passed for v in item.verdicts)
         note = " ".join(filter(None, (NO_MATCH if not named and shown_numbers else "", cause.note)))
         findings[item.check.id] = Finding(named + cause.diagnoses, note, cause.credit)
@@ -223,15 +257,28 @@ def diagnose_submission(
 def check_catalog(spec: Spec, book: CaseBook, expected: tuple[Expected, ...]) -> None:
     """Refuse a catalogue with an entry that is no mistake: one of its variations gives the
     reference's values on the public case of every check it applies to (SpecError, naming it)."""
-    public = {e.check_id: e for e in expected if not e.case.hidden and e.case == book.for_check(spec.check(e.check_id))[0]}
+    public = {
+        e.check_id: e
+        for e in expected
+        if not e.case.hidden and e.case == book.for_check(spec.check(e.check_id))[0]
+    }
     for entry in spec.reference.catalog:
         checks = [c for c in spec.checks if entry.applies_to(c) and c.id in public]
         for index, variation in enumerate(entry.variations):
             for check in checks:
                 item = public[check.id]
-                predicted = np.atleast_1d(np.asarray(spec.reference.predict(variation, check, item.case, book)[check.quantity], dtype=np.float64))
-                if predicted.shape != item.shape or not _within(check, predicted.reshape(-1), item.value, item.comparable):
+                predicted = np.atleast_1d(
+                    np.asarray(
+                        spec.reference.predict(variation, check, item.case, book)[check.quantity],
+                        dtype=np.float64,
+                    )
+                )
+                if predicted.shape != item.shape or not _within(
+                    check, predicted.reshape(-1), item.value, item.comparable
+                ):
                     break
             else:
                 where = ", ".join(c.id for c in checks) or "no check of the spec"
-                raise SpecError(f"{spec.reference.source}: catalog[{entry.id!r}].variations[{index}]: gives the reference's own values on {where}: it is not a mistake")
+                raise SpecError(
+                    f"{spec.reference.source}: catalog[{entry.id!r}].variations[{index}]: gives the reference's own values on {where}: it is not a mistake"
+                )

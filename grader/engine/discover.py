@@ -30,7 +30,12 @@ class Submission:
     renaming: str = ""  # why its id is not the one its name gives, when that was taken
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "path": str(self.path), "kind": self.kind, **({"renaming": self.renaming} if self.renaming else {})}
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "kind": self.kind,
+            **({"renaming": self.renaming} if self.renaming else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,10 @@ def submission_at(path: Path) -> Submission | Problem:
         return Submission(path.name, path, "folder")
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
-        return Problem(path, f"not a submission: {path.suffix or 'no extension'} files are not graded (expected .py, .ipynb, .zip or a folder)")
+        return Problem(
+            path,
+            f"not a submission: {path.suffix or 'no extension'} files are not graded (expected .py, .ipynb, .zip or a folder)",
+        )
     return Submission(path.stem, path, kind)
 
 
@@ -73,7 +81,9 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
     folder = Path(folder)
     if not folder.is_dir():
         return Discovery((), (Problem(folder, "not a folder"),))
-    entries = sorted(p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith("."))
+    entries = sorted(
+        p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")
+    )
     if not entries:
         return Discovery((), (Problem(folder, "the folder is empty: no submissions to grade"),))
     found: dict[str, Submission] = {}  # by the id its name gives
@@ -81,21 +91,37 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
     taken = set(reserved_names)
     problems = []
     for entry in entries:
-        if entry.is_symlink():  # refused without reading where it points: that text is not the student's
-            problems.append(Problem(entry, "a symbolic link: links are not followed, so it is not graded; copy the file itself into the folder"))
+        if (
+            entry.is_symlink()
+        ):  # refused without reading where it points: that text is not the student's
+            problems.append(
+                Problem(
+                    entry,
+                    "a symbolic link: links are not followed, so it is not graded; copy the file itself into the folder",
+                )
+            )
             continue
         item = submission_at(entry)
         if isinstance(item, Problem):
             problems.append(item)
         elif item.id in found:
             first = found[item.id]
-            problems.append(Problem(entry, f"two submissions are named {item.id!r} ({first.path.name} and {entry.name}); only {first.path.name} is graded"))
+            problems.append(
+                Problem(
+                    entry,
+                    f"two submissions are named {item.id!r} ({first.path.name} and {entry.name}); only {first.path.name} is graded",
+                )
+            )
         else:
             name, number = item.id, 2
             if _same_name(name) in taken:
                 while _same_name(f"{name}-{number}") in taken:
                     number += 1
-                whose = "the name of a file the grader writes" if _same_name(name) in reserved_names else "another submission's id, to a disk that ignores case"
+                whose = (
+                    "the name of a file the grader writes"
+                    if _same_name(name) in reserved_names
+                    else "another submission's id, to a disk that ignores case"
+                )
                 renaming = f"{entry.name} is graded as {name}-{number}: {name!r} is {whose}"
                 item = Submission(f"{name}-{number}", item.path, item.kind, renaming)
             taken.add(_same_name(item.id))

@@ -51,8 +51,12 @@ LOAD_BOUNDS = bounded_json.Bounds("the load report", 4 * 2**20, 100_000, 20)
 # kB (SUBMISSION_CHANNEL_VALUES parsed values hold at most about 80 MB of the grader's memory).
 SUBMISSION_CHANNEL_BYTES = 16 * 2**20
 SUBMISSION_CHANNEL_VALUES = 1_000_000
-STARTUP_SECONDS = 60  # a fresh interpreter importing torch on a busy machine, before any student code
-WALL_BACKSTOP = 4  # a limit held to the submission's own time ends, whatever the machine, at this many times it
+STARTUP_SECONDS = (
+    60  # a fresh interpreter importing torch on a busy machine, before any student code
+)
+WALL_BACKSTOP = (
+    4  # a limit held to the submission's own time ends, whatever the machine, at this many times it
+)
 
 
 @dataclass(frozen=True)
@@ -61,21 +65,37 @@ class Call:
     entry: str
     kwargs: dict = field(hash=False)
     case: Case = None
-    watch: tuple[str, ...] = ()  # the kinds of rule whose evidence the child records during the call
-    arguments: tuple[str, ...] = ()  # the entry point's positional order (the assignment's contract)
+    watch: tuple[
+        str, ...
+    ] = ()  # the kinds of rule whose evidence the child records during the call
+    arguments: tuple[
+        str, ...
+    ] = ()  # the entry point's positional order (the assignment's contract)
     framework: str = "numpy"  # what its case inputs arrive as: numpy arrays or torch tensors
 
     def to_request(self) -> dict:
         """The call as the submission's process makes it: its arguments in order, each a case
         input (an array of the call's framework) or a keyword argument's value."""
         inputs = self.case.inputs
-        arguments = [{"name": name, "input": inputs[name]} if name in inputs else {"name": name, "value": self.kwargs[name]} for name in self.arguments]
-        request = {"id": self.id, "entry": self.entry, "framework": self.framework, "arguments": arguments}
+        arguments = [
+            {"name": name, "input": inputs[name]}
+            if name in inputs
+            else {"name": name, "value": self.kwargs[name]}
+            for name in self.arguments
+        ]
+        request = {
+            "id": self.id,
+            "entry": self.entry,
+            "framework": self.framework,
+            "arguments": arguments,
+        }
         return {**request, "watch": list(self.watch)} if self.watch else request
 
     def describe(self) -> str:
         inputs = [name for name in self.arguments if name in self.case.inputs]
-        return f"{self.entry}({', '.join([*inputs, *(f'{k}={v!r}' for k, v in self.kwargs.items())])})"
+        return (
+            f"{self.entry}({', '.join([*inputs, *(f'{k}={v!r}' for k, v in self.kwargs.items())])})"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,10 +107,18 @@ class Outcome:
     error: dict | None = None  # type, message, where, traceback
     seconds: float = 0.0
     mutated: tuple[str, ...] = ()
-    evidence: dict | None = field(default=None, hash=False)  # what the call did while it ran (grader.engine.rules.read_evidence)
+    evidence: dict | None = field(
+        default=None, hash=False
+    )  # what the call did while it ran (grader.engine.rules.read_evidence)
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "error": self.error, "seconds": round(self.seconds, 6), "mutated": list(self.mutated), "evidence": self.evidence}
+        return {
+            "status": self.status,
+            "error": self.error,
+            "seconds": round(self.seconds, 6),
+            "mutated": list(self.mutated),
+            "evidence": self.evidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -129,7 +157,9 @@ class Execution:
     def reusable(self) -> bool:
         """Whether a re-run would give the same: nothing hit a time limit or crashed (limits and
         machine load decide those), and every call returned or raised."""
-        return self.load.status == "ok" and all(o.status in ("ok", "error", "missing") for o in self.outcomes.values())
+        return self.load.status == "ok" and all(
+            o.status in ("ok", "error", "missing") for o in self.outcomes.values()
+        )
 
     def to_record(self) -> dict:
         """Everything, as JSON-ready plain data (`from_record` reads it back)."""
@@ -146,8 +176,17 @@ class Execution:
 
     @classmethod
     def from_record(cls, record: dict) -> Execution:
-        load = LoadReport(**{**record["load"], "problems": tuple(record["load"]["problems"]), "defined": tuple(record["load"]["defined"])})
-        outcomes = {k: Outcome(**{**o, "mutated": tuple(o["mutated"])}) for k, o in record["outcomes"].items()}
+        load = LoadReport(
+            **{
+                **record["load"],
+                "problems": tuple(record["load"]["problems"]),
+                "defined": tuple(record["load"]["defined"]),
+            }
+        )
+        outcomes = {
+            k: Outcome(**{**o, "mutated": tuple(o["mutated"])})
+            for k, o in record["outcomes"].items()
+        }
         plain = {k: record[k] for k in ("stdout", "stderr", "processes", "seconds", "stragglers")}
         return cls(load, outcomes, **plain, sandbox=tuple(record["sandbox"]), reused=True)
 
@@ -168,7 +207,13 @@ class _BoundedText:
         return text + (f"\n[... {self.dropped} more bytes not kept]" if self.dropped else "")
 
 
-def _exit_description(code: int, ending: str = "exit", memory: MemoryLimit | None = None, kills_before: int | None = None, limits: Limits | None = None) -> str:
+def _exit_description(
+    code: int,
+    ending: str = "exit",
+    memory: MemoryLimit | None = None,
+    kills_before: int | None = None,
+    limits: Limits | None = None,
+) -> str:
     """How the process ended, from what the grader saw outside it: its wait status, whether the
     grader stopped it (`ending` "timeout"), and the kernel's count of out-of-memory kills."""
     if code >= 0:
@@ -177,11 +222,17 @@ def _exit_description(code: int, ending: str = "exit", memory: MemoryLimit | Non
     if name == "SIGKILL" and ending != "timeout":  # not the grader's: the kernel's, or its own
         kills_after = out_of_memory_kills()
         if kills_before is not None and kills_after is not None and kills_after > kills_before:
-            where = memory.describe() if memory is not None and memory.source == "container" else "the memory of the machine or container"
+            where = (
+                memory.describe()
+                if memory is not None and memory.source == "container"
+                else "the memory of the machine or container"
+            )
             return f"killed by the kernel's out-of-memory killer: it used more than {where}"
         return "killed by SIGKILL, not by the grader (by the submission itself, or by the system)"
     reason = {
-        "SIGXCPU": f" (its CPU time limit, {int(limits.submission_seconds) + 5} s)" if limits else " (its CPU time limit)",
+        "SIGXCPU": f" (its CPU time limit, {int(limits.submission_seconds) + 5} s)"
+        if limits
+        else " (its CPU time limit)",
         "SIGSEGV": " (segmentation fault)",
         "SIGXFSZ": " (file size limit)",
         "SIGKILL": " (by the grader, at its time limit)",
@@ -193,14 +244,24 @@ def _memory_error(error: dict, memory: MemoryLimit | None) -> dict:
     """A MemoryError names the limit it met."""
     if memory is None or error.get("type") != "MemoryError":
         return error
-    return {**error, "message": f"{error.get('message') or 'MemoryError'} (out of memory: the limit is {memory.describe()})"}
+    return {
+        **error,
+        "message": f"{error.get('message') or 'MemoryError'} (out of memory: the limit is {memory.describe()})",
+    }
 
 
 def _valid_event(event) -> bool:
-    if not isinstance(event, dict) or event.get("event") not in ("confined", "loaded", "result", "done"):
+    if not isinstance(event, dict) or event.get("event") not in (
+        "confined",
+        "loaded",
+        "result",
+        "done",
+    ):
         return False
     if event["event"] in ("result", "confined"):
-        return isinstance(event.get("ok"), bool) and (event["event"] == "confined" or isinstance(event.get("id"), str))
+        return isinstance(event.get("ok"), bool) and (
+            event["event"] == "confined" or isinstance(event.get("id"), str)
+        )
     return True
 
 
@@ -227,7 +288,9 @@ def _template_pace(limits: Limits):
 
     def pace(event, bounds: bounded_json.Bounds):
         loaded = bounds is RESULT_BOUNDS or event["event"] == "loaded"
-        return (limits.call_seconds if loaded else limits.load_seconds), (RESULT_BOUNDS if loaded else LOAD_BOUNDS)
+        return (limits.call_seconds if loaded else limits.load_seconds), (
+            RESULT_BOUNDS if loaded else LOAD_BOUNDS
+        )
 
     return pace
 
@@ -252,10 +315,22 @@ class _OwnTime:
         waited = waited_for_cpu(self.pid)
         if waited is None:  # the process is gone: its pipes say the rest
             return plain
-        return min(self.start + self.seconds + max(0.0, waited - self.waited_then), self.backstop) - now
+        return (
+            min(self.start + self.seconds + max(0.0, waited - self.waited_then), self.backstop)
+            - now
+        )
 
 
-def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _BoundedText, channel: _Channel, accept, pace, bounds: bounded_json.Bounds):
+def read_events(
+    child,
+    total_deadline: float,
+    stdout: _BoundedText,
+    stderr: _BoundedText,
+    channel: _Channel,
+    accept,
+    pace,
+    bounds: bounded_json.Bounds,
+):
     """Read one child's events until it is done, silent too long, or gone: every run of a
     submission's process (its calls, or its files run free-form) is read here.
 
@@ -308,7 +383,10 @@ def read_events(child, total_deadline: float, stdout: _BoundedText, stderr: _Bou
                 if seconds is not None:
                     clock = _OwnTime(child.pid, seconds, total_deadline)
             if len(pending) > bounds.bytes:  # refused before its end arrives: nothing waits for it
-                return "corrupt", f"{bounds.what} was too large: more than {len(pending)} bytes, limit {bounds.bytes}"
+                return (
+                    "corrupt",
+                    f"{bounds.what} was too large: more than {len(pending)} bytes, limit {bounds.bytes}",
+                )
         return "exit", None
     finally:
         selector.close()
@@ -336,7 +414,9 @@ CODING_COOKIE = re.compile(r"^([ \t\f]*#.*?coding[:=][ \t]*)([-\w.]+)", re.MULTI
 def utf8_source(text: str) -> str:
     """The text is written as UTF-8, so a `# -*- coding: gbk -*-` line must say so too."""
     head = "\n".join(text.split("\n", 2)[:2])  # PEP 263: the cookie counts on line 1 or 2 only
-    return CODING_COOKIE.sub(lambda match: match.group(1) + "utf-8", head, count=1) + text[len(head) :]
+    return (
+        CODING_COOKIE.sub(lambda match: match.group(1) + "utf-8", head, count=1) + text[len(head) :]
+    )
 
 
 def _relative(filename, folder: Path) -> str:
@@ -361,7 +441,15 @@ def write_sources(loaded: LoadedSubmission, workdir: Path) -> list[dict]:
     return sources
 
 
-def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limits, scratch: Path | None, launcher, sandbox: Sandbox, seconds: float | None = None) -> Execution:
+def execute_submission(
+    loaded: LoadedSubmission,
+    calls: list[Call],
+    limits: Limits,
+    scratch: Path | None,
+    launcher,
+    sandbox: Sandbox,
+    seconds: float | None = None,
+) -> Execution:
     """`launcher` starts and stops the submission's processes (grader.isolation.launchers); `sandbox` holds
     the run's probed layers (`grader.isolation.sandbox.probe_layers`).  `pipeline.execute_plan` picks both.
     `seconds`: what is left of the submission's wall-clock budget, all of it by default.
@@ -375,12 +463,17 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
     if not loaded.runnable:  # nothing to run: every call still gets its outcome
         message = "; ".join(loaded.problems) or "no source files"
-        missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
+        missing = {
+            call.id: Outcome("missing", error={"type": "Missing", "message": message})
+            for call in calls
+        }
         return Execution(LoadReport("empty", message=message), missing)
     workspace = open_workspace(sandbox, scratch)
     outcomes: dict[str, Outcome] = {}
     first_tries: dict[str, Outcome] = {}  # stuck once, to be made again (or given as the verdict)
-    retried: dict[str, Outcome] = {}  # made again: the first try's outcome, for the verdict and the report
+    retried: dict[
+        str, Outcome
+    ] = {}  # made again: the first try's outcome, for the verdict and the report
     load_report = None
     pending = list(calls)
     processes = stragglers = 0
@@ -390,20 +483,38 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
     try:
         try:
             sources = write_sources(loaded, workspace.folder)
-        except OSError as error:  # a name this file system refuses: the submission's, not the grader's
+        except (
+            OSError
+        ) as error:  # a name this file system refuses: the submission's, not the grader's
             message = f"the submission's files could not be written ({error.strerror}: {_relative(error.filename, workspace.folder)})"
-            missing = {call.id: Outcome("missing", error={"type": "Missing", "message": message}) for call in calls}
-            return Execution(LoadReport("empty", message=message), missing, sandbox=workspace.sandbox.layers)
+            missing = {
+                call.id: Outcome("missing", error={"type": "Missing", "message": message})
+                for call in calls
+            }
+            return Execution(
+                LoadReport("empty", message=message), missing, sandbox=workspace.sandbox.layers
+            )
         plan = workspace.plan(limits)
         channel = _Channel()
         while pending:
-            request = json.dumps({"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}).encode()
+            request = json.dumps(
+                {"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}
+            ).encode()
             prepare_folder(workspace)
             kills_before = out_of_memory_kills()
             child = launcher.start(workspace.folder, call_limits, request)
             workspace.started(child.pid)
             processes += 1
-            events = read_events(child, total_deadline, stdout, stderr, channel, _valid_event, _template_pace(call_limits), LOAD_BOUNDS)
+            events = read_events(
+                child,
+                total_deadline,
+                stdout,
+                stderr,
+                channel,
+                _valid_event,
+                _template_pace(call_limits),
+                LOAD_BOUNDS,
+            )
             expected_ids: list[str] | None = None
             confined, unconfined = False, None
             ending, detail = "exit", None
@@ -411,7 +522,9 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 while True:
                     event = next(events)
                     if event["event"] == "confined":
-                        if not confined and not event["ok"]:  # only the first: later ones come from student code
+                        if (
+                            not confined and not event["ok"]
+                        ):  # only the first: later ones come from student code
                             unconfined = str(event.get("message", ""))[:500]
                             break
                         confined = True
@@ -419,7 +532,11 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                         if load_report is None:
                             load_report = _load_report(event, memory)
                         expected_ids = _resolvable(pending, load_report, outcomes)
-                    elif expected_ids is not None and event["id"] in expected_ids and event["id"] not in outcomes:
+                    elif (
+                        expected_ids is not None
+                        and event["id"] in expected_ids
+                        and event["id"] not in outcomes
+                    ):
                         outcomes[event["id"]] = _outcome(event, memory)
             except StopIteration as stop:
                 ending, detail = stop.value
@@ -432,23 +549,37 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 message = f"the submission {exceeded}, so it was stopped"
                 load_report = load_report or LoadReport("crash", message=message)
                 for call in pending:
-                    outcomes.setdefault(call.id, Outcome("crash", error={"type": "DiskLimit", "message": message}))
+                    outcomes.setdefault(
+                        call.id, Outcome("crash", error={"type": "DiskLimit", "message": message})
+                    )
                 break
             if unconfined is not None:
                 message = f"the grader could not set up its sandbox, so the submission was not run ({unconfined})"
                 load_report = LoadReport("crash", message=message)
                 for call in pending:
-                    outcomes[call.id] = Outcome("crash", error={"type": "SandboxFailure", "message": message})
+                    outcomes[call.id] = Outcome(
+                        "crash", error={"type": "SandboxFailure", "message": message}
+                    )
                 break
             if ending == "done":
                 for call_id in expected_ids or ():
-                    if call_id not in outcomes:  # a "done" the student's code wrote itself, too early
-                        outcomes[call_id] = Outcome("crash", error={"type": "Crash", "message": "the submission's process said it was done without answering this call"})
+                    if (
+                        call_id not in outcomes
+                    ):  # a "done" the student's code wrote itself, too early
+                        outcomes[call_id] = Outcome(
+                            "crash",
+                            error={
+                                "type": "Crash",
+                                "message": "the submission's process said it was done without answering this call",
+                            },
+                        )
                 pending = _retry_or_settle(calls, outcomes, first_tries, retried)
                 call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
                 continue
             ended = _exit_description(code, ending, memory, kills_before, limits)
-            out_of_budget = ending == "timeout" and time.monotonic() >= total_deadline  # the submission's own limit
+            out_of_budget = (
+                ending == "timeout" and time.monotonic() >= total_deadline
+            )  # the submission's own limit
             if not confined and ending in ("exit", "timeout") and not out_of_budget:
                 # no line of the submission ran: the grader's own start failed (the machine, the
                 # installation), and the process's output is the grader's, not the student's
@@ -457,55 +588,103 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                     continue  # once more, in a fresh process
                 said = stderr.text().strip().splitlines()[-3:]
                 what = f"did not start within {STARTUP_SECONDS} s" if ending == "timeout" else ended
-                message = f"the grader could not start the submission's process: it {what} before any of the submission's code ran, twice" + (f" ({' / '.join(said)[-400:]})" if said else "")
+                message = (
+                    f"the grader could not start the submission's process: it {what} before any of the submission's code ran, twice"
+                    + (f" ({' / '.join(said)[-400:]})" if said else "")
+                )
                 load_report = LoadReport("unstarted", message=message)
                 for call in pending:
-                    outcomes[call.id] = Outcome("crash", error={"type": "NotStarted", "message": message})
+                    outcomes[call.id] = Outcome(
+                        "crash", error={"type": "NotStarted", "message": message}
+                    )
                 break
-            reason = detail or {
-                "timeout": None,
-                "corrupt": "the submission's process wrote something that is not a result to the grader's channel",
-                "exit": f"the submission's process {ended}",
-            }[ending]
+            reason = (
+                detail
+                or {
+                    "timeout": None,
+                    "corrupt": "the submission's process wrote something that is not a result to the grader's channel",
+                    "exit": f"the submission's process {ended}",
+                }[ending]
+            )
             if expected_ids is None:  # never finished loading
                 message = reason or (
-                    f"loading did not finish within {limits.load_seconds:g} s" if confined else "the submission's time limit ran out before its process started"
+                    f"loading did not finish within {limits.load_seconds:g} s"
+                    if confined
+                    else "the submission's time limit ran out before its process started"
                 )
-                load_report = LoadReport("timeout" if ending == "timeout" else "crash", message=message)
+                load_report = LoadReport(
+                    "timeout" if ending == "timeout" else "crash", message=message
+                )
                 for call in pending:
-                    outcomes[call.id] = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "LoadFailure", "message": message})
+                    outcomes[call.id] = Outcome(
+                        "timeout" if ending == "timeout" else "crash",
+                        error={"type": "LoadFailure", "message": message},
+                    )
                 break
             still = [c for c in pending if c.id in expected_ids and c.id not in outcomes]
             if still:
                 over_total = time.monotonic() >= total_deadline
                 message = reason or (
-                    f"the submission's time limit ({limits.submission_seconds:g} s) ran out" if over_total else f"the call did not return within {call_limits.call_seconds:g} s"
+                    f"the submission's time limit ({limits.submission_seconds:g} s) ran out"
+                    if over_total
+                    else f"the call did not return within {call_limits.call_seconds:g} s"
                 )
                 stuck = still[0]
-                stuck_outcome = Outcome("timeout" if ending == "timeout" else "crash", error={"type": "Timeout" if ending == "timeout" else "Crash", "message": message})
-                if ending in ("timeout", "exit") and not over_total and stuck.id not in first_tries and stuck.id not in retried:
-                    first_tries[stuck.id] = stuck_outcome  # made again at the end, if its function is seen to work
+                stuck_outcome = Outcome(
+                    "timeout" if ending == "timeout" else "crash",
+                    error={
+                        "type": "Timeout" if ending == "timeout" else "Crash",
+                        "message": message,
+                    },
+                )
+                if (
+                    ending in ("timeout", "exit")
+                    and not over_total
+                    and stuck.id not in first_tries
+                    and stuck.id not in retried
+                ):
+                    first_tries[stuck.id] = (
+                        stuck_outcome  # made again at the end, if its function is seen to work
+                    )
                 else:
                     outcomes[stuck.id] = _second_try(stuck_outcome, retried.get(stuck.id))
-                if ending in ("timeout", "exit") and not over_total and _stuck_twice(stuck.entry, calls, outcomes, first_tries):
+                if (
+                    ending in ("timeout", "exit")
+                    and not over_total
+                    and _stuck_twice(stuck.entry, calls, outcomes, first_tries)
+                ):
                     # a function that hung (or ended its process) twice and never returned does so
                     # again: its other calls are not made, so the time goes to the entry points that still may score
-                    what = f"did not return within {call_limits.call_seconds:g} s" if ending == "timeout" else "ended its process"
-                    earlier = [c for c in calls if c.entry == stuck.entry and c.id != stuck.id and c.id in first_tries]
+                    what = (
+                        f"did not return within {call_limits.call_seconds:g} s"
+                        if ending == "timeout"
+                        else "ended its process"
+                    )
+                    earlier = [
+                        c
+                        for c in calls
+                        if c.entry == stuck.entry and c.id != stuck.id and c.id in first_tries
+                    ]
                     first = earlier[0] if earlier else stuck
                     also = f"{stuck.describe()} on the {stuck.case.id} case"
                     skipped = f"not called: an earlier call, {first.describe()} on the {first.case.id} case, {what}, and so did {also}, so {stuck.entry} is not called again"
                     status = "timeout" if ending == "timeout" else "crash"
                     for call in calls:
                         if call.entry == stuck.entry and call.id not in outcomes:
-                            outcomes[call.id] = first_tries.pop(call.id, None) or Outcome(status, error={"type": status.capitalize(), "message": skipped})
+                            outcomes[call.id] = first_tries.pop(call.id, None) or Outcome(
+                                status, error={"type": status.capitalize(), "message": skipped}
+                            )
                 if ending == "budget":  # nothing more of this submission is read
                     for call in still[1:]:
-                        outcomes[call.id] = Outcome("crash", error={"type": "Crash", "message": f"not called: {message}"})
+                        outcomes[call.id] = Outcome(
+                            "crash", error={"type": "Crash", "message": f"not called: {message}"}
+                        )
                     break
                 if over_total:
                     for call in still[1:]:
-                        outcomes[call.id] = Outcome("timeout", error={"type": "Timeout", "message": message})
+                        outcomes[call.id] = Outcome(
+                            "timeout", error={"type": "Timeout", "message": message}
+                        )
                     break
             pending = [c for c in pending if c.id not in outcomes and c.id not in first_tries]
             if not pending:
@@ -513,13 +692,27 @@ def execute_submission(loaded: LoadedSubmission, calls: list[Call], limits: Limi
                 call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
     finally:
         stragglers += close_workspace(workspace)
-    for call_id, outcome in first_tries.items():  # the run ended (its time, its budget) before a second try
+    for (
+        call_id,
+        outcome,
+    ) in first_tries.items():  # the run ended (its time, its budget) before a second try
         outcomes.setdefault(call_id, outcome)
     if stragglers:
-        stderr.add(f"\n[grader: {stragglers} processes the submission left running were killed]\n".encode())
+        stderr.add(
+            f"\n[grader: {stragglers} processes the submission left running were killed]\n".encode()
+        )
     for line in _retry_notes(calls, outcomes, retried, limits):
         stderr.add(f"\n[grader: {line}]\n".encode())
-    return Execution(load_report, outcomes, stdout.text(), stderr.text(), processes, time.monotonic() - started, workspace.sandbox.layers, stragglers)
+    return Execution(
+        load_report,
+        outcomes,
+        stdout.text(),
+        stderr.text(),
+        processes,
+        time.monotonic() - started,
+        workspace.sandbox.layers,
+        stragglers,
+    )
 
 
 RETRY_FACTOR = 2  # a call made again gets this many times the spec's call_seconds
@@ -528,19 +721,31 @@ RETRY_FACTOR = 2  # a call made again gets this many times the spec's call_secon
 def _stuck_twice(entry: str, calls: list[Call], outcomes: dict, first_tries: dict) -> bool:
     """The function got stuck on two calls and has returned on none."""
     mine = [c.id for c in calls if c.entry == entry]
-    returned = any(outcomes.get(i) is not None and outcomes[i].status in ("ok", "error") for i in mine)
-    stuck = sum(i in first_tries or (outcomes.get(i) is not None and outcomes[i].status in ("timeout", "crash")) for i in mine)
+    returned = any(
+        outcomes.get(i) is not None and outcomes[i].status in ("ok", "error") for i in mine
+    )
+    stuck = sum(
+        i in first_tries
+        or (outcomes.get(i) is not None and outcomes[i].status in ("timeout", "crash"))
+        for i in mine
+    )
     return not returned and stuck >= 2
 
 
-def _retry_or_settle(calls: list[Call], outcomes: dict, first_tries: dict, retried: dict) -> list[Call]:
+def _retry_or_settle(
+    calls: list[Call], outcomes: dict, first_tries: dict, retried: dict
+) -> list[Call]:
     """The calls stuck once whose function returned on another call: made again now.  The others
     keep their first outcome as the verdict."""
     again = []
     for call in calls:
         if call.id not in first_tries:
             continue
-        works = any(outcomes.get(c.id) is not None and outcomes[c.id].status in ("ok", "error") for c in calls if c.entry == call.entry)
+        works = any(
+            outcomes.get(c.id) is not None and outcomes[c.id].status in ("ok", "error")
+            for c in calls
+            if c.entry == call.entry
+        )
         if works:
             again.append(call)
             retried[call.id] = first_tries.pop(call.id)
@@ -566,7 +771,11 @@ def _retry_notes(calls: list[Call], outcomes: dict, retried: dict, limits: Limit
     notes = []
     for call_id in retried:
         call, outcome = by_id[call_id], outcomes.get(call_id)
-        then = "and returned" if outcome is not None and outcome.status in ("ok", "error") else "and failed again"
+        then = (
+            "and returned"
+            if outcome is not None and outcome.status in ("ok", "error")
+            else "and failed again"
+        )
         notes.append(
             f"{call.entry} on the {call.case.id} case timed out or ended its process once; it was made again in a fresh process "
             f"with a {limits.call_seconds * RETRY_FACTOR:g} s limit {then}"
@@ -576,7 +785,11 @@ def _retry_notes(calls: list[Call], outcomes: dict, retried: dict, limits: Limit
 
 def _load_report(event: dict, memory: MemoryLimit | None = None) -> LoadReport:
     def records(value, limit=200):
-        return tuple(item for item in (value if isinstance(value, list) else [])[:limit] if isinstance(item, dict))
+        return tuple(
+            item
+            for item in (value if isinstance(value, list) else [])[:limit]
+            if isinstance(item, dict)
+        )
 
     entry_points = event.get("entry_points") if isinstance(event.get("entry_points"), dict) else {}
     entry_points = {
@@ -585,7 +798,9 @@ def _load_report(event: dict, memory: MemoryLimit | None = None) -> LoadReport:
         if isinstance(found, dict) and isinstance(found.get("where"), list)
     }
     problems = tuple(_memory_error(problem, memory) for problem in records(event.get("problems")))
-    return LoadReport("ok", problems, entry_points, records(event.get("defined")), _seconds(event.get("seconds")))
+    return LoadReport(
+        "ok", problems, entry_points, records(event.get("defined")), _seconds(event.get("seconds"))
+    )
 
 
 def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[str]:
@@ -595,10 +810,20 @@ def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[s
         found = load.entry_points.get(call.entry)
         where = found.get("where") if isinstance(found, dict) else None
         if not where:
-            outcomes.setdefault(call.id, Outcome("missing", error={"type": "Missing", "message": missing_message(call.entry, load)}))
+            outcomes.setdefault(
+                call.id,
+                Outcome(
+                    "missing",
+                    error={"type": "Missing", "message": missing_message(call.entry, load)},
+                ),
+            )
         elif len(where) > 1:
-            message = f"{call.entry} is defined differently in {' and '.join(map(str, where))}; keep one"
-            outcomes.setdefault(call.id, Outcome("missing", error={"type": "Ambiguous", "message": message}))
+            message = (
+                f"{call.entry} is defined differently in {' and '.join(map(str, where))}; keep one"
+            )
+            outcomes.setdefault(
+                call.id, Outcome("missing", error={"type": "Ambiguous", "message": message})
+            )
         else:
             ids.append(call.id)
     return ids
@@ -609,7 +834,9 @@ def missing_message(entry: str, load: LoadReport) -> str:
     message = f"{entry} is not defined"
     signatures = [str(d.get("signature", "")) for d in load.defined if d.get("signature")]
     if signatures:
-        shown = ", ".join(signatures[:8]) + (f" and {len(signatures) - 8} more" if len(signatures) > 8 else "")
+        shown = ", ".join(signatures[:8]) + (
+            f" and {len(signatures) - 8} more" if len(signatures) > 8 else ""
+        )
         message += f"; the submission defines {shown}"
     else:
         message += "; the submission defines no functions"
@@ -621,7 +848,12 @@ def missing_message(entry: str, load: LoadReport) -> str:
 
 def _seconds(value) -> float:
     """A duration the child measured; anything else (a bool, NaN, a negative) counts as 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         return 0.0
     return float(value)
 
@@ -648,10 +880,16 @@ def _value_problem(tree) -> str | None:
             node["unsupported"] = node["unsupported"][:200]
         elif "array" in node:
             flat, shape = node["array"], node.get("shape")
-            if not (isinstance(flat, list) and isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            if not (
+                isinstance(flat, list)
+                and isinstance(shape, list)
+                and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+            ):
                 return "an array without a flat list of values and a shape"
             if math.prod(shape) != len(flat) or not all(map(_is_number, flat)):
-                return f"an array of {len(flat)} items that is not shape {tuple(shape)[:8]} of numbers"
+                return (
+                    f"an array of {len(flat)} items that is not shape {tuple(shape)[:8]} of numbers"
+                )
         elif isinstance(node.get("seq"), list):
             stack.extend(node["seq"])
         else:
@@ -665,9 +903,25 @@ def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:
         problem = _value_problem(event.get("value"))
         if problem is not None:
             message = f"the submission's process sent an answer the grader does not read: {problem}"
-            return Outcome("crash", error={"type": "Crash", "message": message}, seconds=seconds, evidence=read_evidence(event.get("evidence")))
+            return Outcome(
+                "crash",
+                error={"type": "Crash", "message": message},
+                seconds=seconds,
+                evidence=read_evidence(event.get("evidence")),
+            )
         mutated = event.get("mutated") if isinstance(event.get("mutated"), list) else []
-        return Outcome("ok", value=event.get("value"), seconds=seconds, mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3], evidence=read_evidence(event.get("evidence")))
+        return Outcome(
+            "ok",
+            value=event.get("value"),
+            seconds=seconds,
+            mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3],
+            evidence=read_evidence(event.get("evidence")),
+        )
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
-    error = _memory_error({key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")}, memory)
-    return Outcome("error", error=error, seconds=seconds, evidence=read_evidence(event.get("evidence")))
+    error = _memory_error(
+        {key: str(error.get(key, ""))[:8000] for key in ("type", "message", "where", "traceback")},
+        memory,
+    )
+    return Outcome(
+        "error", error=error, seconds=seconds, evidence=read_evidence(event.get("evidence"))
+    )

@@ -20,9 +20,22 @@ from dataclasses import dataclass, field, replace
 
 from grader.core.spec import Limits
 from grader.engine.diagnose import Diagnosis
-from grader.engine.execute import RESULT_BOUNDS, _BoundedText, _Channel, _value_problem, read_events, write_sources
+from grader.engine.execute import (
+    RESULT_BOUNDS,
+    _BoundedText,
+    _Channel,
+    _value_problem,
+    read_events,
+    write_sources,
+)
 from grader.engine.load import LoadedSubmission
-from grader.isolation.sandbox import Sandbox, close_workspace, kill_stragglers, open_workspace, prepare_folder
+from grader.isolation.sandbox import (
+    Sandbox,
+    close_workspace,
+    kill_stragglers,
+    open_workspace,
+    prepare_folder,
+)
 
 KINDS = ("script", "call", "backward", "printed", "globals", "ended")
 MAX_RECORDS = 5000
@@ -33,7 +46,9 @@ class FreeformRun:
     """What the hand-in's files did when run as written: its records, in the order they came."""
 
     records: tuple[dict, ...] = ()
-    scripts: tuple[dict, ...] = ()  # per file: {"script", "how": finished | raised | deadline | killed, "error"}
+    scripts: tuple[
+        dict, ...
+    ] = ()  # per file: {"script", "how": finished | raised | deadline | killed, "error"}
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
@@ -43,7 +58,12 @@ class FreeformRun:
         return tuple(r for r in self.records if r["kind"] == kind)
 
     def to_dict(self) -> dict:
-        return {"records": list(self.records), "scripts": list(self.scripts), "seconds": round(self.seconds, 3), "problem": self.problem}
+        return {
+            "records": list(self.records),
+            "scripts": list(self.scripts),
+            "seconds": round(self.seconds, 3),
+            "problem": self.problem,
+        }
 
 
 def _valid_value(value) -> bool:
@@ -52,7 +72,11 @@ def _valid_value(value) -> bool:
 
 def checked_record(event) -> dict | None:
     """The record without its event tag, if it has the shape the child writes; else None."""
-    if not isinstance(event, dict) or event.get("event") != "observed" or event.get("kind") not in KINDS:
+    if (
+        not isinstance(event, dict)
+        or event.get("event") != "observed"
+        or event.get("kind") not in KINDS
+    ):
         return None
     kind = event["kind"]
     record = {"kind": kind}
@@ -68,29 +92,51 @@ def checked_record(event) -> dict | None:
             record[key] = event[key]
     if kind == "call":
         arguments = event.get("arguments")
-        if not isinstance(arguments, dict) or not all(isinstance(k, str) and _valid_value(v) for k, v in arguments.items()):
+        if not isinstance(arguments, dict) or not all(
+            isinstance(k, str) and _valid_value(v) for k, v in arguments.items()
+        ):
             return None
         if not _valid_value(event.get("returned")):
             return None
-        record |= {"arguments": dict(list(arguments.items())[:16]), "returned": event.get("returned")}
+        record |= {
+            "arguments": dict(list(arguments.items())[:16]),
+            "returned": event.get("returned"),
+        }
     elif kind == "backward":
         leaves = event.get("leaves")
         if not isinstance(leaves, list) or not _valid_value(event.get("root")):
             return None
         kept = []
         for leaf in leaves[:16]:
-            if not (isinstance(leaf, dict) and isinstance(leaf.get("name", ""), str) and _valid_value(leaf.get("value")) and _valid_value(leaf.get("grad"))):
+            if not (
+                isinstance(leaf, dict)
+                and isinstance(leaf.get("name", ""), str)
+                and _valid_value(leaf.get("value"))
+                and _valid_value(leaf.get("grad"))
+            ):
                 return None
-            kept.append({"name": leaf.get("name", "")[:64], "value": leaf.get("value"), "grad": leaf.get("grad")})
+            kept.append(
+                {
+                    "name": leaf.get("name", "")[:64],
+                    "value": leaf.get("value"),
+                    "grad": leaf.get("grad"),
+                }
+            )
         record |= {"root": event.get("root"), "leaves": kept}
     elif kind == "globals":
         values = event.get("values")
-        if not isinstance(values, dict) or not all(isinstance(k, str) and _valid_value(v) for k, v in values.items()):
+        if not isinstance(values, dict) or not all(
+            isinstance(k, str) and _valid_value(v) for k, v in values.items()
+        ):
             return None
         record["values"] = {k[:64]: v for k, v in list(values.items())[:200]}
     elif kind == "ended":
         error = event.get("error")
-        record["error"] = {k: str(error.get(k, ""))[:2000] for k in ("type", "message", "where")} if isinstance(error, dict) else None
+        record["error"] = (
+            {k: str(error.get(k, ""))[:2000] for k in ("type", "message", "where")}
+            if isinstance(error, dict)
+            else None
+        )
     return record
 
 
@@ -102,13 +148,19 @@ def _read(child, limits: Limits, total_deadline: float, stdout: _BoundedText, st
     (grader.engine.execute.read_events, the reader of every run).  Returns (records, ending, reason)."""
 
     def accept(event) -> bool:
-        return isinstance(event, dict) and (event.get("event") in ("confined", "done") or checked_record(event) is not None)
+        return isinstance(event, dict) and (
+            event.get("event") in ("confined", "done") or checked_record(event) is not None
+        )
 
     def pace(event, bounds):
-        starts = event["event"] == "confined" or event.get("kind") == "script"  # each file has its own time
+        starts = (
+            event["event"] == "confined" or event.get("kind") == "script"
+        )  # each file has its own time
         return (limits.load_seconds + GRACE_SECONDS if starts else None), bounds
 
-    events = read_events(child, total_deadline, stdout, stderr, _Channel(), accept, pace, RESULT_BOUNDS)
+    events = read_events(
+        child, total_deadline, stdout, stderr, _Channel(), accept, pace, RESULT_BOUNDS
+    )
     records = []
     try:
         while True:
@@ -127,7 +179,14 @@ def _read(child, limits: Limits, total_deadline: float, stdout: _BoundedText, st
         events.close()
 
 
-def run_freeform(loaded: LoadedSubmission, limits: Limits, scratch, launcher, sandbox: Sandbox, seconds: float | None = None) -> FreeformRun:
+def run_freeform(
+    loaded: LoadedSubmission,
+    limits: Limits,
+    scratch,
+    launcher,
+    sandbox: Sandbox,
+    seconds: float | None = None,
+) -> FreeformRun:
     """Run every file of the submission as `__main__` in one sandboxed process; its records."""
     started = time.monotonic()
     total_deadline = started + (limits.submission_seconds if seconds is None else seconds)
@@ -139,8 +198,17 @@ def run_freeform(loaded: LoadedSubmission, limits: Limits, scratch, launcher, sa
         try:
             sources = write_sources(loaded, workspace.folder)
         except OSError as error:
-            return FreeformRun(problem=f"the submission's files could not be written ({error.strerror})")
-        request = json.dumps({"sources": sources, "calls": [], "freeform": {"seconds": limits.load_seconds}, "sandbox": workspace.plan(limits)}).encode()
+            return FreeformRun(
+                problem=f"the submission's files could not be written ({error.strerror})"
+            )
+        request = json.dumps(
+            {
+                "sources": sources,
+                "calls": [],
+                "freeform": {"seconds": limits.load_seconds},
+                "sandbox": workspace.plan(limits),
+            }
+        ).encode()
         prepare_folder(workspace)
         child = launcher.start(workspace.folder, limits, request)
         workspace.started(child.pid)
@@ -161,10 +229,21 @@ def run_freeform(loaded: LoadedSubmission, limits: Limits, scratch, launcher, sa
     said = [problem] if problem else []
     for script in scripts:  # a file cut at its limit or crashing half-way was observed up to there
         if script["how"] == "deadline":
-            said.append(f"{script['script']} was still running after its time limit ({limits.load_seconds:g} s) and was stopped there")
+            said.append(
+                f"{script['script']} was still running after its time limit ({limits.load_seconds:g} s) and was stopped there"
+            )
         elif script["how"] == "raised" and script["error"]:
-            said.append(f"{script['script']} stopped half-way: {script['error'].get('message', '')[:300]} ({script['error'].get('where', '')})")
-    return FreeformRun(tuple(records), scripts, stdout.text(), stderr.text(), time.monotonic() - started, "; ".join(said))
+            said.append(
+                f"{script['script']} stopped half-way: {script['error'].get('message', '')[:300]} ({script['error'].get('where', '')})"
+            )
+    return FreeformRun(
+        tuple(records),
+        scripts,
+        stdout.text(),
+        stderr.text(),
+        time.monotonic() - started,
+        "; ".join(said),
+    )
 
 
 def scripts_of(records, cut: bool) -> tuple[dict, ...]:
@@ -174,7 +253,11 @@ def scripts_of(records, cut: bool) -> tuple[dict, ...]:
         if record["kind"] == "script":
             scripts[record["script"]] = {"script": record["script"], "how": "killed", "error": None}
         elif record["kind"] == "ended" and record.get("script") in scripts:
-            scripts[record["script"]] = {"script": record["script"], "how": record.get("how", ""), "error": record.get("error")}
+            scripts[record["script"]] = {
+                "script": record["script"],
+                "how": record.get("how", ""),
+                "error": record.get("error"),
+            }
     return tuple(scripts.values())
 
 
@@ -193,7 +276,9 @@ class Observation:
     expected: tuple = ()
     setup: dict = field(default_factory=dict, hash=False)
     precision: str = "full"
-    source: str = ""  # where it was seen: "returned by back_propagate", "leaf .grad", "printed line 3"
+    source: str = (
+        ""  # where it was seen: "returned by back_propagate", "leaf .grad", "printed line 3"
+    )
     diagnoses: tuple[str, ...] = ()
     note: str = ""
 
@@ -215,7 +300,11 @@ class Observation:
 # ------------------------------------------------------------------ graded free-form
 
 
-UNREADABLE = ("SyntaxError", "IndentationError", "TabError")  # a file that does not compile ran nothing to observe
+UNREADABLE = (
+    "SyntaxError",
+    "IndentationError",
+    "TabError",
+)  # a file that does not compile ran nothing to observe
 
 
 def has_no_entry_point(execution, loaded: LoadedSubmission | None = None, entries=()) -> bool:
@@ -225,10 +314,16 @@ def has_no_entry_point(execution, loaded: LoadedSubmission | None = None, entrie
     `if __name__ == "__main__":`) are read instead: when they define none of `entries`
     but do define functions or numbers of their own, they are a free-form hand-in too,
     observed up to their time limit.  A bare endless loop is not."""
-    compiled = not any(str(p.get("type")) in UNREADABLE for p in execution.load.problems if isinstance(p, dict))
+    compiled = not any(
+        str(p.get("type")) in UNREADABLE for p in execution.load.problems if isinstance(p, dict)
+    )
     if execution.load.status == "ok":
         return compiled and not execution.load.entry_points
-    return execution.load.status == "timeout" and loaded is not None and _own_code_without(loaded, set(entries))
+    return (
+        execution.load.status == "timeout"
+        and loaded is not None
+        and _own_code_without(loaded, set(entries))
+    )
 
 
 def _own_code_without(loaded: LoadedSubmission, entries: set[str]) -> bool:
@@ -239,19 +334,39 @@ def _own_code_without(loaded: LoadedSubmission, entries: set[str]) -> bool:
         texts = source.cells if source.kind == "ipynb" else (source.text,)
         for text in texts:
             try:
-                tree = ast.parse("\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))))
+                tree = ast.parse(
+                    "\n".join(
+                        line
+                        for line in text.splitlines()
+                        if not line.lstrip().startswith(("%", "!"))
+                    )
+                )
             except (SyntaxError, ValueError):
                 return False
-            names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            names = {
+                node.name
+                for node in tree.body
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
             if names & entries:
                 return False
-            assigned = (node for stmt in tree.body if isinstance(stmt, ast.Assign) for node in ast.walk(stmt.value))
-            numbers = any(isinstance(node, ast.Constant) and type(node.value) in (int, float) for node in assigned)
+            assigned = (
+                node
+                for stmt in tree.body
+                if isinstance(stmt, ast.Assign)
+                for node in ast.walk(stmt.value)
+            )
+            numbers = any(
+                isinstance(node, ast.Constant) and type(node.value) in (int, float)
+                for node in assigned
+            )
             own = own or bool(names) or numbers
     return own
 
 
-def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float) -> tuple:
+def freeform_checks(
+    checks: tuple, observations: tuple[Observation, ...], catalog: tuple, credit: float
+) -> tuple:
     """Every check graded free-form: its observations (those naming it), the catalogue's
     diagnoses of the wrong ones, and `credit` as the share of its points they may earn."""
     entries = {entry.id: entry for entry in catalog}
@@ -261,7 +376,17 @@ def freeform_checks(checks: tuple, observations: tuple[Observation, ...], catalo
         named = dict.fromkeys(d for o in own for d in o.diagnoses if d in entries)
         sources = "; ".join(dict.fromkeys(o.source for o in own if o.status != "not-found"))
         diagnoses = tuple(Diagnosis.of(entries[d]) for d in named)
-        graded.append(replace(result, mode="free-form", observations=own, credit=credit, diagnoses=diagnoses, call=sources or "not found in what the scripts did", rule_findings=()))
+        graded.append(
+            replace(
+                result,
+                mode="free-form",
+                observations=own,
+                credit=credit,
+                diagnoses=diagnoses,
+                call=sources or "not found in what the scripts did",
+                rule_findings=(),
+            )
+        )
     return tuple(graded)
 
 
@@ -276,4 +401,7 @@ def port_hints(checks) -> list[str]:
             match = FUNCTION.search(o.source) if o.status != "not-found" else None
             if match:
                 hints.setdefault(match.group(1), set()).add(result.check.entry)
-    return [f"{function} looks like {' / '.join(sorted(entries))}" for function, entries in hints.items()]
+    return [
+        f"{function} looks like {' / '.join(sorted(entries))}"
+        for function, entries in hints.items()
+    ]

@@ -59,7 +59,9 @@ def decode_source(data: bytes, name: str) -> tuple[str, str]:
         pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
-        raise LoadError(f"{name}: not UTF-8, and its encoding could not be detected; save it as UTF-8")
+        raise LoadError(
+            f"{name}: not UTF-8, and its encoding could not be detected; save it as UTF-8"
+        )
     return str(best), best.encoding
 
 
@@ -68,7 +70,9 @@ def _notebook(data: bytes, name: str) -> SourceFile:
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat reading any JSON at all fails in many ways; each is this file's fault
-        raise LoadError(f"{name}: not a valid notebook ({type(error).__name__}: {str(error)[:200]})") from None
+        raise LoadError(
+            f"{name}: not a valid notebook ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise LoadError(f"{name}: not a valid notebook (it has no list of cells)")
@@ -77,7 +81,12 @@ def _notebook(data: bytes, name: str) -> SourceFile:
         # nbformat joins a source given as a list of strings; anything else left is not text
         source = cell.get("source") if isinstance(cell, dict) else cell
         if not isinstance(source, str):
-            kinds = ((type(None), "missing"), (dict, "a mapping, not text"), (list, "a list, not text"), ((int, float), "a number, not text"))
+            kinds = (
+                (type(None), "missing"),
+                (dict, "a mapping, not text"),
+                (list, "a list, not text"),
+                ((int, float), "a number, not text"),
+            )
             what = next((said for kind, said in kinds if isinstance(source, kind)), "not text")
             raise LoadError(f"{name}: not a valid notebook (cell {number}: its source is {what})")
         kind = cell.get("cell_type")
@@ -118,19 +127,35 @@ def _entries_of_zip(archive: zipfile.ZipFile):
         name = PurePosixPath(info.filename)
         if info.is_dir():
             continue
-        if name.is_absolute() or ".." in name.parts or info.filename.startswith(("/", "\\")) or ":" in name.parts[0]:
-            raise LoadError(f"zip entry {info.filename!r} points outside its folder; nothing of this zip is used")
+        if (
+            name.is_absolute()
+            or ".." in name.parts
+            or info.filename.startswith(("/", "\\"))
+            or ":" in name.parts[0]
+        ):
+            raise LoadError(
+                f"zip entry {info.filename!r} points outside its folder; nothing of this zip is used"
+            )
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise LoadError(f"zip entry {info.filename!r} is a symbolic link; nothing of this zip is used")
+            raise LoadError(
+                f"zip entry {info.filename!r} is a symbolic link; nothing of this zip is used"
+            )
         if any(part in IGNORED or part.startswith(".") for part in name.parts):
             continue
-        yield name.as_posix(), info.file_size, lambda info=info: archive.open(info).read(MAX_FILE_BYTES + 1)
+        yield (
+            name.as_posix(),
+            info.file_size,
+            lambda info=info: archive.open(info).read(MAX_FILE_BYTES + 1),
+        )
 
 
 def _collect(entries, problems: list) -> list[SourceFile]:
     files, total, count = [], 0, 0
     for name, size, read in entries:
-        if PurePosixPath(name).suffix.lower() not in SOURCE_SUFFIXES and PurePosixPath(name).name.lower() not in ANSWER_FILES:
+        if (
+            PurePosixPath(name).suffix.lower() not in SOURCE_SUFFIXES
+            and PurePosixPath(name).name.lower() not in ANSWER_FILES
+        ):
             continue
         count += 1
         if count > MAX_FILES:
@@ -144,7 +169,9 @@ def _collect(entries, problems: list) -> list[SourceFile]:
             continue
         total += len(data)
         if total > MAX_TOTAL_BYTES:
-            raise LoadError(f"more than {MAX_TOTAL_BYTES // 2**20} MiB of source; nothing past {name} was read")
+            raise LoadError(
+                f"more than {MAX_TOTAL_BYTES // 2**20} MiB of source; nothing past {name} was read"
+            )
         try:
             source = read_source(data, name)
         except LoadError as error:
@@ -167,7 +194,9 @@ def _refuse_clashing_names(paths: list[str]) -> None:
     for path in paths:
         for folder in PurePosixPath(path).parents:
             if folder.as_posix() in seen:
-                raise LoadError(f"{folder.as_posix()} is in the submission both as a file and as a folder (holding {path}); nothing of it is used")
+                raise LoadError(
+                    f"{folder.as_posix()} is in the submission both as a file and as a folder (holding {path}); nothing of it is used"
+                )
 
 
 def load_submission(submission: Submission) -> LoadedSubmission:
@@ -182,7 +211,16 @@ def load_submission(submission: Submission) -> LoadedSubmission:
             except (zipfile.BadZipFile, OSError) as error:
                 raise LoadError(f"{submission.path.name}: not a readable zip ({error})") from None
         else:
-            files = _collect([(submission.path.name, submission.path.stat().st_size, submission.path.read_bytes)], problems)
+            files = _collect(
+                [
+                    (
+                        submission.path.name,
+                        submission.path.stat().st_size,
+                        submission.path.read_bytes,
+                    )
+                ],
+                problems,
+            )
     except LoadError as error:
         problems.append(str(error))
         files = []

@@ -37,11 +37,19 @@ def read_evidence(raw) -> dict | None:
 
     def names(key: str) -> list[str]:
         value = raw.get(key)
-        return [str(v)[:MAX_TEXT] for v in value[:MAX_NAMES] if isinstance(v, str)] if isinstance(value, list) else []
+        return (
+            [str(v)[:MAX_TEXT] for v in value[:MAX_NAMES] if isinstance(v, str)]
+            if isinstance(value, list)
+            else []
+        )
 
     def count(key: str) -> int:
         value = raw.get(key)
-        return int(min(max(value, 0), 10**9)) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else 0
+        return (
+            int(min(max(value, 0), 10**9))
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+            else 0
+        )
 
     indices = raw.get("not_from_backward")
     constants = raw.get("small_constants")
@@ -54,10 +62,22 @@ def read_evidence(raw) -> dict | None:
         "evaluations": count("evaluations"),
         "most_called": str(raw.get("most_called", ""))[:MAX_TEXT],
         "names_torch": names("names_torch"),
-        "small_constants": [float(c) for c in constants[:5] if isinstance(c, (int, float)) and not isinstance(c, bool)] if isinstance(constants, list) else [],
+        "small_constants": [
+            float(c)
+            for c in constants[:5]
+            if isinstance(c, (int, float)) and not isinstance(c, bool)
+        ]
+        if isinstance(constants, list)
+        else [],
         "tampered": names("tampered"),
         "gradient_elements": count("gradient_elements"),
-        "not_from_backward": [int(i) for i in indices[:MAX_INDICES] if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**6] if isinstance(indices, list) else [],
+        "not_from_backward": [
+            int(i)
+            for i in indices[:MAX_INDICES]
+            if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**6
+        ]
+        if isinstance(indices, list)
+        else [],
     }
 
 
@@ -82,15 +102,29 @@ class RuleFinding:
         return self.outcome == "withhold"
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "outcome": self.outcome, "status": self.status, "message": self.message, "call": self.call, "case": self.case, "evidence": self.evidence}
+        return {
+            "rule": self.rule,
+            "outcome": self.outcome,
+            "status": self.status,
+            "message": self.message,
+            "call": self.call,
+            "case": self.case,
+            "evidence": self.evidence,
+        }
 
 
 def _listed(items: list[str], limit: int = 6) -> str:
-    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+    return ", ".join(items[:limit]) + (
+        f" and {len(items) - limit} more" if len(items) > limit else ""
+    )
 
 
 def _supporting_names(evidence: dict) -> str:
-    return f"; the code it ran names torch ({_listed(evidence['names_torch'], 4)})" if evidence["names_torch"] else ""
+    return (
+        f"; the code it ran names torch ({_listed(evidence['names_torch'], 4)})"
+        if evidence["names_torch"]
+        else ""
+    )
 
 
 def _broken(rule: Rule, evidence: dict) -> str:
@@ -99,16 +133,31 @@ def _broken(rule: Rule, evidence: dict) -> str:
         return f"autograd ran during the call ({_listed(evidence['autograd'])}){_supporting_names(evidence)}"
     if rule.kind == "no-torch" and evidence["torch_count"]:
         return f"torch computed during the call: {_listed(evidence['torch_calls'])} ({evidence['torch_count']} calls){_supporting_names(evidence)}"
-    if rule.kind == "no-numerical-differentiation" and evidence["evaluations"] >= rule.min_evaluations:
+    if (
+        rule.kind == "no-numerical-differentiation"
+        and evidence["evaluations"] >= rule.min_evaluations
+    ):
         constants = evidence["small_constants"]
-        step = f"; the code it ran holds a small step constant ({', '.join(f'{c:g}' for c in constants)})" if constants else ""
+        step = (
+            f"; the code it ran holds a small step constant ({', '.join(f'{c:g}' for c in constants)})"
+            if constants
+            else ""
+        )
         return (
             f"one call evaluated {evidence['most_called'] or 'a function'} {evidence['evaluations']} times "
             f"({rule.min_evaluations} or more evaluations in one backward call is what finite differences cost){step}"
         )
-    if rule.kind == "gradients-from-autograd" and evidence["gradient_elements"] and evidence["not_from_backward"]:
+    if (
+        rule.kind == "gradients-from-autograd"
+        and evidence["gradient_elements"]
+        and evidence["not_from_backward"]
+    ):
         elements = [str(i + 1) for i in evidence["not_from_backward"]]
-        ran = "a backward pass ran, but " if evidence["autograd"] else "no backward pass ran during the call, and "
+        ran = (
+            "a backward pass ran, but "
+            if evidence["autograd"]
+            else "no backward pass ran during the call, and "
+        )
         return f"{ran}returned element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} of {evidence['gradient_elements']} did not come out of one"
     return ""
 
@@ -123,20 +172,41 @@ def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
             evidence = outcome.evidence
             if evidence is None or rule.kind not in evidence["watched"]:
                 if outcome.status == "ok":
-                    findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, "the call sent no record of what it did"))
+                    findings.append(
+                        RuleFinding(
+                            rule.id,
+                            rule.outcome,
+                            "unverifiable",
+                            UNVERIFIABLE,
+                            described,
+                            case,
+                            "the call sent no record of what it did",
+                        )
+                    )
                 continue
             if evidence["tampered"]:
                 text = f"the grader could not verify the call: {_listed(evidence['tampered'], 3)}"
-                findings.append(RuleFinding(rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, text))
+                findings.append(
+                    RuleFinding(
+                        rule.id, rule.outcome, "unverifiable", UNVERIFIABLE, described, case, text
+                    )
+                )
                 continue
             text = _broken(rule, evidence)
             if text:
-                findings.append(RuleFinding(rule.id, rule.outcome, "broken", rule.message, described, case, text))
+                findings.append(
+                    RuleFinding(
+                        rule.id, rule.outcome, "broken", rule.message, described, case, text
+                    )
+                )
     return tuple(findings)
 
 
 RULE_STATUS_WORDS = {"broken": "broken", "unverifiable": "could not be verified"}
-RULE_EFFECTS = {"withhold": "no points for the checks of these calls", "flag": "points stay; flagged for the course staff"}
+RULE_EFFECTS = {
+    "withhold": "no points for the checks of these calls",
+    "flag": "points stay; flagged for the course staff",
+}
 
 
 def summarize(findings) -> list[dict]:
@@ -145,7 +215,14 @@ def summarize(findings) -> list[dict]:
     for finding in findings:
         entry = summary.setdefault(
             finding.rule,
-            {"rule": finding.rule, "outcome": finding.outcome, "status": finding.status, "message": finding.message, "calls": [], "evidence": finding.evidence},
+            {
+                "rule": finding.rule,
+                "outcome": finding.outcome,
+                "status": finding.status,
+                "message": finding.message,
+                "calls": [],
+                "evidence": finding.evidence,
+            },
         )
         if finding.status == "broken" and entry["status"] != "broken":
             entry.update(status="broken", evidence=finding.evidence)

@@ -36,9 +36,13 @@ class CheckResult:
 
     @property
     def status(self) -> str:
-        if self.mode == "free-form":  # right only where every observation is; unchecked where none was found
+        if (
+            self.mode == "free-form"
+        ):  # right only where every observation is; unchecked where none was found
             seen = [o.status for o in self.observations if o.status != "not-found"]
-            return "error" if not seen else "passed" if all(s == "right" for s in seen) else "failed"
+            return (
+                "error" if not seen else "passed" if all(s == "right" for s in seen) else "failed"
+            )
         if not self.verdicts:
             return "error"
         return max((v.status for v in self.verdicts), key=STATUS_ORDER.index)
@@ -51,7 +55,9 @@ class CheckResult:
     def score(self) -> float:
         if self.withheld:
             return 0.0
-        if self.mode == "free-form":  # `credit`: the spec's share of a check's points a free-form observation earns
+        if (
+            self.mode == "free-form"
+        ):  # `credit`: the spec's share of a check's points a free-form observation earns
             return self.check.points * self.credit if self.passed else 0.0
         return self.check.points if self.passed else self.check.points * self.credit
 
@@ -60,10 +66,14 @@ class CheckResult:
         """The first failing case's message, else the check's own."""
         if self.mode == "free-form":
             said = [
-                f"{o.quantity}: {o.status}" + (f" ({', '.join(o.diagnoses)})" if o.diagnoses else "") + (f", {o.source}" if o.source and o.status != "not-found" else "")
+                f"{o.quantity}: {o.status}"
+                + (f" ({', '.join(o.diagnoses)})" if o.diagnoses else "")
+                + (f", {o.source}" if o.source and o.status != "not-found" else "")
                 for o in self.observations
             ]
-            return "Free-form (the hand-in does not follow the template), on its own setup: " + ("; ".join(said) or "not found in what its scripts did")
+            return "Free-form (the hand-in does not follow the template), on its own setup: " + (
+                "; ".join(said) or "not found in what its scripts did"
+            )
         for verdict in self.verdicts:
             if not verdict.passed:
                 label = "a hidden case" if verdict.hidden else f"the {verdict.case_id} case"
@@ -153,13 +163,19 @@ class SubmissionResult:
             "submission": self.submission.to_dict(),
             "score": self.score,
             "max_score": self.max_score,
-            "parts": {part: dict(zip(("score", "max_score"), self.part_score(part))) for part in self.parts},
+            "parts": {
+                part: dict(zip(("score", "max_score"), self.part_score(part)))
+                for part in self.parts
+            },
             "manual_points": self.manual_points,
             "load": self.load.to_dict(),
             "problems": list(self.problems),
             "checks": [c.to_dict(reveal_hidden) for c in self.checks],
             "rules": self.rule_summary,
-            "questions": [{"id": q.id, "title": q.title, "points": q.points, "answer": self.answers.get(q.id)} for q in self.questions],
+            "questions": [
+                {"id": q.id, "title": q.title, "points": q.points, "answer": self.answers.get(q.id)}
+                for q in self.questions
+            ],
             "stdout": self.stdout,
             "stderr": self.stderr,
             "seconds": round(self.seconds, 3),

@@ -36,17 +36,23 @@ def _folder_on_disk(repository: Path, folder: str) -> Path:
     return repository / folder
 
 
-def bundle_entries(repository: Path = REPOSITORY, assignment: str = DEFAULT_ASSIGNMENT) -> list[tuple[str, Path]]:
+def bundle_entries(
+    repository: Path = REPOSITORY, assignment: str = DEFAULT_ASSIGNMENT
+) -> list[tuple[str, Path]]:
     """(name in the zip, file on disk), in the order they are written."""
     missing = [name for name in FILES if not (repository / name).is_file()]
     if missing:
-        raise BundleError(f"{', '.join(missing)} not found in {repository}: build the Gradescope zip from a clone of the grader's repository, not from an installed package")
+        raise BundleError(
+            f"{', '.join(missing)} not found in {repository}: build the Gradescope zip from a clone of the grader's repository, not from an installed package"
+        )
     entries = [(name, repository / "grader" / "gradescope" / name) for name in ROOT_SCRIPTS]
     for folder in (*FOLDERS, f"reference/{assignment}"):
         on_disk = _folder_on_disk(repository, folder)
         for path in sorted(on_disk.rglob("*")):
             relative = Path(folder) / path.relative_to(on_disk)
-            if any(part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts) or relative.parts[:2] == ("grader", "templates"):
+            if any(
+                part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts
+            ) or relative.parts[:2] == ("grader", "templates"):
                 continue
             if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
                 entries.append((relative.as_posix(), path))
@@ -61,7 +67,9 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     archive.writestr(info, data)
 
 
-def build_autograder_zip(out: Path, repository: Path = REPOSITORY, secret_file: Path | None = None, spec=None) -> list[str]:
+def build_autograder_zip(
+    out: Path, repository: Path = REPOSITORY, secret_file: Path | None = None, spec=None
+) -> list[str]:
     """Write the zip of `spec`'s assignment (the default one without), graded by `spec`'s file;
     returns the names it holds."""
     assignment = spec.name if spec is not None else DEFAULT_ASSIGNMENT
@@ -71,7 +79,9 @@ def build_autograder_zip(out: Path, repository: Path = REPOSITORY, secret_file: 
     with zipfile.ZipFile(out, "w") as archive:
         for name, path in bundle_entries(repository, assignment):
             if name == spec_name and spec is not None:
-                path = spec.source  # the spec this zip grades by, which may be an instructor's own copy
+                path = (
+                    spec.source
+                )  # the spec this zip grades by, which may be an instructor's own copy
             _add(archive, name, path.read_bytes(), 0o755 if name in ROOT_SCRIPTS else 0o644)
             names.append(name)
         _add(archive, ASSIGNMENT_NAME, assignment.encode() + b"\n", 0o644)

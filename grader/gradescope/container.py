@@ -37,7 +37,9 @@ from grader.outputs.views import printable
 
 DEFAULT_ROOT = Path("/autograder")
 SECRET_FILE_NAME = "secret.txt"  # beside run_autograder in the zip, so ROOT/source/secret.txt
-ANSWER_KEY_FOLDER = "answer-key"  # ROOT/source/answer-key: written by setup.sh when the image is built
+ANSWER_KEY_FOLDER = (
+    "answer-key"  # ROOT/source/answer-key: written by setup.sh when the image is built
+)
 OUTPUT_FORMAT = "html"
 TIMING_PREFIX = "timing: "  # the staff log's line of figures (timing_line, read_timing)
 SHOWN_NAMES = 12  # uploaded files or defined functions named in a message
@@ -81,7 +83,12 @@ class SubmissionMetadata:
     problem: str | None = None  # why the file could not be read, for the instructor's log
 
     def to_dict(self) -> dict:
-        return {"submission_id": self.submission_id, "assignment_title": self.assignment_title, "assignment_points": self.assignment_points, "submitters": self.submitters}
+        return {
+            "submission_id": self.submission_id,
+            "assignment_title": self.assignment_title,
+            "assignment_points": self.assignment_points,
+            "submitters": self.submitters,
+        }
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,9 @@ class ContainerRun:
     results: dict  # what results.json holds
     secret_origin: str
     metadata: SubmissionMetadata
-    notes: tuple[str, ...] = ()  # for the instructor: Gradescope shows run_autograder's output to staff only
+    notes: tuple[
+        str, ...
+    ] = ()  # for the instructor: Gradescope shows run_autograder's output to staff only
 
 
 def read_metadata(path: Path) -> SubmissionMetadata:
@@ -109,15 +118,21 @@ def read_metadata(path: Path) -> SubmissionMetadata:
         points = assignment.get("total_points")
         return SubmissionMetadata(
             submission_id=str(data["id"]) if data.get("id") is not None else None,
-            assignment_title=str(assignment["title"]) if assignment.get("title") is not None else None,
+            assignment_title=str(assignment["title"])
+            if assignment.get("title") is not None
+            else None,
             assignment_points=float(points) if points not in (None, "") else None,
             submitters=len(data.get("users") or ()),
         )
     except (OSError, ValueError, TypeError, AttributeError) as error:
-        return SubmissionMetadata(problem=f"{path.name} unreadable ({type(error).__name__}: {error}); graded without it")
+        return SubmissionMetadata(
+            problem=f"{path.name} unreadable ({type(error).__name__}: {error}); graded without it"
+        )
 
 
-def find_secret(spec: Spec, environ: dict, tree: AutograderTree, secret_file: Path | None = None) -> Secret:
+def find_secret(
+    spec: Spec, environ: dict, tree: AutograderTree, secret_file: Path | None = None
+) -> Secret:
     """An explicit file, else the spec's environment variable, else secret.txt from the zip."""
     if secret_file is None and not environ.get(spec.secret_env):
         bundled = tree.source / SECRET_FILE_NAME
@@ -132,15 +147,23 @@ def find_secret(spec: Spec, environ: dict, tree: AutograderTree, secret_file: Pa
 
 def submission_in(folder: Path, label: str) -> Submission:
     """The uploaded files as one submission; a lone .zip with no source beside it is opened."""
-    if folder.is_dir() and not any(p.suffix.lower() in (".py", ".ipynb") for p in folder.rglob("*")):
-        archives = [p for p in folder.iterdir() if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()]
+    if folder.is_dir() and not any(
+        p.suffix.lower() in (".py", ".ipynb") for p in folder.rglob("*")
+    ):
+        archives = [
+            p
+            for p in folder.iterdir()
+            if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()
+        ]
         if len(archives) == 1:
             return Submission(label, archives[0], "zip")
     return Submission(label, folder, "folder")
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(printable(name) for name in names[:SHOWN_NAMES])  # file names and signatures the submission chose
+    shown = ", ".join(
+        printable(name) for name in names[:SHOWN_NAMES]
+    )  # file names and signatures the submission chose
     return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")
 
 
@@ -149,13 +172,20 @@ def entry_point_notice(result: SubmissionResult, folder: Path, spec: Spec) -> st
     load = result.load
     wanted = ", ".join(spec.contract.entry_points)
     if load.status == "empty":
-        uploaded = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        uploaded = (
+            sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+            if folder.is_dir()
+            else []
+        )
         found = f"found: {_some(uploaded)}" if uploaded else "it is empty"
         return f"No .py or .ipynb file was found in what you uploaded ({found}). Upload your .py or .ipynb file(s), or a .zip holding them, and submit again."
     if load.status != "ok":
         return None  # it never finished loading; the summary below says why
     entry_points = load.entry_points if isinstance(load.entry_points, dict) else {}
-    if any(isinstance(entry_points.get(name), dict) and entry_points[name].get("where") for name in spec.contract.entry_points):
+    if any(
+        isinstance(entry_points.get(name), dict) and entry_points[name].get("where")
+        for name in spec.contract.entry_points
+    ):
         return None
     signatures = [str(d.get("signature")) for d in load.defined if d.get("signature")]
     defined = f"It defines {_some(signatures)}." if signatures else "It defines no functions."
@@ -173,12 +203,18 @@ def _with_notice(results: dict, notice: str) -> dict:
     return {**results, "output": lead + str(results.get("output", ""))}
 
 
-def container_results(result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path) -> dict:
+def container_results(
+    result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path
+) -> dict:
     results = report.gradescope_results(result, spec.hidden_visibility, output_format=OUTPUT_FORMAT)
     notice = entry_point_notice(result, folder, spec)
     if notice:
         results = _with_notice(results, notice)
-    extra = {**results.get("extra_data", {}), "submission": metadata.to_dict(), "load": result.load.status}
+    extra = {
+        **results.get("extra_data", {}),
+        "submission": metadata.to_dict(),
+        "load": result.load.status,
+    }
     return {**results, "stdout_visibility": "hidden", "extra_data": extra}
 
 
@@ -224,7 +260,8 @@ def timing_line(timing) -> str:
         "load_seconds": round(timing.load, 4),
         "calls": len(timing.calls),
         "grader_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 4),
-        "grader_imported_torch": "torch" in sys.modules,  # the answer key read, the reference never ran here
+        "grader_imported_torch": "torch"
+        in sys.modules,  # the answer key read, the reference never ran here
     }
     return f"{TIMING_PREFIX}{json.dumps(figures)}"
 
@@ -232,7 +269,7 @@ def timing_line(timing) -> str:
 def read_timing(log: str) -> dict | None:
     """The figures `timing_line` put in a staff log, or None if it has none (nothing was graded)."""
     lines = [line for line in log.splitlines() if line.startswith(TIMING_PREFIX)]
-    return json.loads(lines[-1][len(TIMING_PREFIX):]) if lines else None
+    return json.loads(lines[-1][len(TIMING_PREFIX) :]) if lines else None
 
 
 def _remove(paths) -> list[str]:
@@ -248,7 +285,14 @@ def _remove(paths) -> list[str]:
     return notes
 
 
-def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: SubmissionMetadata, environ: dict, remove_secrets: bool = False) -> ContainerRun:
+def grade_container(
+    tree: AutograderTree,
+    spec: Spec,
+    secret: Secret,
+    metadata: SubmissionMetadata,
+    environ: dict,
+    remove_secrets: bool = False,
+) -> ContainerRun:
     """Grade the submission; with `remove_secrets`, the secret file and the answer key are gone
     from the disk once read, before any student code starts (each run is a fresh container)."""
     label = f"gradescope-{metadata.submission_id}" if metadata.submission_id else "submission"
@@ -258,13 +302,36 @@ def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: 
     # is read instead of computing the reference again, then removed.  The sandbox has the same
     # layers as `make grade`, as this container allows.  One submission per container: a fresh
     # interpreter, as a warm worker's warm-up would cost more than it saves (bench/container.py).
-    with open_session(spec, secret.value, environ=environ, private=tree.results, answer_key=tree.answer_key, warm=False) as session:
-        removed = _remove(p for p in {secret.file, tree.source / SECRET_FILE_NAME, tree.answer_key} if p is not None) if remove_secrets else []
+    with open_session(
+        spec,
+        secret.value,
+        environ=environ,
+        private=tree.results,
+        answer_key=tree.answer_key,
+        warm=False,
+    ) as session:
+        removed = (
+            _remove(
+                p
+                for p in {secret.file, tree.source / SECRET_FILE_NAME, tree.answer_key}
+                if p is not None
+            )
+            if remove_secrets
+            else []
+        )
         graded = grade_one(session, submission)
     result = graded.result
     results = container_results(result, spec, metadata, tree.submission)
-    notes = [f"secret: {secret.origin}", f"answer key: {'read from ' + str(tree.answer_key) if session.plan.from_answer_key else 'computed now (none stored for these cases)'}"]
-    notes += [session.sandbox.describe(), f"processes: {session.launched}", *removed, timing_line(graded.timing)]
+    notes = [
+        f"secret: {secret.origin}",
+        f"answer key: {'read from ' + str(tree.answer_key) if session.plan.from_answer_key else 'computed now (none stored for these cases)'}",
+    ]
+    notes += [
+        session.sandbox.describe(),
+        f"processes: {session.launched}",
+        *removed,
+        timing_line(graded.timing),
+    ]
     if metadata.problem:
         notes.append(metadata.problem)
     total = result.max_score + result.manual_points
@@ -276,10 +343,18 @@ def grade_container(tree: AutograderTree, spec: Spec, secret: Secret, metadata: 
     return ContainerRun(result, results, secret.origin, metadata, tuple(notes))
 
 
-def run_container(root: Path, spec: Spec, environ: dict, secret_file: Path | None = None, remove_secret_file: bool = False) -> ContainerRun:
+def run_container(
+    root: Path,
+    spec: Spec,
+    environ: dict,
+    secret_file: Path | None = None,
+    remove_secret_file: bool = False,
+) -> ContainerRun:
     """Everything `run_autograder` does: read, grade, write results.json."""
     tree = AutograderTree(Path(root))
     secret = find_secret(spec, environ, tree, secret_file)
-    run = grade_container(tree, spec, secret, read_metadata(tree.metadata), environ, remove_secrets=remove_secret_file)
+    run = grade_container(
+        tree, spec, secret, read_metadata(tree.metadata), environ, remove_secrets=remove_secret_file
+    )
     write_results(run.results, tree.results)
     return run

@@ -42,7 +42,9 @@ def scan(line: bytes, bounds: Bounds) -> int:
     plain = line.replace(b"\\\\", b"").replace(b'\\"', b"")
     strings = plain.count(b'"') // 2  # each a value or a key: counted before splitting on them
     if strings > bounds.values:
-        raise Refused(f"{bounds.what} holds too many values: more than {strings}, limit {bounds.values}")
+        raise Refused(
+            f"{bounds.what} holds too many values: more than {strings}, limit {bounds.values}"
+        )
     outside = b"".join(plain.split(b'"')[0::2])
     values = 1 + sum(outside.count(mark) for mark in (b"[", b"{", b",", b":"))
     if values > bounds.values:
@@ -70,4 +72,6 @@ def loads(line: bytes, bounds: Bounds):
     except Refused as refused:
         raise Refused(f"{bounds.what} holds {refused}") from None
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
-        raise Refused(f"{bounds.what} is not JSON ({type(error).__name__}: {str(error)[:120]})") from None
+        raise Refused(
+            f"{bounds.what} is not JSON ({type(error).__name__}: {str(error)[:120]})"
+        ) from None

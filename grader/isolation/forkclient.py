@@ -45,7 +45,9 @@ class ForkServer:
         if self._threads != 1:
             self.close()
             raise RuntimeError(
-                "the fork server did not start" if self._threads is None else f"the fork server runs {self._threads} threads, so forking it is unsafe"
+                "the fork server did not start"
+                if self._threads is None
+                else f"the fork server runs {self._threads} threads, so forking it is unsafe"
             )
 
     def _read(self) -> None:
@@ -101,7 +103,9 @@ class ForkServer:
         theirs = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
         ours = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
         try:
-            pid = self.fork({"workdir": str(workdir), "environment": environment, "limits": limits}, theirs)
+            pid = self.fork(
+                {"workdir": str(workdir), "environment": environment, "limits": limits}, theirs
+            )
         except BaseException:
             for fd in ours:
                 os.close(fd)
@@ -144,4 +148,4 @@ class ForkServer:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]

@@ -41,7 +41,9 @@ class WarmLauncher:
         self._lock = threading.Lock()
         self._forks = self._new_server()
         self.replaced = 0  # how often a fork server died and was started anew
-        self._forked_by: dict[int, ForkServer] = {}  # a child is stopped by the server that forked it
+        self._forked_by: dict[
+            int, ForkServer
+        ] = {}  # a child is stopped by the server that forked it
 
     @property
     def server_pid(self) -> int:
@@ -60,7 +62,12 @@ class WarmLauncher:
             return self._forks
 
     def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
-        arguments = (workdir, sandbox.resource_limits(limits), sandbox.scrubbed_environment(workdir), request)
+        arguments = (
+            workdir,
+            sandbox.resource_limits(limits),
+            sandbox.scrubbed_environment(workdir),
+            request,
+        )
         forks = self._server()
         try:
             child = forks.start_child(*arguments)

@@ -44,12 +44,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.core.spec import Limits
-from grader.isolation.inside.confine import LAYERS, SYSTEM_FOLDERS, apply_rlimits, become_subreaper, check_syscall_names
+from grader.isolation.inside.confine import (
+    LAYERS,
+    SYSTEM_FOLDERS,
+    apply_rlimits,
+    become_subreaper,
+    check_syscall_names,
+)
 
 CHILD_SCRIPT = Path(__file__).with_name("inside") / "child.py"
 CONFINE_SCRIPT = Path(__file__).with_name("inside") / "confine.py"
 REPOSITORY = Path(__file__).resolve().parents[2]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 SKIP_VARIABLE = "GRADER_SANDBOX_SKIP"
 # "process": only the layers every system has (its own process group, rlimits, the time limit),
 # as on macOS; how a Linux machine takes that path (and how the tests try it).
@@ -91,16 +102,26 @@ class Sandbox:
     def describe(self) -> str:
         line = "sandbox: " + ", ".join(self.layers)
         if self.missing:
-            line += "; not used: " + "; ".join(f"{layer} ({reason})" for layer, reason in self.missing)
+            line += "; not used: " + "; ".join(
+                f"{layer} ({reason})" for layer, reason in self.missing
+            )
         return "\n".join([line, *self.notes])
 
     def to_dict(self) -> dict:
-        return {"layers": list(self.layers), "missing": dict(self.missing), "notes": list(self.notes)}
+        return {
+            "layers": list(self.layers),
+            "missing": dict(self.missing),
+            "notes": list(self.notes),
+        }
 
 
 def interpreter_environment() -> dict[str, str]:
     """What an interpreter of the grader's needs, and nothing of the grader's own environment."""
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **dict.fromkeys(THREAD_VARIABLES, "1")}
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        **dict.fromkeys(THREAD_VARIABLES, "1"),
+    }
 
 
 def scrubbed_environment(workdir: Path) -> dict[str, str]:
@@ -116,7 +137,11 @@ def resource_limits(limits: Limits, memory: bool = True) -> dict[str, tuple[int,
     NumPy and PyTorch then hold (`grader.isolation.inside.confine.apply_rlimits`).  `memory=False`: without
     the memory limits, for a fresh interpreter's start, whose imports are the grader's."""
     cpu = int(limits.submission_seconds) + 5
-    found = {"RLIMIT_CORE": (0, 0), "RLIMIT_CPU": (cpu, cpu + 5), "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES)}
+    found = {
+        "RLIMIT_CORE": (0, 0),
+        "RLIMIT_CPU": (cpu, cpu + 5),
+        "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES),
+    }
     if memory:
         allowed = memory_limit(limits).bytes
         found.update({"RLIMIT_AS": (allowed, allowed), "RLIMIT_DATA": (allowed, allowed)})
@@ -141,7 +166,11 @@ def memory_limit(limits: Limits) -> MemoryLimit:
     """The smaller of the spec's memory_mib and the memory of the grader's own cgroup."""
     spec = MemoryLimit(limits.memory_mib * 2**20, "memory_mib")
     container = container_memory()
-    return MemoryLimit(container, "container") if container is not None and container < spec.bytes else spec
+    return (
+        MemoryLimit(container, "container")
+        if container is not None and container < spec.bytes
+        else spec
+    )
 
 
 def _own_cgroup_files(v2_name: str, v1_name: str) -> list[Path]:
@@ -158,7 +187,10 @@ def _own_cgroup_files(v2_name: str, v1_name: str) -> list[Path]:
         if number == "0" and controllers == "":
             found += [Path("/sys/fs/cgroup", relative, v2_name), Path("/sys/fs/cgroup", v2_name)]
         elif "memory" in controllers.split(","):
-            found += [Path("/sys/fs/cgroup/memory", relative, v1_name), Path("/sys/fs/cgroup/memory", v1_name)]
+            found += [
+                Path("/sys/fs/cgroup/memory", relative, v1_name),
+                Path("/sys/fs/cgroup/memory", v1_name),
+            ]
     return found
 
 
@@ -198,17 +230,35 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
     $GRADER_ISOLATION) keeps only the layers of every system."""
     if isinstance(skip, str):
         skip = tuple(name.strip() for name in skip.split(",") if name.strip())
-    notes = [f"note: ${SKIP_VARIABLE} names no layer {name!r} (the layers: {', '.join(LAYERS)})" for name in skip if name not in LAYERS]
+    notes = [
+        f"note: ${SKIP_VARIABLE} names no layer {name!r} (the layers: {', '.join(LAYERS)})"
+        for name in skip
+        if name not in LAYERS
+    ]
     isolation = isolation.strip().lower()
     if isolation and isolation not in ISOLATIONS:
-        notes.append(f"note: ${ISOLATION_VARIABLE}={isolation!r} is not one of {', '.join(ISOLATIONS)}; every layer this system allows is used")
+        notes.append(
+            f"note: ${ISOLATION_VARIABLE}={isolation!r} is not one of {', '.join(ISOLATIONS)}; every layer this system allows is used"
+        )
     if isolation == "process":
-        notes.append(f"warning: submissions run as the grader's own user and can read whatever it can (${ISOLATION_VARIABLE}=process) - see SECURITY.md")
-        return Sandbox(("process-group", "rlimits"), tuple((layer, f"turned off by ${ISOLATION_VARIABLE}=process") for layer in LAYERS[2:]), tuple(notes))
+        notes.append(
+            f"warning: submissions run as the grader's own user and can read whatever it can (${ISOLATION_VARIABLE}=process) - see SECURITY.md"
+        )
+        return Sandbox(
+            ("process-group", "rlimits"),
+            tuple((layer, f"turned off by ${ISOLATION_VARIABLE}=process") for layer in LAYERS[2:]),
+            tuple(notes),
+        )
     if not sys.platform.startswith("linux"):
-        return Sandbox(("process-group", "rlimits"), tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]), tuple(notes))
+        return Sandbox(
+            ("process-group", "rlimits"),
+            tuple((layer, f"Linux only (this is {sys.platform})") for layer in LAYERS[2:]),
+            tuple(notes),
+        )
     check_syscall_names()  # a misspelt name would deny nothing: the grader does not start
-    missing: dict[str, str] = {name: f"turned off by ${SKIP_VARIABLE}" for name in skip if name in LAYERS[1:]}
+    missing: dict[str, str] = {
+        name: f"turned off by ${SKIP_VARIABLE}" for name in skip if name in LAYERS[1:]
+    }
     if os.geteuid() != 0:
         for layer in ("netns", "ipcns", "private-root", "uid-drop"):
             missing.setdefault(layer, f"needs root; the grader runs as uid {os.geteuid()}")
@@ -217,17 +267,26 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
         sandbox = Sandbox(("process-group", "rlimits", *candidates))
         workspace = open_workspace(sandbox)
         try:
-            plan = dict(workspace.plan(None), hidden_probe=[str(REPOSITORY / "reference"), str(REPOSITORY / "grader")])
+            plan = dict(
+                workspace.plan(None),
+                hidden_probe=[str(REPOSITORY / "reference"), str(REPOSITORY / "grader")],
+            )
             try:
                 completed = subprocess.run(
                     [sys.executable, "-I", "-B", str(CONFINE_SCRIPT), "--probe", json.dumps(plan)],
-                    capture_output=True, text=True, timeout=60, env=scrubbed_environment(workspace.folder),
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    env=scrubbed_environment(workspace.folder),
                 )
                 found = json.loads(completed.stdout)
             except subprocess.TimeoutExpired:
                 found = dict.fromkeys(candidates, "the probe did not finish within 60 s")
             except ValueError:
-                found = {layer: f"the probe failed: {completed.stderr.strip()[-300:]}" for layer in candidates}
+                found = {
+                    layer: f"the probe failed: {completed.stderr.strip()[-300:]}"
+                    for layer in candidates
+                }
         finally:
             close_workspace(workspace)
         for layer in candidates:
@@ -237,13 +296,21 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
     if "uid-drop" in layers and "private-root" not in layers:
         unreadable = _not_world_readable(Path(sys.base_prefix))
         if unreadable:
-            notes.append(f"note: {unreadable} is not readable by the sandbox's user; a submission importing a module the grader did not load first will fail")
+            notes.append(
+                f"note: {unreadable} is not readable by the sandbox's user; a submission importing a module the grader did not load first will fail"
+            )
     if "private-root" not in layers and "landlock" not in layers:
         if "uid-drop" not in layers:
-            notes.append("warning: submissions run as the grader's own user and can read whatever it can (no mount namespace, no Landlock, no uid drop) - see SECURITY.md")
+            notes.append(
+                "warning: submissions run as the grader's own user and can read whatever it can (no mount namespace, no Landlock, no uid drop) - see SECURITY.md"
+            )
         elif _not_world_readable(REPOSITORY / "reference") is None:
-            notes.append(f"warning: submissions can read the grader's own files in {REPOSITORY} (no mount namespace, no Landlock); make them unreadable to others (chmod -R o-rwx) - see SECURITY.md")
-    return Sandbox(layers, tuple((layer, missing[layer]) for layer in LAYERS if layer in missing), tuple(notes))
+            notes.append(
+                f"warning: submissions can read the grader's own files in {REPOSITORY} (no mount namespace, no Landlock); make them unreadable to others (chmod -R o-rwx) - see SECURITY.md"
+            )
+    return Sandbox(
+        layers, tuple((layer, missing[layer]) for layer in LAYERS if layer in missing), tuple(notes)
+    )
 
 
 def _not_world_readable(path: Path) -> str | None:
@@ -281,7 +348,11 @@ class Workspace:
             "folder": str(self.folder),
             "mountpoint": str(self.mountpoint),
             "read_only": [*SYSTEM_FOLDERS, *visible],
-            "hidden": [str(REPOSITORY / name) for name in ("grader", "reference") if any(_inside(REPOSITORY, Path(v)) for v in visible)],
+            "hidden": [
+                str(REPOSITORY / name)
+                for name in ("grader", "reference")
+                if any(_inside(REPOSITORY, Path(v)) for v in visible)
+            ],
             "disk_mib": PRIVATE_DISK_MIB,
             "uid": self.uid,
             "rlimits": {name: list(value) for name, value in rlimits.items()},
@@ -306,7 +377,13 @@ def _python_folders() -> list[str]:
     """The interpreter and its packages, as they are reached (symlinks) and where they are."""
     import numpy  # noqa: F401 - the grader has it loaded already
 
-    folders = [sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, str(Path(numpy.__file__).parents[1])]
+    folders = [
+        sys.base_prefix,
+        sys.prefix,
+        sys.base_exec_prefix,
+        sys.exec_prefix,
+        str(Path(numpy.__file__).parents[1]),
+    ]
     found: list[str] = []
     for folder in folders:
         for path in (os.path.abspath(folder), os.path.realpath(folder)):
@@ -355,7 +432,11 @@ def _claims_folder() -> Path:
         CLAIMS_FOLDER.mkdir(mode=0o700, exist_ok=True)
         found = os.lstat(CLAIMS_FOLDER)
         parent = os.lstat(CLAIMS_FOLDER.parent)
-        if stat.S_ISDIR(found.st_mode) and found.st_uid == os.geteuid() and not parent.st_mode & 0o022:
+        if (
+            stat.S_ISDIR(found.st_mode)
+            and found.st_uid == os.geteuid()
+            and not parent.st_mode & 0o022
+        ):
             if stat.S_IMODE(found.st_mode) != 0o700:
                 os.chmod(CLAIMS_FOLDER, 0o700)
             return CLAIMS_FOLDER
@@ -383,7 +464,9 @@ def _try_claim(uid: int, folder: Path, legacy_free: bool) -> UidClaim | None:
     with _HELD_LOCK:
         if uid in _HELD:
             return None
-        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = os.open(
+            folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -414,7 +497,9 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
         running = set()
         for pid in _pids():
             try:
-                running.add(os.stat(f"/proc/{pid}").st_uid)  # enough to skip busy uids; the lock does the rest
+                running.add(
+                    os.stat(f"/proc/{pid}").st_uid
+                )  # enough to skip busy uids; the lock does the rest
             except OSError:
                 pass
         for legacy_free in (True, False):  # a squatted name costs a preference, never the uid
@@ -426,7 +511,9 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
                     remove_leftovers(uid)  # of a grader that died holding it
                     return claim
         if time.monotonic() >= deadline:
-            raise RuntimeError(f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1} after waiting {wait_seconds:g} s")
+            raise RuntimeError(
+                f"no free sandbox uid in {SANDBOX_UIDS.start}..{SANDBOX_UIDS.stop - 1} after waiting {wait_seconds:g} s"
+            )
         time.sleep(0.2)
 
 
@@ -479,7 +566,9 @@ def ipc_objects(uids) -> list[tuple[str, int]]:
         for row in rows:
             values = dict(zip(names, row.split()))
             if int(values["uid"]) in uids or int(values["cuid"]) in uids:
-                found.append((kind, int(row.split()[1])))  # the id is the second column (shmid, msqid, semid)
+                found.append(
+                    (kind, int(row.split()[1]))
+                )  # the id is the second column (shmid, msqid, semid)
     return found
 
 
@@ -496,7 +585,9 @@ def _shared_tmp_entries(uids, top: str, depth: int = 3) -> Iterator[str]:
             continue
         if info.st_uid in uids:
             yield entry.path
-        elif depth > 1 and stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:  # /tmp/.X11-unix and the like
+        elif (
+            depth > 1 and stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002
+        ):  # /tmp/.X11-unix and the like
             yield from _shared_tmp_entries(uids, entry.path, depth - 1)
 
 
@@ -566,7 +657,11 @@ def _disk_usage(roots, pids, limit: int) -> tuple[int, int]:
                 info = os.stat(f"/proc/{pid}/fd/{name}")
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and (info.st_dev, info.st_ino) not in seen:
+            if (
+                stat.S_ISREG(info.st_mode)
+                and info.st_nlink == 0
+                and (info.st_dev, info.st_ino) not in seen
+            ):
                 seen.add((info.st_dev, info.st_ino))
                 used += info.st_blocks * 512
     return used, entries
@@ -582,12 +677,27 @@ class DiskWatch:
     every `PROCESS_SCAN_EVERY` polls, or at once when the filesystems lost more space than
     the walk can account for."""
 
-    def __init__(self, folder: Path, uid: int | None, shared_tmp: bool, budget: int = WRITE_BUDGET_BYTES, limit: int = MAX_ENTRIES):
-        self.folder, self.uid, self.shared_tmp, self.budget, self.limit = folder, uid, shared_tmp, budget, limit
+    def __init__(
+        self,
+        folder: Path,
+        uid: int | None,
+        shared_tmp: bool,
+        budget: int = WRITE_BUDGET_BYTES,
+        limit: int = MAX_ENTRIES,
+    ):
+        self.folder, self.uid, self.shared_tmp, self.budget, self.limit = (
+            folder,
+            uid,
+            shared_tmp,
+            budget,
+            limit,
+        )
         self.exceeded: str | None = None
         self._child: int | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"disk-watch-{folder.parent.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"disk-watch-{folder.parent.name}", daemon=True
+        )
         self._thread.start()
 
     def follow(self, child_pid: int) -> None:
@@ -611,7 +721,11 @@ class DiskWatch:
         return sum(found.values())
 
     def measure(self, with_processes: bool = True) -> tuple[int, int]:
-        pids = submission_processes(self._child, self.uid) if with_processes and (self._child is not None or self.uid is not None) else []
+        pids = (
+            submission_processes(self._child, self.uid)
+            if with_processes and (self._child is not None or self.uid is not None)
+            else []
+        )
         return _disk_usage(self._roots(), pids, self.limit)
 
     def _run(self) -> None:
@@ -626,11 +740,17 @@ class DiskWatch:
                 walked_then, free_then = used, self._free_bytes()
                 used, entries = self.measure()
             if used > self.budget or entries > self.limit:
-                what = f"{used / 2**20:.0f} MiB" if used > self.budget else f"more than {self.limit} files and folders"
+                what = (
+                    f"{used / 2**20:.0f} MiB"
+                    if used > self.budget
+                    else f"more than {self.limit} files and folders"
+                )
                 self.exceeded = f"wrote {what} to disk, more than a submission may write ({self.budget // 2**20} MiB, {self.limit} files)"
                 _freeze_group(self._child)  # at once, before the scan of /proc that finds the rest
                 kill_stragglers(self._child, self.uid, settle_seconds=0.5)
-                self._child = None  # stopped; a next process of the submission is not started (see execute)
+                self._child = (
+                    None  # stopped; a next process of the submission is not started (see execute)
+                )
 
     def stop(self) -> None:
         self._stop.set()
@@ -662,7 +782,9 @@ def prepare_folder(workspace: Workspace) -> None:
     if workspace.uid is None:
         return
     for path in [workspace.folder, *workspace.folder.rglob("*")]:
-        os.chown(path, workspace.uid, workspace.uid, follow_symlinks=False)  # never through a planted link
+        os.chown(
+            path, workspace.uid, workspace.uid, follow_symlinks=False
+        )  # never through a planted link
 
 
 def close_workspace(workspace: Workspace) -> int:
@@ -697,7 +819,9 @@ def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
             cwd=workdir,
             env=scrubbed_environment(workdir),
             start_new_session=True,  # its own process group, killed as a whole
-            preexec_fn=lambda: apply_rlimits(resource_limits(limits, memory=False)),  # confine sets memory after the imports
+            preexec_fn=lambda: apply_rlimits(
+                resource_limits(limits, memory=False)
+            ),  # confine sets memory after the imports
         )
     finally:
         os.close(write_end)
@@ -736,7 +860,9 @@ def _pids() -> Iterator[int]:
     return (int(name) for name in os.listdir("/proc") if name.isdigit())
 
 
-_STATUS = re.compile(rb"State:\s+(\S).*?PPid:\s+(\d+).*?Uid:\s+(\d+).*?NSpgid:\s+(\d+).*?NSsid:\s+(\d+)", re.DOTALL)
+_STATUS = re.compile(
+    rb"State:\s+(\S).*?PPid:\s+(\d+).*?Uid:\s+(\d+).*?NSpgid:\s+(\d+).*?NSsid:\s+(\d+)", re.DOTALL
+)
 
 
 def _process(pid: int) -> _Process | None:
@@ -775,7 +901,9 @@ def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
     if not os.path.isdir("/proc"):
         return []  # elsewhere only the process group is known, and killed by stop_child
     table = [p for p in map(_process, _pids()) if p is not None and p.state not in ("Z", "X")]
-    chosen = {child_pid} if child_pid is not None and any(p.pid == child_pid for p in table) else set()
+    chosen = (
+        {child_pid} if child_pid is not None and any(p.pid == child_pid for p in table) else set()
+    )
     if child_pid is not None:
         chosen |= {p.pid for p in table if child_pid in (p.group, p.session)}
         children: dict[int, list[int]] = {}

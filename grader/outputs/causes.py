@@ -63,7 +63,9 @@ def _key(result: SubmissionResult, check_result: CheckResult) -> tuple:
     """What the check failed of: checks with the same key share one cause."""
     if check_result.withheld:
         return ("rule", next(f.rule for f in check_result.rule_findings if f.withholds))
-    if check_result.mode == "free-form":  # a named mistake is its own cause; the rest is the template not followed
+    if (
+        check_result.mode == "free-form"
+    ):  # a named mistake is its own cause; the rest is the template not followed
         named = tuple(d.id for d in check_result.diagnoses)
         return ("mistake", named) if named else ("free-form",)
     verdict = _failing(check_result)
@@ -71,7 +73,11 @@ def _key(result: SubmissionResult, check_result: CheckResult) -> tuple:
     if verdict is None:
         return ("error", entry, "none", "")
     error = verdict.error or {}
-    if result.load.status != "ok" or (verdict.status == "error" and result.load.problems and error.get("type") in ("Missing", None)):
+    if result.load.status != "ok" or (
+        verdict.status == "error"
+        and result.load.problems
+        and error.get("type") in ("Missing", None)
+    ):
         return ("load",)
     if verdict.status == "error" and error.get("type") == "Missing":
         return ("missing",)
@@ -79,7 +85,11 @@ def _key(result: SubmissionResult, check_result: CheckResult) -> tuple:
         return ("timeout", entry)
     if verdict.status == "error":
         return ("error", entry, str(error.get("type") or ""), scrubbed(error.get("where"), 200))
-    named = tuple(d.id for d in check_result.diagnoses if getattr(d, "kind", "misconception") == "misconception")
+    named = tuple(
+        d.id
+        for d in check_result.diagnoses
+        if getattr(d, "kind", "misconception") == "misconception"
+    )
     if named:
         return ("mistake", named)
     if verdict.observed is None and not verdict.hidden:
@@ -89,7 +99,12 @@ def _key(result: SubmissionResult, check_result: CheckResult) -> tuple:
 
 def _root(members: list[CheckResult]):
     """The probes' finding on these checks: the root-cause diagnosis naming a function, if any."""
-    found = [d for c in members for d in c.diagnoses if getattr(d, "kind", "") == "root-cause" and getattr(d, "where", "")]
+    found = [
+        d
+        for c in members
+        for d in c.diagnoses
+        if getattr(d, "kind", "") == "root-cause" and getattr(d, "where", "")
+    ]
     return found[0] if found else None
 
 
@@ -110,18 +125,25 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             message = scrubbed(problem.get("message"), 2000)
             line = re.search(r"\bline (\d+)", message)
             kind_of = scrubbed(problem.get("type"), 100)
-            headline = next((text.strip() for text in reversed(message.splitlines()) if text.strip()), "").removeprefix(f"{kind_of}: ")
+            headline = next(
+                (text.strip() for text in reversed(message.splitlines()) if text.strip()), ""
+            ).removeprefix(f"{kind_of}: ")
             title = f"Your submission did not load: {kind_of} in {where}{cell}{f', line {line.group(1)}' if line else ''}: {headline}"
             detail = message
         elif result.load.status == "unstarted":
-            title = f"The grader could not start your submission: {scrubbed(result.load.message, 300)}"
+            title = (
+                f"The grader could not start your submission: {scrubbed(result.load.message, 300)}"
+            )
             advice = (
                 "None of your code had run yet, so this is not a fault in it: grade it again, and if the same happens, "
                 "tell your instructor (the grader's installation or the machine needs looking at)."
             )
             return Cause("load", title, advice, checks=checks, points=points)
         else:
-            title, detail = f"Your submission could not be run ({result.load.status}): {scrubbed(result.load.message, 300)}", ""
+            title, detail = (
+                f"Your submission could not be run ({result.load.status}): {scrubbed(result.load.message, 300)}",
+                "",
+            )
         advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."
         return Cause("load", title, advice, checks=checks, points=points, detail=detail)
     if kind == "free-form":
@@ -138,7 +160,11 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         return Cause("free-form", title, scrubbed(advice, 2000), checks=checks, points=points)
     if kind == "missing":
         missing = list(dict.fromkeys(c.check.entry for c in members))
-        defined = [str(d.get("signature")) for d in result.load.defined if isinstance(d, dict) and d.get("signature")]
+        defined = [
+            str(d.get("signature"))
+            for d in result.load.defined
+            if isinstance(d, dict) and d.get("signature")
+        ]
         names = ", ".join(missing)
         title = f"{names} {'is' if len(missing) == 1 else 'are'} not defined"
         advice = "Keep the template's function names and arguments: the grader calls them by name."
@@ -147,38 +173,111 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         return Cause("missing", title, advice, where=names, checks=checks, points=points)
     if kind == "rule":
         finding = next(f for c in members for f in c.rule_findings if f.withholds)
-        advice = "Your numbers are right; compute them the way the part asks and the points come back."
-        return Cause("rule", f"Rule {finding.rule}: {scrubbed(finding.message, 300)}", advice, where=entry, checks=checks, points=points)
+        advice = (
+            "Your numbers are right; compute them the way the part asks and the points come back."
+        )
+        return Cause(
+            "rule",
+            f"Rule {finding.rule}: {scrubbed(finding.message, 300)}",
+            advice,
+            where=entry,
+            checks=checks,
+            points=points,
+        )
     if kind == "timeout":
-        advice = scrubbed(error.get("message"), 300) + ". Look for a loop that never ends, or one far longer than the task needs."
-        return Cause("timeout", f"{entry} did not return in time", advice, where=entry, checks=checks, points=points)
+        advice = (
+            scrubbed(error.get("message"), 300)
+            + ". Look for a loop that never ends, or one far longer than the task needs."
+        )
+        return Cause(
+            "timeout",
+            f"{entry} did not return in time",
+            advice,
+            where=entry,
+            checks=checks,
+            points=points,
+        )
     if kind == "error":
         headline = scrubbed(error.get("message"), 300)
         kind_of = scrubbed(error.get("type"), 100)
         where = scrubbed(error.get("where"), 200)
-        title = f"{entry} raises {kind_of}: {headline}" if not headline.startswith(kind_of) else f"{entry} raises {headline}"
-        return Cause("error", title, f"Raised at {where}." if where else "", where=entry, checks=checks, points=points)
+        title = (
+            f"{entry} raises {kind_of}: {headline}"
+            if not headline.startswith(kind_of)
+            else f"{entry} raises {headline}"
+        )
+        return Cause(
+            "error",
+            title,
+            f"Raised at {where}." if where else "",
+            where=entry,
+            checks=checks,
+            points=points,
+        )
     root = _root(members)
     if kind == "mistake":
         named = next(d for c in members for d in c.diagnoses if d.id == key[1][0])
         where = root.where if root else entry
-        title = f"{where}: {named.title}" + (f" (or: {', '.join(key[1][1:])})" if len(key[1]) > 1 else "")
-        return Cause("mistake", title, scrubbed(named.explanation, 2000), scrubbed(named.formula, 500), where, checks, points, named.id, scrubbed(root.explanation, 2000) if root else "")
+        title = f"{where}: {named.title}" + (
+            f" (or: {', '.join(key[1][1:])})" if len(key[1]) > 1 else ""
+        )
+        return Cause(
+            "mistake",
+            title,
+            scrubbed(named.explanation, 2000),
+            scrubbed(named.formula, 500),
+            where,
+            checks,
+            points,
+            named.id,
+            scrubbed(root.explanation, 2000) if root else "",
+        )
     if kind == "shape":
         advice = "Return what the contract says, in that shape; the values cannot be compared until then."
-        return Cause("shape", f"{entry}: {scrubbed(verdict.message, 300)}", advice, where=entry, checks=checks, points=points)
+        return Cause(
+            "shape",
+            f"{entry}: {scrubbed(verdict.message, 300)}",
+            advice,
+            where=entry,
+            checks=checks,
+            points=points,
+        )
     if root is not None:
-        return Cause("values", f"{root.where}: {root.title}", scrubbed(root.explanation, 2000), scrubbed(root.formula, 500), root.where, checks, points, detail="")
-    quantities = ", ".join(dict.fromkeys(c.check.measure.words if c.check.measure else c.check.quantity for c in members))
+        return Cause(
+            "values",
+            f"{root.where}: {root.title}",
+            scrubbed(root.explanation, 2000),
+            scrubbed(root.formula, 500),
+            root.where,
+            checks,
+            points,
+            detail="",
+        )
+    quantities = ", ".join(
+        dict.fromkeys(
+            c.check.measure.words if c.check.measure else c.check.quantity for c in members
+        )
+    )
     note = next((c.diagnosis_note for c in members if c.diagnosis_note), "")
-    return Cause("values", f"{entry} returns wrong values for {quantities}", scrubbed(note, 1000), where=entry, checks=checks, points=points)
+    return Cause(
+        "values",
+        f"{entry} returns wrong values for {quantities}",
+        scrubbed(note, 1000),
+        where=entry,
+        checks=checks,
+        points=points,
+    )
 
 
 def causes_of(result: SubmissionResult) -> tuple[Cause, ...]:
     """Every cause of the failing (or withheld) checks, the costliest first (spec order breaks ties)."""
     groups: dict[tuple, list[CheckResult]] = {}
     for check_result in result.checks:
-        if check_result.passed and not check_result.withheld and check_result.score >= check_result.check.points:
+        if (
+            check_result.passed
+            and not check_result.withheld
+            and check_result.score >= check_result.check.points
+        ):
             continue
         groups.setdefault(_key(result, check_result), []).append(check_result)
     causes = [_cause(key, members, result) for key, members in groups.items()]

@@ -16,7 +16,12 @@ import sys
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 84, 16, 14, 40  # margins around the plot area (the y labels, large at phone width)
+LEFT, RIGHT, TOP, BOTTOM = (
+    84,
+    16,
+    14,
+    40,
+)  # margins around the plot area (the y labels, large at phone width)
 MAX_POINTS = 300
 LOG_SPAN = 100.0  # a log axis once the values span more than two decades
 MAX_BANDS = 12
@@ -122,7 +127,9 @@ def _linear_ticks(low: float, high: float, count: int = 5, min_step: float = 0.0
     first = math.ceil(low / step - 1e-9) * step
     ticks = []
     value = first
-    while value <= high + step * 1e-9 and len(ticks) <= count + 2:  # a nice step holds about `count`
+    while (
+        value <= high + step * 1e-9 and len(ticks) <= count + 2
+    ):  # a nice step holds about `count`
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)
         value += step
     return ticks
@@ -135,7 +142,12 @@ def _log_ticks(low: float, high: float) -> list[float]:
     stride = max(1, math.ceil((last - first + 1) / LOG_TICKS))
     decades = range(first, last + 1, stride)
     for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 5, 7)):
-        ticks = [m * 10.0**d for d in decades for m in mantissas if low <= m * 10.0**d <= high * (1 + 1e-12)]
+        ticks = [
+            m * 10.0**d
+            for d in decades
+            for m in mantissas
+            if low <= m * 10.0**d <= high * (1 + 1e-12)
+        ]
         if len(ticks) >= 3 or stride > 1:
             return ticks
     return ticks
@@ -160,34 +172,64 @@ def _traced(points) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
 def _describe_nonfinite(values: list[float], who: str, step: str = "step") -> str:
     parts = []
     for start, stop in _runs([not math.isfinite(v) for v in values])[:4]:
-        kinds = sorted({"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in values[start:stop]})
+        kinds = sorted(
+            {"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in values[start:stop]}
+        )
         where = f"{step} {start}" if stop - start == 1 else f"{step}s {start}–{stop - 1}"
         parts.append(f"{'/'.join(kinds)} at {where}")
     if not parts:
         return ""
     more = len(_runs([not math.isfinite(v) for v in values])) - len(parts)
-    return f"{who} values are not finite: " + "; ".join(parts) + (f"; and {more} more runs" if more > 0 else "") + "."
+    return (
+        f"{who} values are not finite: "
+        + "; ".join(parts)
+        + (f"; and {more} more runs" if more > 0 else "")
+        + "."
+    )
 
 
-def _difference_chart(submitted: list[float], reference: list[float], sampled: list[int], x_of, parts_at: int | None, step: str) -> DifferenceChart | None:
+def _difference_chart(
+    submitted: list[float],
+    reference: list[float],
+    sampled: list[int],
+    x_of,
+    parts_at: int | None,
+    step: str,
+) -> DifferenceChart | None:
     """|submitted - reference| at each sampled step, log scale; none where no step differs."""
-    gaps = [abs(a - b) if math.isfinite(a) and math.isfinite(b) else math.nan for a, b in zip(submitted, reference)]
+    gaps = [
+        abs(a - b) if math.isfinite(a) and math.isfinite(b) else math.nan
+        for a, b in zip(submitted, reference)
+    ]
     positive = [g for g in gaps if math.isfinite(g) and g > 0]
     if not positive:
         return None
     # in decades: at least one shown, so the axis has a tick or two (the smallest float is 5e-324)
     scale_low, scale_high = math.log10(min(positive)), math.log10(max(positive))
     if scale_high - scale_low < 1:
-        scale_low, scale_high = scale_high - 1, min(scale_high + 0.2, math.log10(sys.float_info.max))
-    low, high = max(10.0**scale_low, 5e-324), 10.0 ** min(scale_high, 308.25)  # ticks lie between these
+        scale_low, scale_high = (
+            scale_high - 1,
+            min(scale_high + 0.2, math.log10(sys.float_info.max)),
+        )
+    low, high = (
+        max(10.0**scale_low, 5e-324),
+        10.0 ** min(scale_high, 308.25),
+    )  # ticks lie between these
     top, bottom = 8, DIFFERENCE_HEIGHT - 22
 
     def y_of(gap: float) -> float:
         decades = max(math.log10(gap) if gap > 0 else scale_low, scale_low)
         return bottom - (bottom - top) * (decades - scale_low) / (scale_high - scale_low)
 
-    segments, dots = _traced((x_of(i), y_of(gaps[i])) if math.isfinite(gaps[i]) else None for i in sampled if i < len(gaps))
-    ticks = [Tick(round(y_of(v), 1), f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")) for v in _log_ticks(low, high)]
+    segments, dots = _traced(
+        (x_of(i), y_of(gaps[i])) if math.isfinite(gaps[i]) else None
+        for i in sampled
+        if i < len(gaps)
+    )
+    ticks = [
+        Tick(round(y_of(v), 1), f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+        for v in _log_ticks(low, high)
+    ]
     ticks = [t for t in ticks if top - 0.5 <= t.position <= bottom + 0.5]
     if len(ticks) > 4:
         ticks = ticks[:: math.ceil(len(ticks) / 4)]
@@ -197,7 +239,14 @@ def _difference_chart(submitted: list[float], reference: list[float], sampled: l
     return DifferenceChart(Line("difference", tuple(segments), tuple(dots)), tuple(ticks), caption)
 
 
-def curve_chart(observed, expected, compared=None, axis: str = "value", step: str = "step", parts_at: int | None = None) -> CurveChart:
+def curve_chart(
+    observed,
+    expected,
+    compared=None,
+    axis: str = "value",
+    step: str = "step",
+    parts_at: int | None = None,
+) -> CurveChart:
     """The submission's curve (`observed`) over the reference's (`expected`), `axis` per `step`;
     `parts_at`: the first step whose value is off, marked on the chart and on the difference under it."""
     submitted = [as_float(v) for v in observed]
@@ -229,7 +278,9 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
 
     def line(kind: str, values: list[float]) -> Line:
         finite = (i < len(values) and math.isfinite(values[i]) for i in sampled)
-        segments, dots = _traced((x_of(i), y_of(values[i])) if ok else None for i, ok in zip(sampled, finite))
+        segments, dots = _traced(
+            (x_of(i), y_of(values[i])) if ok else None for i, ok in zip(sampled, finite)
+        )
         return Line(kind, tuple(segments), tuple(dots))
 
     def band(start: int, stop: int, label: str, kind: str) -> Band:
@@ -240,17 +291,39 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
 
     bands = []
     if compared is not None:
-        bands += [band(a, b, "not compared", "uncompared") for a, b in _runs([not bool(c) for c in compared])]
+        bands += [
+            band(a, b, "not compared", "uncompared")
+            for a, b in _runs([not bool(c) for c in compared])
+        ]
     for start, stop in _runs([not math.isfinite(v) for v in submitted]):
-        kinds = sorted({"nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in submitted[start:stop]})
+        kinds = sorted(
+            {
+                "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+                for v in submitted[start:stop]
+            }
+        )
         bands.append(band(start, stop, "/".join(kinds), "nonfinite"))
 
-    x_ticks = [Tick(round(x_of(t), 1), f"{t:g}") for t in _linear_ticks(0, max(epochs - 1, 1), 5, min_step=1) if t <= max(epochs - 1, 0)] if epochs > 1 else [Tick(round(x_of(0), 1), "0")]
+    x_ticks = (
+        [
+            Tick(round(x_of(t), 1), f"{t:g}")
+            for t in _linear_ticks(0, max(epochs - 1, 1), 5, min_step=1)
+            if t <= max(epochs - 1, 0)
+        ]
+        if epochs > 1
+        else [Tick(round(x_of(0), 1), "0")]
+    )
     y_values = _log_ticks(low, high) if log else _linear_ticks(low, high, 4)
-    y_ticks = [Tick(round(y_of(v), 1), f"{v:.3g}") for v in y_values if low <= v <= high * (1 + 1e-12) or not log]
+    y_ticks = [
+        Tick(round(y_of(v), 1), f"{v:.3g}")
+        for v in y_values
+        if low <= v <= high * (1 + 1e-12) or not log
+    ]
     y_ticks = [t for t in y_ticks if TOP - 0.5 <= t.position <= bottom + 0.5]
 
-    caption = [f"{epochs} {step}{'s' if epochs != 1 else ''} of {axis}; {'log' if log else 'linear'} scale."]
+    caption = [
+        f"{epochs} {step}{'s' if epochs != 1 else ''} of {axis}; {'log' if log else 'linear'} scale."
+    ]
     if parts_at is not None:
         caption.append(f"The curves part at {step} {parts_at} (marked).")
     caption.append(_describe_nonfinite(submitted, "The submitted", step))
@@ -267,7 +340,9 @@ def curve_chart(observed, expected, compared=None, axis: str = "value", step: st
         caption=" ".join(part for part in caption if part),
         axis=axis,
         step=step,
-        parts_at=Tick(round(x_of(parts_at), 1), f"{step} {parts_at}") if parts_at is not None and 0 <= parts_at < max(epochs, 1) else None,
+        parts_at=Tick(round(x_of(parts_at), 1), f"{step} {parts_at}")
+        if parts_at is not None and 0 <= parts_at < max(epochs, 1)
+        else None,
         difference=_difference_chart(submitted, reference, sampled, x_of, parts_at, step),
     )
 
@@ -310,9 +385,24 @@ def histogram(scores: list[float], max_score: float) -> Histogram:
     tallest = max(counts + [1])
     bars = []
     for index, n in enumerate(counts):
-        start, stop = index * width, min((index + 1) * width - 1, max_score) if width > 1 else index * width
+        start, stop = (
+            index * width,
+            min((index + 1) * width - 1, max_score) if width > 1 else index * width,
+        )
         label = f"{start:g}" if start == stop else f"{start:g}–{stop:g}"
         height = (bottom - top) * n / tallest
-        bars.append(Bar(round(left + index * slot + 2, 1), round(bottom - height, 1), round(slot - 4, 1), round(height, 1), label, n))
-    ticks = [Tick(round(bottom - (bottom - top) * t / tallest, 1), f"{t:g}") for t in _linear_ticks(0, tallest, 4, min_step=1)]
+        bars.append(
+            Bar(
+                round(left + index * slot + 2, 1),
+                round(bottom - height, 1),
+                round(slot - 4, 1),
+                round(height, 1),
+                label,
+                n,
+            )
+        )
+    ticks = [
+        Tick(round(bottom - (bottom - top) * t / tallest, 1), f"{t:g}")
+        for t in _linear_ticks(0, tallest, 4, min_step=1)
+    ]
     return Histogram(tuple(bars), tuple(ticks))

@@ -47,7 +47,13 @@ def templates_folder(name: str) -> Path:
 TEMPLATES = templates_folder("report")
 
 PAGES = {"student": "report.html", "instructor": "instructor.html"}  # OUT/<id>/ file of each view
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out", "unstarted": "not started"}
+STATUS_WORDS = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+    "timeout": "timed out",
+    "unstarted": "not started",
+}
 
 # Caps on text that came from a submission, in characters.
 PRINTED_CHARS = 20_000  # each of stdout and stderr
@@ -63,7 +69,9 @@ OBSERVATIONS = 60  # of a free-form run, on its page
 NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first thing to fix
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE
+)
 
 
 def clip(text: str | None, limit: int) -> str:
@@ -101,7 +109,12 @@ def _vector(values) -> str:
 
 
 def _diagnosis(diagnosis) -> dict:
-    return {"id": diagnosis.id, "title": diagnosis.title, "explanation": diagnosis.explanation, "formula": getattr(diagnosis, "formula", "")}
+    return {
+        "id": diagnosis.id,
+        "title": diagnosis.title,
+        "explanation": diagnosis.explanation,
+        "formula": getattr(diagnosis, "formula", ""),
+    }
 
 
 def _rows(check, case: dict) -> tuple[list[dict], int]:
@@ -125,8 +138,16 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
     # where the values first part from the reference, then the worst of the rest
     off_rows = [index for index, row in enumerate(rows) if row["state"] == "off"]
     first = off_rows[:FIRST_ROWS]
-    worst = sorted(first + sorted(off_rows[FIRST_ROWS:], key=lambda index: -badness[index])[: CURVE_ROWS - len(first)])
-    shown = [dict(rows[index], gap=bool(number) and index != worst[number - 1] + 1, first=number == 0) for number, index in enumerate(worst)]
+    worst = sorted(
+        first
+        + sorted(off_rows[FIRST_ROWS:], key=lambda index: -badness[index])[
+            : CURVE_ROWS - len(first)
+        ]
+    )
+    shown = [
+        dict(rows[index], gap=bool(number) and index != worst[number - 1] + 1, first=number == 0)
+        for number, index in enumerate(worst)
+    ]
     return shown, len(off_rows) - len(worst)
 
 
@@ -139,12 +160,22 @@ def _relative(got: float, want: float) -> float | None:
 
 def _largest_relative(case: dict) -> float | None:
     """The largest relative error over the compared elements whose expected value is not 0."""
-    errors = [_relative(as_float(got), as_float(want)) for got, want, compared in zip(case["observed"], case["expected"], case["compared"]) if compared]
+    errors = [
+        _relative(as_float(got), as_float(want))
+        for got, want, compared in zip(case["observed"], case["expected"], case["compared"])
+        if compared
+    ]
     errors = [e for e in errors if e is not None]
     return max(errors) if errors else None
 
 
-def _case(check_result: CheckResult, case: dict, inputs: dict, previous_traceback: str | None, nonfinite: bool) -> dict:
+def _case(
+    check_result: CheckResult,
+    case: dict,
+    inputs: dict,
+    previous_traceback: str | None,
+    nonfinite: bool,
+) -> dict:
     """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is bare in the student's)."""
     measure = check_result.check.measure
     shown = case["observed"] is not None
@@ -161,13 +192,28 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
     rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
     parts_at = None
     if shown:
-        names = element_names(check_result.check, tuple(case.get("shape") or (len(case["expected"]),)))
+        names = element_names(
+            check_result.check, tuple(case.get("shape") or (len(case["expected"]),))
+        )
         off = set(case["off"])
         parts_at = next((index for index, name in enumerate(names) if name in off), None)
-    chart = curve_chart(case["observed"], case["expected"], case["compared"], measure.axis, measure.step, parts_at) if shown and measure.curve else None
+    chart = (
+        curve_chart(
+            case["observed"],
+            case["expected"],
+            case["compared"],
+            measure.axis,
+            measure.step,
+            parts_at,
+        )
+        if shown and measure.curve
+        else None
+    )
     hidden_number = case["case"].removeprefix("hidden-")
     return {
-        "label": f"hidden case {hidden_number}" if case["hidden"] else f"{case['case'].replace('-', ' ')} case",
+        "label": f"hidden case {hidden_number}"
+        if case["hidden"]
+        else f"{case['case'].replace('-', ' ')} case",
         "hidden": case["hidden"],
         "status": case["status"],
         "status_word": STATUS_WORDS.get(case["status"], case["status"]),
@@ -175,7 +221,9 @@ def _case(check_result: CheckResult, case: dict, inputs: dict, previous_tracebac
         "inputs": inputs.get((check_result.check.id, case["case"])),
         "max_abs": error_size(case["max_abs_error"]),
         # over the elements whose expected value is not 0; "—" where every one is 0
-        "max_rel": error_size(_largest_relative(case)) if shown else error_size(case["max_rel_error"]),
+        "max_rel": error_size(_largest_relative(case))
+        if shown
+        else error_size(case["max_rel_error"]),
         "off": case["off"],
         "values_shown": shown,
         "rows": rows,
@@ -195,7 +243,9 @@ def case_inputs(spec: Spec, book: CaseBook | None = None) -> dict[tuple[str, str
     inputs = {}
     for check in spec.checks:
         for case in book.for_check(check):
-            inputs[(check.id, case.id)] = {name: _vector(values) for name, values in case.inputs.items()}
+            inputs[(check.id, case.id)] = {
+                name: _vector(values) for name, values in case.inputs.items()
+            }
     return inputs
 
 
@@ -217,12 +267,16 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
     check = check_result.check
     withheld = check_result.withheld
     withholding = dict.fromkeys(f.rule for f in check_result.rule_findings if f.withholds)
-    withheld_summary = clip(f"no points: its calls broke the rule {', '.join(withholding)} (see Rules of the assignment)", MESSAGE_CHARS)
+    withheld_summary = clip(
+        f"no points: its calls broke the rule {', '.join(withholding)} (see Rules of the assignment)",
+        MESSAGE_CHARS,
+    )
     cases, previous = [], None
     for verdict in check_result.verdicts:
         # whether compared values came back nan/inf: a fact about the submission, not a hidden value
         nonfinite = verdict.observed is not None and any(
-            compared and not math.isfinite(got) and math.isfinite(want) for got, want, compared in zip(verdict.observed, verdict.expected, verdict.compared)
+            compared and not math.isfinite(got) and math.isfinite(want)
+            for got, want, compared in zip(verdict.observed, verdict.expected, verdict.compared)
         )
         case = _case(check_result, verdict.to_dict(), inputs or {}, previous, nonfinite)
         previous = clip((verdict.error or {}).get("traceback"), TRACEBACK_CHARS) or previous
@@ -236,14 +290,22 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         "visibility": check.visibility,
         # a check whose numbers are right but whose calls broke a withholding rule is not passed
         "status": "failed" if withheld else check_result.status,
-        "status_word": "withheld" if withheld else STATUS_WORDS.get(check_result.status, check_result.status),
+        "status_word": "withheld"
+        if withheld
+        else STATUS_WORDS.get(check_result.status, check_result.status),
         "passed": check_result.passed and not withheld,
         "score": f"{check_result.score:g}",
         "points": f"{check.points:g}",
         "points_value": check.points,
-        "summary": withheld_summary if withheld else "" if check_result.passed else clip(check_result.message, MESSAGE_CHARS),
+        "summary": withheld_summary
+        if withheld
+        else ""
+        if check_result.passed
+        else clip(check_result.message, MESSAGE_CHARS),
         "diagnoses": [_diagnosis(d) for d in check_result.diagnoses],
-        "diagnosis_note": "" if check_result.passed else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
+        "diagnosis_note": ""
+        if check_result.passed
+        else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
         "cases": cases,
         "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
         "withheld": withheld,
@@ -281,12 +343,22 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
     checks = {c.check.id: check_context(c, inputs) for c in result.checks}
     for number, cause in enumerate(causes, start=1):
         for check_id in cause.checks:
-            checks[check_id] |= {"cause": number, "cause_kind": cause.kind, "cause_title": clip(cause.title, MESSAGE_CHARS)}
+            checks[check_id] |= {
+                "cause": number,
+                "cause_kind": cause.kind,
+                "cause_title": clip(cause.title, MESSAGE_CHARS),
+            }
     parts = []
     for part in dict.fromkeys(c.check.part for c in result.checks):
         experiments = []
-        for experiment in sorted({c.check.experiment for c in result.checks if c.check.part == part}):
-            members = [c for c in result.checks if c.check.part == part and c.check.experiment == experiment]
+        for experiment in sorted(
+            {c.check.experiment for c in result.checks if c.check.part == part}
+        ):
+            members = [
+                c
+                for c in result.checks
+                if c.check.part == part and c.check.experiment == experiment
+            ]
             experiments.append(
                 {
                     "number": experiment,
@@ -297,38 +369,69 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
                 }
             )
         got, possible = result.part_score(part)
-        parts.append({"id": part, "title": spec.part(part).title, "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible, "experiments": experiments})
+        parts.append(
+            {
+                "id": part,
+                "title": spec.part(part).title,
+                "score": f"{got:g}",
+                "points": f"{possible:g}",
+                "full": got == possible,
+                "experiments": experiments,
+            }
+        )
     diagnoses: dict[str, dict] = {}
     for check_result in result.checks:
         for diagnosis in check_result.diagnoses:
             entry = diagnoses.setdefault(diagnosis.id, {**_diagnosis(diagnosis), "checks": []})
             entry["checks"].append(check_result.check.id)
-    withheld = result.ran_hidden and not instructor  # the student's copy left out what ran on hidden cases
+    withheld = (
+        result.ran_hidden and not instructor
+    )  # the student's copy left out what ran on hidden cases
     return {
         "title": spec.title,
         "id": printable(result.submission.id),
         "kind": result.submission.kind,
         "instructor": instructor,
         "ran_hidden": result.ran_hidden,
-        "student_page": PAGES["student"] if instructor else None,  # the student's page never points at the instructor's
+        "student_page": PAGES["student"]
+        if instructor
+        else None,  # the student's page never points at the instructor's
         "score": f"{result.score:g}",
         "max_score": f"{result.max_score:g}",
         "percent": round(100 * result.score / result.max_score) if result.max_score else 0,
         "manual_points": f"{result.manual_points:g}",
         "parts": parts,
         "experiment_scores": [
-            {"number": n, "title": spec.experiment_title(n), "score": f"{got:g}", "points": f"{possible:g}", "full": got == possible}
+            {
+                "number": n,
+                "title": spec.experiment_title(n),
+                "score": f"{got:g}",
+                "points": f"{possible:g}",
+                "full": got == possible,
+            }
             for n, (got, possible) in result.experiment_scores().items()
         ],
         "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
-        "causes": [_cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1} for number, cause in enumerate(causes, start=1)],
-        "none_ran": len(causes) == 1 and causes[0].kind in ("load", "missing") and len(causes[0].checks) == len(result.checks),
+        "causes": [
+            _cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1}
+            for number, cause in enumerate(causes, start=1)
+        ],
+        "none_ran": len(causes) == 1
+        and causes[0].kind in ("load", "missing")
+        and len(causes[0].checks) == len(result.checks),
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
-        "observations": [_observation(o) for o in getattr(result, "observations", ())[:OBSERVATIONS]],
+        "observations": [
+            _observation(o) for o in getattr(result, "observations", ())[:OBSERVATIONS]
+        ],
         "questions": [
-            {"id": q.id, "title": q.title, "points": f"{q.points:g}", "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None}
+            {
+                "id": q.id,
+                "title": q.title,
+                "points": f"{q.points:g}",
+                "answer": clip(result.answers.get(q.id), ANSWER_CHARS) or None,
+            }
             for q in result.questions
         ],
         "rules": [_rule(entry) for entry in result.rule_summary],
@@ -343,13 +446,17 @@ def _observation(observation) -> dict:
     """One quantity found in a free-form run, as the page lists it."""
 
     def shown(values) -> str:
-        return ", ".join(format_number(v) for v in list(values)[:8]) + (", …" if len(values) > 8 else "")
+        return ", ".join(format_number(v) for v in list(values)[:8]) + (
+            ", …" if len(values) > 8 else ""
+        )
 
     return {
         "where": scrubbed(observation.source, 300),
         "quantity": clip(observation.quantity, 200),
         "check": clip(observation.check_id, 200),
-        "status": {"right": "right", "wrong": "wrong", "not-found": "not found"}.get(observation.status, clip(observation.status, 50)),
+        "status": {"right": "right", "wrong": "wrong", "not-found": "not found"}.get(
+            observation.status, clip(observation.status, 50)
+        ),
         "mistakes": [clip(d, 200) for d in observation.diagnoses],
         "observed": shown(observation.observed),
         "expected": shown(observation.expected),
@@ -407,7 +514,11 @@ def _pattern(message: str, check=None) -> str:
     words = check.measure.words if check is not None and check.measure is not None else ""
     if words:  # the quantity's own name may hold element names ("dE/dw1..dE/dw8"): kept whole
         message = message.replace(words, "\0")
-    names = sorted((check.measure.elements if check is not None and check.measure is not None else ()), key=len, reverse=True)
+    names = sorted(
+        (check.measure.elements if check is not None and check.measure is not None else ()),
+        key=len,
+        reverse=True,
+    )
     for name in names:
         message = re.sub(rf"(?<![\w/]){re.escape(name)}(?!\w)", "…", message)
     if check is not None and check.measure is not None:
@@ -418,7 +529,11 @@ def _pattern(message: str, check=None) -> str:
 def _who(result: SubmissionResult) -> dict:
     """A student as the dashboard's lists name one: the id and the links to both views."""
     folder = quote(result.submission.id, safe="")
-    return {"id": printable(result.submission.id), "href": f"{folder}/{PAGES['instructor']}", "student_href": f"{folder}/{PAGES['student']}"}
+    return {
+        "id": printable(result.submission.id),
+        "href": f"{folder}/{PAGES['instructor']}",
+        "student_href": f"{folder}/{PAGES['student']}",
+    }
 
 
 def _kind(diagnosis) -> str:
@@ -445,23 +560,45 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         tried = [c for r in ran for c in r.checks if c.check.id == check.id]
         passed = sum(c.passed for c in tried)
         rate = passed / len(tried) if tried else 0.0
-        checks.append({"id": check.id, "description": check.message, "part": check.part, "experiment": check.experiment, "passed": passed, "total": len(tried), "percent": round(100 * rate)})
+        checks.append(
+            {
+                "id": check.id,
+                "description": check.message,
+                "part": check.part,
+                "experiment": check.experiment,
+                "passed": passed,
+                "total": len(tried),
+                "percent": round(100 * rate),
+            }
+        )
     checks.sort(key=lambda c: (c["passed"] / c["total"] if c["total"] else 1.0, c["id"]))
 
     failures: dict[str, dict] = {}
 
     def failure(message: str, result: SubmissionResult, check_ids) -> None:
-        entry = failures.setdefault(message, {"message": message, "students": {}, "checks": Counter()})
+        entry = failures.setdefault(
+            message, {"message": message, "students": {}, "checks": Counter()}
+        )
         entry["students"].setdefault(result.submission.id, _who(result))
         entry["checks"].update(check_ids)
 
     for result in not_loaded:  # one cause for all its checks
-        failure(f"did not load: {load_failure_kind(result)}", result, [c.check.id for c in result.checks])
+        failure(
+            f"did not load: {load_failure_kind(result)}",
+            result,
+            [c.check.id for c in result.checks],
+        )
     for result in ran:
         for check_result in result.checks:
             if not check_result.passed:
-                failure(_pattern(clip(check_result.message, MESSAGE_CHARS), check_result.check), result, [check_result.check.id])
-    frequent = sorted(failures.values(), key=lambda entry: (-len(entry["students"]), entry["message"]))[:FAILURE_MESSAGES]
+                failure(
+                    _pattern(clip(check_result.message, MESSAGE_CHARS), check_result.check),
+                    result,
+                    [check_result.check.id],
+                )
+    frequent = sorted(
+        failures.values(), key=lambda entry: (-len(entry["students"]), entry["message"])
+    )[:FAILURE_MESSAGES]
 
     mistakes: dict[str, dict] = {}
     for result in results:
@@ -469,25 +606,51 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
             for diagnosis in check_result.diagnoses:
                 if _kind(diagnosis) == "root-cause":
                     continue  # where the bug is, said with the mistake, not counted as one
-                entry = mistakes.setdefault(diagnosis.id, {"id": diagnosis.id, "title": diagnosis.title, "students": {}, "checks": []})
+                entry = mistakes.setdefault(
+                    diagnosis.id,
+                    {"id": diagnosis.id, "title": diagnosis.title, "students": {}, "checks": []},
+                )
                 entry["students"].setdefault(result.submission.id, _who(result))
                 if check_result.check.id not in entry["checks"]:
                     entry["checks"].append(check_result.check.id)
     rules: dict[str, dict] = {}
     for result in results:
         for entry in result.rule_summary:
-            row = rules.setdefault(entry["rule"], {"rule": entry["rule"], "outcome": entry["outcome"], "message": clip(entry["message"], MESSAGE_CHARS), "broken": [], "unverifiable": []})
+            row = rules.setdefault(
+                entry["rule"],
+                {
+                    "rule": entry["rule"],
+                    "outcome": entry["outcome"],
+                    "message": clip(entry["message"], MESSAGE_CHARS),
+                    "broken": [],
+                    "unverifiable": [],
+                },
+            )
             row[entry["status"]].append(_who(result))
     timed_out = []
     for result in results:
         if result.load.status == "timeout":
-            timed_out.append({**_who(result), "where": "while loading", "checks": [], "message": clip(result.load.message, MESSAGE_CHARS)})
+            timed_out.append(
+                {
+                    **_who(result),
+                    "where": "while loading",
+                    "checks": [],
+                    "message": clip(result.load.message, MESSAGE_CHARS),
+                }
+            )
             continue
         stuck = [c for c in result.checks if c.status == "timeout"]
         if stuck:
             first = next(v for v in stuck[0].verdicts if v.status == "timeout")
             where = f"in {len(stuck)} check{'s' if len(stuck) != 1 else ''}"
-            timed_out.append({**_who(result), "where": where, "checks": [c.check.id for c in stuck], "message": clip(without_folders(first.message), MESSAGE_CHARS)})
+            timed_out.append(
+                {
+                    **_who(result),
+                    "where": where,
+                    "checks": [c.check.id for c in stuck],
+                    "message": clip(without_folders(first.message), MESSAGE_CHARS),
+                }
+            )
     students = []
     for result in results:
         works = loaded(result)
@@ -497,24 +660,40 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
                 "score": result.score,
                 "max_score": result.max_score,
                 "parts": [dict(zip(("score", "max"), result.part_score(part))) for part in parts],
-                "failing": sum(not c.passed or c.withheld for c in result.checks) if works else None,
+                "failing": sum(not c.passed or c.withheld for c in result.checks)
+                if works
+                else None,
                 "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
                 "questions": len(result.questions),
                 "loaded": works,
                 "status": "ran" if works else "did not load",
                 "why": "" if works else load_failure(result),
-                "diagnoses": [{"id": d.id, "title": d.title, "kind": _kind(d)} for d in mistakes_of(result)],
+                "diagnoses": [
+                    {"id": d.id, "title": d.title, "kind": _kind(d)} for d in mistakes_of(result)
+                ],
                 "timed_out": any(c.status == "timeout" for c in result.checks),
                 "rules": [entry["rule"] for entry in result.rule_summary],
                 "renaming": result.submission.renaming,
             }
         )
     hidden_counts = sorted({c.hidden_cases for c in spec.checks})
-    helped = [(r, causes_of(r)) for r in sorted((r for r in ran if r.score < r.max_score), key=lambda r: (r.score, printable(r.submission.id)))[:NEEDS_HELP]]
+    helped = [
+        (r, causes_of(r))
+        for r in sorted(
+            (r for r in ran if r.score < r.max_score),
+            key=lambda r: (r.score, printable(r.submission.id)),
+        )[:NEEDS_HELP]
+    ]
     return {
         "title": spec.title,
         "needs_help": [
-            {**_who(r), "score": f"{r.score:g}", "max_score": f"{r.max_score:g}", "first": clip(causes[0].summary if causes else "", MESSAGE_CHARS), "causes": len(causes)}
+            {
+                **_who(r),
+                "score": f"{r.score:g}",
+                "max_score": f"{r.max_score:g}",
+                "first": clip(causes[0].summary if causes else "", MESSAGE_CHARS),
+                "causes": len(causes),
+            }
             for r, causes in helped
         ],
         "count": len(results),
@@ -530,22 +709,40 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         "not_loaded": [{**_who(r), "why": load_failure(r)} for r in not_loaded],
         "timed_out": timed_out,
         "failures": [
-            {"message": entry["message"], "count": len(entry["students"]), "students": list(entry["students"].values()), "checks": [c for c, _ in entry["checks"].most_common()]}
+            {
+                "message": entry["message"],
+                "count": len(entry["students"]),
+                "students": list(entry["students"].values()),
+                "checks": [c for c, _ in entry["checks"].most_common()],
+            }
             for entry in frequent
         ],
         "more_failures": max(0, len(failures) - FAILURE_MESSAGES),
-        "mistakes": sorted(({**m, "students": list(m["students"].values())} for m in mistakes.values()), key=lambda m: (-len(m["students"]), m["title"])),
+        "mistakes": sorted(
+            ({**m, "students": list(m["students"].values())} for m in mistakes.values()),
+            key=lambda m: (-len(m["students"]), m["title"]),
+        ),
         "students": students,
         "parts": [{"id": part, "label": spec.part(part).label} for part in parts],
         "rules": sorted(rules.values(), key=lambda row: row["rule"]),
-        "rule_violations": sum(1 for r in results if any(e["outcome"] == "withhold" for e in r.rule_summary)),
-        "rule_flags": sum(1 for r in results if any(e["outcome"] == "flag" for e in r.rule_summary)),
+        "rule_violations": sum(
+            1 for r in results if any(e["outcome"] == "withhold" for e in r.rule_summary)
+        ),
+        "rule_flags": sum(
+            1 for r in results if any(e["outcome"] == "flag" for e in r.rule_summary)
+        ),
     }
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     environment.filters["points"] = lambda value: format_number(value, "g")
     return environment
 
@@ -559,17 +756,29 @@ def _script(name: str) -> dict:
 
 def render_report(result: SubmissionResult, spec: Spec, book: CaseBook | None = None) -> str:
     """The page of `result`'s view: pass `grader.outputs.views.student_view(result)` for the student's."""
-    return _environment().get_template("report.html").render(report=report_context(result, spec, book), script=None)
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(report=report_context(result, spec, book), script=None)
+    )
 
 
 def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
-    return _environment().get_template("dashboard.html").render(board=dashboard_context(results, spec), script=_script("sort.js"))
+    return (
+        _environment()
+        .get_template("dashboard.html")
+        .render(board=dashboard_context(results, spec), script=_script("sort.js"))
+    )
 
 
 def check_fragment(check_result: CheckResult) -> str:
     """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
     results.json is a student view, so `check_result` comes from the student's copy."""
-    return _environment().get_template("gradescope_check.html").render(check=check_context(check_result))
+    return (
+        _environment()
+        .get_template("gradescope_check.html")
+        .render(check=check_context(check_result))
+    )
 
 
 def paragraphs(lines: list[str]) -> str:
@@ -580,7 +789,9 @@ def paragraphs(lines: list[str]) -> str:
 def failure_reason(error: BaseException, reveal: bool) -> str:
     """Why the grader could not draw or write something.  An exception's text may quote
     what a submission sent, so the student's view names only its type."""
-    return clip(f"{type(error).__name__}: {error}" if reveal else type(error).__name__, MESSAGE_CHARS)
+    return clip(
+        f"{type(error).__name__}: {error}" if reveal else type(error).__name__, MESSAGE_CHARS
+    )
 
 
 def unrendered_page(submission_id: str, reason: str) -> str:
@@ -591,7 +802,9 @@ def unrendered_page(submission_id: str, reason: str) -> str:
         return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
 
 
-def write_report(result: SubmissionResult, spec: Spec, folder: Path, book: CaseBook | None = None) -> Path:
+def write_report(
+    result: SubmissionResult, spec: Spec, folder: Path, book: CaseBook | None = None
+) -> Path:
     """The page of `result`'s view, `folder/report.html` (the student's) or `folder/instructor.html`;
     a page that could not be drawn says why rather than stopping the batch."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -599,7 +812,9 @@ def write_report(result: SubmissionResult, spec: Spec, folder: Path, book: CaseB
     try:
         page = render_report(result, spec, book)
     except Exception as error:  # noqa: BLE001 - one report must not stop the batch
-        page = unrendered_page(result.submission.id, failure_reason(error, result.view != "student"))
+        page = unrendered_page(
+            result.submission.id, failure_reason(error, result.view != "student")
+        )
     path.write_text(page, encoding="utf-8")
     return path
 
@@ -610,7 +825,10 @@ def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> P
     try:
         page = render_dashboard(results, spec)
     except Exception as error:  # noqa: BLE001 - the class's page is written whatever one result holds
-        links = "".join(f'<li><a href="{quote(r.submission.id, safe="")}/report.html">{Markup.escape(r.submission.id)}</a></li>' for r in results)
+        links = "".join(
+            f'<li><a href="{quote(r.submission.id, safe="")}/report.html">{Markup.escape(r.submission.id)}</a></li>'
+            for r in results
+        )
         page = (
             f"<!doctype html><meta charset=utf-8><title>Class dashboard not drawn</title><h1>Class dashboard</h1>"
             f"<p>The grader could not draw the dashboard ({Markup.escape(failure_reason(error, True))}); grades.csv holds the totals.</p><ul>{links}</ul>"
@@ -619,7 +837,10 @@ def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> P
     return path
 
 
-GRADEBOOK_START, GRADEBOOK_END = "<!-- gradebook -->", "<!-- /gradebook -->"  # the region of a page the gradebook redraws
+GRADEBOOK_START, GRADEBOOK_END = (
+    "<!-- gradebook -->",
+    "<!-- /gradebook -->",
+)  # the region of a page the gradebook redraws
 
 
 def _spliced(page: str, fragment: str) -> str | None:
@@ -648,7 +869,10 @@ def signed(value: float) -> str:
 
 
 def _moves(movement) -> str:
-    return ", ".join(f"{change.check} {format_number(change.before, 'g')} → {format_number(change.after, 'g')}" for change in movement.checks)
+    return ", ".join(
+        f"{change.check} {format_number(change.before, 'g')} → {format_number(change.after, 'g')}"
+        for change in movement.checks
+    )
 
 
 def gradebook_context(book, assignment: str) -> dict:
@@ -660,7 +884,11 @@ def gradebook_context(book, assignment: str) -> dict:
     for total in book.totals(assignment):
         folder = quote(total.student, safe="")
         movement = moved.get(total.student)
-        written = "not marked" if total.written is None and total.questions else f"{format_number(total.written or 0, 'g')} / {format_number(total.written_max, 'g')}"
+        written = (
+            "not marked"
+            if total.written is None and total.questions
+            else f"{format_number(total.written or 0, 'g')} / {format_number(total.written_max, 'g')}"
+        )
         rows.append(
             {
                 "id": printable(total.student),
@@ -668,8 +896,12 @@ def gradebook_context(book, assignment: str) -> dict:
                 "autograded": f"{format_number(total.autograded, 'g')} / {format_number(total.autograded_max, 'g')}",
                 "written": written,
                 "marked": f"{total.marked} of {total.questions}",
-                "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}" if total.fully_marked else "not marked",
-                "moved": f"{signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})" if movement else "",
+                "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}"
+                if total.fully_marked
+                else "not marked",
+                "moved": f"{signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})"
+                if movement
+                else "",
             }
         )
     movers = [
@@ -712,7 +944,9 @@ def student_marks_context(total, questions, marks: dict, instructor: bool) -> di
         )
     return {
         "instructor": instructor,
-        "written": None if total.written is None and total.questions else format_number(total.written or 0, "g"),
+        "written": None
+        if total.written is None and total.questions
+        else format_number(total.written or 0, "g"),
         "written_max": format_number(total.written_max, "g"),
         "marked": total.marked,
         "questions": total.questions,
@@ -737,5 +971,7 @@ def refresh_gradebook_views(out: Path, book, assignment: str) -> None:
         if folder.parent != out or total.student in ("", ".", ".."):
             continue  # an id is a folder name of `out` or nothing
         for view, page in PAGES.items():
-            entry = student_marks_context(total, questions, marks.get(total.student, {}), instructor=view == "instructor")
+            entry = student_marks_context(
+                total, questions, marks.get(total.student, {}), instructor=view == "instructor"
+            )
             _redraw(folder / page, str(macros.student_marks(entry)))

@@ -27,7 +27,10 @@ from grader.outputs.views import printable, printable_data, student_view
 
 OUTPUT_FORMATS = ("text", "html")  # of the formats Gradescope renders, the ones written here
 GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "failed" there
-UNRUN = ("load", "missing")  # causes whose checks never ran: one row in the terminal, a line on the page
+UNRUN = (
+    "load",
+    "missing",
+)  # causes whose checks never ran: one row in the terminal, a line on the page
 ADVICE_CHARS = 240  # of a cause's advice in the terminal; the page has it all
 GRADES_FILE = "grades.csv"  # at the top of the output folder, beside one folder per submission
 
@@ -64,14 +67,21 @@ def _drawn_output(result: CheckResult, output_format: str) -> dict:
             return {"output": _test_output(result, form), "output_format": form}
         except Exception as error:  # noqa: BLE001 - the next, plainer form
             reason = html.failure_reason(error, False)  # a student view
-    return {"output": f"The grader could not draw this check's feedback ({reason}); its score stands.", "output_format": "text"}
+    return {
+        "output": f"The grader could not draw this check's feedback ({reason}); its score stands.",
+        "output_format": "text",
+    }
 
 
-def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_format: str = "text") -> dict:
+def gradescope_results(
+    result: SubmissionResult, hidden_visibility: str, output_format: str = "text"
+) -> dict:
     """The Gradescope autograder `results.json` for one submission (format: grader/gradescope/gradescope_schema.json),
     what the student sees: drawn from the student's copy of `result`."""
     if output_format not in OUTPUT_FORMATS:
-        raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
+        raise ValueError(
+            f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}"
+        )
     result = student_view(result)
     tests = []
     for number, check_result in enumerate(result.checks, start=1):
@@ -82,7 +92,9 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                 "number": f"{check.experiment}.{number}",
                 "score": check_result.score,
                 "max_score": check.points,
-                "status": "failed" if check_result.withheld else GRADESCOPE_STATUS.get(check_result.status, "failed"),
+                "status": "failed"
+                if check_result.withheld
+                else GRADESCOPE_STATUS.get(check_result.status, "failed"),
                 **_drawn_output(check_result, output_format),
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
@@ -96,12 +108,23 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
                 },
             }
         )
-    summary = [f"Score {result.score:g} / {result.max_score:g} (written answers: {result.manual_points:g} more points, graded by hand)."]
+    summary = [
+        f"Score {result.score:g} / {result.max_score:g} (written answers: {result.manual_points:g} more points, graded by hand)."
+    ]
     causes = causes_of(result)
     if any(c.mode == "free-form" for c in result.checks):
-        summary.append("This hand-in does not follow the template: it was graded free-form, from what its scripts did on their own setup (no hidden cases).")
+        summary.append(
+            "This hand-in does not follow the template: it was graded free-form, from what its scripts did on their own setup (no hidden cases)."
+        )
     if causes:
-        summary.append(f"First thing to fix: {causes[0].summary}." + (f" ({len(causes) - 1} more cause{'s' if len(causes) > 2 else ''} below.)" if len(causes) > 1 else ""))
+        summary.append(
+            f"First thing to fix: {causes[0].summary}."
+            + (
+                f" ({len(causes) - 1} more cause{'s' if len(causes) > 2 else ''} below.)"
+                if len(causes) > 1
+                else ""
+            )
+        )
     if result.load.status != "ok":
         summary.append(f"The submission could not be run: {result.load.message}")
     for problem in result.problems:
@@ -109,16 +132,24 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str, output_
     summary += [rule_sentence(rule) for rule in result.rule_summary]
     results = {
         "score": result.score,
-        "output": html.paragraphs(summary) if output_format == "html" else printable("\n".join(summary)),
+        "output": html.paragraphs(summary)
+        if output_format == "html"
+        else printable("\n".join(summary)),
         "output_format": output_format,
         "visibility": "visible",
         "execution_time": round(result.seconds, 3),
         "tests": tests,
         # the total is not a documented top-level field: it travels in extra_data
-        "extra_data": {"max_score": result.max_score, "manual_points": result.manual_points, "rule_violations": [r["rule"] for r in result.rule_summary]},
+        "extra_data": {
+            "max_score": result.max_score,
+            "manual_points": result.manual_points,
+            "rule_violations": [r["rule"] for r in result.rule_summary],
+        },
     }
     if result.ran_hidden:
-        del results["execution_time"]  # the student's copy has none: timing on hidden cases can spell their inputs
+        del results[
+            "execution_time"
+        ]  # the student's copy has none: timing on hidden cases can spell their inputs
     return results
 
 
@@ -133,20 +164,34 @@ def rule_lines(findings) -> list[str]:
     lines = []
     for finding in findings[:4]:
         status = RULE_STATUS_WORDS[finding.status]
-        lines.append(f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}.")
+        lines.append(
+            f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}."
+        )
     if len(findings) > 4:
         lines.append(f"... and {len(findings) - 4} more findings of the rules")
     return lines + ([""] if lines else [])
 
 
-def write_submission_outputs(result: SubmissionResult, folder: Path, hidden_visibility: str) -> list[str]:
+def write_submission_outputs(
+    result: SubmissionResult, folder: Path, hidden_visibility: str
+) -> list[str]:
     """results.json (the student's view, in Gradescope's format) and grading.json (everything
     `result` holds) in `folder`; what could not be written, and why.  A file that cannot be
     drawn is replaced by a small one saying so, so a reader always finds JSON."""
     folder.mkdir(parents=True, exist_ok=True)
     drawn = {
-        "results.json": (lambda: json.dumps(gradescope_results(result, hidden_visibility, output_format="html"), indent=2, allow_nan=False), False),
-        "grading.json": (lambda: json.dumps(printable_data(result.to_dict()), indent=2, default=str), result.view != "student"),
+        "results.json": (
+            lambda: json.dumps(
+                gradescope_results(result, hidden_visibility, output_format="html"),
+                indent=2,
+                allow_nan=False,
+            ),
+            False,
+        ),
+        "grading.json": (
+            lambda: json.dumps(printable_data(result.to_dict()), indent=2, default=str),
+            result.view != "student",
+        ),
     }
     failures = []
     for name, (draw, reveal) in drawn.items():
@@ -191,9 +236,13 @@ def write_outputs(result: SubmissionResult, spec: Spec, folder: Path, book=None)
             reason = html.failure_reason(error, view.view != "student")
             failures.append(reason)
             try:
-                (folder / html.PAGES[view.view]).write_text(html.unrendered_page(view.submission.id, reason), encoding="utf-8")
+                (folder / html.PAGES[view.view]).write_text(
+                    html.unrendered_page(view.submission.id, reason), encoding="utf-8"
+                )
             except OSError as again:
-                failures.append(f"{html.PAGES[view.view]}: {html.failure_reason(again, view.view != 'student')}")
+                failures.append(
+                    f"{html.PAGES[view.view]}: {html.failure_reason(again, view.view != 'student')}"
+                )
     return failures
 
 
@@ -235,26 +284,64 @@ def write_grades_csv(book, assignment: str, path: Path) -> None:
     totals = {total.student: total for total in book.totals(assignment)}
     written_max = sum(q.points for q in book.questions(assignment))
     parts = tuple(dict.fromkeys(part for summary in graded.values() for part in summary["parts"]))
-    checks = tuple(dict.fromkeys(check for summary in graded.values() for check in summary["checks"]))
+    checks = tuple(
+        dict.fromkeys(check for summary in graded.values() for check in summary["checks"])
+    )
     per_part = [f"{part}{suffix}" for part in parts for suffix in ("", "_max")]
-    header = ["id", "score", "max_score", *per_part, "written_max", "written_score", "written_marked", "total", "total_max", "status", "diagnoses"]
+    header = [
+        "id",
+        "score",
+        "max_score",
+        *per_part,
+        "written_max",
+        "written_score",
+        "written_marked",
+        "total",
+        "total_max",
+        "status",
+        "diagnoses",
+    ]
     partial = path.with_name(f".{path.name}.partial")
     with partial.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow([spreadsheet_text(printable(name)) for name in [*header, *checks]])
         for student, summary in graded.items():
-            per_part = [_points(value) for part in parts for value in summary["parts"].get(part, ("", ""))]
-            per_check = [_points(summary["checks"][check]) if check in summary["checks"] else "" for check in checks]
-            diagnoses = " ".join(dict.fromkeys(name for names in summary["diagnoses"].values() for name in names))
+            per_part = [
+                _points(value) for part in parts for value in summary["parts"].get(part, ("", ""))
+            ]
+            per_check = [
+                _points(summary["checks"][check]) if check in summary["checks"] else ""
+                for check in checks
+            ]
+            diagnoses = " ".join(
+                dict.fromkeys(name for names in summary["diagnoses"].values() for name in names)
+            )
             total = totals.get(student)
-            numbers = [_points(summary["points"]), _points(summary["max_points"]), *per_part, _points(written_max)]
+            numbers = [
+                _points(summary["points"]),
+                _points(summary["max_points"]),
+                *per_part,
+                _points(written_max),
+            ]
             after = [*written_cells(total), _points(summary["max_points"] + written_max)]
             texts = (printable(summary["status"]), printable(diagnoses))
-            writer.writerow([spreadsheet_text(printable(student)), *numbers, *(spreadsheet_text(t) for t in after), *(spreadsheet_text(t) for t in texts), *per_check])
-    partial.replace(path)  # a reader (a spreadsheet, a second marker's refresh) never sees half a file
+            writer.writerow(
+                [
+                    spreadsheet_text(printable(student)),
+                    *numbers,
+                    *(spreadsheet_text(t) for t in after),
+                    *(spreadsheet_text(t) for t in texts),
+                    *per_check,
+                ]
+            )
+    partial.replace(
+        path
+    )  # a reader (a spreadsheet, a second marker's refresh) never sees half a file
 
 
-REFRESH_LOCK = ".gradebook-refresh.lock"  # in the output folder: one redraw of the class outputs at a time
+REFRESH_LOCK = (
+    ".gradebook-refresh.lock"  # in the output folder: one redraw of the class outputs at a time
+)
 
 
 def refresh_class_outputs(out: Path, book, assignment: str) -> None:
@@ -278,10 +365,14 @@ def summary_table(results: list[SubmissionResult], totals: dict | None = None) -
     parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
     marks = ("written", "total") if totals is not None else ()
     for column in ("submission", "autograded", *parts, *marks, "first thing to fix"):
-        table.add_column(column, justify="right" if column in ("autograded", *parts, *marks) else "left")
+        table.add_column(
+            column, justify="right" if column in ("autograded", *parts, *marks) else "left"
+        )
     for result in results:
         causes = causes_of(result)
-        flagged = [f"rule {r['rule']} (flagged)" for r in result.rule_summary if r["outcome"] != "withhold"]
+        flagged = [
+            f"rule {r['rule']} (flagged)" for r in result.rule_summary if r["outcome"] != "withhold"
+        ]
         shown = causes[0].summary if causes else ""
         if len(causes) > 1:
             shown += f" (+{len(causes) - 1} more cause{'s' if len(causes) > 2 else ''})"
@@ -291,7 +382,13 @@ def summary_table(results: list[SubmissionResult], totals: dict | None = None) -
         if totals is not None:
             written, _, overall = written_cells(totals.get(result.submission.id))
             marked = [written, overall]
-        table.add_row(plain(result.submission.id), f"{_points(result.score)}/{_points(result.max_score)}", *per_part, *marked, plain(shown or "—"))
+        table.add_row(
+            plain(result.submission.id),
+            f"{_points(result.score)}/{_points(result.max_score)}",
+            *per_part,
+            *marked,
+            plain(shown or "—"),
+        )
     return table
 
 
@@ -301,11 +398,20 @@ def print_causes(console: Console, result: SubmissionResult) -> None:
     if not causes:
         console.print(Text.assemble(("Every autograded check passed.", "green")), highlight=False)
         return
-    console.print(Text.assemble(("First thing to fix: ", "bold red"), plain(causes[0].summary + ".")), highlight=False)
+    console.print(
+        Text.assemble(("First thing to fix: ", "bold red"), plain(causes[0].summary + ".")),
+        highlight=False,
+    )
     for number, cause in enumerate(causes, start=1):
         lead = f"{number}. {cause.title.rstrip('.')} ({len(cause.checks)} check{'s' if len(cause.checks) != 1 else ''}, {_points(cause.points)} points)."
-        console.print(Text.assemble(("\n" if number == 1 else "", ""), (lead, "bold")), highlight=False)
-        advice = cause.advice if len(cause.advice) <= ADVICE_CHARS else cause.advice[: ADVICE_CHARS - 1].rsplit(" ", 1)[0] + " …"
+        console.print(
+            Text.assemble(("\n" if number == 1 else "", ""), (lead, "bold")), highlight=False
+        )
+        advice = (
+            cause.advice
+            if len(cause.advice) <= ADVICE_CHARS
+            else cause.advice[: ADVICE_CHARS - 1].rsplit(" ", 1)[0] + " …"
+        )
         for text in (advice, cause.formula and f"Right: {cause.formula}"):
             if text:
                 console.print(plain(f"   {text}"), highlight=False)
@@ -317,16 +423,32 @@ def check_table(result: SubmissionResult, every_check: bool = False) -> Table:
     Gradescope staff log).  The self-check shows the student's copy."""
     causes = causes_of(result)
     numbers = cause_of_check(causes)
-    unrun = {number for number, cause in enumerate(causes, start=1) if cause.kind in UNRUN}  # one row each, not one per check
-    shown = [c for c in result.checks if (every_check or not c.passed or c.withheld) and numbers.get(c.check.id) not in unrun]
+    unrun = {
+        number for number, cause in enumerate(causes, start=1) if cause.kind in UNRUN
+    }  # one row each, not one per check
+    shown = [
+        c
+        for c in result.checks
+        if (every_check or not c.passed or c.withheld) and numbers.get(c.check.id) not in unrun
+    ]
     passed = sum(1 for c in result.checks if c.passed and not c.withheld)
-    caption = f"{passed} of {len(result.checks)} checks passed" + ("" if every_check or not passed else " (not listed)")
-    table = Table(title=plain(f"{result.submission.id}: {_points(result.score)} / {_points(result.max_score)} points"), caption=caption, show_lines=False)
+    caption = f"{passed} of {len(result.checks)} checks passed" + (
+        "" if every_check or not passed else " (not listed)"
+    )
+    table = Table(
+        title=plain(
+            f"{result.submission.id}: {_points(result.score)} / {_points(result.max_score)} points"
+        ),
+        caption=caption,
+        show_lines=False,
+    )
     for column in ("check", "points", "status", "max error", "cause"):
         table.add_column(column)
     for check_result in shown:
         errors = [v.max_abs_error for v in check_result.verdicts if v.max_abs_error is not None]
-        status = "withheld" if check_result.withheld else check_result.status  # right numbers, a rule broken: no points
+        status = (
+            "withheld" if check_result.withheld else check_result.status
+        )  # right numbers, a rule broken: no points
         style = {"passed": "green", "failed": "red", "withheld": "red"}.get(status, "yellow")
         number = numbers.get(check_result.check.id)
         table.add_row(
@@ -339,7 +461,13 @@ def check_table(result: SubmissionResult, every_check: bool = False) -> Table:
     for number in sorted(unrun):
         cause = causes[number - 1]
         possible = sum(c.check.points for c in result.checks if c.check.id in cause.checks)
-        table.add_row(f"{len(cause.checks)} checks", f"0/{_points(possible)}", "[yellow]not run[/yellow]", "—", str(number))
+        table.add_row(
+            f"{len(cause.checks)} checks",
+            f"0/{_points(possible)}",
+            "[yellow]not run[/yellow]",
+            "—",
+            str(number),
+        )
     return table
 
 
@@ -350,13 +478,27 @@ def print_problems(console: Console, result: SubmissionResult, causes_said: bool
     if causes_said:
         for rule in result.rule_summary:
             if rule["outcome"] != "withhold":
-                console.print(Text.assemble(("rule:", "yellow"), " ", plain(rule_sentence(rule))), highlight=False)
+                console.print(
+                    Text.assemble(("rule:", "yellow"), " ", plain(rule_sentence(rule))),
+                    highlight=False,
+                )
         return
     for problem in result.load.problems:
         where = problem.get("where") or problem.get("file")
         cell = f" cell {problem['cell']}" if problem.get("cell") else ""
-        console.print(Text.assemble(("while loading", "yellow"), " ", plain(f"{problem.get('file')}{cell}: {problem.get('message')} ({where})")), highlight=False)
+        console.print(
+            Text.assemble(
+                ("while loading", "yellow"),
+                " ",
+                plain(f"{problem.get('file')}{cell}: {problem.get('message')} ({where})"),
+            ),
+            highlight=False,
+        )
     if result.load.status != "ok":
-        console.print(Text.assemble(("not run:", "red"), " ", plain(result.load.message)), highlight=False)
+        console.print(
+            Text.assemble(("not run:", "red"), " ", plain(result.load.message)), highlight=False
+        )
     for rule in result.rule_summary:
-        console.print(Text.assemble(("rule:", "red"), " ", plain(rule_sentence(rule))), highlight=False)
+        console.print(
+            Text.assemble(("rule:", "red"), " ", plain(rule_sentence(rule))), highlight=False
+        )

@@ -37,7 +37,15 @@ REASONS = {
 }
 PASSED = "matches the reference"
 # error types the grader itself writes (grader.engine.execute, grader.engine.pipeline); anything else was raised by the code
-_GRADER_ERRORS = {"Missing": "missing", "Ambiguous": "ambiguous", "Timeout": "timeout", "Crash": "crash", "LoadFailure": "crash", "SandboxFailure": "crash", "GraderFailure": "grader"}
+_GRADER_ERRORS = {
+    "Missing": "missing",
+    "Ambiguous": "ambiguous",
+    "Timeout": "timeout",
+    "Crash": "crash",
+    "LoadFailure": "crash",
+    "SandboxFailure": "crash",
+    "GraderFailure": "grader",
+}
 
 _ESCAPES = re.compile(
     r"""
@@ -49,10 +57,14 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 # C0 but newline and tab, DEL, C1, the bidirectional overrides that reorder what is shown, lone surrogates
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
-_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/")  # an absolute path's folders, not the "/" of dE/dw1
+_FOLDERS = re.compile(
+    r"(?<![\w.])(?:/[^/\s:,()'\"]+)+/"
+)  # an absolute path's folders, not the "/" of dE/dw1
 
 
 def without_folders(text: str) -> str:
@@ -71,7 +83,9 @@ def printable_data(tree):
     if isinstance(tree, str):
         return printable(tree)
     if isinstance(tree, dict):
-        return {printable(k) if isinstance(k, str) else k: printable_data(v) for k, v in tree.items()}
+        return {
+            printable(k) if isinstance(k, str) else k: printable_data(v) for k, v in tree.items()
+        }
     if isinstance(tree, (list, tuple)):
         return [printable_data(item) for item in tree]
     return tree
@@ -87,21 +101,32 @@ def hidden_reason(verdict: Verdict) -> str:
         return REASONS["wrong-value" if verdict.observed is not None else "wrong-shape"]
     error = verdict.error or {}
     written_by_grader = "traceback" not in error or error.get("type") == "GraderFailure"
-    return REASONS[_GRADER_ERRORS.get(str(error.get("type")), "exception") if written_by_grader else "exception"]
+    return REASONS[
+        _GRADER_ERRORS.get(str(error.get("type")), "exception")
+        if written_by_grader
+        else "exception"
+    ]
 
 
 def redacted_verdict(verdict: Verdict) -> Verdict:
     """A hidden case's verdict as a student may see it; a public case's unchanged."""
     if not verdict.hidden:
         return verdict
-    return Verdict(case_id=verdict.case_id, hidden=True, status=verdict.status, message=hidden_reason(verdict))
+    return Verdict(
+        case_id=verdict.case_id, hidden=True, status=verdict.status, message=hidden_reason(verdict)
+    )
 
 
 def student_check(result: CheckResult) -> CheckResult:
     # diagnoses keep the catalogue's own words: they are the grader's text, not the student's numbers;
     # a rule's finding on a hidden case keeps the rule and its message, not what the call did there
-    findings = tuple(replace(f, evidence=HIDDEN_EVIDENCE) if f.case == HIDDEN_CASE else f for f in result.rule_findings)
-    return replace(result, verdicts=tuple(redacted_verdict(v) for v in result.verdicts), rule_findings=findings)
+    findings = tuple(
+        replace(f, evidence=HIDDEN_EVIDENCE) if f.case == HIDDEN_CASE else f
+        for f in result.rule_findings
+    )
+    return replace(
+        result, verdicts=tuple(redacted_verdict(v) for v in result.verdicts), rule_findings=findings
+    )
 
 
 def student_view(result: SubmissionResult) -> SubmissionResult:

@@ -27,7 +27,11 @@ SPEC_TABLES = {
         "type": "object",
         "required": ["x", "y", "w"],
         "additionalProperties": False,
-        "properties": {"x": _pair, "y": _pair, "w": {"type": "array", "items": _number, "minItems": 8, "maxItems": 8}},
+        "properties": {
+            "x": _pair,
+            "y": _pair,
+            "w": {"type": "array", "items": _number, "minItems": 8, "maxItems": 8},
+        },
     },
     "hidden_case_ranges": {  # hidden cases are drawn uniformly from these with the instructor's secret
         "type": "object",

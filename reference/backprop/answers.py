@@ -43,7 +43,10 @@ def reference_quantities(check: Check, case: Case, dtype=np.float64, engine: str
 def reference_runs(check: Check, case: Case) -> tuple[dict, ...]:
     """The float64 reference, and the float32 runs that bound what float32 can pin
     down: NumPy's for every check, and PyTorch's too for Part B."""
-    runs = [reference_quantities(check, case), reference_quantities(check, case, np.float32, "numpy")]
+    runs = [
+        reference_quantities(check, case),
+        reference_quantities(check, case, np.float32, "numpy"),
+    ]
     if check.part == "torch":
         runs.append(reference_quantities(check, case, np.float32, "torch"))
     return tuple(runs)

@@ -56,7 +56,9 @@ def gradients(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype=np.float64
     return w.grad.numpy().astype(dtype)
 
 
-def train(x, y, w, lr: float, epochs: int, act: str = "sigmoid", loss: str = "mse", dtype=np.float64):
+def train(
+    x, y, w, lr: float, epochs: int, act: str = "sigmoid", loss: str = "mse", dtype=np.float64
+):
     check_variant(act, loss)
     x, y, w = as_tensors(x, y, w, dtype)
     w.requires_grad_(True)

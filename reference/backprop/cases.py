@@ -81,9 +81,21 @@ class CaseBook:
         """The given case, then the check's hidden cases when a secret is known."""
         given, kind = self.given, check.options["weights"]
         case_id = "given" if kind == "given" else f"given-{kind}-weights"
-        cases = [case_of(case_id, given["x"], given["y"], _weights(kind, given["w"], self.public_random_w), False)]
+        cases = [
+            case_of(
+                case_id,
+                given["x"],
+                given["y"],
+                _weights(kind, given["w"], self.public_random_w),
+                False,
+            )
+        ]
         for index, draw in enumerate(self.hidden[: check.hidden_cases], start=1):
-            cases.append(case_of(f"hidden-{index}", draw.x, draw.y, _weights(kind, draw.w, draw.random_w), True))
+            cases.append(
+                case_of(
+                    f"hidden-{index}", draw.x, draw.y, _weights(kind, draw.w, draw.random_w), True
+                )
+            )
         return cases
 
     @property

@@ -21,7 +21,9 @@ def gradients(x, y, w, act: str = "sigmoid", loss: str = "mse", eps: float = 1e-
     for i in range(8):
         step = np.zeros(8)
         step[i] = eps
-        result[i] = (loss_at(x, y, w + step, act, loss) - loss_at(x, y, w - step, act, loss)) / (2 * eps)
+        result[i] = (loss_at(x, y, w + step, act, loss) - loss_at(x, y, w - step, act, loss)) / (
+            2 * eps
+        )
     return result
 
 

@@ -21,10 +21,15 @@ from grader.engine.freeform import FreeformRun, Observation
 from reference.backprop.misconceptions import CATALOG
 from reference.backprop.variations import CORRECT, TEXTBOOK_ORDER, quantities
 
-ORDERS = {"course": np.arange(8), "textbook": TEXTBOOK_ORDER}  # also a weight matrix stored [out, in]
+ORDERS = {
+    "course": np.arange(8),
+    "textbook": TEXTBOOK_ORDER,
+}  # also a weight matrix stored [out, in]
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 HIDDEN, OUTPUT = slice(0, 4), slice(4, 8)
-CURVE_NAME = re.compile(r"loss|error|cost|history", re.IGNORECASE)  # a global list the script recorded its losses in
+CURVE_NAME = re.compile(
+    r"loss|error|cost|history", re.IGNORECASE
+)  # a global list the script recorded its losses in
 
 
 class Numbers:
@@ -81,21 +86,32 @@ def _weights_in(arguments: dict):
         numbers = flat(value)
         if len(numbers) == 8 and name.lower().startswith(("w", "weight", "param", "theta")):
             return [(order, np.array(numbers)) for order in ORDERS], name
-    matrices = sorted((n for n, v in arguments.items() if len(flat(v)) == 4 and n.lower().startswith(("w", "v"))))
+    matrices = sorted(
+        (n for n, v in arguments.items() if len(flat(v)) == 4 and n.lower().startswith(("w", "v")))
+    )
     if len(matrices) == 2:
         numbers = flat(arguments[matrices[0]]) + flat(arguments[matrices[1]])
-        return [(order, np.array(numbers)) for order in ORDERS], f"the matrices {matrices[0]}, {matrices[1]}"
+        return [
+            (order, np.array(numbers)) for order in ORDERS
+        ], f"the matrices {matrices[0]}, {matrices[1]}"
     return None, ""
 
 
 def _leaf_weights(backward: dict):
     """The initial weights and their gradients from the first backward pass's leaves."""
-    leaves = sorted((leaf for leaf in backward["leaves"] if flat(leaf["value"])), key=lambda leaf: _natural(leaf["name"]))
+    leaves = sorted(
+        (leaf for leaf in backward["leaves"] if flat(leaf["value"])),
+        key=lambda leaf: _natural(leaf["name"]),
+    )
     values = [v for leaf in leaves for v in flat(leaf["value"])]
-    grads = [v for leaf in leaves for v in (flat(leaf["grad"]) or [np.nan] * len(flat(leaf["value"])))]
+    grads = [
+        v for leaf in leaves for v in (flat(leaf["grad"]) or [np.nan] * len(flat(leaf["value"])))
+    ]
     if len(values) != 8:
         return None, None
-    orders = ["course"] if all(len(flat(leaf["value"])) in (1, 8) for leaf in leaves) else list(ORDERS)
+    orders = (
+        ["course"] if all(len(flat(leaf["value"])) in (1, 8) for leaf in leaves) else list(ORDERS)
+    )
     return [(order, np.array(values)) for order in orders], np.array(grads)
 
 
@@ -106,7 +122,9 @@ def _natural(name: str):
 def _inputs(sources: list[dict], given) -> tuple[np.ndarray, np.ndarray, str]:
     x, y, how = np.array(given[0]), np.array(given[1]), "the given case's x and y"
     for arguments in sources:
-        xs = _named(arguments, ("x1", "x2")) or (flat(arguments.get("x")) if len(flat(arguments.get("x"))) == 2 else None)
+        xs = _named(arguments, ("x1", "x2")) or (
+            flat(arguments.get("x")) if len(flat(arguments.get("x"))) == 2 else None
+        )
         ys = None
         for names in (("y1", "y2"), ("t1", "t2"), ("target1", "target2")):
             ys = ys or _named(arguments, names)
@@ -138,7 +156,9 @@ def _found(expected: np.ndarray, group: Numbers, tolerance, order) -> np.ndarray
     if len(values) == 8 and order is not None:  # a full set of eight, in the layout being tried
         values = values[order]
     if len(values) == len(expected):
-        allowed = tolerance.allowed(expected) + np.array([group.slack(i) for i in range(len(values))])
+        allowed = tolerance.allowed(expected) + np.array(
+            [group.slack(i) for i in range(len(values))]
+        )
         return values if np.all(np.abs(values - expected) <= allowed) else None
     picked, start = [], 0
     for target, allowed in zip(expected, tolerance.allowed(expected)):
@@ -159,7 +179,9 @@ def _search(expected, groups, tolerance, order, inputs):
         return None
     for group in groups:
         seen = _found(np.asarray(expected, dtype=float), group, tolerance, order)
-        if seen is not None and not all(np.any(np.isclose(v, inputs, rtol=0, atol=1e-12)) for v in seen):
+        if seen is not None and not all(
+            np.any(np.isclose(v, inputs, rtol=0, atol=1e-12)) for v in seen
+        ):
             return group, seen
     return None
 
@@ -178,18 +200,44 @@ def _predictions(part: str, kind: str, args: dict, x, y, w, quantity: str):
 
 def _check_for(spec, part: str, quantity: str, setup: dict):
     """The spec's check of this quantity in this part closest to the file's setup (its act and loss)."""
-    candidates = [c for c in spec.checks if c.part == part and c.quantity == quantity and c.options.get("weights", "given") == "given"]
+    candidates = [
+        c
+        for c in spec.checks
+        if c.part == part
+        and c.quantity == quantity
+        and c.options.get("weights", "given") == "given"
+    ]
     for c in candidates:
-        if c.args.get("act", "sigmoid").replace("torch.", "") == setup["act"] and c.args.get("loss", "mse") == setup["loss"]:
-            if quantity not in ("final_weights", "loss_curve") or (c.args.get("lr") == setup["lr"] and c.args.get("epochs") == setup["epochs"]):
+        if (
+            c.args.get("act", "sigmoid").replace("torch.", "") == setup["act"]
+            and c.args.get("loss", "mse") == setup["loss"]
+        ):
+            if quantity not in ("final_weights", "loss_curve") or (
+                c.args.get("lr") == setup["lr"] and c.args.get("epochs") == setup["epochs"]
+            ):
                 return c
     return None
 
 
-def _observe(spec, part, setup, label, quantity, kind, args, element, groups, inputs, order_name, catalogue: bool = True):
+def _observe(
+    spec,
+    part,
+    setup,
+    label,
+    quantity,
+    kind,
+    args,
+    element,
+    groups,
+    inputs,
+    order_name,
+    catalogue: bool = True,
+):
     order = ORDERS[order_name]
     x, y, w = setup["x"], setup["y"], setup["w"]
-    check = _check_for(spec, part, quantity, {**setup, "lr": args.get("lr"), "epochs": args.get("epochs")})
+    check = _check_for(
+        spec, part, quantity, {**setup, "lr": args.get("lr"), "epochs": args.get("epochs")}
+    )
     tolerance = check.tolerance if check is not None else spec.checks[0].tolerance
     shown = {k: (list(map(float, v)) if isinstance(v, np.ndarray) else v) for k, v in setup.items()}
     common = {"check_id": check.id if check else "", "quantity": label, "setup": shown}
@@ -198,10 +246,25 @@ def _observe(spec, part, setup, label, quantity, kind, args, element, groups, in
     if hit is not None:
         group, seen = hit
         precision = "full" if group.decimals is None else f"{min(group.decimals)} decimals printed"
-        return Observation(**common, status="right", observed=tuple(seen), expected=tuple(right[element]), precision=precision, source=group.source)
-    named, first = [], None  # every mistake that reproduces the numbers seen (two may agree on some elements)
-    for mistake, predicted in _predictions(part, kind, args, x, y, w, quantity) if catalogue else ():
-        if mistake in named or (predicted.shape == right.shape and np.allclose(predicted[element], right[element], rtol=1e-6, atol=1e-12)):
+        return Observation(
+            **common,
+            status="right",
+            observed=tuple(seen),
+            expected=tuple(right[element]),
+            precision=precision,
+            source=group.source,
+        )
+    named, first = (
+        [],
+        None,
+    )  # every mistake that reproduces the numbers seen (two may agree on some elements)
+    for mistake, predicted in (
+        _predictions(part, kind, args, x, y, w, quantity) if catalogue else ()
+    ):
+        if mistake in named or (
+            predicted.shape == right.shape
+            and np.allclose(predicted[element], right[element], rtol=1e-6, atol=1e-12)
+        ):
             continue  # the mistake does not show in these elements
         hit = _search(predicted[element], groups, tolerance, order, inputs)
         if hit is not None:
@@ -210,8 +273,21 @@ def _observe(spec, part, setup, label, quantity, kind, args, element, groups, in
     if first is not None:
         group, seen = first
         precision = "full" if group.decimals is None else f"{min(group.decimals)} decimals printed"
-        return Observation(**common, status="wrong", observed=tuple(seen), expected=tuple(right[element]), precision=precision, source=group.source, diagnoses=tuple(named))
-    return Observation(**common, status="not-found", expected=tuple(right[element]), note=f"no {label} of this network were found")
+        return Observation(
+            **common,
+            status="wrong",
+            observed=tuple(seen),
+            expected=tuple(right[element]),
+            precision=precision,
+            source=group.source,
+            diagnoses=tuple(named),
+        )
+    return Observation(
+        **common,
+        status="not-found",
+        expected=tuple(right[element]),
+        note=f"no {label} of this network were found",
+    )
 
 
 # ------------------------------------------------------------------ one file
@@ -222,13 +298,26 @@ def _groups_of(records) -> list[Numbers]:
     for r in records:
         if r["kind"] == "call":
             if flat(r["returned"]):
-                groups.append(Numbers(flat(r["returned"]), f"returned by {r['function']} (call {r['call']})", order=r["n"]))
+                groups.append(
+                    Numbers(
+                        flat(r["returned"]),
+                        f"returned by {r['function']} (call {r['call']})",
+                        order=r["n"],
+                    )
+                )
         elif r["kind"] == "backward":
             pass  # read by value, in _recognise_file
         elif r["kind"] == "printed":
             values, decimals = printed_numbers(r["text"])
             if values:
-                groups.append(Numbers(values, f"printed line {r['line']}: {r['text'][:80]}", decimals, order=10**9 + r["line"]))
+                groups.append(
+                    Numbers(
+                        values,
+                        f"printed line {r['line']}: {r['text'][:80]}",
+                        decimals,
+                        order=10**9 + r["line"],
+                    )
+                )
     return groups
 
 
@@ -246,7 +335,15 @@ def _recognise_file(records, spec, given) -> list[Observation]:
         candidates, how = _weights_in(weighted[0]["arguments"])
         same = [c for c in weighted if c["function"] == weighted[0]["function"]]
         later = [_weights_in(c["arguments"])[0][0][1] for c in same[1:]]
-        after = next((v for v in later if len(v) == len(candidates[0][1]) and not np.allclose(v, candidates[0][1], rtol=0, atol=1e-15)), None)
+        after = next(
+            (
+                v
+                for v in later
+                if len(v) == len(candidates[0][1])
+                and not np.allclose(v, candidates[0][1], rtol=0, atol=1e-15)
+            ),
+            None,
+        )
     elif backwards:
         candidates, leaf_grads = _leaf_weights(backwards[0])
         how = "the leaves of the first backward pass"
@@ -255,35 +352,99 @@ def _recognise_file(records, spec, given) -> list[Observation]:
     if candidates is None:
         weights, _ = _weights_in(final)
         if weights is None:
-            return [Observation("", "the network's weights", "not-found", note="no weights of this network were found in this file")]
-        candidates, how = [(order, np.array(given[2])[ORDERS[order]]) for order in ORDERS], "the given case's (assumed: the file's weights are only seen at its end)"
+            return [
+                Observation(
+                    "",
+                    "the network's weights",
+                    "not-found",
+                    note="no weights of this network were found in this file",
+                )
+            ]
+        candidates, how = (
+            [(order, np.array(given[2])[ORDERS[order]]) for order in ORDERS],
+            "the given case's (assumed: the file's weights are only seen at its end)",
+        )
         after = None
     if after is not None:  # the weights the second pass started from: those after the first update
-        source = "the leaves of the second backward pass" if not weighted else f"the weights passed to {weighted[0]['function']} (call 2)"
+        source = (
+            "the leaves of the second backward pass"
+            if not weighted
+            else f"the weights passed to {weighted[0]['function']} (call 2)"
+        )
         groups.append(Numbers(after, source))
     x, y, inputs_how = _inputs([c["arguments"] for c in calls[:20]] + [final], given)
     if leaf_grads is not None:
-        groups.insert(0, Numbers(leaf_grads, "the leaves' .grad after the first backward pass", order=backwards[0]["n"]))
+        groups.insert(
+            0,
+            Numbers(
+                leaf_grads,
+                "the leaves' .grad after the first backward pass",
+                order=backwards[0]["n"],
+            ),
+        )
         loss = flat(backwards[0].get("root"))
         if loss:
-            groups.insert(0, Numbers(loss, "the tensor the first backward pass started from", order=backwards[0]["n"]))
-    epochs = max([b["pass"] for b in backwards] + [c["call"] for c in weighted if c["function"] == weighted[0]["function"]] if weighted or backwards else [1])
+            groups.insert(
+                0,
+                Numbers(
+                    loss, "the tensor the first backward pass started from", order=backwards[0]["n"]
+                ),
+            )
+    epochs = max(
+        [b["pass"] for b in backwards]
+        + [c["call"] for c in weighted if c["function"] == weighted[0]["function"]]
+        if weighted or backwards
+        else [1]
+    )
     best = None
     for order_name, values in candidates:
-        w0 = values[np.argsort(ORDERS[order_name])] if order_name != "course" else values  # into the course's numbering
+        w0 = (
+            values[np.argsort(ORDERS[order_name])] if order_name != "course" else values
+        )  # into the course's numbering
         for act in ("sigmoid", "relu"):
-            for loss in ("mse",):  # the course's loss; a sum of squares is the catalogue's no-half-in-loss
-                g = quantities(CORRECT, "np_backward", {"act": act, "loss": loss}, x, y, w0)["gradients"]
-                w_after = None if after is None else (after[np.argsort(ORDERS[order_name])] if order_name != "course" else after)
+            for loss in (
+                "mse",
+            ):  # the course's loss; a sum of squares is the catalogue's no-half-in-loss
+                g = quantities(CORRECT, "np_backward", {"act": act, "loss": loss}, x, y, w0)[
+                    "gradients"
+                ]
+                w_after = (
+                    None
+                    if after is None
+                    else (
+                        after[np.argsort(ORDERS[order_name])] if order_name != "course" else after
+                    )
+                )
                 lr = _step_size(w0, w_after, g)
-                setup = {"x": x, "y": y, "w": w0, "act": act, "loss": loss, "lr": lr, "epochs": epochs}
+                setup = {
+                    "x": x,
+                    "y": y,
+                    "w": w0,
+                    "act": act,
+                    "loss": loss,
+                    "lr": lr,
+                    "epochs": epochs,
+                }
                 observations = _observations(spec, part, setup, groups, order_name)
-                score = sum(o.status == "right" for o in observations) + 0.5 * sum(o.status == "wrong" for o in observations)
+                score = sum(o.status == "right" for o in observations) + 0.5 * sum(
+                    o.status == "wrong" for o in observations
+                )
                 if best is None or score > best[0]:
                     best = (score, observations, setup, order_name, w_after is not None)
-    notes = Observation("", "the file's setup", "right" if best[0] else "not-found", note=f"weights from {how}; {inputs_how}")
-    _, observations, setup, order_name, updated = best  # the end of training, at the setup the first update fits best
-    return [notes, *observations, *_observations_at_end(spec, part, setup, order_name, final if updated else {})]
+    notes = Observation(
+        "",
+        "the file's setup",
+        "right" if best[0] else "not-found",
+        note=f"weights from {how}; {inputs_how}",
+    )
+    _, observations, setup, order_name, updated = (
+        best  # the end of training, at the setup the first update fits best
+    )
+    return [
+        notes,
+        *observations,
+        *_observations_at_end(spec, part, setup, order_name, final if updated else {}),
+    ]
 
 
 def _observations(spec, part, setup, groups, order_name) -> list[Observation]:
@@ -291,21 +452,97 @@ def _observations(spec, part, setup, groups, order_name) -> list[Observation]:
     inputs = _known(setup)
     act, loss = setup["act"], setup["loss"]
     found = [
-        _observe(spec, part, setup, "hidden outputs h", "h", "forward", {"act": act}, slice(None), groups, inputs, order_name),
-        _observe(spec, part, setup, "forward outputs o", "o", "forward", {"act": act}, slice(None), groups, inputs, order_name),
-        _observe(spec, part, setup, "loss", "loss", "train", {"act": act, "loss": loss, "lr": 0.0, "epochs": 1}, slice(None), groups, inputs, order_name),
-        _observe(spec, part, setup, "hidden-layer gradients dE/dw1..w4", "gradients", "backward", {"act": act, "loss": loss}, HIDDEN, groups, inputs, order_name),
-        _observe(spec, part, setup, "output-layer gradients dE/dw5..w8", "gradients", "backward", {"act": act, "loss": loss}, OUTPUT, groups, inputs, order_name),
+        _observe(
+            spec,
+            part,
+            setup,
+            "hidden outputs h",
+            "h",
+            "forward",
+            {"act": act},
+            slice(None),
+            groups,
+            inputs,
+            order_name,
+        ),
+        _observe(
+            spec,
+            part,
+            setup,
+            "forward outputs o",
+            "o",
+            "forward",
+            {"act": act},
+            slice(None),
+            groups,
+            inputs,
+            order_name,
+        ),
+        _observe(
+            spec,
+            part,
+            setup,
+            "loss",
+            "loss",
+            "train",
+            {"act": act, "loss": loss, "lr": 0.0, "epochs": 1},
+            slice(None),
+            groups,
+            inputs,
+            order_name,
+        ),
+        _observe(
+            spec,
+            part,
+            setup,
+            "hidden-layer gradients dE/dw1..w4",
+            "gradients",
+            "backward",
+            {"act": act, "loss": loss},
+            HIDDEN,
+            groups,
+            inputs,
+            order_name,
+        ),
+        _observe(
+            spec,
+            part,
+            setup,
+            "output-layer gradients dE/dw5..w8",
+            "gradients",
+            "backward",
+            {"act": act, "loss": loss},
+            OUTPUT,
+            groups,
+            inputs,
+            order_name,
+        ),
     ]
     if setup["lr"]:
         one = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": 1}
-        found.append(_observe(spec, part, setup, "weights after the first update", "final_weights", "train", one, slice(None), groups, inputs, order_name))
+        found.append(
+            _observe(
+                spec,
+                part,
+                setup,
+                "weights after the first update",
+                "final_weights",
+                "train",
+                one,
+                slice(None),
+                groups,
+                inputs,
+                order_name,
+            )
+        )
     return found
 
 
 def _known(setup) -> np.ndarray:
     """The numbers the file was given: a value equal to one of them proves nothing."""
-    return np.concatenate([setup["x"], setup["y"], setup["w"], [setup["lr"]] if setup["lr"] else []])
+    return np.concatenate(
+        [setup["x"], setup["y"], setup["w"], [setup["lr"]] if setup["lr"] else []]
+    )
 
 
 def _observations_at_end(spec, part, setup, order_name, final) -> list[Observation]:
@@ -317,16 +554,46 @@ def _observations_at_end(spec, part, setup, order_name, final) -> list[Observati
     act, loss = setup["act"], setup["loss"]
     found = []
     ends, _ = _weights_in(final) if final else (None, "")
-    curves = [(name, flat(value)) for name, value in (final or {}).items() if CURVE_NAME.search(name) and len(flat(value)) >= 2]
+    curves = [
+        (name, flat(value))
+        for name, value in (final or {}).items()
+        if CURVE_NAME.search(name) and len(flat(value)) >= 2
+    ]
     if setup["lr"] and setup["epochs"] and setup["epochs"] > 1 and ends:
         at_end = [Numbers(ends[0][1], "the weights in the globals at the end")]
         counted = setup["epochs"]
-        counts = [e for e in dict.fromkeys([*(len(values) for _, values in curves[:1]), counted, counted // 2, counted - 1, counted // 2 - 1, counted // 3]) if e > 1]
+        counts = [
+            e
+            for e in dict.fromkeys(
+                [
+                    *(len(values) for _, values in curves[:1]),
+                    counted,
+                    counted // 2,
+                    counted - 1,
+                    counted // 2 - 1,
+                    counted // 3,
+                ]
+            )
+            if e > 1
+        ]
 
         def at(epochs: int, catalogue: bool) -> Observation:
             end = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": epochs}
             label = f"weights at the end (after {epochs} updates)"
-            return _observe(spec, part, {**setup, "epochs": epochs}, label, "final_weights", "train", end, slice(None), at_end, inputs, order_name, catalogue)
+            return _observe(
+                spec,
+                part,
+                {**setup, "epochs": epochs},
+                label,
+                "final_weights",
+                "train",
+                end,
+                slice(None),
+                at_end,
+                inputs,
+                order_name,
+                catalogue,
+            )
 
         right = next((o for o in (at(e, False) for e in counts) if o.status == "right"), None)
         found.append(right or at(counts[0], True))
@@ -334,7 +601,21 @@ def _observations_at_end(spec, part, setup, order_name, final) -> list[Observati
         name, values = curves[0]
         run = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": len(values)}
         recorded = [Numbers(values, f"the list {name} at the end")]
-        found.append(_observe(spec, part, setup, f"loss curve ({len(values)} epochs)", "loss_curve", "train", run, slice(None), recorded, inputs, order_name))
+        found.append(
+            _observe(
+                spec,
+                part,
+                setup,
+                f"loss curve ({len(values)} epochs)",
+                "loss_curve",
+                "train",
+                run,
+                slice(None),
+                recorded,
+                inputs,
+                order_name,
+            )
+        )
     return found
 
 
@@ -348,7 +629,9 @@ def recognise(run: FreeformRun, spec) -> tuple[Observation, ...]:
         elif current is not None:
             current[1].append(record)
             if record["kind"] == "ended":
-                observations += [_in_file(o, current[0]) for o in _recognise_file(current[1], spec, given)]
+                observations += [
+                    _in_file(o, current[0]) for o in _recognise_file(current[1], spec, given)
+                ]
                 current = None
     if current is not None:  # a file cut at its time limit is observed up to there
         observations += [_in_file(o, current[0]) for o in _recognise_file(current[1], spec, given)]
@@ -358,4 +641,6 @@ def recognise(run: FreeformRun, spec) -> tuple[Observation, ...]:
 def _in_file(observation: Observation, script: str) -> Observation:
     from dataclasses import replace
 
-    return replace(observation, source=f"{script}: {observation.source}" if observation.source else script)
+    return replace(
+        observation, source=f"{script}: {observation.source}" if observation.source else script
+    )

@@ -19,9 +19,13 @@ from reference.backprop.variations import Variation, quantities
 BOTH = ("numpy", "torch")
 NUMPY = ("numpy",)
 TORCH = ("torch",)
-DELTA_RULE = ("delta_h1 = (delta_o1*w5 + delta_o2*w6) * f'(z_h1), delta_h2 = (delta_o1*w7 + delta_o2*w8) * f'(z_h2), "
-              "delta_o = (o - y) * f'(z_o), f'(z) = f(z)*(1 - f(z)) for the sigmoid; dE/dw1 = delta_h1*x1")
-COURSE_NETWORK = "h1 = f(w1*x1 + w3*x2), h2 = f(w2*x1 + w4*x2), o1 = f(w5*h1 + w7*h2), o2 = f(w6*h1 + w8*h2)"
+DELTA_RULE = (
+    "delta_h1 = (delta_o1*w5 + delta_o2*w6) * f'(z_h1), delta_h2 = (delta_o1*w7 + delta_o2*w8) * f'(z_h2), "
+    "delta_o = (o - y) * f'(z_o), f'(z) = f(z)*(1 - f(z)) for the sigmoid; dE/dw1 = delta_h1*x1"
+)
+COURSE_NETWORK = (
+    "h1 = f(w1*x1 + w3*x2), h2 = f(w2*x1 + w4*x2), o1 = f(w5*h1 + w7*h2), o2 = f(w6*h1 + w8*h2)"
+)
 TRAINING_LOOP = "for epoch in range(epochs): losses.append(E(w)); w = w - lr * dE/dw(w)"
 STEP_SIZES = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0)  # the course's grid and the usual defaults
 
@@ -92,7 +96,9 @@ CATALOG: tuple[Misconception, ...] = (
         "training takes steps twice as long.",
         "E = 1/2 * ((o1 - y1)^2 + (o2 - y2)^2), dE/do = o - y",
         BOTH,
-        (Variation(loss="MSELoss"),),  # MSELoss on one element per output is exactly the sum of squares
+        (
+            Variation(loss="MSELoss"),
+        ),  # MSELoss on one element per output is exactly the sum of squares
         when={"loss": ("mse",)},
     ),
     Misconception(

@@ -21,7 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from reference.backprop import variations  # it builds on the units
-from reference.backprop.units import ACTIVATIONS, LOSSES, Forward, activate, activation_slope, check_variant, loss_slope, loss_value  # noqa: F401 - the units, by their names here
+
+# the units, by their names here too (re-exported: `X as X`)
+from reference.backprop.units import ACTIVATIONS as ACTIVATIONS
+from reference.backprop.units import LOSSES as LOSSES
+from reference.backprop.units import Forward, check_variant
+from reference.backprop.units import activate as activate
+from reference.backprop.units import activation_slope as activation_slope
+from reference.backprop.units import loss_slope as loss_slope
+from reference.backprop.units import loss_value as loss_value
 
 
 def forward(x, w, act: str = "sigmoid", dtype=np.float64) -> Forward:
@@ -35,7 +43,9 @@ def gradients(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype=np.float64
     return variations.gradients(variations.CORRECT, x, y, w, act, loss, dtype=dtype)
 
 
-def train(x, y, w, lr: float, epochs: int, act: str = "sigmoid", loss: str = "mse", dtype=np.float64):
+def train(
+    x, y, w, lr: float, epochs: int, act: str = "sigmoid", loss: str = "mse", dtype=np.float64
+):
     """Plain gradient descent; returns (final weights, loss before each update)."""
     check_variant(act, loss)
     return variations.train(variations.CORRECT, x, y, w, lr, epochs, act, loss, dtype)

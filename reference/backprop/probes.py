@@ -49,7 +49,11 @@ _OUTPUTS = QUANTITIES["o"]  # what a probe reads of each forward call
 
 def forward_entry(check: Check) -> str:
     """The entry point computing the outputs `check.entry` differentiates: the forward pass of its part."""
-    return next(name for name, entry in ENTRY_POINTS.items() if entry.part == check.part and "o" in entry.quantities)
+    return next(
+        name
+        for name, entry in ENTRY_POINTS.items()
+        if entry.part == check.part and "o" in entry.quantities
+    )
 
 
 def probe_points(case: Case, step: float) -> list[tuple[tuple, tuple]]:
@@ -61,7 +65,9 @@ def probe_points(case: Case, step: float) -> list[tuple[tuple, tuple]]:
     return [(tuple(a.tolist()), tuple(b.tolist())) for a, b in points]
 
 
-def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
+def plan_probes(
+    spec: Spec, book: CaseBook, first_number: int = 1
+) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
     """For every backward check, calls of its forward function on its public case: the point,
     w ± step*e_i (the central differences) and x + step*e_j (does it depend on x at all);
     checks sharing a forward pass share the calls."""
@@ -71,7 +77,14 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
     def call(entry: str, act: str, case: Case) -> str:
         key = (entry, act, case.key)
         if key not in calls:
-            calls[key] = Call(f"fd{first_number + len(calls)}", entry, {"act": act}, case, arguments=ENTRY_POINTS[entry].arguments, framework=ENTRY_POINTS[entry].framework)
+            calls[key] = Call(
+                f"fd{first_number + len(calls)}",
+                entry,
+                {"act": act},
+                case,
+                arguments=ENTRY_POINTS[entry].arguments,
+                framework=ENTRY_POINTS[entry].framework,
+            )
         return calls[key].id
 
     probes = []
@@ -81,9 +94,22 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
         forward, act = forward_entry(check), check.args["act"]
         public = book.for_check(check)[0]
         y = xyw(public)[1]
-        ids = [call(forward, act, case_of(f"{public.id}-probe", x, y, w, False)) for x, w in probe_points(public, step)]
+        ids = [
+            call(forward, act, case_of(f"{public.id}-probe", x, y, w, False))
+            for x, w in probe_points(public, step)
+        ]
         weights = len(xyw(public)[2])
-        probes.append(Probe(check.id, public, step, ids[0], tuple(ids[1 : 1 + weights]), tuple(ids[1 + weights : 1 + 2 * weights]), tuple(ids[1 + 2 * weights :])))
+        probes.append(
+            Probe(
+                check.id,
+                public,
+                step,
+                ids[0],
+                tuple(ids[1 : 1 + weights]),
+                tuple(ids[1 + weights : 1 + 2 * weights]),
+                tuple(ids[1 + 2 * weights :]),
+            )
+        )
     return tuple(probes), tuple(calls.values())
 
 
@@ -92,7 +118,17 @@ def _forward_outputs(outcome, check: Check, size: int) -> np.ndarray | None:
         return None
     try:
         forward = forward_entry(check)
-        return observed_quantity(outcome.value, replace(check, entry=forward, quantity="o", signature=ENTRY_POINTS[forward], measure=_OUTPUTS), (size,))
+        return observed_quantity(
+            outcome.value,
+            replace(
+                check,
+                entry=forward,
+                quantity="o",
+                signature=ENTRY_POINTS[forward],
+                measure=_OUTPUTS,
+            ),
+            (size,),
+        )
     except ShapeError:
         return None
 
@@ -106,7 +142,12 @@ REQUIRED = 10 * RESOLUTION
 
 def _changes(outputs: list[np.ndarray], weights: int) -> np.ndarray:
     """How far the outputs move with each weight (w + step vs w - step), then each input (x + step vs x)."""
-    center, plus, minus, moved = outputs[0], outputs[1 : 1 + weights], outputs[1 + weights : 1 + 2 * weights], outputs[1 + 2 * weights :]
+    center, plus, minus, moved = (
+        outputs[0],
+        outputs[1 : 1 + weights],
+        outputs[1 + weights : 1 + 2 * weights],
+        outputs[1 + 2 * weights :],
+    )
     by_weight = [np.max(np.abs(p - m)) for p, m in zip(plus, minus)]
     by_input = [np.max(np.abs(m - center)) for m in moved]
     return np.array(by_weight + by_input)
@@ -116,30 +157,49 @@ def _moved_by(probe: Probe, outputs: list[np.ndarray], threshold: float) -> list
     """The weights and inputs, named as the assignment numbers them (w1.., x1..), that the
     outputs move with at the probe's case by more than `threshold` times their scale."""
     weights = len(xyw(probe.case)[2])
-    names = [f"w{i + 1}" for i in range(weights)] + [f"x{j + 1}" for j in range(len(outputs) - 1 - 2 * weights)]
+    names = [f"w{i + 1}" for i in range(weights)] + [
+        f"x{j + 1}" for j in range(len(outputs) - 1 - 2 * weights)
+    ]
     scale = max(1.0, float(np.max(np.abs(outputs[0]))))
-    return [name for name, change in zip(names, _changes(outputs, weights)) if change > threshold * scale]
+    return [
+        name
+        for name, change in zip(names, _changes(outputs, weights))
+        if change > threshold * scale
+    ]
 
 
-def ignored_inputs(probe: Probe, outputs: list[np.ndarray], act: str, elsewhere: tuple = ()) -> list[str]:
+def ignored_inputs(
+    probe: Probe, outputs: list[np.ndarray], act: str, elsewhere: tuple = ()
+) -> list[str]:
     """The weights and inputs the reference's outputs move with at the probe's case and the student's never do.
 
     One the reference does not depend on there (a dead ReLU unit, zero output weights)
     is not required.  The student's may move with it here or at the other probed points
     of the same forward function, `elsewhere` ((probe, outputs) pairs): a unit of a wrong
     network can be dead where the assignment's is not, and the function still uses it."""
-    reference = [network.forward(x, w, act).o for x, w in probe_points(probe.case, probe.step)[: len(outputs)]]
-    seen = {name for other, found in ((probe, outputs), *elsewhere) for name in _moved_by(other, found, RESOLUTION)}
+    reference = [
+        network.forward(x, w, act).o
+        for x, w in probe_points(probe.case, probe.step)[: len(outputs)]
+    ]
+    seen = {
+        name
+        for other, found in ((probe, outputs), *elsewhere)
+        for name in _moved_by(other, found, RESOLUTION)
+    }
     return [name for name in _moved_by(probe, reference, REQUIRED) if name not in seen]
 
 
 def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray] | None:
     """The student's forward outputs at each of the probe's calls; None unless all are finite numbers."""
-    outputs = [_forward_outputs(outcomes.get(i), check, len(xyw(probe.case)[1])) for i in probe.calls]
+    outputs = [
+        _forward_outputs(outcomes.get(i), check, len(xyw(probe.case)[1])) for i in probe.calls
+    ]
     return None if any(o is None or not np.all(np.isfinite(o)) for o in outputs) else outputs
 
 
-def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, elsewhere: tuple = ()) -> Finding:
+def root_cause(
+    item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, elsewhere: tuple = ()
+) -> Finding:
     """Forward bug or backward bug, from central differences of the student's own forward pass.
 
     `elsewhere`: the (probe, outputs) of the other probed points of the same forward function."""
@@ -149,7 +209,9 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
         return Finding()
     forward, backward = forward_entry(check), check.entry
     probed = [outcomes.get(i) for i in probe.calls]
-    if any(o is not None and o.status == "timeout" for o in probed):  # not run, or cut short, for lack of time
+    if any(
+        o is not None and o.status == "timeout" for o in probed
+    ):  # not run, or cut short, for lack of time
         return Finding(note=(
             f"The grader could not tell whether your {backward} is the derivative of your own {forward}: "
             f"its calls of {forward} near the {probe.case.id} case ran out of time."
@@ -159,15 +221,23 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
         return Finding()
     weights = len(xyw(probe.case)[2])
     loss = check.args.get("loss", "mse")
-    losses = np.array([network.loss_value(o, xyw(probe.case)[1], loss) for o in outputs[1 : 1 + 2 * weights]])
+    losses = np.array(
+        [network.loss_value(o, xyw(probe.case)[1], loss) for o in outputs[1 : 1 + 2 * weights]]
+    )
     differences = (losses[:weights] - losses[weights:]) / (2 * probe.step)
     gradients = np.asarray(public.observed, dtype=np.float64)
-    consistent = bool(np.all(np.abs(gradients - differences) <= settings.consistency.allowed(differences)))
+    consistent = bool(
+        np.all(np.abs(gradients - differences) <= settings.consistency.allowed(differences))
+    )
     right = network.forward(xyw(probe.case)[0], xyw(probe.case)[2], check.args["act"]).o
     forward_right = bool(np.all(np.abs(outputs[0] - right) <= check.tolerance.allowed(right)))
     expected = next(e.value for e in item.expected if e.case.id == probe.case.id)
-    slopes_right = bool(np.all(np.abs(differences - expected) <= settings.consistency.allowed(expected)))
-    if consistent and not (forward_right and slopes_right):  # right for the network the forward pass computes, a wrong one
+    slopes_right = bool(
+        np.all(np.abs(differences - expected) <= settings.consistency.allowed(expected))
+    )
+    if consistent and not (
+        forward_right and slopes_right
+    ):  # right for the network the forward pass computes, a wrong one
         ignored = ignored_inputs(probe, outputs, check.args["act"], elsewhere)
         credit = 0.0 if ignored else settings.consistent_backward_credit
         explanation = (
@@ -187,7 +257,14 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
                 f"any other point the grader tried, while the network's do on the {probe.case.id} case. A share of the "
                 f"points for a consistent backward pass needs a forward pass that computes this network from x and every weight."
             )
-        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, COURSE_NETWORK, "root-cause", forward)
+        diagnosis = Diagnosis(
+            "forward-bug-backward-consistent",
+            "Forward pass wrong; the backward pass is consistent with it",
+            explanation,
+            COURSE_NETWORK,
+            "root-cause",
+            forward,
+        )
         return Finding((diagnosis,), note, credit)
     if forward_right:
         explanation = (
@@ -196,11 +273,24 @@ def root_cause(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, el
             f"the mistake is in the backward pass, or in the loss it differentiates, not in the forward pass."
         )
         formula = "dE/dw_i = (E(w + ε·e_i) - E(w - ε·e_i)) / (2ε) for a small ε"
-        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradients are not the derivative of your forward pass", explanation, formula, "root-cause", backward),))
+        return Finding(
+            (
+                Diagnosis(
+                    "backward-not-derivative-of-forward",
+                    "The gradients are not the derivative of your forward pass",
+                    explanation,
+                    formula,
+                    "root-cause",
+                    backward,
+                ),
+            )
+        )
     return Finding()
 
 
-def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: tuple[Probe, ...]) -> Finding:
+def find(
+    item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: tuple[Probe, ...]
+) -> Finding:
     """The probe's finding for a failing backward check, with the other probed points of the
     same forward function as evidence that it does use an input."""
     forward = forward_entry(item.check)

@@ -111,7 +111,9 @@ def loss_slope(v: Variation, o, y, loss: str, dtype=np.float64):
     return p * (outer - np.dot(p, outer))  # softmax Jacobian: dp_j/do_k = p_j (delta_jk - p_k)
 
 
-def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=None, dtype=np.float64) -> np.ndarray:
+def gradients(
+    v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=None, dtype=np.float64
+) -> np.ndarray:
     """dE/dw1..dE/dw8 as this variation computes them, from one forward pass: the output
     deltas delta_o = dE/do * f'(z_o), carried back through the weights (h1 reaches o1
     through w5 and o2 through w6; h2 through w7, w8) to the hidden deltas.
@@ -132,7 +134,9 @@ def gradients(v: Variation, x, y, w, act: str, loss: str, hidden_reads_weights=N
         back = np.array([carried[0] * w5 + carried[1] * w6, carried[0] * w7 + carried[1] * w8])
         if v.hidden_delta == "hidden-slope":  # h*(1-h) where o*(1-o) belongs
             back = back * slope_h
-    delta_h = back * slope_h if v.output_reads == "h" else np.zeros(2, dtype=dtype)  # x-fed: h reaches nothing
+    delta_h = (
+        back * slope_h if v.output_reads == "h" else np.zeros(2, dtype=dtype)
+    )  # x-fed: h reaches nothing
     return np.array(
         [
             delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],  # w1..w4: x1, x2 -> h
@@ -159,7 +163,9 @@ def train(v: Variation, x, y, w, lr: float, epochs: int, act: str, loss: str, dt
                 losses.append(current_loss())
             g = gradients(v, x, y, w, act, loss, dtype=dtype)
             if v.sequential:
-                g = gradients(v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:], dtype=dtype)
+                g = gradients(
+                    v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:], dtype=dtype
+                )
             total = total + g if v.accumulate else g
             w = w - lr * total
             if v.loss_after_update:

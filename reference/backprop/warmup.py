@@ -19,7 +19,12 @@ def warm_up() -> None:
     for dtype in (torch.float64, torch.float32):
         w = torch.rand(8, dtype=dtype, requires_grad=True)
         x = torch.tensor(numpy.array([0.5, 0.3]), dtype=dtype)
-        for act in (torch.sigmoid, torch.relu, lambda z: 1 / (1 + torch.exp(-z)), torch.nn.functional.relu):
+        for act in (
+            torch.sigmoid,
+            torch.relu,
+            lambda z: 1 / (1 + torch.exp(-z)),
+            torch.nn.functional.relu,
+        ):
             # indexing, products, sums and stacking, as a hand-written layer does them
             a = act(torch.stack([w[0] * x[0] + w[1] * x[1], w[2] * x[0] + w[3] * x[1]]))
             b = act(torch.stack([w[4] * a[0] + w[5] * a[1], w[6] * a[0] + w[7] * a[1]]))

@@ -21,14 +21,24 @@ GIVEN_CASE = {
     "type": "object",
     "required": ["seed", "low", "high", *SHAPE_KEYS],
     "additionalProperties": False,
-    "properties": {"seed": {"type": "integer", "minimum": 0}, "low": _number, "high": _number, **dict.fromkeys(SHAPE_KEYS, _size)},
+    "properties": {
+        "seed": {"type": "integer", "minimum": 0},
+        "low": _number,
+        "high": _number,
+        **dict.fromkeys(SHAPE_KEYS, _size),
+    },
 }
 HIDDEN_CASE_RANGES = {
     "type": "object",
     "required": ["values", *SHAPE_KEYS],
     "additionalProperties": False,
     "properties": {
-        "values": {"type": "array", "prefixItems": [_number, _number], "minItems": 2, "maxItems": 2},
+        "values": {
+            "type": "array",
+            "prefixItems": [_number, _number],
+            "minItems": 2,
+            "maxItems": 2,
+        },
         **dict.fromkeys(SHAPE_KEYS, _range),
     },
 }

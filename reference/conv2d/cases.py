@@ -22,7 +22,15 @@ import numpy as np
 from grader.core.cases import Case, secret_rng_seed
 from reference.conv2d.convolution import output_size
 
-SHAPE_KEYS = ("batch", "in_channels", "out_channels", "height", "width", "kernel_height", "kernel_width")
+SHAPE_KEYS = (
+    "batch",
+    "in_channels",
+    "out_channels",
+    "height",
+    "width",
+    "kernel_height",
+    "kernel_width",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,10 @@ class Shapes:
     kernel_width: int
 
     def output(self, stride: int, padding: int) -> tuple[int, int]:
-        return (output_size(self.height, self.kernel_height, stride, padding), output_size(self.width, self.kernel_width, stride, padding))
+        return (
+            output_size(self.height, self.kernel_height, stride, padding),
+            output_size(self.width, self.kernel_width, stride, padding),
+        )
 
 
 def _values(seed, shapes: Shapes, low: float, high: float, stride: int, padding: int) -> dict:
@@ -44,7 +55,9 @@ def _values(seed, shapes: Shapes, low: float, high: float, stride: int, padding:
     rng = np.random.default_rng(seed)
     s = shapes
     x = rng.uniform(low, high, (s.batch, s.in_channels, s.height, s.width))
-    weight = rng.uniform(low, high, (s.out_channels, s.in_channels, s.kernel_height, s.kernel_width))
+    weight = rng.uniform(
+        low, high, (s.out_channels, s.in_channels, s.kernel_height, s.kernel_width)
+    )
     bias = rng.uniform(low, high, (s.out_channels,))
     dy = rng.uniform(low, high, (s.batch, s.out_channels, *s.output(stride, padding)))
     return {"x": x, "weight": weight, "bias": bias, "dy": dy}
@@ -57,7 +70,9 @@ def _hidden_shapes(ranges: dict, seed: int, index: int) -> Shapes:
     for kernel, side in (("kernel_height", "height"), ("kernel_width", "width")):
         low, high = ranges[kernel]
         if low > size[side]:
-            raise ValueError(f"hidden_case_ranges.{kernel}: a kernel of {low} does not fit an input of {size[side]} ({side})")
+            raise ValueError(
+                f"hidden_case_ranges.{kernel}: a kernel of {low} does not fit an input of {size[side]} ({side})"
+            )
         size[kernel] = int(rng.integers(low, min(high, size[side]) + 1))
     return Shapes(**size)
 
@@ -76,13 +91,24 @@ class CaseBook:
     def for_check(self, check) -> list[Case]:
         """The given case, then the check's hidden cases when a secret is known."""
         stride, padding = check.args["stride"], check.args["padding"]
-        for shapes, where in ((self.given, "given_case"), *((s, "hidden_case_ranges") for s in self.hidden)):
+        for shapes, where in (
+            (self.given, "given_case"),
+            *((s, "hidden_case_ranges") for s in self.hidden),
+        ):
             if min(shapes.output(stride, padding)) < 1:
-                raise ValueError(f"{where}: a kernel of {shapes.kernel_height}x{shapes.kernel_width} leaves no output on "
-                                 f"{shapes.height}x{shapes.width} with stride {stride}, padding {padding} (check {check.id!r})")
-        cases = [Case.of("given", _values(self.given_seed, self.given, *self.given_range, stride, padding))]
+                raise ValueError(
+                    f"{where}: a kernel of {shapes.kernel_height}x{shapes.kernel_width} leaves no output on "
+                    f"{shapes.height}x{shapes.width} with stride {stride}, padding {padding} (check {check.id!r})"
+                )
+        cases = [
+            Case.of(
+                "given", _values(self.given_seed, self.given, *self.given_range, stride, padding)
+            )
+        ]
         for index, shapes in enumerate(self.hidden[: check.hidden_cases], start=1):
-            values = _values([self.hidden_seed, index, 1], shapes, *self.hidden_range, stride, padding)
+            values = _values(
+                [self.hidden_seed, index, 1], shapes, *self.hidden_range, stride, padding
+            )
             cases.append(Case.of(f"hidden-{index}", values, hidden=True))
         return cases
 
@@ -94,5 +120,9 @@ def draw_cases(spec, secret: bytes | None) -> CaseBook:
     if not secret:
         return CaseBook(given["seed"], shapes, given_range)
     seed = secret_rng_seed(secret)
-    hidden = tuple(_hidden_shapes(ranges, seed, index) for index in range(1, spec.max_hidden_cases + 1))
-    return CaseBook(given["seed"], shapes, given_range, seed, hidden, tuple(map(float, ranges["values"])))
+    hidden = tuple(
+        _hidden_shapes(ranges, seed, index) for index in range(1, spec.max_hidden_cases + 1)
+    )
+    return CaseBook(
+        given["seed"], shapes, given_range, seed, hidden, tuple(map(float, ranges["values"]))
+    )

@@ -27,10 +27,29 @@ ENTRY_POINTS = {
 }
 
 QUANTITIES = {
-    "y": Quantity("y", "the output y", count_words="shape (N, C_out, H_out, W_out), H_out = (H + 2*padding - kH) // stride + 1"),
-    "dx": Quantity("dx", "the input gradient dL/dx", count_words="the shape of x, (N, C_in, H, W)", derivative=True),
-    "dweight": Quantity("dweight", "the weight gradient dL/dweight", count_words="the shape of weight, (C_out, C_in, kH, kW)", derivative=True),
-    "dbias": Quantity("dbias", "the bias gradient dL/dbias", count_words="the shape of bias, (C_out,)", derivative=True),
+    "y": Quantity(
+        "y",
+        "the output y",
+        count_words="shape (N, C_out, H_out, W_out), H_out = (H + 2*padding - kH) // stride + 1",
+    ),
+    "dx": Quantity(
+        "dx",
+        "the input gradient dL/dx",
+        count_words="the shape of x, (N, C_in, H, W)",
+        derivative=True,
+    ),
+    "dweight": Quantity(
+        "dweight",
+        "the weight gradient dL/dweight",
+        count_words="the shape of weight, (C_out, C_in, kH, kW)",
+        derivative=True,
+    ),
+    "dbias": Quantity(
+        "dbias",
+        "the bias gradient dL/dbias",
+        count_words="the shape of bias, (C_out,)",
+        derivative=True,
+    ),
 }
 
 CONTRACT = Contract(ENTRY_POINTS, QUANTITIES)

@@ -30,11 +30,17 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 def pad(x: np.ndarray, padding: int, where: str = "both") -> np.ndarray:
     """x with zeros around its last two axes: `padding` on each side, or all 2*padding on one."""
-    before, after = {"both": (padding, padding), "after": (0, 2 * padding), "before": (2 * padding, 0)}[where]
+    before, after = {
+        "both": (padding, padding),
+        "after": (0, 2 * padding),
+        "before": (2 * padding, 0),
+    }[where]
     return np.pad(x, ((0, 0), (0, 0), (before, after), (before, after)))
 
 
-def windows(xp: np.ndarray, kernel: tuple[int, int], stride: int, out: tuple[int, int]) -> np.ndarray:
+def windows(
+    xp: np.ndarray, kernel: tuple[int, int], stride: int, out: tuple[int, int]
+) -> np.ndarray:
     """(N, C, H_out, W_out, kH, kW): the patch of xp each output position reads."""
     view = sliding_window_view(xp, kernel, axis=(2, 3))
     return view[:, :, positions(0, stride, out[0]), positions(0, stride, out[1])]
@@ -45,16 +51,35 @@ def positions(start: int, stride: int, count: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1 if count > 0 else start, stride)
 
 
-def forward(x, weight, bias, stride: int = 1, padding: int = 0, *, pad_where: str = "both", out_shrink: int = 0) -> np.ndarray:
+def forward(
+    x,
+    weight,
+    bias,
+    stride: int = 1,
+    padding: int = 0,
+    *,
+    pad_where: str = "both",
+    out_shrink: int = 0,
+) -> np.ndarray:
     """y; `out_shrink` output rows and columns fewer than the formula gives (a mistake's)."""
     kernel = weight.shape[2:]
-    out = tuple(output_size(s, k, stride, padding) - out_shrink for s, k in zip(x.shape[2:], kernel))
+    out = tuple(
+        output_size(s, k, stride, padding) - out_shrink for s, k in zip(x.shape[2:], kernel)
+    )
     patches = windows(pad(x, padding, pad_where), kernel, stride, out)
     return np.einsum("ncijkl,ockl->noij", patches, weight) + bias[None, :, None, None]
 
 
 def backward(
-    x, weight, dy, stride: int = 1, padding: int = 0, *, pad_where: str = "both", backward_stride: int | None = None, dx_weight=None
+    x,
+    weight,
+    dy,
+    stride: int = 1,
+    padding: int = 0,
+    *,
+    pad_where: str = "both",
+    backward_stride: int | None = None,
+    dx_weight=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dx, dweight, dbias) for the upstream gradient dy.
 
@@ -70,7 +95,9 @@ def backward(
     dxp = np.zeros_like(xp)
     for row, col in np.ndindex(*kernel):
         # every output position (i, j) read xp[i*step + row, j*step + col] with weight[:, :, row, col]
-        dxp[:, :, positions(row, step, out[0]), positions(col, step, out[1])] += np.einsum("noij,oc->ncij", dy, spread[:, :, row, col])
+        dxp[:, :, positions(row, step, out[0]), positions(col, step, out[1])] += np.einsum(
+            "noij,oc->ncij", dy, spread[:, :, row, col]
+        )
     before = {"both": padding, "after": 0, "before": 2 * padding}[pad_where]
     dx = dxp[:, :, before : before + x.shape[2], before : before + x.shape[3]]
     return dx, dweight, dbias

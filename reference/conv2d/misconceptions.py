@@ -19,9 +19,13 @@ PADDED = {"padding": tuple(range(1, MAX_PADDING + 1))}
 
 FORWARD = "y[n, o, i, j] = bias[o] + sum_{c, k, l} weight[o, c, k, l] * xp[n, c, i*stride + k, j*stride + l], xp = x padded by p zeros on every side"
 DX = "dxp[n, c, i*stride + k, j*stride + l] += sum_o dy[n, o, i, j] * weight[o, c, k, l]; dx = dxp without its padding"
-DWEIGHT = "dweight[o, c, k, l] = sum_{n, i, j} dy[n, o, i, j] * xp[n, c, i*stride + k, j*stride + l]"
+DWEIGHT = (
+    "dweight[o, c, k, l] = sum_{n, i, j} dy[n, o, i, j] * xp[n, c, i*stride + k, j*stride + l]"
+)
 DBIAS = "dbias[o] = sum_{n, i, j} dy[n, o, i, j] = dy.sum(axis=(0, 2, 3))"
-OUTPUT_SIZE = "H_out = (H + 2*padding - kH) // stride + 1, W_out = (W + 2*padding - kW) // stride + 1"
+OUTPUT_SIZE = (
+    "H_out = (H + 2*padding - kH) // stride + 1, W_out = (W + 2*padding - kW) // stride + 1"
+)
 
 CATALOG: tuple[Misconception, ...] = (
     Misconception(
@@ -67,7 +71,11 @@ CATALOG: tuple[Misconception, ...] = (
         "or per position) or summed one sample only. It has one value per output channel.",
         DBIAS,
         NUMPY,
-        (Variation(bias_sum="per-sample"), Variation(bias_sum="per-position"), Variation(bias_sum="first-sample")),
+        (
+            Variation(bias_sum="per-sample"),
+            Variation(bias_sum="per-position"),
+            Variation(bias_sum="first-sample"),
+        ),
     ),
     Misconception(
         "input-channels-not-summed",

@@ -50,11 +50,17 @@ class Probe:
 
 def forward_entry(check: Check) -> str:
     """The forward function of the check's part."""
-    return next(name for name, entry in ENTRY_POINTS.items() if entry.part == check.part and is_forward(name))
+    return next(
+        name
+        for name, entry in ENTRY_POINTS.items()
+        if entry.part == check.part and is_forward(name)
+    )
 
 
 def _directions(shape: tuple[int, ...], check_id: str) -> list[np.ndarray]:
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:8], "big"))  # fixed per check
+    rng = np.random.default_rng(
+        int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:8], "big")
+    )  # fixed per check
     units = []
     for _ in range(DIRECTIONS):
         d = rng.standard_normal(shape)
@@ -62,7 +68,9 @@ def _directions(shape: tuple[int, ...], check_id: str) -> list[np.ndarray]:
     return units
 
 
-def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
+def plan_probes(
+    spec: Spec, book: CaseBook, first_number: int = 1
+) -> tuple[tuple[Probe, ...], tuple[Call, ...]]:
     step = spec.diagnosis.finite_difference_step
     calls: dict[tuple, Call] = {}
 
@@ -70,22 +78,43 @@ def plan_probes(spec: Spec, book: CaseBook, first_number: int = 1) -> tuple[tupl
         kwargs = {"stride": check.args["stride"], "padding": check.args["padding"]}
         key = (entry, tuple(sorted(kwargs.items())), case.key)
         if key not in calls:
-            calls[key] = Call(f"fd{first_number + len(calls)}", entry, kwargs, case, arguments=ENTRY_POINTS[entry].arguments, framework=ENTRY_POINTS[entry].framework)
+            calls[key] = Call(
+                f"fd{first_number + len(calls)}",
+                entry,
+                kwargs,
+                case,
+                arguments=ENTRY_POINTS[entry].arguments,
+                framework=ENTRY_POINTS[entry].framework,
+            )
         return calls[key].id
 
     probes = []
     for check in spec.checks:
         if check.quantity not in PROBED:
             continue
-        public, name, forward = book.for_check(check)[0], PROBED[check.quantity], forward_entry(check)
+        public, name, forward = (
+            book.for_check(check)[0],
+            PROBED[check.quantity],
+            forward_entry(check),
+        )
         inputs = {k: np.asarray(public.inputs[k], dtype=float) for k in FORWARD_INPUTS}
         units = _directions(inputs[name].shape, check.id)
 
         probe_id = f"{public.id}-probe"
         center = call(forward, check, Case.of(probe_id, inputs))
-        plus = tuple(call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] + step * u})) for u in units)
-        minus = tuple(call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] - step * u})) for u in units)
-        probes.append(Probe(check.id, public, step, name, tuple(u.tolist() for u in units), center, plus, minus))
+        plus = tuple(
+            call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] + step * u}))
+            for u in units
+        )
+        minus = tuple(
+            call(forward, check, Case.of(probe_id, {**inputs, name: inputs[name] - step * u}))
+            for u in units
+        )
+        probes.append(
+            Probe(
+                check.id, public, step, name, tuple(u.tolist() for u in units), center, plus, minus
+            )
+        )
     return tuple(probes), tuple(calls.values())
 
 
@@ -93,7 +122,9 @@ def _outputs(outcome, check: Check, shape: tuple[int, ...]) -> np.ndarray | None
     if outcome is None or outcome.status != "ok":
         return None
     forward = forward_entry(check)
-    reading = replace(check, entry=forward, quantity="y", signature=ENTRY_POINTS[forward], measure=QUANTITIES["y"])
+    reading = replace(
+        check, entry=forward, quantity="y", signature=ENTRY_POINTS[forward], measure=QUANTITIES["y"]
+    )
     try:
         values = observed_quantity(outcome.value, reading, shape)
     except ShapeError:
@@ -101,14 +132,18 @@ def _outputs(outcome, check: Check, shape: tuple[int, ...]) -> np.ndarray | None
     return values if np.all(np.isfinite(values)) else None
 
 
-def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: tuple = ()) -> Finding:
+def find(
+    item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: tuple = ()
+) -> Finding:
     check, settings = item.check, spec.diagnosis
     public = next((v for v in item.verdicts if v.case_id == probe.case.id), None)
     if public is None or public.status != "failed" or public.observed is None:
         return Finding()
     forward, backward = forward_entry(check), check.entry
     if any(outcomes.get(i) is not None and outcomes[i].status == "timeout" for i in probe.calls):
-        return Finding(note=f"The grader could not tell whether your {backward} is the derivative of your own {forward}: its calls of {forward} ran out of time.")
+        return Finding(
+            note=f"The grader could not tell whether your {backward} is the derivative of your own {forward}: its calls of {forward} ran out of time."
+        )
     values = {k: np.asarray(probe.case.inputs[k], dtype=float) for k in (*FORWARD_INPUTS, "dy")}
     stride, padding = check.args["stride"], check.args["padding"]
     right = convolution.forward(values["x"], values["weight"], values["bias"], stride, padding)
@@ -117,14 +152,23 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
         return Finding()
     center, plus, minus = outputs[0], outputs[1 : 1 + DIRECTIONS], outputs[1 + DIRECTIONS :]
     dy = values["dy"].reshape(-1)
-    derivatives = np.array([(np.dot(p, dy) - np.dot(m, dy)) / (2 * probe.step) for p, m in zip(plus, minus)])
+    derivatives = np.array(
+        [(np.dot(p, dy) - np.dot(m, dy)) / (2 * probe.step) for p, m in zip(plus, minus)]
+    )
     gradient = np.asarray(public.observed, dtype=float)
     claimed = np.array([np.dot(gradient, np.asarray(u).reshape(-1)) for u in probe.directions])
-    consistent = bool(np.all(np.abs(claimed - derivatives) <= settings.consistency.allowed(derivatives)))
-    forward_right = bool(np.all(np.abs(center - right.reshape(-1)) <= check.tolerance.allowed(right.reshape(-1))))
+    consistent = bool(
+        np.all(np.abs(claimed - derivatives) <= settings.consistency.allowed(derivatives))
+    )
+    forward_right = bool(
+        np.all(np.abs(center - right.reshape(-1)) <= check.tolerance.allowed(right.reshape(-1)))
+    )
     name = probe.name
     if consistent and not forward_right:
-        moves = all(np.max(np.abs(p - m)) > 1e-9 * max(1.0, float(np.max(np.abs(center)))) for p, m in zip(plus, minus))
+        moves = all(
+            np.max(np.abs(p - m)) > 1e-9 * max(1.0, float(np.max(np.abs(center))))
+            for p, m in zip(plus, minus)
+        )
         credit = settings.consistent_backward_credit if moves else 0.0
         explanation = (
             f"Your {backward}'s {check.quantity} is the exact derivative of sum(y * dy) for the y your own {forward} computes: "
@@ -134,10 +178,21 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
         )
         if credit:
             explanation += f" This check gives {credit:.0%} of its points for a backward pass consistent with its forward pass."
-        note = "" if moves or not settings.consistent_backward_credit else (
-            f"No points are given for this consistency: the output of your {forward} does not change when {name} moves."
+        note = (
+            ""
+            if moves or not settings.consistent_backward_credit
+            else (
+                f"No points are given for this consistency: the output of your {forward} does not change when {name} moves."
+            )
         )
-        diagnosis = Diagnosis("forward-bug-backward-consistent", "Forward pass wrong; the backward pass is consistent with it", explanation, FORWARD, "root-cause", forward)
+        diagnosis = Diagnosis(
+            "forward-bug-backward-consistent",
+            "Forward pass wrong; the backward pass is consistent with it",
+            explanation,
+            FORWARD,
+            "root-cause",
+            forward,
+        )
         return Finding((diagnosis,), note, credit)
     if forward_right and not consistent:
         explanation = (
@@ -145,8 +200,21 @@ def find(item: CheckEvidence, probe: Probe, outcomes: dict, spec: Spec, probes: 
             f"{DIRECTIONS} directions of {name} disagree with the {check.quantity} your {backward} returns on the "
             f"{probe.case.id} case: the mistake is in the backward pass, not in the forward pass."
         )
-        formula = f"<{check.quantity}, u> = (L({name} + ε·u) - L({name} - ε·u)) / (2ε), L = sum(y * dy)"
-        return Finding((Diagnosis("backward-not-derivative-of-forward", "The gradient is not the derivative of your forward pass", explanation, formula, "root-cause", backward),))
+        formula = (
+            f"<{check.quantity}, u> = (L({name} + ε·u) - L({name} - ε·u)) / (2ε), L = sum(y * dy)"
+        )
+        return Finding(
+            (
+                Diagnosis(
+                    "backward-not-derivative-of-forward",
+                    "The gradient is not the derivative of your forward pass",
+                    explanation,
+                    formula,
+                    "root-cause",
+                    backward,
+                ),
+            )
+        )
     return Finding()
 
 

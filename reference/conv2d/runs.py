@@ -20,7 +20,9 @@ def torch_quantities(entry: str, args: dict, values: dict, dtype: str) -> dict:
     """The same quantities from torch.nn.functional.conv2d and autograd, in `dtype` ("float64", "float32")."""
     import torch
 
-    tensors = {name: torch.tensor(value, dtype=getattr(torch, dtype)) for name, value in values.items()}
+    tensors = {
+        name: torch.tensor(value, dtype=getattr(torch, dtype)) for name, value in values.items()
+    }
     x, weight, bias = (tensors[name].requires_grad_() for name in ("x", "weight", "bias"))
     y = torch.nn.functional.conv2d(x, weight, bias, stride=args["stride"], padding=args["padding"])
     if is_forward(entry):

@@ -28,9 +28,13 @@ class Variation:
     channel: str = "all"  # "last" / "first": only one input channel reaches y (= where += belongs)
     out_shrink: int = 0  # output rows and columns fewer than (H + 2p - kH) // s + 1
     # backward pass by hand
-    backward_stride: int | None = None  # the windows of the backward pass stepped by this, not the stride
+    backward_stride: int | None = (
+        None  # the windows of the backward pass stepped by this, not the stride
+    )
     bias_sum: str = "all"  # "per-sample" / "per-position" / "first-sample": dbias not summed over all of n, i, j
-    weight_sample: str = "all"  # "first" / "last": dweight from one sample, not summed over the batch
+    weight_sample: str = (
+        "all"  # "first" / "last": dweight from one sample, not summed over the batch
+    )
     dx_kernel_flipped: bool = False  # dy spread back through the kernel turned by 180 degrees
     dy_ones: bool = False  # the upstream gradient dy ignored (the gradient of y.sum())
 
@@ -60,20 +64,47 @@ def _back_to_weight(v: Variation, dweight_effective):
 
 
 def forward(v: Variation, x, weight, bias, stride: int, padding: int) -> np.ndarray:
-    return convolution.forward(x, _effective_weight(v, weight), bias, stride, padding, pad_where=v.pad_where, out_shrink=v.out_shrink)
+    return convolution.forward(
+        x,
+        _effective_weight(v, weight),
+        bias,
+        stride,
+        padding,
+        pad_where=v.pad_where,
+        out_shrink=v.out_shrink,
+    )
 
 
-def backward(v: Variation, x, weight, dy, stride: int, padding: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def backward(
+    v: Variation, x, weight, dy, stride: int, padding: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if v.dy_ones:
         dy = np.ones_like(dy)
     if v.out_shrink:  # the loops run over the positions the wrong output size has
         dy = dy[:, :, : dy.shape[2] - v.out_shrink, : dy.shape[3] - v.out_shrink]
     effective = _effective_weight(v, weight)
     spread = _flip(effective) if v.dx_kernel_flipped else None
-    dx, dweight, dbias = convolution.backward(x, effective, dy, stride, padding, pad_where=v.pad_where, backward_stride=v.backward_stride, dx_weight=spread)
+    dx, dweight, dbias = convolution.backward(
+        x,
+        effective,
+        dy,
+        stride,
+        padding,
+        pad_where=v.pad_where,
+        backward_stride=v.backward_stride,
+        dx_weight=spread,
+    )
     if v.weight_sample != "all":
         n = 0 if v.weight_sample == "first" else x.shape[0] - 1
-        _, dweight, _ = convolution.backward(x[n : n + 1], effective, dy[n : n + 1], stride, padding, pad_where=v.pad_where, backward_stride=v.backward_stride)
+        _, dweight, _ = convolution.backward(
+            x[n : n + 1],
+            effective,
+            dy[n : n + 1],
+            stride,
+            padding,
+            pad_where=v.pad_where,
+            backward_stride=v.backward_stride,
+        )
     dbias = {
         "all": lambda: dbias,
         "per-sample": lambda: dy.sum(axis=(2, 3)),
@@ -99,4 +130,6 @@ def quantities(v: Variation, entry: str, args: dict, values: dict) -> dict:
 
 def predict(variation: Variation, check, case, book) -> dict:
     """What the check's entry point returns on `case` with the mistake `variation` built in."""
-    return quantities(variation, check.entry, check.args, arrays(case, ("x", "weight", "bias", "dy")))
+    return quantities(
+        variation, check.entry, check.args, arrays(case, ("x", "weight", "bias", "dy"))
+    )

@@ -48,7 +48,9 @@ def image_tag(tmp_path_factory):
     secret = folder / "secret.txt"
     secret.write_text(TEST_SECRET + "\n")
     tag = f"backprop-autograder:test-{os.getpid()}"
-    image.build_image(image.build_context(folder, SPEC, secret_file=secret), tag, image.base_image())
+    image.build_image(
+        image.build_context(folder, SPEC, secret_file=secret), tag, image.base_image()
+    )
     yield tag
     subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
 
@@ -72,7 +74,15 @@ class Graded:
         return container.read_timing(self.run.stdout)
 
 
-def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[str, ...] = (), options: tuple[str, ...] = (), read_only_results: bool = False) -> Graded:
+def grade(
+    tag: str,
+    root: Path,
+    files: dict[str, Path | str],
+    *,
+    command: tuple[str, ...] = (),
+    options: tuple[str, ...] = (),
+    read_only_results: bool = False,
+) -> Graded:
     submission, results = root / "submission", root / "results"
     submission.mkdir(parents=True)
     results.mkdir()
@@ -81,29 +91,49 @@ def grade(tag: str, root: Path, files: dict[str, Path | str], *, command: tuple[
             (shutil.copytree if content.is_dir() else shutil.copy)(content, submission / name)
         else:
             (submission / name).write_text(content)
-    return Graded(image.run_submission(tag, submission, results, command=command, options=options, read_only_results=read_only_results), results)
+    return Graded(
+        image.run_submission(
+            tag,
+            submission,
+            results,
+            command=command,
+            options=options,
+            read_only_results=read_only_results,
+        ),
+        results,
+    )
 
 
 def assert_valid(graded: Graded) -> dict:
     assert graded.run.returncode == 0, graded.log[-3000:]
     assert graded.results is not None, graded.log[-3000:]
     jsonschema.validate(graded.results, SCHEMA)
-    assert sorted(p.name for p in graded.folder.iterdir()) == ["results.json"]  # nothing the student's code wrote
+    assert sorted(p.name for p in graded.folder.iterdir()) == [
+        "results.json"
+    ]  # nothing the student's code wrote
     return graded.results
 
 
-def test_a_correct_hand_in_gets_full_marks_from_the_answer_key_built_into_the_image(image_tag, tmp_path):
+def test_a_correct_hand_in_gets_full_marks_from_the_answer_key_built_into_the_image(
+    image_tag, tmp_path
+):
     graded = grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "correct_scalar.py"})
     results = assert_valid(graded)
     assert results["score"] == FULL_MARKS
     blocks = [block for t in results["tests"] for block in hidden_case_text(t["output"])]
     assert blocks, "the image's secret drew hidden cases"
-    assert all(not re.search(r"\d", re.sub(r"hidden case \d+", "", block)) for block in blocks)  # a verdict, no number
+    assert all(
+        not re.search(r"\d", re.sub(r"hidden case \d+", "", block)) for block in blocks
+    )  # a verdict, no number
     assert "answer key: read from /autograder/source/answer-key" in graded.log
-    assert graded.timing()["grader_imported_torch"] is False  # the reference never ran in the grader's process
+    assert (
+        graded.timing()["grader_imported_torch"] is False
+    )  # the reference never ran in the grader's process
     sandbox = next(line for line in graded.log.splitlines() if line.startswith("sandbox: "))
     used = sandbox.split(";")[0]
-    assert all(layer in used for layer in ("rlimits", "uid-drop", "seccomp")), sandbox  # what stands in for the namespaces here
+    assert all(layer in used for layer in ("rlimits", "uid-drop", "seccomp")), (
+        sandbox
+    )  # what stands in for the namespaces here
 
 
 BUSY_LOOPS = 4
@@ -114,54 +144,90 @@ LOST_POINTS_LOGS = REPO / "bench" / "out" / "lost-points"  # kept for whoever lo
 @pytest.fixture
 def busy_host():
     """CPU-bound loops beside the containers, as on a Gradescope worker shared with other jobs."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_LOOPS)]
+    loops = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_LOOPS)
+    ]
     yield loops
     for loop in loops:
         loop.kill()
         loop.wait()
 
 
-def test_a_correct_hand_in_keeps_full_marks_in_fresh_containers_beside_busy_loops(image_tag, tmp_path, busy_host):
+def test_a_correct_hand_in_keeps_full_marks_in_fresh_containers_beside_busy_loops(
+    image_tag, tmp_path, busy_host
+):
     """Do 20 fresh containers of a correct hand-in, two at a time, at Gradescope's limits, while four
     busy loops hold the host's CPUs, all give full marks?  A run that loses a point keeps its log."""
 
     def one(number: int) -> Graded:
-        return grade(image_tag, tmp_path / f"run-{number}", {"homework.py": SUBMISSIONS / "correct_scalar.py"})
+        return grade(
+            image_tag,
+            tmp_path / f"run-{number}",
+            {"homework.py": SUBMISSIONS / "correct_scalar.py"},
+        )
 
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(one, range(CONTAINERS_UNDER_LOAD)))
     assert all(loop.poll() is None for loop in busy_host), "the load ran throughout"
-    lost = [(number, graded) for number, graded in enumerate(runs) if graded.results is None or graded.results["score"] != FULL_MARKS]
+    lost = [
+        (number, graded)
+        for number, graded in enumerate(runs)
+        if graded.results is None or graded.results["score"] != FULL_MARKS
+    ]
     if lost:
         LOST_POINTS_LOGS.mkdir(parents=True, exist_ok=True)
         for number, graded in lost:
-            (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.log").write_text(graded.log)
+            (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.log").write_text(
+                graded.log
+            )
             if graded.results is not None:
-                (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.json").write_text(json.dumps(graded.results))
-    assert not lost, f"{len(lost)} of {CONTAINERS_UNDER_LOAD} lost points; their logs are in {LOST_POINTS_LOGS}"
+                (LOST_POINTS_LOGS / f"container-under-load-{os.getpid()}-{number}.json").write_text(
+                    json.dumps(graded.results)
+                )
+    assert not lost, (
+        f"{len(lost)} of {CONTAINERS_UNDER_LOAD} lost points; their logs are in {LOST_POINTS_LOGS}"
+    )
 
 
 def test_a_notebook_alone_is_graded(image_tag, tmp_path):
-    results = assert_valid(grade(image_tag, tmp_path, {"homework.ipynb": SUBMISSIONS / "correct_notebook_with_magics.ipynb"}))
+    results = assert_valid(
+        grade(
+            image_tag,
+            tmp_path,
+            {"homework.ipynb": SUBMISSIONS / "correct_notebook_with_magics.ipynb"},
+        )
+    )
     assert results["score"] == FULL_MARKS
 
 
 def test_a_catalogued_mistake_is_named_by_its_cause(image_tag, tmp_path):
-    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "hidden_delta_from_weight_grads.py"}))
-    [mistake] = [entry for entry in SPEC.reference.catalog if entry.id == "hidden-delta-from-weight-grads"]
+    results = assert_valid(
+        grade(
+            image_tag, tmp_path, {"homework.py": SUBMISSIONS / "hidden_delta_from_weight_grads.py"}
+        )
+    )
+    [mistake] = [
+        entry for entry in SPEC.reference.catalog if entry.id == "hidden-delta-from-weight-grads"
+    ]
     assert 0 < results["score"] < FULL_MARKS
     assert mistake.title in results["output"]
 
 
-def test_a_process_that_takes_all_the_container_memory_is_killed_and_grading_goes_on(image_tag, tmp_path):
-    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / "touches_all_the_memory_of_its_container.py"})
+def test_a_process_that_takes_all_the_container_memory_is_killed_and_grading_goes_on(
+    image_tag, tmp_path
+):
+    graded = grade(
+        image_tag, tmp_path, {"homework.py": HOSTILE / "touches_all_the_memory_of_its_container.py"}
+    )
     assert_valid(graded)
     assert graded.test("np-forward-output")["status"] == "passed"
     assert graded.test("np-gradients")["status"] == "failed"
 
 
 def test_a_fork_storm_is_contained(image_tag, tmp_path):
-    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fork_storm_at_import.py"}))
+    results = assert_valid(
+        grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fork_storm_at_import.py"})
+    )
     assert results["score"] == 0
 
 
@@ -169,29 +235,48 @@ def test_a_disk_fill_is_stopped_by_the_budget_or_the_bounded_tmp(image_tag, tmp_
     """Whichever comes first at half a CPU: the grader's watch past the submission's budget, or the
     container's 512 MB /tmp refusing the write (then the file's loading ends, and np_forward, defined
     before, passes)."""
-    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / "fills_the_disk_in_its_folder.py"})
+    graded = grade(
+        image_tag, tmp_path, {"homework.py": HOSTILE / "fills_the_disk_in_its_folder.py"}
+    )
     results = assert_valid(graded)
     stopped = "more than a submission may write" in json.dumps(results)
-    refused = graded.test("np-forward-output")["status"] == "passed" and results["score"] < FULL_MARKS
+    refused = (
+        graded.test("np-forward-output")["status"] == "passed" and results["score"] < FULL_MARKS
+    )
     assert stopped or refused, json.dumps(results)[:2000]
 
 
 def test_forged_results_do_not_count(image_tag, tmp_path):
-    results = assert_valid(grade(image_tag, tmp_path, {"homework.py": HOSTILE / "forges_results_then_exits.py"}))
+    results = assert_valid(
+        grade(image_tag, tmp_path, {"homework.py": HOSTILE / "forges_results_then_exits.py"})
+    )
     assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
 
 
-@pytest.mark.parametrize("name", ["raises_hidden_inputs_in_its_exception.py", "returns_values_chosen_to_leak_hidden_cases.py", "reads_the_answer_key_in_its_container.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "raises_hidden_inputs_in_its_exception.py",
+        "returns_values_chosen_to_leak_hidden_cases.py",
+        "reads_the_answer_key_in_its_container.py",
+    ],
+)
 def test_hidden_cases_do_not_leak_from_the_container(image_tag, tmp_path, answer_key, name):  # noqa: F811
     graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / name})
     results = assert_valid(graded)
     assert leaked(json.dumps(results), answer_key) == set()
     assert "LEAKED" not in json.dumps(results)
     if name.startswith("reads_the_answer_key"):
-        assert graded.test("np-forward-output")["status"] == "failed"  # it found no key to look its answers up in
+        assert (
+            graded.test("np-forward-output")["status"] == "failed"
+        )  # it found no key to look its answers up in
 
 
-@pytest.mark.parametrize("files", [{}, {"notes.txt": "my answers are on paper", "plot.png": "not really a picture"}], ids=["empty", "unrelated-files"])
+@pytest.mark.parametrize(
+    "files",
+    [{}, {"notes.txt": "my answers are on paper", "plot.png": "not really a picture"}],
+    ids=["empty", "unrelated-files"],
+)
 def test_an_upload_without_source_files_gets_results_saying_why(image_tag, tmp_path, files):
     results = assert_valid(grade(image_tag, tmp_path, files))
     assert results["score"] == 0
@@ -204,33 +289,68 @@ def test_a_results_folder_that_is_a_file_is_mended(image_tag, tmp_path):
     submission.mkdir()
     shutil.copy(SUBMISSIONS / "correct_scalar.py", submission / "homework.py")
     script = "rm -rf /autograder/results && echo not-a-folder > /autograder/results && /autograder/run_autograder >/dev/null 2>&1; echo RESULTS; cat /autograder/results/results.json"
-    options = ["--rm", "--network=none", *image.GRADESCOPE_LIMITS, f"--tmpfs=/tmp:rw,size={image.TMP_SIZE},mode=1777", "-v", f"{submission}:/autograder/submission:ro"]
-    completed = subprocess.run(["docker", "run", *options, image_tag, "sh", "-c", script], capture_output=True, text=True, timeout=image.RUN_SECONDS)
+    options = [
+        "--rm",
+        "--network=none",
+        *image.GRADESCOPE_LIMITS,
+        f"--tmpfs=/tmp:rw,size={image.TMP_SIZE},mode=1777",
+        "-v",
+        f"{submission}:/autograder/submission:ro",
+    ]
+    completed = subprocess.run(
+        ["docker", "run", *options, image_tag, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=image.RUN_SECONDS,
+    )
     results = json.loads(completed.stdout.split("RESULTS", 1)[1])
     jsonschema.validate(results, SCHEMA)
     assert results["score"] == FULL_MARKS
 
 
 def test_a_results_folder_that_cannot_be_written_is_said_and_nothing_is_graded(image_tag, tmp_path):
-    graded = grade(image_tag, tmp_path, {"homework.py": SUBMISSIONS / "correct_scalar.py"}, read_only_results=True)
+    graded = grade(
+        image_tag,
+        tmp_path,
+        {"homework.py": SUBMISSIONS / "correct_scalar.py"},
+        read_only_results=True,
+    )
     assert graded.run.returncode != 0
     assert "is not writable" in graded.log and "nothing was graded" in graded.log
     assert container.read_timing(graded.log) is None  # no student code ran
 
 
 def test_nothing_survives_the_runs(image_tag):
-    left = subprocess.run(["docker", "ps", "-a", "-q", "--filter", f"ancestor={image_tag}"], capture_output=True, text=True, timeout=60)
+    left = subprocess.run(
+        ["docker", "ps", "-a", "-q", "--filter", f"ancestor={image_tag}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert left.stdout.strip() == ""
 
 
 def test_a_build_that_cannot_reach_a_package_index_names_the_step_and_the_reason(tmp_path):
-    environment = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
+    environment = {
+        **os.environ,
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_RETRIES": "0",
+        "PIP_TIMEOUT": "2",
+    }
     for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
         environment.pop(name, None)
     with pytest.raises(image.ImageError) as refused:
-        image.download_wheels(REPO / "requirements.lock", tmp_path / "wheels", log=lambda text: None, environ=environment)
+        image.download_wheels(
+            REPO / "requirements.lock",
+            tmp_path / "wheels",
+            log=lambda text: None,
+            environ=environment,
+        )
     assert refused.value.step == "downloading the wheels (pip download)"
-    assert "torch" in refused.value.reason or "No matching distribution" in refused.value.reason, refused.value.reason
+    assert "torch" in refused.value.reason or "No matching distribution" in refused.value.reason, (
+        refused.value.reason
+    )
 
 
 def test_a_build_missing_a_wheel_fails_at_its_step_and_tags_no_image(image_tag, tmp_path):
@@ -244,13 +364,24 @@ def test_a_build_missing_a_wheel_fails_at_its_step_and_tags_no_image(image_tag, 
             shutil.copy(wheel, wheels)
     context = image.build_context(tmp_path / "build", SPEC, wheels=wheels, log=lambda text: None)
     tag = f"backprop-autograder:half-built-{os.getpid()}"
-    (context / "a-file-of-this-build-alone.txt").write_text(str(tmp_path))  # so its first step is made, not taken from a cache
+    (context / "a-file-of-this-build-alone.txt").write_text(
+        str(tmp_path)
+    )  # so its first step is made, not taken from a cache
     containers = ["docker", "ps", "-a", "-q"]
     images = ["docker", "images", "-a", "-q", "--no-trunc"]
-    before = [set(subprocess.run(listing, capture_output=True, text=True).stdout.split()) for listing in (containers, images)]
+    before = [
+        set(subprocess.run(listing, capture_output=True, text=True).stdout.split())
+        for listing in (containers, images)
+    ]
     with pytest.raises(image.ImageError) as refused:
         image.build_image(context, tag, image.base_image(), log=lambda text: None)
-    assert refused.value.step.startswith("step ") and "RUN bash /autograder/source/setup.sh" in refused.value.step
+    assert (
+        refused.value.step.startswith("step ")
+        and "RUN bash /autograder/source/setup.sh" in refused.value.step
+    )
     assert "torch" in refused.value.reason, refused.value.reason
     assert not image.has_image(tag)
-    assert [set(subprocess.run(listing, capture_output=True, text=True).stdout.split()) for listing in (containers, images)] == before  # no layer, no container
+    assert [
+        set(subprocess.run(listing, capture_output=True, text=True).stdout.split())
+        for listing in (containers, images)
+    ] == before  # no layer, no container

@@ -19,7 +19,7 @@ import pytest
 from grader.core.assignment import load_reference, names
 from tests.conftest import REPO, TEST_SECRET, run_grader
 
-PACKAGE = '''
+PACKAGE = """
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +61,9 @@ REFERENCE = Reference(
     contract=CONTRACT, draw_cases=Book, reference_runs=runs, predict=predict, catalog=CATALOG,
     spec_tables={"given_case": {"type": "object", "required": ["x"]}}, source=Path(__file__).parent,
 )
-'''
+"""
 
-SPEC = '''
+SPEC = """
 [assignment]
 name = "scale"
 title = "Scaling a vector"
@@ -102,15 +102,22 @@ quantity = "y"
 args = { factor = 3.0 }
 points = 2
 message = "y = factor * x"
-'''
+"""
 
-SUBMISSIONS = {"correct.py": "def scale(x, factor):\n    return factor * x\n", "added.py": "def scale(x, factor):\n    return x + factor\n"}
+SUBMISSIONS = {
+    "correct.py": "def scale(x, factor):\n    return factor * x\n",
+    "added.py": "def scale(x, factor):\n    return x + factor\n",
+}
 
 
-def write_assignment(root: Path, entry: str = "scale", member: str = "y", variation: str = "added") -> Path:
+def write_assignment(
+    root: Path, entry: str = "scale", member: str = "y", variation: str = "added"
+) -> Path:
     folder = root / "assignments" / "scale"
     folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text(PACKAGE.replace("MEMBER", repr(member)).replace("VARIATION", variation))
+    (folder / "__init__.py").write_text(
+        PACKAGE.replace("MEMBER", repr(member)).replace("VARIATION", variation)
+    )
     (folder / "assignment.toml").write_text(SPEC.replace("ENTRY", entry))
     return folder.parent
 
@@ -120,7 +127,18 @@ def grade(root: Path, assignments: Path) -> tuple[subprocess.CompletedProcess, P
     submissions.mkdir(exist_ok=True)
     for name, text in SUBMISSIONS.items():
         (submissions / name).write_text(text)
-    completed = run_grader("grade", str(submissions), "--out", str(out), "--assignment", "scale", "--jobs", "1", secret=TEST_SECRET, env={"GRADER_ASSIGNMENTS": str(assignments)})
+    completed = run_grader(
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--assignment",
+        "scale",
+        "--jobs",
+        "1",
+        secret=TEST_SECRET,
+        env={"GRADER_ASSIGNMENTS": str(assignments)},
+    )
     return completed, out
 
 
@@ -136,30 +154,51 @@ def test_an_assignment_in_a_folder_of_its_own_is_graded_by_the_same_engine(tmp_p
     assert (correct["score"], correct["max_score"]) == (2, 2)
     [check] = added["checks"]
     assert added["score"] == 0 and [c["hidden"] for c in check["cases"]] == [False, True]
-    assert [d["id"] for d in check["diagnoses"]] == ["added"]  # named by the assignment's own catalogue
+    assert [d["id"] for d in check["diagnoses"]] == [
+        "added"
+    ]  # named by the assignment's own catalogue
 
 
 @pytest.mark.parametrize(
     "broken,says",
     [
-        ({"entry": "scale_twice"}, r"assignment\.toml: check\[0\]\.entry: 'scale_twice' is not one of \['scale'\]"),
-        ({"member": "z"}, r"scale/__init__\.py: quantities\.y\.member: scale returns \(y\); no reader for 'z' in it"),
-        ({"variation": "same"}, r"scale: catalog\['same'\]\.variations\[0\]: gives the reference's own values on scaled: it is not a mistake"),
+        (
+            {"entry": "scale_twice"},
+            r"assignment\.toml: check\[0\]\.entry: 'scale_twice' is not one of \['scale'\]",
+        ),
+        (
+            {"member": "z"},
+            r"scale/__init__\.py: quantities\.y\.member: scale returns \(y\); no reader for 'z' in it",
+        ),
+        (
+            {"variation": "same"},
+            r"scale: catalog\['same'\]\.variations\[0\]: gives the reference's own values on scaled: it is not a mistake",
+        ),
     ],
-    ids=["an entry point the reference does not define", "a quantity with no reader", "a catalogue entry that reproduces the reference"],
+    ids=[
+        "an entry point the reference does not define",
+        "a quantity with no reader",
+        "a catalogue entry that reproduces the reference",
+    ],
 )
-def test_an_inconsistent_assignment_is_refused_at_start_up_naming_file_and_key(tmp_path: Path, broken: dict, says: str):
+def test_an_inconsistent_assignment_is_refused_at_start_up_naming_file_and_key(
+    tmp_path: Path, broken: dict, says: str
+):
     completed, out = grade(tmp_path, write_assignment(tmp_path, **broken))
     assert completed.returncode == 2, completed.stdout
     assert re.search(says, " ".join(completed.stdout.split())), completed.stdout
-    assert not (out / "grades.csv").exists() and not list(out.glob("*/grading.json"))  # nothing is graded
+    assert not (out / "grades.csv").exists() and not list(
+        out.glob("*/grading.json")
+    )  # nothing is graded
 
 
 def test_an_unknown_assignment_is_refused_with_the_known_ones_named(tmp_path: Path):
     completed = run_grader("check", str(tmp_path / "x.py"), "--assignment", "no_such_homework")
     assert completed.returncode == 2
     text = " ".join(completed.stdout.split())
-    assert "no assignment 'no_such_homework'" in text and all(name in text for name in ("backprop", "conv2d"))
+    assert "no assignment 'no_such_homework'" in text and all(
+        name in text for name in ("backprop", "conv2d")
+    )
 
 
 def _declared_names() -> set[str]:
@@ -180,12 +219,28 @@ def test_the_engine_names_nothing_of_either_homework():
     where it is short ("y", "o").  Part ids are "numpy" and "torch", the frameworks the engine
     builds arrays for, and are left out of the search."""
     declared = _declared_names()
-    assert {"np_forward", "conv2d_backward", "loss_curve", "dweight", "sigmoid", "CrossEntropyLoss"} <= declared
-    sources = [p for p in (REPO / "grader").rglob("*") if p.suffix in (".py", ".html", ".js", ".sh", ".json") or p.name in ("run_autograder", "Dockerfile")]
+    assert {
+        "np_forward",
+        "conv2d_backward",
+        "loss_curve",
+        "dweight",
+        "sigmoid",
+        "CrossEntropyLoss",
+    } <= declared
+    sources = [
+        p
+        for p in (REPO / "grader").rglob("*")
+        if p.suffix in (".py", ".html", ".js", ".sh", ".json")
+        or p.name in ("run_autograder", "Dockerfile")
+    ]
     sources += list((REPO / "templates" / "report").glob("*"))
     found = []
     for name in sorted(declared):
-        pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])" if len(name) >= 4 else rf"[\"']{re.escape(name)}[\"']")
+        pattern = re.compile(
+            rf"(?<![\w.-]){re.escape(name)}(?![\w-])"
+            if len(name) >= 4
+            else rf"[\"']{re.escape(name)}[\"']"
+        )
         for path in sources:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if pattern.search(line):
@@ -196,7 +251,18 @@ def test_the_engine_names_nothing_of_either_homework():
 def test_make_grade_selects_the_assignment(tmp_path: Path):
     """`make grade ASSIGNMENT=conv2d` grades submissions/conv2d/ by reference/conv2d/."""
     out = tmp_path / "out"
-    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "grade", "ASSIGNMENT=conv2d", f"OUT={out}", f"PY={sys.executable}"]
+    command = [
+        "make",
+        "-s",
+        "-C",
+        str(REPO),
+        "-o",
+        ".venv/.installed",
+        "grade",
+        "ASSIGNMENT=conv2d",
+        f"OUT={out}",
+        f"PY={sys.executable}",
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     graded = {p.parent.name for p in out.glob("*/grading.json")}
@@ -204,7 +270,9 @@ def test_make_grade_selects_the_assignment(tmp_path: Path):
     assert "conv2d_forward" in (out / "correct_loops" / "grading.json").read_text()
 
 
-def test_the_self_check_of_the_convolution_homework_gives_a_correct_hand_in_full_marks(tmp_path: Path):
+def test_the_self_check_of_the_convolution_homework_gives_a_correct_hand_in_full_marks(
+    tmp_path: Path,
+):
     """`make check SUB=... ASSIGNMENT=conv2d`, as a student of the second homework runs it."""
     from grader.core.spec import load_spec, spec_path
 

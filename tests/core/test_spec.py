@@ -26,7 +26,9 @@ def test_the_spec_covers_every_experiment_and_entry_point():
     assert {c.args["lr"] for c in spec.checks if "lr" in c.args} >= {0.5, 1.0, 2.0, 5.0}
     assert {c.args["epochs"] for c in spec.checks if "epochs" in c.args} >= {1, 50, 200, 1000}
     assert spec.questions and all(q.points > 0 for q in spec.questions)
-    assert [p.id for p in spec.parts] == ["numpy", "torch"] and all(spec.experiment_title(n) != f"Experiment {n}" for n in range(1, 10))
+    assert [p.id for p in spec.parts] == ["numpy", "torch"] and all(
+        spec.experiment_title(n) != f"Experiment {n}" for n in range(1, 10)
+    )
 
 
 def test_every_training_run_is_checked_by_its_curve_and_its_final_weights():
@@ -41,21 +43,57 @@ def test_every_training_run_is_checked_by_its_curve_and_its_final_weights():
 
 
 BROKEN = [
-    ("missing key", lambda s: s.replace('title = "Back-propagation in a 2-2-2 network"\n', ""), "assignment: 'title' is a required property"),
-    ("unknown variant", lambda s: s.replace('args = { act = "relu" }', 'args = { act = "tanh" }', 1), "check[5].args.act: 'tanh' is not one of"),
-    ("negative points", lambda s: s.replace("points = 4", "points = -4", 1), "check[2].points: -4 is less than the minimum of 0"),
-    ("bad tolerance", lambda s: s.replace("rtol = 1e-4", "rtol = -1e-4", 1), "tolerance.values.rtol: -0.0001 is less than the minimum of 0"),
-    ("undeclared tolerance", lambda s: s.replace('quantity = "h"\n', 'quantity = "h"\ntolerance = "loose"\n', 1), "check[0].tolerance: no [tolerance.loose] is declared"),
+    (
+        "missing key",
+        lambda s: s.replace('title = "Back-propagation in a 2-2-2 network"\n', ""),
+        "assignment: 'title' is a required property",
+    ),
+    (
+        "unknown variant",
+        lambda s: s.replace('args = { act = "relu" }', 'args = { act = "tanh" }', 1),
+        "check[5].args.act: 'tanh' is not one of",
+    ),
+    (
+        "negative points",
+        lambda s: s.replace("points = 4", "points = -4", 1),
+        "check[2].points: -4 is less than the minimum of 0",
+    ),
+    (
+        "bad tolerance",
+        lambda s: s.replace("rtol = 1e-4", "rtol = -1e-4", 1),
+        "tolerance.values.rtol: -0.0001 is less than the minimum of 0",
+    ),
+    (
+        "undeclared tolerance",
+        lambda s: s.replace('quantity = "h"\n', 'quantity = "h"\ntolerance = "loose"\n', 1),
+        "check[0].tolerance: no [tolerance.loose] is declared",
+    ),
     (
         "numpy part with a torch loss",
         lambda s: s.replace('args = { act = "sigmoid" }', 'args = { act = "torch.sigmoid" }', 1),
         "check[0].args.act: 'torch.sigmoid' is not one of ['sigmoid', 'relu'] (the values np_forward",
     ),
-    ("duplicate id", lambda s: s.replace('id = "np-forward-output"', 'id = "np-forward-hidden"'), "check[1].id: 'np-forward-hidden' is used by an earlier check"),
+    (
+        "duplicate id",
+        lambda s: s.replace('id = "np-forward-output"', 'id = "np-forward-hidden"'),
+        "check[1].id: 'np-forward-hidden' is used by an earlier check",
+    ),
     ("not TOML", lambda s: s + "\n[[check]\n", "not valid TOML"),
-    ("experiment without a title", lambda s: s.replace('9 = "All-zero initial weights"\n', ""), "experiment 9 has no title in [experiments]"),
-    ("part not declared", lambda s: re.sub(r'\[\[part\]\]\nid = "torch"\n[^\[]*', "", s), "the assignment's entry point torch_forward is of part 'torch', which no [[part]] declares"),
-    ("part without a label", lambda s: s.replace('label = "NumPy"', ""), "part[0]: 'label' is a required property"),
+    (
+        "experiment without a title",
+        lambda s: s.replace('9 = "All-zero initial weights"\n', ""),
+        "experiment 9 has no title in [experiments]",
+    ),
+    (
+        "part not declared",
+        lambda s: re.sub(r'\[\[part\]\]\nid = "torch"\n[^\[]*', "", s),
+        "the assignment's entry point torch_forward is of part 'torch', which no [[part]] declares",
+    ),
+    (
+        "part without a label",
+        lambda s: s.replace('label = "NumPy"', ""),
+        "part[0]: 'label' is a required property",
+    ),
 ]
 
 

@@ -61,7 +61,9 @@ def test_ill_conditioned_runs_are_handled_on_purpose():
     expected = expected_from_runs(check, case, runs, SPEC.float32_margin)
     assert 0 < expected.comparable.sum() < expected.comparable.size
     assert judge(check, expected, np.asarray(runs[1]["loss_curve"], dtype=np.float64)).passed
-    assert judge(check, expected, np.asarray(runs[2]["loss_curve"], dtype=np.float64)).passed  # torch float32
+    assert judge(
+        check, expected, np.asarray(runs[2]["loss_curve"], dtype=np.float64)
+    ).passed  # torch float32
 
 
 def _hidden_delta_from_weight_grads(x, y, w):
@@ -78,10 +80,16 @@ def _hidden_delta_from_weight_grads(x, y, w):
 
 def test_the_classic_hidden_layer_mistake_is_outside_every_gradient_tolerance(every_expected):
     """Two of its four hidden gradients are within 4 % of the right ones: every one must still fail."""
+
     def plain_sigmoid_mse(check):
         return check.args == {"act": "sigmoid", **({"loss": "mse"} if "loss" in check.args else {})}
 
-    gradient_checks = [e for e in every_expected if SPEC.check(e.check_id).quantity == "gradients" and plain_sigmoid_mse(SPEC.check(e.check_id))]
+    gradient_checks = [
+        e
+        for e in every_expected
+        if SPEC.check(e.check_id).quantity == "gradients"
+        and plain_sigmoid_mse(SPEC.check(e.check_id))
+    ]
     assert len({e.check_id for e in gradient_checks}) >= 4
     for expected in gradient_checks:
         case = expected.case

@@ -29,7 +29,12 @@ from grader.core.spec import load_spec
 from grader.course.gradebook import VERSION, GradebookError, MarkRefused, open_gradebook
 from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 
-CLASS = ("correct_scalar.py", "hidden_delta_from_weight_grads.py", "syntax_error.py", "correct_notebook_with_magics.ipynb")
+CLASS = (
+    "correct_scalar.py",
+    "hidden_delta_from_weight_grads.py",
+    "syntax_error.py",
+    "correct_notebook_with_magics.ipynb",
+)
 CHECKS = ("np-forward-output", "np-gradients", "torch-forward-output", "torch-gradients")
 CHANGED = "np-gradients"  # the check whose points the re-grade changes
 
@@ -42,7 +47,9 @@ def _class(folder: Path) -> Path:
 
 
 def _grade(submissions: Path, out: Path, spec: Path, *more: str) -> subprocess.CompletedProcess:
-    completed = run_grader("grade", str(submissions), "--out", str(out), "--spec", str(spec), "--jobs", "2", *more)
+    completed = run_grader(
+        "grade", str(submissions), "--out", str(out), "--spec", str(spec), "--jobs", "2", *more
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed
 
@@ -56,7 +63,12 @@ def _with_points(spec: Path, check: str, points: float, folder: Path) -> Path:
     """A copy of `spec` in `folder` where `check` is worth `points`."""
     text = spec.read_text(encoding="utf-8")
     sections = re.split(r"(?m)^(?=\[)", text)
-    changed = [re.sub(r"(?m)^points = .*$", f"points = {points}", s) if re.search(rf'(?m)^id = "{re.escape(check)}"$', s) else s for s in sections]
+    changed = [
+        re.sub(r"(?m)^points = .*$", f"points = {points}", s)
+        if re.search(rf'(?m)^id = "{re.escape(check)}"$', s)
+        else s
+        for s in sections
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "assignment.toml"
     path.write_text("".join(changed), encoding="utf-8")
@@ -77,14 +89,26 @@ def regraded(tmp_path_factory):
     old_points = load_spec(first_spec).check(CHANGED).points
     second_spec = _with_points(first_spec, CHANGED, old_points + 2, root / "spec2")
     second = _grade(submissions, out, second_spec)
-    return {"out": out, "spec": load_spec(second_spec), "before": before, "after": _grades(out), "first": first, "second": second, "submissions": submissions}
+    return {
+        "out": out,
+        "spec": load_spec(second_spec),
+        "before": before,
+        "after": _grades(out),
+        "first": first,
+        "second": second,
+        "submissions": submissions,
+    }
 
 
 def _movers(before: dict, after: dict) -> dict[str, dict[str, tuple[str, str]]]:
     """student -> check -> (points before, after), for the checks whose points changed between two grades.csv."""
     moved = {}
     for student, row in after.items():
-        changed = {check: (before[student][check], row[check]) for check in CHECKS if before[student][check] != row[check]}
+        changed = {
+            check: (before[student][check], row[check])
+            for check in CHECKS
+            if before[student][check] != row[check]
+        }
         if changed:
             moved[student] = changed
     return moved
@@ -93,7 +117,9 @@ def _movers(before: dict, after: dict) -> dict[str, dict[str, tuple[str, str]]]:
 def test_history_names_who_moved_and_the_checks_that_changed(regraded):
     """After a re-grade with a check worth more, does `history` name exactly the students whose points changed, and how?"""
     moved = _movers(regraded["before"], regraded["after"])
-    assert moved and set(moved) != set(regraded["after"])  # some moved, some did not: the test can tell them apart
+    assert moved and set(moved) != set(
+        regraded["after"]
+    )  # some moved, some did not: the test can tell them apart
     completed = run_grader("history", "--out", str(regraded["out"]))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     said = completed.stdout
@@ -105,8 +131,13 @@ def test_history_names_who_moved_and_the_checks_that_changed(regraded):
         for check, (old, new) in checks.items():
             assert f"  {check}: {old} -> {new}" in said
     since = run_grader("history", "--since", "1", "--out", str(regraded["out"]))
-    assert since.stdout.split("Between", 1)[1] == said.split("Between", 1)[1]  # run 1 is the one before the latest
-    assert "nobody moved" in run_grader("history", "--since", "2", "--out", str(regraded["out"])).stdout  # a run against itself
+    assert (
+        since.stdout.split("Between", 1)[1] == said.split("Between", 1)[1]
+    )  # run 1 is the one before the latest
+    assert (
+        "nobody moved"
+        in run_grader("history", "--since", "2", "--out", str(regraded["out"])).stdout
+    )  # a run against itself
     one = next(iter(moved))
     alone = run_grader("history", one, "--out", str(regraded["out"]))
     assert "1 moved" in alone.stdout and f"{one}: " in alone.stdout
@@ -128,9 +159,13 @@ def test_an_earlier_runs_results_are_shown_again(regraded):
     moved = next(iter(_movers(regraded["before"], regraded["after"])))
     completed = run_grader("history", moved, "--run", "1", "--out", str(regraded["out"]))
     assert completed.returncode == 0, completed.stderr
-    stored = json.loads(completed.stdout[completed.stdout.index("{"):])
+    stored = json.loads(completed.stdout[completed.stdout.index("{") :])
     assert stored["submission"]["id"] == moved
-    assert str(stored["score"]).removesuffix(".0") == regraded["before"][moved]["score"] != regraded["after"][moved]["score"]
+    assert (
+        str(stored["score"]).removesuffix(".0")
+        == regraded["before"][moved]["score"]
+        != regraded["after"][moved]["score"]
+    )
     now = json.loads((regraded["out"] / moved / "grading.json").read_text(encoding="utf-8"))
     assert [c["score"] for c in now["checks"]] != [c["score"] for c in stored["checks"]]
     missing = run_grader("history", moved, "--run", "99", "--out", str(regraded["out"]))
@@ -145,14 +180,24 @@ def test_each_run_is_recorded_with_its_spec_and_the_answers_found(regraded):
         assert [r.students for r in runs] == [len(CLASS)] * 2 and not any(r.hidden for r in runs)
         assert runs[0].spec_digest != runs[1].spec_digest
         assert runs[1].spec_digest == hashlib.sha256(spec.source.read_bytes()).hexdigest()
-        assert [(q.id, q.points, q.rubric) for q in book.questions(spec.name)] == [(q.id, q.points, q.rubric) for q in spec.questions]
-        assert all(q.rubric for q in spec.questions)  # the assignment's own spec gives each question a rubric
+        assert [(q.id, q.points, q.rubric) for q in book.questions(spec.name)] == [
+            (q.id, q.points, q.rubric) for q in spec.questions
+        ]
+        assert all(
+            q.rubric for q in spec.questions
+        )  # the assignment's own spec gives each question a rubric
         for student in book.students(spec.name):
-            stored = json.loads((regraded["out"] / student / "grading.json").read_text(encoding="utf-8"))
+            stored = json.loads(
+                (regraded["out"] / student / "grading.json").read_text(encoding="utf-8")
+            )
             for question in stored["questions"]:
-                found = [a.text for a in book.answers(spec.name, question["id"]) if a.student == student]
+                found = [
+                    a.text for a in book.answers(spec.name, question["id"]) if a.student == student
+                ]
                 assert found == [question["answer"] or ""]
-        assert any(a.text for a in book.answers(spec.name, spec.questions[0].id))  # the notebook's answers were found
+        assert any(
+            a.text for a in book.answers(spec.name, spec.questions[0].id)
+        )  # the notebook's answers were found
 
 
 def _marks_file(path: Path, rows: list[list]) -> Path:
@@ -177,38 +222,83 @@ def test_marks_round_trip_and_totals_include_them(marked, tmp_path):
     out, spec = marked
     students = sorted(_grades(out))
     full, partial = students[0], students[1]
-    rows = [[full, q.id, q.points / 2, f"comment on {q.id}, with a comma", "ta-one"] for q in spec.questions]
-    rows.append([partial, spec.questions[-1].id, spec.questions[-1].points, "=1+1 is not a formula", "ta-two"])
-    imported = run_grader("marks", "import", str(_marks_file(tmp_path / "marks.csv", rows)), "--out", str(out))
+    rows = [
+        [full, q.id, q.points / 2, f"comment on {q.id}, with a comma", "ta-one"]
+        for q in spec.questions
+    ]
+    rows.append(
+        [
+            partial,
+            spec.questions[-1].id,
+            spec.questions[-1].points,
+            "=1+1 is not a formula",
+            "ta-two",
+        ]
+    )
+    imported = run_grader(
+        "marks", "import", str(_marks_file(tmp_path / "marks.csv", rows)), "--out", str(out)
+    )
     assert imported.returncode == 0, imported.stdout + imported.stderr
     exported = run_grader("marks", "export", str(tmp_path / "back.csv"), "--out", str(out))
     assert exported.returncode == 0, exported.stdout
     with (tmp_path / "back.csv").open(encoding="utf-8-sig", newline="") as handle:
         sheet = list(csv.DictReader(handle))
-    assert len(sheet) == len(students) * len(spec.questions)  # every student against every question, marked or not
-    back = [[r["student"], r["question"], float(r["points"]), r["comment"], r["marker"]] for r in sheet if r["points"]]
-    assert sorted(back) == sorted([[s, q, float(p), c.replace("=", "'=", 1) if c.startswith("=") else c, m] for s, q, p, c, m in rows])
+    assert len(sheet) == len(students) * len(
+        spec.questions
+    )  # every student against every question, marked or not
+    back = [
+        [r["student"], r["question"], float(r["points"]), r["comment"], r["marker"]]
+        for r in sheet
+        if r["points"]
+    ]
+    assert sorted(back) == sorted(
+        [
+            [s, q, float(p), c.replace("=", "'=", 1) if c.startswith("=") else c, m]
+            for s, q, p, c, m in rows
+        ]
+    )
     for row in sheet:  # the answer the run found, for marking in the spreadsheet
         stored = json.loads((out / row["student"] / "grading.json").read_text(encoding="utf-8"))
-        assert row["answer"] == next(q["answer"] or "" for q in stored["questions"] if q["id"] == row["question"])
+        assert row["answer"] == next(
+            q["answer"] or "" for q in stored["questions"] if q["id"] == row["question"]
+        )
     assert any(row["answer"] for row in sheet)
-    again = run_grader("marks", "import", str(tmp_path / "back.csv"), "--out", str(out))  # its own export reads back
+    again = run_grader(
+        "marks", "import", str(tmp_path / "back.csv"), "--out", str(out)
+    )  # its own export reads back
     assert again.returncode == 0, again.stdout
-    assert f"{len(sheet) - len(rows)} rows without points left as they were" in " ".join(again.stdout.split())
+    assert f"{len(sheet) - len(rows)} rows without points left as they were" in " ".join(
+        again.stdout.split()
+    )
     grades = _grades(out)
     written = sum(q.points / 2 for q in spec.questions)
     autograded = float(grades[full]["score"])
-    assert float(grades[full]["written_score"]) == written and grades[full]["written_marked"] == f"{len(spec.questions)} of {len(spec.questions)}"
+    assert (
+        float(grades[full]["written_score"]) == written
+        and grades[full]["written_marked"] == f"{len(spec.questions)} of {len(spec.questions)}"
+    )
     assert float(grades[full]["total"]) == autograded + written
-    assert float(grades[partial]["written_score"]) == spec.questions[-1].points and grades[partial]["total"] == "not fully marked"
+    assert (
+        float(grades[partial]["written_score"]) == spec.questions[-1].points
+        and grades[partial]["total"] == "not fully marked"
+    )
     for student in students[2:]:
-        assert grades[student]["written_score"] == "not marked" and grades[student]["total"] == "not marked"
+        assert (
+            grades[student]["written_score"] == "not marked"
+            and grades[student]["total"] == "not marked"
+        )
     board = (out / "index.html").read_text(encoding="utf-8")
     assert f"{autograded + written:g} / {float(grades[full]['total_max']):g}" in board
     page = (out / full / "report.html").read_text(encoding="utf-8")
-    assert f'id="total-score">{autograded + written:g} /' in page and "comment on" in page and "ta-one" not in page  # no marker's name on the student's page
+    assert (
+        f'id="total-score">{autograded + written:g} /' in page
+        and "comment on" in page
+        and "ta-one" not in page
+    )  # no marker's name on the student's page
     assert "ta-one" in (out / full / "instructor.html").read_text(encoding="utf-8")
-    assert 'id="written-score">not marked<' in (out / students[2] / "report.html").read_text(encoding="utf-8")
+    assert 'id="written-score">not marked<' in (out / students[2] / "report.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_bad_mark_rows_are_refused_with_their_row_and_nothing_is_written(marked, tmp_path):
@@ -225,12 +315,21 @@ def test_bad_mark_rows_are_refused_with_their_row_and_nothing_is_written(marked,
         [student, spec.questions[4].id, -1, "", "ta"],
     ]
     grades_before = (out / "grades.csv").read_bytes()
-    completed = run_grader("marks", "import", str(_marks_file(tmp_path / "bad.csv", rows)), "--out", str(out))
+    completed = run_grader(
+        "marks", "import", str(_marks_file(tmp_path / "bad.csv", rows)), "--out", str(out)
+    )
     said = " ".join(completed.stdout.split())
     assert completed.returncode == 2, said
     assert "6 of 7 rows refused; no mark was written" in said
     refused = dict(re.findall(r"refused row (\d+): (.*?)(?= refused row |$)", said))
-    expected = {"3": "unknown student 'nobody-graded-this'", "4": "unknown question 'no-such-question'", "5": "out of range", "6": "not 'abc'", "7": "finite", "8": "out of range"}
+    expected = {
+        "3": "unknown student 'nobody-graded-this'",
+        "4": "unknown question 'no-such-question'",
+        "5": "out of range",
+        "6": "not 'abc'",
+        "7": "finite",
+        "8": "out of range",
+    }
     assert set(refused) == set(expected), said  # the good row (2) is not among them
     for line, words in expected.items():
         assert words in refused[line], (line, refused[line])
@@ -244,7 +343,13 @@ def test_an_import_holds_points_to_the_marking_pages_rule(marked, tmp_path, poin
     """Points the marking page refuses (an exponent, another script's digits, hex) are refused from a spreadsheet too."""
     out, spec = marked
     student, question = sorted(_grades(out))[0], spec.questions[0]
-    completed = run_grader("marks", "import", str(_marks_file(tmp_path / "odd.csv", [[student, question.id, points, "", "ta"]])), "--out", str(out))
+    completed = run_grader(
+        "marks",
+        "import",
+        str(_marks_file(tmp_path / "odd.csv", [[student, question.id, points, "", "ta"]])),
+        "--out",
+        str(out),
+    )
     assert completed.returncode == 2, completed.stdout
     assert "no mark was written" in " ".join(completed.stdout.split())
     with open_gradebook(out / "gradebook.sqlite") as book:
@@ -261,11 +366,24 @@ def test_two_markers_never_overwrite_each_other(marked):
         assert seen == [None]
         kept = first.set_mark(spec.name, student, question.id, question.points, "", "ta-one")
         with pytest.raises(MarkRefused, match="ta-one changed the mark"):
-            second.set_mark(spec.name, student, question.id, 0, "", "ta-two", expected_revision=None)
+            second.set_mark(
+                spec.name, student, question.id, 0, "", "ta-two", expected_revision=None
+            )
         assert second.marks(spec.name) == [kept]
-        changed = second.set_mark(spec.name, student, question.id, 0, "on reflection", "ta-two", expected_revision=kept.revision)
+        changed = second.set_mark(
+            spec.name,
+            student,
+            question.id,
+            0,
+            "on reflection",
+            "ta-two",
+            expected_revision=kept.revision,
+        )
         assert first.marks(spec.name) == [changed] and changed.revision == kept.revision + 1
-        assert first.mark_history(spec.name, student, question.id) == [kept, changed]  # the old mark is kept
+        assert first.mark_history(spec.name, student, question.id) == [
+            kept,
+            changed,
+        ]  # the old mark is kept
 
 
 def _dump(path: Path) -> list[str]:
@@ -278,13 +396,26 @@ def _old_gradebook(path: Path, spec, student: str) -> None:
     with open_gradebook(path, version=1):
         pass
     with closing(sqlite3.connect(path)) as db, db:
-        db.execute("INSERT INTO assignments (id, name, title) VALUES (1, ?, ?)", (spec.name, spec.title))
+        db.execute(
+            "INSERT INTO assignments (id, name, title) VALUES (1, ?, ?)", (spec.name, spec.title)
+        )
         db.execute("INSERT INTO students (id, assignment_id, name) VALUES (1, 1, ?)", (student,))
-        db.execute("INSERT INTO runs (id, assignment_id, started_at, spec_source, spec_digest, grader_version, hidden) VALUES (1, 1, '2026-01-01T00:00:00+00:00', 'old.toml', 'abc', '0.0.1', 0)")
-        db.execute("INSERT INTO run_students VALUES (1, 1, 3, 41, 'graded', '', ?)", (zlib.compress(b"{}"),))
+        db.execute(
+            "INSERT INTO runs (id, assignment_id, started_at, spec_source, spec_digest, grader_version, hidden) VALUES (1, 1, '2026-01-01T00:00:00+00:00', 'old.toml', 'abc', '0.0.1', 0)"
+        )
+        db.execute(
+            "INSERT INTO run_students VALUES (1, 1, 3, 41, 'graded', '', ?)",
+            (zlib.compress(b"{}"),),
+        )
         for position, question in enumerate(spec.questions):
-            db.execute("INSERT INTO questions (assignment_id, id, position, title, points) VALUES (1, ?, ?, ?, ?)", (question.id, position, question.title, question.points))
-        db.execute("INSERT INTO marks VALUES (1, ?, 1, 1, 'kept across the upgrade', 'ta', '2026-01-02T00:00:00+00:00')", (spec.questions[0].id,))
+            db.execute(
+                "INSERT INTO questions (assignment_id, id, position, title, points) VALUES (1, ?, ?, ?, ?)",
+                (question.id, position, question.title, question.points),
+            )
+        db.execute(
+            "INSERT INTO marks VALUES (1, ?, 1, 1, 'kept across the upgrade', 'ta', '2026-01-02T00:00:00+00:00')",
+            (spec.questions[0].id,),
+        )
 
 
 def test_an_older_gradebook_is_migrated_and_keeps_its_marks(tmp_path, regraded):
@@ -294,7 +425,15 @@ def test_an_older_gradebook_is_migrated_and_keeps_its_marks(tmp_path, regraded):
     _old_gradebook(path, spec, "alice")
     with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    completed = run_grader("marks", "export", str(tmp_path / "marks.csv"), "--out", str(tmp_path), "--gradebook", str(path))
+    completed = run_grader(
+        "marks",
+        "export",
+        str(tmp_path / "marks.csv"),
+        "--out",
+        str(tmp_path),
+        "--gradebook",
+        str(path),
+    )
     assert completed.returncode == 0, completed.stdout
     assert "kept across the upgrade" in (tmp_path / "marks.csv").read_text(encoding="utf-8-sig")
     with open_gradebook(path) as book:
@@ -323,7 +462,14 @@ def test_a_gradebook_it_cannot_read_is_refused_and_left_alone(tmp_path, regraded
     before = path.read_bytes()
     history = run_grader("history", "--out", str(tmp_path))
     assert history.returncode == 2 and words in " ".join(history.stdout.split()), history.stdout
-    graded = run_grader("grade", str(regraded["submissions"]), "--out", str(tmp_path), "--spec", str(regraded["spec"].source))
+    graded = run_grader(
+        "grade",
+        str(regraded["submissions"]),
+        "--out",
+        str(tmp_path),
+        "--spec",
+        str(regraded["spec"].source),
+    )
     assert graded.returncode == 2 and words in " ".join(graded.stdout.split()), graded.stdout
     assert not (tmp_path / "grades.csv").exists() and path.read_bytes() == before
     with pytest.raises(GradebookError, match=words.split(",")[0]):
@@ -333,8 +479,30 @@ def test_a_gradebook_it_cannot_read_is_refused_and_left_alone(tmp_path, regraded
 def test_two_grade_runs_at_once_both_land_whole(tmp_path, regraded):
     """Two `grade` runs sharing one gradebook at the same time: are both runs recorded, complete, in a sound file?"""
     path = tmp_path / "shared.sqlite"
-    command = [sys.executable, "-m", "grader", "grade", str(regraded["submissions"]), "--spec", str(regraded["spec"].source), "--jobs", "1", "--gradebook", str(path)]
-    runs = [subprocess.Popen([*command, "--out", str(tmp_path / f"out{n}")], cwd=REPO, env=_environment({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for n in (1, 2)]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(regraded["submissions"]),
+        "--spec",
+        str(regraded["spec"].source),
+        "--jobs",
+        "1",
+        "--gradebook",
+        str(path),
+    ]
+    runs = [
+        subprocess.Popen(
+            [*command, "--out", str(tmp_path / f"out{n}")],
+            cwd=REPO,
+            env=_environment({}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     with open_gradebook(path) as book:
@@ -380,15 +548,24 @@ def test_a_run_killed_inside_its_transaction_leaves_the_gradebook_as_it_was(mark
     out, spec = marked
     path = out / "gradebook.sqlite"
     with open_gradebook(path) as book:
-        book.set_mark(spec.name, sorted(_grades(out))[0], spec.questions[0].id, 1, "before the kill", "ta")
+        book.set_mark(
+            spec.name, sorted(_grades(out))[0], spec.questions[0].id, 1, "before the kill", "ta"
+        )
     before = _dump(path)
-    writer = subprocess.Popen([sys.executable, "-c", STALL, str(path), str(spec.source)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", STALL, str(path), str(spec.source)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert writer.stdout.readline().strip() == "inside the transaction"
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=30)
     assert _dump(path) == before
     with open_gradebook(path) as book:
-        assert len(book.runs(spec.name)) == 2 and [m.comment for m in book.marks(spec.name)] == ["before the kill"]
+        assert len(book.runs(spec.name)) == 2 and [m.comment for m in book.marks(spec.name)] == [
+            "before the kill"
+        ]
 
 
 def test_grade_killed_at_any_point_leaves_the_previous_run_or_the_whole_new_one(marked):
@@ -398,22 +575,50 @@ def test_grade_killed_at_any_point_leaves_the_previous_run_or_the_whole_new_one(
     out, spec = marked
     path = out / "gradebook.sqlite"
     submissions = _class(out.parent / "class")
-    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--spec", str(spec.source), "--jobs", "2", "--no-cache"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--spec",
+        str(spec.source),
+        "--jobs",
+        "2",
+        "--no-cache",
+    ]
     # one whole re-grade, watched: how long grading takes, and how long from its last report to the run's commit
     runs, since, started = _run_ids(path), time.time_ns(), time.monotonic()
-    grade = subprocess.Popen(command, cwd=REPO, env=_environment({}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grade = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=_environment({}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for_reports(out, since, grade)
     grading = time.monotonic() - started
     while _run_ids(path) == runs and grade.poll() is None:
         time.sleep(0.005)
     window = time.monotonic() - started - grading
     assert grade.wait(timeout=600) == 0 and len(_run_ids(path)) == len(runs) + 1
-    moments = [("while grading", 0.5 * grading)] + [("after the last report", share * window) for share in (0.0, 0.5, 0.9, 1.0, 1.5)]
+    moments = [("while grading", 0.5 * grading)] + [
+        ("after the last report", share * window) for share in (0.0, 0.5, 0.9, 1.0, 1.5)
+    ]
     outcomes = []
     for when, delay in moments:
         before, runs = _dump(path), _run_ids(path)
         since = time.time_ns()
-        grade = subprocess.Popen(command, cwd=REPO, env=_environment({}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        grade = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=_environment({}),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         if when == "after the last report":
             _wait_for_reports(out, since, grade)
         time.sleep(delay)
@@ -427,7 +632,10 @@ def test_grade_killed_at_any_point_leaves_the_previous_run_or_the_whole_new_one(
             else:
                 assert after == [*runs, max(runs) + 1], (when, delay, runs, after)
                 assert book.runs(spec.name)[-1].students == len(CLASS)
-                assert all(len(summary["checks"]) == len(CHECKS) for summary in book.autograded(spec.name).values())
+                assert all(
+                    len(summary["checks"]) == len(CHECKS)
+                    for summary in book.autograded(spec.name).values()
+                )
                 outcomes.append("whole new run")
     assert outcomes[0] == "unchanged", outcomes  # killed while grading: nothing was written yet
 
@@ -461,8 +669,12 @@ def _kill_group(grade: subprocess.Popen) -> None:
 HOSTILE = REPO / "tests" / "hostile" / "reads_and_writes_the_gradebook.py"
 
 
-@pytest.mark.parametrize("skip", ["", "netns,ipcns,private-root,landlock"], ids=["every-layer", "uid-drop-only"])
-def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path, regraded, skip, request):
+@pytest.mark.parametrize(
+    "skip", ["", "netns,ipcns,private-root,landlock"], ids=["every-layer", "uid-drop-only"]
+)
+def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(
+    tmp_path, regraded, skip, request
+):
     """A gradebook outside the reports folder (in a folder anyone may list), attacked by a submission
     of the next run: is it kept from the submission's user (its own mode, where no mount namespace or
     Landlock hides it), unchanged, and then given the new run?"""
@@ -470,7 +682,9 @@ def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path,
 
     if "uid-drop" not in probe_layers(skip).layers:
         pytest.skip("the sandbox cannot drop to another user here")
-    keep = Path(tempfile.mkdtemp(prefix="course-"))  # in /tmp itself: every folder above it may be listed by anyone
+    keep = Path(
+        tempfile.mkdtemp(prefix="course-")
+    )  # in /tmp itself: every folder above it may be listed by anyone
     request.addfinalizer(lambda: shutil.rmtree(keep, ignore_errors=True))
     keep.chmod(0o755)
     path = keep / "gradebook.sqlite"
@@ -479,18 +693,46 @@ def test_a_submission_cannot_read_or_change_a_gradebook_kept_elsewhere(tmp_path,
     shutil.copy(SUBMISSIONS / "correct_scalar.py", batch / "correct_scalar.py")
     environment = {"GRADER_SANDBOX_SKIP": skip}
     spec = str(regraded["spec"].source)
-    first = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, "--gradebook", str(path), env=environment)
+    first = run_grader(
+        "grade",
+        str(batch),
+        "--out",
+        str(tmp_path / "out"),
+        "--spec",
+        spec,
+        "--gradebook",
+        str(path),
+        env=environment,
+    )
     assert first.returncode == 0, first.stdout
     assert path.stat().st_mode & 0o077 == 0  # created readable by its owner only
-    attack = HOSTILE.read_text(encoding="utf-8").replace("TARGETS: list = []", f"TARGETS: list = {[str(path)]!r}", 1)
+    attack = HOSTILE.read_text(encoding="utf-8").replace(
+        "TARGETS: list = []", f"TARGETS: list = {[str(path)]!r}", 1
+    )
     (batch / HOSTILE.name).write_text(attack, encoding="utf-8")
     before = _dump(path)
-    second = run_grader("grade", str(batch), "--out", str(tmp_path / "out"), "--spec", spec, "--gradebook", str(path), env=environment)
+    second = run_grader(
+        "grade",
+        str(batch),
+        "--out",
+        str(tmp_path / "out"),
+        "--spec",
+        spec,
+        "--gradebook",
+        str(path),
+        env=environment,
+    )
     assert second.returncode == 0, second.stdout
-    graded = json.loads((tmp_path / "out" / HOSTILE.stem / "grading.json").read_text(encoding="utf-8"))
+    graded = json.loads(
+        (tmp_path / "out" / HOSTILE.stem / "grading.json").read_text(encoding="utf-8")
+    )
     said = graded["stdout"]
-    assert "LEAKED" not in said and all(f"denied {what} {path}" in said for what in ("read", "write", "delete")), said
-    assert next(c for c in graded["checks"] if c["check"] == "np-forward-output")["status"] == "passed"
+    assert "LEAKED" not in said and all(
+        f"denied {what} {path}" in said for what in ("read", "write", "delete")
+    ), said
+    assert (
+        next(c for c in graded["checks"] if c["check"] == "np-forward-output")["status"] == "passed"
+    )
     with open_gradebook(path) as book:
         assert book._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert [r.students for r in book.runs(regraded["spec"].name)] == [1, 2]
@@ -510,20 +752,40 @@ def test_an_answer_cannot_forge_the_gradebooks_region_of_the_pages(tmp_path, reg
     shutil.copy(FORGER, batch / FORGER.name)
     _grade(batch, out, regraded["spec"].source)
     question = regraded["spec"].questions[0]
-    marks = _marks_file(tmp_path / "marks.csv", [[FORGER.stem, question.id, question.points, "<b>not bold</b>", "ta"]])
+    marks = _marks_file(
+        tmp_path / "marks.csv",
+        [[FORGER.stem, question.id, question.points, "<b>not bold</b>", "ta"]],
+    )
     assert run_grader("marks", "import", str(marks), "--out", str(out)).returncode == 0
     for page in ("report.html", "instructor.html"):
         text = (out / FORGER.stem / page).read_text(encoding="utf-8")
         assert text.count(GRADEBOOK_START) == 1 and text.count(GRADEBOOK_END) == 1, page
-        assert "<script>alert" not in text and 'id="total-score">51 / 51' not in text and "<b>not bold" not in text
+        assert (
+            "<script>alert" not in text
+            and 'id="total-score">51 / 51' not in text
+            and "<b>not bold" not in text
+        )
         region = text.split(GRADEBOOK_START, 1)[1].split(GRADEBOOK_END, 1)[0]
-        assert f'id="written-score">{question.points:g} / ' in region and "&lt;b&gt;not bold&lt;/b&gt;" in region
+        assert (
+            f'id="written-score">{question.points:g} / ' in region
+            and "&lt;b&gt;not bold&lt;/b&gt;" in region
+        )
         assert "&lt;!-- /gradebook --&gt;" in text  # the answer itself, shown as text
     grading = json.loads((out / FORGER.stem / "grading.json").read_text(encoding="utf-8"))
-    assert next(c for c in grading["checks"] if c["check"] == "np-forward-output")["status"] == "passed"
+    assert (
+        next(c for c in grading["checks"] if c["check"] == "np-forward-output")["status"]
+        == "passed"
+    )
 
 
-@pytest.mark.parametrize(("rubric", "words"), [('"a line, not a list"', "is not of type 'array'"), ("[1, 2]", "is not of type 'string'"), ('[""]', "should be non-empty")])
+@pytest.mark.parametrize(
+    ("rubric", "words"),
+    [
+        ('"a line, not a list"', "is not of type 'array'"),
+        ("[1, 2]", "is not of type 'string'"),
+        ('[""]', "should be non-empty"),
+    ],
+)
 def test_a_malformed_rubric_is_refused_naming_its_key(tmp_path, rubric, words):
     """Does the spec's validation name `question[0].rubric` when a rubric is not a list of lines?"""
     from grader.core.spec import SpecError
@@ -557,14 +819,32 @@ def test_marks_imported_at_the_same_time_all_reach_grades_csv(marked, tmp_path):
     students = sorted(_grades(out))
     files = []
     for number, group in enumerate((students[:2], students[2:])):
-        rows = [[student, q.id, q.points, f"import {number}", f"ta-{number}"] for student in group for q in spec.questions]
+        rows = [
+            [student, q.id, q.points, f"import {number}", f"ta-{number}"]
+            for student in group
+            for q in spec.questions
+        ]
         files.append(_marks_file(tmp_path / f"marks{number}.csv", rows))
-    imports = [subprocess.Popen([sys.executable, "-m", "grader", "marks", "import", str(f), "--out", str(out)], cwd=REPO, env=_environment({}), stdout=subprocess.PIPE, text=True) for f in files]
-    assert [run.wait(timeout=120) for run in imports] == [0, 0], [run.stdout.read() for run in imports]
+    imports = [
+        subprocess.Popen(
+            [sys.executable, "-m", "grader", "marks", "import", str(f), "--out", str(out)],
+            cwd=REPO,
+            env=_environment({}),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    assert [run.wait(timeout=120) for run in imports] == [0, 0], [
+        run.stdout.read() for run in imports
+    ]
     grades = _grades(out)
     written = sum(q.points for q in spec.questions)
     for student in students:
-        assert float(grades[student]["written_score"]) == written and float(grades[student]["total"]) == float(grades[student]["score"]) + written
+        assert (
+            float(grades[student]["written_score"]) == written
+            and float(grades[student]["total"]) == float(grades[student]["score"]) + written
+        )
 
 
 OPENER = """
@@ -585,8 +865,18 @@ def test_graders_opening_a_new_gradebook_at_the_same_moment_all_get_it(tmp_path)
     told it is busy or is another program's file while the first one creates it?"""
     for trial in range(10):
         path, start = tmp_path / f"new-{trial}.sqlite", time.time() + 0.5
-        openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(path), str(start)], cwd=REPO, stdout=subprocess.PIPE, text=True) for _ in range(6)]
-        refusals = [line for opener in openers for line in opener.communicate(timeout=120)[0].splitlines()]
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(path), str(start)],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        refusals = [
+            line for opener in openers for line in opener.communicate(timeout=120)[0].splitlines()
+        ]
         assert refusals == [], (trial, refusals)
         with open_gradebook(path) as book:
             assert book.version == VERSION

@@ -33,13 +33,32 @@ import pytest
 from grader.course.gradebook import open_gradebook
 from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 
-CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+CHROMIUM = next(
+    (
+        shutil.which(name)
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if shutil.which(name)
+    ),
+    None,
+)
 CHROMEDRIVER = shutil.which("chromedriver")
 ASSIGNMENT = "backprop"
 ANSWERS = {
-    "ada": {"10.1": "They agree to rounding.\nAutograd applies the same chain rule.", "10.2": "ReLU: o2 gets stuck.", "10.3": "Symmetry: the hidden units stay equal."},
-    "bob": {"10.1": '<script>alert("marked")</script><b>not bold</b> & <img src=x onerror=alert(1)>\nsecond line', "10.2": "No idea.", "10.3": "Zero gradients."},
-    "cy": {"10.1": "Same values.", "10.2": "MSELoss doubles the gradients.", "10.3": "They cannot break symmetry."},
+    "ada": {
+        "10.1": "They agree to rounding.\nAutograd applies the same chain rule.",
+        "10.2": "ReLU: o2 gets stuck.",
+        "10.3": "Symmetry: the hidden units stay equal.",
+    },
+    "bob": {
+        "10.1": '<script>alert("marked")</script><b>not bold</b> & <img src=x onerror=alert(1)>\nsecond line',
+        "10.2": "No idea.",
+        "10.3": "Zero gradients.",
+    },
+    "cy": {
+        "10.1": "Same values.",
+        "10.2": "MSELoss doubles the gradients.",
+        "10.3": "They cannot break symmetry.",
+    },
 }
 
 
@@ -56,15 +75,24 @@ def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
     for student, answers in ANSWERS.items():
         (folder / student).mkdir(parents=True)
         shutil.copy(SUBMISSIONS / "correct_scalar.py", folder / student / "main.py")
-        text = "".join(f"## Question {question}\n{answer}\n\n" for question, answer in answers.items())
+        text = "".join(
+            f"## Question {question}\n{answer}\n\n" for question, answer in answers.items()
+        )
         (folder / student / "answers.md").write_text(text, encoding="utf-8")
     spec = write_spec(root, ("np-forward-hidden",))
     if questions is not None:
         sections = re.split(r"(?m)^(?=\[)", spec.read_text(encoding="utf-8"))
-        kept = [s for s in sections if not s.startswith("[[question]]") or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in questions]
+        kept = [
+            s
+            for s in sections
+            if not s.startswith("[[question]]")
+            or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in questions
+        ]
         spec.write_text("".join(kept), encoding="utf-8")
     out = root / "out"
-    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2")
+    completed = run_grader(
+        "grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2"
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     gradebook = out / "gradebook.sqlite"
     assert gradebook.is_file(), completed.stdout
@@ -118,7 +146,9 @@ def marking_server(graded: Graded, *arguments: str, command: list[str] | None = 
         while True:
             line = lines.get(timeout=60)
             if line is None:
-                raise AssertionError("the marking server stopped before printing its URL:\n" + "".join(said))
+                raise AssertionError(
+                    "the marking server stopped before printing its URL:\n" + "".join(said)
+                )
             found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
             if found:
                 break
@@ -145,7 +175,9 @@ def client(follow: bool = True) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(*handlers, *([] if follow else [NoRedirect()]))
 
 
-def fetch(opener, url: str, form: dict | None = None, headers: dict | None = None) -> tuple[int, str]:
+def fetch(
+    opener, url: str, form: dict | None = None, headers: dict | None = None
+) -> tuple[int, str]:
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
@@ -165,17 +197,37 @@ def signed_in(server: Server):
     return opener, re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
 
 
-def post_mark(server: Server, opener, csrf: str | None, question: str, student: str, points: str, origin: str | None = "same", **extra) -> tuple[int, str]:
-    form = {"student": student, "points": points, "comment": extra.pop("comment", ""), "revision": extra.pop("revision", ""), **extra}
+def post_mark(
+    server: Server,
+    opener,
+    csrf: str | None,
+    question: str,
+    student: str,
+    points: str,
+    origin: str | None = "same",
+    **extra,
+) -> tuple[int, str]:
+    form = {
+        "student": student,
+        "points": points,
+        "comment": extra.pop("comment", ""),
+        "revision": extra.pop("revision", ""),
+        **extra,
+    }
     if csrf is not None:
         form["csrf"] = csrf
     headers = {"Origin": server.base if origin == "same" else origin} if origin else {}
-    return fetch(opener, f"{server.base}/question/{urllib.parse.quote(question, safe='')}", form, headers)
+    return fetch(
+        opener, f"{server.base}/question/{urllib.parse.quote(question, safe='')}", form, headers
+    )
 
 
 def current_marks(graded: Graded) -> dict[tuple[str, str], tuple]:
     with open_gradebook(graded.gradebook) as book:
-        return {(m.student, m.question): (m.points, m.comment, m.marker, m.revision) for m in book.marks(ASSIGNMENT)}
+        return {
+            (m.student, m.question): (m.points, m.comment, m.marker, m.revision)
+            for m in book.marks(ASSIGNMENT)
+        }
 
 
 def question_points(graded: Graded) -> dict[str, float]:
@@ -189,11 +241,20 @@ def question_points(graded: Graded) -> dict[str, float]:
 def test_only_the_printed_token_lets_a_browser_in(server):
     """Is every request without the right token (in the URL, or the cookie set from it) refused with 403?"""
     stranger = client()
-    for path in ("/", "/question/10.1", "/static/marking.js", "/?token=" + "x" * len(server.token), "/?token=", "/?token=" + server.token[:-1]):
+    for path in (
+        "/",
+        "/question/10.1",
+        "/static/marking.js",
+        "/?token=" + "x" * len(server.token),
+        "/?token=",
+        "/?token=" + server.token[:-1],
+    ):
         status, page = fetch(stranger, server.base + path)
         assert status == 403, (path, page)
     forged = client()
-    forged.addheaders = [("Cookie", f"marking-{urllib.parse.urlsplit(server.base).port}-token=not-the-token")]
+    forged.addheaders = [
+        ("Cookie", f"marking-{urllib.parse.urlsplit(server.base).port}-token=not-the-token")
+    ]
     assert fetch(forged, server.base + "/")[0] == 403
     # the right token: the address loses it (a redirect), and the cookie then lets the browser in
     bare = client(follow=False)
@@ -202,7 +263,10 @@ def test_only_the_printed_token_lets_a_browser_in(server):
         raise AssertionError("the URL with the token was not redirected")
     except urllib.error.HTTPError as redirect:
         assert redirect.code == 303 and "token" not in redirect.headers["Location"]
-        assert all("HttpOnly" in c and "SameSite=Strict" in c for c in redirect.headers.get_all("Set-Cookie"))
+        assert all(
+            "HttpOnly" in c and "SameSite=Strict" in c
+            for c in redirect.headers.get_all("Set-Cookie")
+        )
     opener, _ = signed_in(server)
     assert fetch(opener, server.base + "/static/marking.js")[0] == 200
 
@@ -220,7 +284,15 @@ def test_a_form_without_the_sessions_csrf_token_or_from_elsewhere_is_refused(ser
     opener, csrf = signed_in(server)
     _, others = signed_in(server)
     assert others != csrf
-    for token, origin in ((None, "same"), ("", "same"), ("0" * len(csrf), "same"), (others, "same"), (csrf, None), (csrf, "http://evil.example"), (csrf, "null")):
+    for token, origin in (
+        (None, "same"),
+        ("", "same"),
+        ("0" * len(csrf), "same"),
+        (others, "same"),
+        (csrf, None),
+        (csrf, "http://evil.example"),
+        (csrf, "null"),
+    ):
         status, page = post_mark(server, opener, token, "10.1", "ada", "1", origin=origin)
         assert status == 403, (token, origin, page)
     assert current_marks(graded) == before
@@ -245,7 +317,9 @@ def test_points_above_the_questions_points_are_refused(server, graded):
     status, page = post_mark(server, opener, csrf, "10.3", "cy", f"{maximum + 0.5:g}")
     assert status == 400 and f"from 0 to {maximum:g}" in page
     assert current_marks(graded) == before
-    status, page = post_mark(server, opener, csrf, "10.3", "cy", f"{maximum:g}", comment="full marks")
+    status, page = post_mark(
+        server, opener, csrf, "10.3", "cy", f"{maximum:g}", comment="full marks"
+    )
     assert status == 200, page  # the plain form's save, followed back to the question's page
     assert current_marks(graded)[("cy", "10.3")][:3] == (maximum, "full marks", "Plain Probe")
 
@@ -271,7 +345,9 @@ def test_html_in_an_answer_is_shown_as_text(server):
     assert status == 200
     answer = ANSWERS["bob"]["10.1"]
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>not bold" not in page
-    escaped = answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+    escaped = (
+        answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+    )
     assert escaped in page  # the newline included: the text block keeps it (white-space: pre-wrap)
 
 
@@ -280,21 +356,38 @@ def test_a_plain_form_against_a_changed_mark_shows_both_values_and_keeps_theirs(
     stored mark kept, and does a second save from the refreshed form then replace it knowingly?"""
     first, second = signed_in(server), signed_in(server)
     maximum = question_points(graded)["10.2"]
-    assert post_mark(server, first[0], first[1], "10.2", "ada", f"{maximum:g}", comment="theirs")[0] == 200
+    assert (
+        post_mark(server, first[0], first[1], "10.2", "ada", f"{maximum:g}", comment="theirs")[0]
+        == 200
+    )
     kept = current_marks(graded)[("ada", "10.2")]
-    status, page = post_mark(server, second[0], second[1], "10.2", "ada", "0", comment="mine")  # the form of a page read before: no revision
+    status, page = post_mark(
+        server, second[0], second[1], "10.2", "ada", "0", comment="mine"
+    )  # the form of a page read before: no revision
     assert status == 409 and "meanwhile" in page
     theirs = re.search(r'<tr class="theirs">(.*?)</tr>', page, re.S).group(1)
     yours = re.search(r'<tr class="yours">(.*?)</tr>', page, re.S).group(1)
     assert f">{maximum:g}<" in theirs and "theirs" in theirs and ">0<" in yours and "mine" in yours
     assert current_marks(graded)[("ada", "10.2")] == kept
-    revision = re.search(r'name="student" value="ada">\s*<input type="hidden" name="revision" value="(\d+)"', page).group(1)
+    revision = re.search(
+        r'name="student" value="ada">\s*<input type="hidden" name="revision" value="(\d+)"', page
+    ).group(1)
     assert int(revision) == kept[3]
-    assert post_mark(server, second[0], second[1], "10.2", "ada", "0", comment="mine", revision=revision)[0] == 200
-    assert current_marks(graded)[("ada", "10.2")][:2] == (0, "mine") and current_marks(graded)[("ada", "10.2")][3] == kept[3] + 1
+    assert (
+        post_mark(
+            server, second[0], second[1], "10.2", "ada", "0", comment="mine", revision=revision
+        )[0]
+        == 200
+    )
+    assert (
+        current_marks(graded)[("ada", "10.2")][:2] == (0, "mine")
+        and current_marks(graded)[("ada", "10.2")][3] == kept[3] + 1
+    )
     status, index = fetch(first[0], server.base + "/")
     marked = sum(1 for student, question in current_marks(graded) if question == "10.2")
-    assert status == 200 and re.search(rf'10\.2 .*?<td class="num marked">{marked} / {len(ANSWERS)}</td>', index)
+    assert status == 200 and re.search(
+        rf'10\.2 .*?<td class="num marked">{marked} / {len(ANSWERS)}</td>', index
+    )
 
 
 def test_a_mark_is_refused_until_the_marker_says_who_they_are(graded):
@@ -305,20 +398,50 @@ def test_a_mark_is_refused_until_the_marker_says_who_they_are(graded):
         assert status == 400 and "Say who you are" in page
         assert ("bob", "10.4") not in current_marks(graded)
         for bad in ("", " ", "x" * 200):
-            assert fetch(opener, server.base + "/marker", {"csrf": csrf, "marker": bad, "next": "/"}, {"Origin": server.base})[0] == 400
-        status, page = fetch(opener, server.base + "/marker", {"csrf": csrf, "marker": "  Cleo\tW. ", "next": "//evil.example/"}, {"Origin": server.base})
-        assert status == 200 and "Written questions" in page  # back on this server's index, not elsewhere
+            assert (
+                fetch(
+                    opener,
+                    server.base + "/marker",
+                    {"csrf": csrf, "marker": bad, "next": "/"},
+                    {"Origin": server.base},
+                )[0]
+                == 400
+            )
+        status, page = fetch(
+            opener,
+            server.base + "/marker",
+            {"csrf": csrf, "marker": "  Cleo\tW. ", "next": "//evil.example/"},
+            {"Origin": server.base},
+        )
+        assert (
+            status == 200 and "Written questions" in page
+        )  # back on this server's index, not elsewhere
         assert post_mark(server, opener, csrf, "10.4", "bob", "1")[0] == 200
         assert current_marks(graded)[("bob", "10.4")][2] == "Cleo W."
 
 
 def test_make_mark_serves_the_gradebook_of_out(graded):
     """Does `make mark OUT=... MARKER=...` serve that folder's gradebook, recording the marker given?"""
-    command = ["make", "-s", "-C", str(REPO), "-o", ".venv/.installed", "mark", f"PY={sys.executable}", f"OUT={graded.out}", "MARKER=Make User"]
+    command = [
+        "make",
+        "-s",
+        "-C",
+        str(REPO),
+        "-o",
+        ".venv/.installed",
+        "mark",
+        f"PY={sys.executable}",
+        f"OUT={graded.out}",
+        "MARKER=Make User",
+    ]
     with marking_server(graded, command=command) as server:
         opener, _ = signed_in(server)
         status, page = fetch(opener, server.base + "/")
-        assert status == 200 and "Marking as <strong>Make User</strong>" in page and f"{len(ANSWERS)} students" in page
+        assert (
+            status == 200
+            and "Marking as <strong>Make User</strong>" in page
+            and f"{len(ANSWERS)} students" in page
+        )
 
 
 def test_two_servers_of_one_gradebook_saving_the_same_mark_at_once_land_exactly_one(server, graded):
@@ -341,7 +464,9 @@ def test_two_servers_of_one_gradebook_saving_the_same_mark_at_once_land_exactly_
     assert comment == f"from {(server if marker == 'Plain Probe' else other).base}"
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed"
+)
 def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
     """With JavaScript off, does typing a score and a comment and pressing Save store the mark and show it on the page?"""
     webdriver = pytest.importorskip("selenium.webdriver")
@@ -353,18 +478,32 @@ def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
     options.binary_location = CHROMIUM
     for flag in (*BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(server.url)
         driver.get(f"{server.base}/question/10.5")
-        assert not driver.find_elements("css selector", "section.answer.current")  # the page's script did not run: it marks the current answer
-        card = next(c for c in driver.find_elements("css selector", "section.answer") if c.find_element("css selector", "h2.student").text == "ada")
+        assert not driver.find_elements(
+            "css selector", "section.answer.current"
+        )  # the page's script did not run: it marks the current answer
+        card = next(
+            c
+            for c in driver.find_elements("css selector", "section.answer")
+            if c.find_element("css selector", "h2.student").text == "ada"
+        )
         card.find_element("css selector", "input.points").send_keys("1")
         card.find_element("css selector", "textarea").send_keys("line one\nline <two>")
         card.find_element("css selector", "button[type=submit]").click()
-        WebDriverWait(driver, 60).until(expected_conditions.staleness_of(card))  # the form's own page load, before the next lookup
-        card = next(c for c in driver.find_elements("css selector", "section.answer") if c.find_element("css selector", "h2.student").text == "ada")
+        WebDriverWait(driver, 60).until(
+            expected_conditions.staleness_of(card)
+        )  # the form's own page load, before the next lookup
+        card = next(
+            c
+            for c in driver.find_elements("css selector", "section.answer")
+            if c.find_element("css selector", "h2.student").text == "ada"
+        )
         assert "marked by Plain Probe" in card.find_element("css selector", ".status").text
     finally:
         driver.quit()
@@ -405,13 +544,21 @@ class Assistant:
 
         self.driver.get(self.server.url)
         self.driver.find_element("id", "marker-name").send_keys(self.name, Keys.ENTER)
-        self.wait(lambda d: self.name in d.find_element("id", "marker").text, f"{self.name} is not signed in")
+        self.wait(
+            lambda d: self.name in d.find_element("id", "marker").text,
+            f"{self.name} is not signed in",
+        )
 
     def open(self, question: str) -> dict[str, int]:
         """The question's page; which card holds which student's answer."""
         self.driver.get(f"{self.server.base}/question/{urllib.parse.quote(question, safe='')}")
         cards = self.driver.find_elements("css selector", "section.answer")
-        return {card.find_element("css selector", "h2.student").text: int(card.get_attribute("data-number")) for card in cards}
+        return {
+            card.find_element("css selector", "h2.student").text: int(
+                card.get_attribute("data-number")
+            )
+            for card in cards
+        }
 
     def press(self, *keys: str) -> None:
         from selenium.webdriver.common.action_chains import ActionChains
@@ -425,7 +572,11 @@ class Assistant:
         return self.card(number).find_element("css selector", ".status").text
 
     def current(self) -> int:
-        return int(self.driver.find_element("css selector", "section.answer.current").get_attribute("data-number"))
+        return int(
+            self.driver.find_element("css selector", "section.answer.current").get_attribute(
+                "data-number"
+            )
+        )
 
     def wait(self, condition, message: str) -> None:
         from selenium.webdriver.support.ui import WebDriverWait
@@ -438,29 +589,44 @@ class Assistant:
 
         assert self.current() == number
         self.press(str(points), Keys.ENTER)
-        self.wait(lambda d: f"marked by {self.name}" in self.status(number), f"{self.name}'s mark of answer {number} was not saved")
+        self.wait(
+            lambda d: f"marked by {self.name}" in self.status(number),
+            f"{self.name}'s mark of answer {number} was not saved",
+        )
 
 
 BROWSER_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-default-apps", "--window-size=1200,1600")  # fmt: skip
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed"
+)
 def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path):
     """Do two assistants marking at once both land their marks, is the one that clashes refused with both values shown
     (never written over), and do grades.csv and the dashboard then show each student's total?"""
     from selenium.webdriver.common.keys import Keys
 
-    questions = tuple(dict.fromkeys(q for answers in ANSWERS.values() for q in answers))  # the three the class answered
+    questions = tuple(
+        dict.fromkeys(q for answers in ANSWERS.values() for q in answers)
+    )  # the three the class answered
     graded = grade_three(tmp_path / "graded", questions)
     most = {question: int(points) for question, points in question_points(graded).items()}
-    assert tuple(most) == questions and all(1 < points <= 9 for points in most.values())  # one digit each, and 1 is not full marks
+    assert tuple(most) == questions and all(
+        1 < points <= 9 for points in most.values()
+    )  # one digit each, and 1 is not full marks
     first, second, third = questions
-    before = {row["id"]: float(row["score"]) for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))}
+    before = {
+        row["id"]: float(row["score"])
+        for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))
+    }
     with marking_server(graded) as server:
         drivers = [chrome(tmp_path / f"profile-{n}") for n in (1, 2)]
         try:
-            ada, brook = Assistant(drivers[0], server, "Ada Lovelace"), Assistant(drivers[1], server, "Brook <b>T</b>")
+            ada, brook = (
+                Assistant(drivers[0], server, "Ada Lovelace"),
+                Assistant(drivers[1], server, "Brook <b>T</b>"),
+            )
             ada.sign_in()
             brook.sign_in()
             # both open the first question before either saves: Brook's page will be out of date
@@ -473,11 +639,21 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
             box = brook.card(cards["cy"]).find_element("css selector", "input.points")
             box.click()
             box.send_keys(str(most[first]), Keys.ENTER)
-            brook.wait(lambda d: "meanwhile" in brook.card(cards["cy"]).text, "Brook's clashing mark was not refused")
+            brook.wait(
+                lambda d: "meanwhile" in brook.card(cards["cy"]).text,
+                "Brook's clashing mark was not refused",
+            )
             clash = brook.card(cards["cy"])
-            assert "Changed by Ada Lovelace meanwhile" in clash.find_element("css selector", ".message").text
-            theirs = [c.text for c in clash.find_elements("css selector", "table.conflict tr.theirs td")]
-            yours = [c.text for c in clash.find_elements("css selector", "table.conflict tr.yours td")]
+            assert (
+                "Changed by Ada Lovelace meanwhile"
+                in clash.find_element("css selector", ".message").text
+            )
+            theirs = [
+                c.text for c in clash.find_elements("css selector", "table.conflict tr.theirs td")
+            ]
+            yours = [
+                c.text for c in clash.find_elements("css selector", "table.conflict tr.yours td")
+            ]
             assert theirs[1] == "1" and yours[1] == str(most[first])
 
             def ada_marks_the_second():  # j / k and the arrows choose the answer; in an order that shows a wrong move
@@ -506,19 +682,32 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
     }  # fmt: skip
     marks = current_marks(graded)
     assert {key: value[0] for key, value in marks.items()} == intended
-    assert {key: value[2] for key, value in marks.items()} == {key: "Ada Lovelace" if key[1] != third else "Brook <b>T</b>" for key in intended}
+    assert {key: value[2] for key, value in marks.items()} == {
+        key: "Ada Lovelace" if key[1] != third else "Brook <b>T</b>" for key in intended
+    }
     assert marks[("cy", first)][3] == 1  # Brook's clash wrote nothing
-    written = {student: sum(points for (who, _), points in intended.items() if who == student) for student in ANSWERS}
-    rows = {row["id"]: row for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))}
+    written = {
+        student: sum(points for (who, _), points in intended.items() if who == student)
+        for student in ANSWERS
+    }
+    rows = {
+        row["id"]: row
+        for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))
+    }
     for student in ANSWERS:
         assert float(rows[student]["written_score"]) == written[student]
         assert float(rows[student]["total"]) == before[student] + written[student]
     dashboard = (graded.out / "index.html").read_text(encoding="utf-8")
-    table = dashboard[dashboard.index('id="totals"') : dashboard.index("</table>", dashboard.index('id="totals"'))]
+    table = dashboard[
+        dashboard.index('id="totals"') : dashboard.index("</table>", dashboard.index('id="totals"'))
+    ]
     for student in ANSWERS:
         row = re.search(rf">{student}</a></td>(.*?)</tr>", table).group(1)
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)
-        assert cells[1].split(" / ")[0] == f"{written[student]:g}" and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}", row
+        assert (
+            cells[1].split(" / ")[0] == f"{written[student]:g}"
+            and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}"
+        ), row
 
 
 HOSTILE_NOTEBOOK = "answers_inject_markup_into_the_marking_page"
@@ -526,7 +715,9 @@ HOSTILE_NOTEBOOK = "answers_inject_markup_into_the_marking_page"
 INJECTED = "main img, main iframe, main style, main meta, main script, main a[href^='javascript'], #forged, section.answer .text *"
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed")
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed"
+)
 def test_answers_that_inject_markup_stay_text_on_the_marking_page(tmp_path):
     """Expected verdict of tests/hostile/answers_inject_markup_into_the_marking_page.ipynb: graded like the correct
     hand-in it holds; on every marking page its answers are shown as the text they are, and nothing of them runs."""
@@ -535,10 +726,14 @@ def test_answers_that_inject_markup_stay_text_on_the_marking_page(tmp_path):
     shutil.copy(REPO / "tests" / "hostile" / f"{HOSTILE_NOTEBOOK}.ipynb", folder)
     spec = write_spec(tmp_path, ("np-forward-hidden",))
     out = tmp_path / "out"
-    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "1")
+    completed = run_grader(
+        "grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "1"
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8-sig")))
-    assert [(row["id"], row["score"]) for row in rows] == [(HOSTILE_NOTEBOOK, row["max_score"]) for row in rows]
+    assert [(row["id"], row["score"]) for row in rows] == [
+        (HOSTILE_NOTEBOOK, row["max_score"]) for row in rows
+    ]
     graded = Graded(out, out / "gradebook.sqlite")
     with open_gradebook(graded.gradebook) as book:
         answers = {q.id: book.answers(ASSIGNMENT, q.id)[0].text for q in book.questions(ASSIGNMENT)}
@@ -557,7 +752,13 @@ def test_answers_that_inject_markup_stay_text_on_the_marking_page(tmp_path):
                     " hidden: getComputedStyle(document.body).display === 'none'}",
                     INJECTED,
                 )  # fmt: skip
-                assert found == {"injected": 0, "forms": 1, "answers": 1, "text": text, "hidden": False}, question
+                assert found == {
+                    "injected": 0,
+                    "forms": 1,
+                    "answers": 1,
+                    "text": text,
+                    "hidden": False,
+                }, question
                 assert driver.current_url == page  # no refresh of its took the page elsewhere
         finally:
             driver.quit()

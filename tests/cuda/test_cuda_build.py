@@ -32,8 +32,17 @@ KERNEL = "cuda-build-python"
 
 
 def run(command: list, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADER_SECRET")} | {"COLUMNS": "200"}
-    return subprocess.run([str(part) for part in command], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADER_SECRET")
+    } | {"COLUMNS": "200"}
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +53,23 @@ def cuda_python(tmp_path_factory) -> Path:
         pytest.fail("GRADER_CUDA_PYTHON is not set: run these tests with `make cuda-test`")
     python = Path(given)
     build = run([python, "-c", "import torch; print(torch.__version__, torch.version.cuda)"], REPO)
-    assert build.returncode == 0 and "None" not in build.stdout, f"not a CUDA build of torch: {build.stdout}{build.stderr}"
+    assert build.returncode == 0 and "None" not in build.stdout, (
+        f"not a CUDA build of torch: {build.stdout}{build.stderr}"
+    )
     clone = tmp_path_factory.mktemp("clone") / "grader"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
-    pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input", "install", "--no-deps", "--no-index", "--no-build-isolation", "--force-reinstall"]
+    pip = [
+        python,
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "--no-input",
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--no-build-isolation",
+        "--force-reinstall",
+    ]
     installing = run([*pip, clone], clone)
     assert installing.returncode == 0, installing.stdout[-2000:] + installing.stderr[-2000:]
     return python
@@ -70,10 +92,19 @@ def statuses(out: Path, submission_id: str) -> dict[str, str]:
     return {c["check"]: c["status"] for c in grading(out, submission_id)["checks"]}
 
 
-def test_the_venv_holds_a_cuda_build_whose_import_needs_more_than_the_old_address_space_limit(cuda_python):
+def test_the_venv_holds_a_cuda_build_whose_import_needs_more_than_the_old_address_space_limit(
+    cuda_python,
+):
     """Is this the build that broke the grader: one whose import maps more than the spec's memory_mib?"""
     limit = load_spec(spec_path("backprop")).limits.memory_mib
-    mapped = run([cuda_python, "-c", "import torch, re; print(re.search(r'VmSize:\\s+(\\d+)', open('/proc/self/status').read()).group(1))"], REPO)
+    mapped = run(
+        [
+            cuda_python,
+            "-c",
+            "import torch, re; print(re.search(r'VmSize:\\s+(\\d+)', open('/proc/self/status').read()).group(1))",
+        ],
+        REPO,
+    )
     assert int(mapped.stdout) // 1024 > limit, mapped.stdout
 
 
@@ -105,10 +136,15 @@ def test_fresh_interpreters_and_warm_workers_give_this_checkouts_verdicts(cuda_p
     assert run_grader("grade", str(class_folder), "--out", str(oracle)).returncode == 0
     for mode in ((), ("--fresh-interpreters",)):
         out = tmp_path / ("fresh" if mode else "warm")
-        graded = run([cuda_python, "-m", "grader", "grade", class_folder, "--out", out, *mode], tmp_path)
+        graded = run(
+            [cuda_python, "-m", "grader", "grade", class_folder, "--out", out, *mode], tmp_path
+        )
         assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
         for submission in class_folder.iterdir():
-            assert statuses(out, submission.stem) == statuses(oracle, submission.stem), (mode, submission.name)
+            assert statuses(out, submission.stem) == statuses(oracle, submission.stem), (
+                mode,
+                submission.name,
+            )
 
 
 def test_a_memory_hog_is_stopped_at_its_limit_and_the_report_names_it(cuda_python, tmp_path):
@@ -119,7 +155,12 @@ def test_a_memory_hog_is_stopped_at_its_limit_and_the_report_names_it(cuda_pytho
     shutil.copy(HOSTILE / "memory_hog.py", folder / "memory_hog.py")
     for mode in ((), ("--fresh-interpreters",)):
         out = tmp_path / ("fresh" if mode else "warm")
-        assert run([cuda_python, "-m", "grader", "grade", folder, "--out", out, *mode], tmp_path).returncode == 0
+        assert (
+            run(
+                [cuda_python, "-m", "grader", "grade", folder, "--out", out, *mode], tmp_path
+            ).returncode
+            == 0
+        )
         found = grading(out, "memory_hog")
         assert "the import's allocation was refused" in found["stdout"]
         gradients = next(c for c in found["checks"] if c["check"] == "np-gradients")
@@ -134,21 +175,42 @@ def test_a_notebook_self_check_under_the_cuda_build(cuda_python, tmp_path, monke
     spec = tmp_path / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
     argv = [str(cuda_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": KERNEL, "language": "python", "env": {"JPY_SESSION_NAME": "hw3.ipynb"}}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": argv,
+                "display_name": KERNEL,
+                "language": "python",
+                "env": {"JPY_SESSION_NAME": "hw3.ipynb"},
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
     solution = nbformat.v4.new_code_cell(MISTAKEN.read_text())
     checking = nbformat.v4.new_code_cell('from grader import self_check\nself_check("hw3.ipynb")')
     notebook = nbformat.v4.new_notebook(cells=[solution, checking])
     nbformat.write(notebook, tmp_path / "hw3.ipynb")
-    NotebookClient(notebook, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     inline = " ".join(
-        "".join(o.get("data", {}).get("text/html", "") for o in notebook.cells[1].outputs if o.output_type in ("execute_result", "display_data")).split()
+        "".join(
+            o.get("data", {}).get("text/html", "")
+            for o in notebook.cells[1].outputs
+            if o.output_type in ("execute_result", "display_data")
+        ).split()
     )
     (tmp_path / "oracle").mkdir()
     shutil.copy(MISTAKEN, tmp_path / "oracle" / "hw3.py")
-    oracle = run_grader("check", str(tmp_path / "oracle" / "hw3.py"), "--out", str(tmp_path / "oracle-out"))
+    oracle = run_grader(
+        "check", str(tmp_path / "oracle" / "hw3.py"), "--out", str(tmp_path / "oracle-out")
+    )
     results = json.loads(next((tmp_path / "oracle-out").glob("*/results.json")).read_text())
-    assert f"Score {results['score']:g} / {results['extra_data']['max_score']:g}" in inline, inline[-3000:]
-    first = " ".join(re.search(r"First thing to fix: (.*?)\.\n\n", oracle.stdout, flags=re.S).group(1).split())
+    assert f"Score {results['score']:g} / {results['extra_data']['max_score']:g}" in inline, inline[
+        -3000:
+    ]
+    first = " ".join(
+        re.search(r"First thing to fix: (.*?)\.\n\n", oracle.stdout, flags=re.S).group(1).split()
+    )
     assert first in inline and mistake_title() in inline

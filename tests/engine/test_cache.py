@@ -58,7 +58,9 @@ def test_with_the_answer_key_cached_the_grader_never_loads_torch_itself(tmp_path
         f"plan = plan_grading(spec, draw_cases(spec, None), {str(tmp_path)!r})\n"
         "print(len(plan.expected), 'torch' in sys.modules)\n"
     )
-    completed = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stderr
     count, loaded_torch = completed.stdout.split()
     assert int(count) > 0 and loaded_torch == "False"
@@ -70,40 +72,77 @@ def _grades(out) -> dict[str, tuple[str, str]]:
 
 
 def _reused(out) -> dict[str, bool]:
-    return {folder.name: json.loads((folder / "grading.json").read_text())["reused_run"] for folder in out.iterdir() if folder.is_dir()}
+    return {
+        folder.name: json.loads((folder / "grading.json").read_text())["reused_run"]
+        for folder in out.iterdir()
+        if folder.is_dir()
+    }
 
 
 def test_a_regrade_reuses_the_runs_of_unchanged_code_and_reruns_the_rest(tmp_path):
     """Re-grading after a change of points runs nothing again but what changed or may differ."""
     batch, cache = tmp_path / "batch", tmp_path / "cache"
     batch.mkdir()
-    for name in ("correct_scalar.py", "hidden_delta_from_weight_grads.py"):  # the second one needs the diagnosis' probes too
+    for name in (
+        "correct_scalar.py",
+        "hidden_delta_from_weight_grads.py",
+    ):  # the second one needs the diagnosis' probes too
         shutil.copy(SUBMISSIONS / name, batch / name)
-    (batch / "exits_while_loading.py").write_text("import os\nos._exit(3)\n")  # its process dies: a crash, never stored
+    (batch / "exits_while_loading.py").write_text(
+        "import os\nos._exit(3)\n"
+    )  # its process dies: a crash, never stored
 
     first = run_grader("grade", str(batch), "--out", str(tmp_path / "first"), "--cache", str(cache))
     again = run_grader("grade", str(batch), "--out", str(tmp_path / "again"), "--cache", str(cache))
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
     assert "not run again" not in first.stdout
     assert "2 of 3 submissions were not run again" in again.stdout
-    assert _reused(tmp_path / "again") == {"correct_scalar": True, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
+    assert _reused(tmp_path / "again") == {
+        "correct_scalar": True,
+        "hidden_delta_from_weight_grads": True,
+        "exits_while_loading": False,
+    }
     assert _grades(tmp_path / "again") == _grades(tmp_path / "first")
-    first_report = json.loads((tmp_path / "first" / "hidden_delta_from_weight_grads" / "grading.json").read_text())
-    again_report = json.loads((tmp_path / "again" / "hidden_delta_from_weight_grads" / "grading.json").read_text())
+    first_report = json.loads(
+        (tmp_path / "first" / "hidden_delta_from_weight_grads" / "grading.json").read_text()
+    )
+    again_report = json.loads(
+        (tmp_path / "again" / "hidden_delta_from_weight_grads" / "grading.json").read_text()
+    )
     assert again_report["checks"] == first_report["checks"]  # verdicts and diagnoses alike
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (cache / "runs").iterdir())
 
     with (batch / "correct_scalar.py").open("a") as handle:
         handle.write("# one more comment\n")
     spec = tmp_path / "assignment.toml"
-    spec.write_text(DEFAULT_SPEC.read_text().replace("points = 4", "points = 5", 1))  # np-gradients is worth one more
-    edited = run_grader("grade", str(batch), "--out", str(tmp_path / "edited"), "--cache", str(cache), "--spec", str(spec))
+    spec.write_text(
+        DEFAULT_SPEC.read_text().replace("points = 4", "points = 5", 1)
+    )  # np-gradients is worth one more
+    edited = run_grader(
+        "grade",
+        str(batch),
+        "--out",
+        str(tmp_path / "edited"),
+        "--cache",
+        str(cache),
+        "--spec",
+        str(spec),
+    )
     assert edited.returncode == 0, edited.stderr
-    assert _reused(tmp_path / "edited") == {"correct_scalar": False, "hidden_delta_from_weight_grads": True, "exits_while_loading": False}
-    total = f"{sum(check.points for check in load_spec(spec).checks):g}"  # one more than the course's
+    assert _reused(tmp_path / "edited") == {
+        "correct_scalar": False,
+        "hidden_delta_from_weight_grads": True,
+        "exits_while_loading": False,
+    }
+    total = (
+        f"{sum(check.points for check in load_spec(spec).checks):g}"  # one more than the course's
+    )
     assert _grades(tmp_path / "edited")["correct_scalar"] == (total, total)
     assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] == total
-    assert _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1] != _grades(tmp_path / "again")["hidden_delta_from_weight_grads"][1]
+    assert (
+        _grades(tmp_path / "edited")["hidden_delta_from_weight_grads"][1]
+        != _grades(tmp_path / "again")["hidden_delta_from_weight_grads"][1]
+    )
 
 
 def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused(tmp_path):
@@ -113,4 +152,6 @@ def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
     assert "answers from then were used" not in first.stdout
     assert "answers from then were used (--no-cache runs it again)" in again.stdout
-    assert again.stdout.split("Written answers")[0] == first.stdout.split("Written answers")[0]  # the same check table
+    assert (
+        again.stdout.split("Written answers")[0] == first.stdout.split("Written answers")[0]
+    )  # the same check table

@@ -16,7 +16,10 @@ import pytest
 from tests.conftest import TEST_SECRET, run_grader
 from tests.reference.test_conv2d_reference import EXAMPLES, SPEC, stated_verdict
 
-ROOT_CAUSES = {"forward": "forward-bug-backward-consistent", "backward": "backward-not-derivative-of-forward"}
+ROOT_CAUSES = {
+    "forward": "forward-bug-backward-consistent",
+    "backward": "backward-not-derivative-of-forward",
+}
 
 
 def root_cause(path) -> str | None:
@@ -28,7 +31,9 @@ def root_cause(path) -> str | None:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("conv2d-graded")
-    completed = run_grader("grade", str(EXAMPLES), "--out", str(out), "--assignment", "conv2d", secret=TEST_SECRET)
+    completed = run_grader(
+        "grade", str(EXAMPLES), "--out", str(out), "--assignment", "conv2d", secret=TEST_SECRET
+    )
     assert completed.returncode == 0, completed.stderr
     return out
 
@@ -49,9 +54,16 @@ def test_every_example_is_graded_and_diagnosed_as_its_docstring_states(path, gra
             named = [d["id"] for d in check["diagnoses"] if d["kind"] == "misconception"]
             causes = [d["id"] for d in check["diagnoses"] if d["kind"] == "root-cause"]
             assert check["status"] == "failed" and named == [stated.diagnosis], check["check"]
-            probed = check["quantity"] in ("dx", "dweight", "dbias") and check["cases"][0]["observed"] is not None
-            assert causes == ([ROOT_CAUSES[root_cause(path)]] if probed and root_cause(path) else []), check["check"]
-    withheld = sum(c["max_score"] - c["score"] for c in grading["checks"] if c["status"] == "passed")
+            probed = (
+                check["quantity"] in ("dx", "dweight", "dbias")
+                and check["cases"][0]["observed"] is not None
+            )
+            assert causes == (
+                [ROOT_CAUSES[root_cause(path)]] if probed and root_cause(path) else []
+            ), check["check"]
+    withheld = sum(
+        c["max_score"] - c["score"] for c in grading["checks"] if c["status"] == "passed"
+    )
     assert (withheld > 0) == stated.withheld
     if not failing and not stated.withheld:
         assert grading["score"] == grading["max_score"] == sum(c.points for c in SPEC.checks)
@@ -61,7 +73,13 @@ def test_autograd_in_the_numpy_part_loses_the_backward_points_and_is_flagged_for
     """Are the hand-derived backward checks withheld when Part A ran autograd, and the forward checks only flagged?"""
     grading = json.loads((graded / "autograd_in_numpy_part" / "grading.json").read_text())
     rules = {r["rule"]: r for r in grading["rules"]}
-    assert rules["no-autograd-in-numpy-part"]["status"] == rules["no-torch-in-numpy-part"]["status"] == "broken"
+    assert (
+        rules["no-autograd-in-numpy-part"]["status"]
+        == rules["no-torch-in-numpy-part"]["status"]
+        == "broken"
+    )
     for check in grading["checks"]:
         kept = check["entry"] != "conv2d_backward"
-        assert check["status"] == "passed" and (check["score"] == check["max_score"]) == kept, check["check"]
+        assert check["status"] == "passed" and (check["score"] == check["max_score"]) == kept, (
+            check["check"]
+        )

@@ -23,7 +23,15 @@ from grader.core.cases import draw_cases
 from grader.core.expected import expected_values
 from grader.core.spec import DEFAULT_SPEC, SpecError, load_spec
 from grader.engine.compare import judge
-from grader.engine.diagnose import NO_MATCH, CheckEvidence, Predictions, _conditioned, _mask_like, _within, diagnose_submission
+from grader.engine.diagnose import (
+    NO_MATCH,
+    CheckEvidence,
+    Predictions,
+    _conditioned,
+    _mask_like,
+    _within,
+    diagnose_submission,
+)
 from grader.engine.execute import Outcome
 from reference.backprop import network, variations
 from reference.backprop.cases import xyw
@@ -66,12 +74,28 @@ def test_the_unmistaken_variation_is_the_reference(expected):
     """Is `Variation()` exactly `reference.network`, on every check and case?"""
     for item in expected:
         check = SPEC.check(item.check_id)
-        value = variations.quantities(variations.Variation(), check.entry, check.args, *xyw(item.case))[check.quantity]
-        np.testing.assert_allclose(np.atleast_1d(value), item.value, rtol=1e-12, atol=1e-14, err_msg=f"{check.id} {item.case.id}")
+        value = variations.quantities(
+            variations.Variation(), check.entry, check.args, *xyw(item.case)
+        )[check.quantity]
+        np.testing.assert_allclose(
+            np.atleast_1d(value),
+            item.value,
+            rtol=1e-12,
+            atol=1e-14,
+            err_msg=f"{check.id} {item.case.id}",
+        )
 
 
-@pytest.mark.parametrize("entry_id,act", [("textbook-numbering", "sigmoid"), ("no-output-activation", "sigmoid"), ("output-layer-fed-inputs", "sigmoid"),
-                                          ("relu-hidden-only", "relu"), ("no-half-in-loss", "sigmoid")])
+@pytest.mark.parametrize(
+    "entry_id,act",
+    [
+        ("textbook-numbering", "sigmoid"),
+        ("no-output-activation", "sigmoid"),
+        ("output-layer-fed-inputs", "sigmoid"),
+        ("relu-hidden-only", "relu"),
+        ("no-half-in-loss", "sigmoid"),
+    ],
+)
 def test_a_forward_or_loss_mistake_keeps_an_exact_derivative(entry_id, act):
     """Do these entries back-propagate through their own (wrong) network exactly, as autograd would?"""
     [variation] = next(e for e in CATALOG if e.id == entry_id).variations
@@ -79,7 +103,9 @@ def test_a_forward_or_loss_mistake_keeps_an_exact_derivative(entry_id, act):
     order = variations.TEXTBOOK_ORDER if variation.numbering == "textbook" else np.arange(8)
 
     def loss(weights):
-        return variations.loss_value(variation, variations.forward(variation, x, weights[order], act)[0].o, y, "mse")
+        return variations.loss_value(
+            variation, variations.forward(variation, x, weights[order], act)[0].o, y, "mse"
+        )
 
     steps = eps * np.eye(8)
     numeric = np.array([(loss(w + s) - loss(w - s)) / (2 * eps) for s in steps])
@@ -92,7 +118,9 @@ def _reproduces(prediction, other, check, item) -> bool:
     predicted, observed = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (prediction, other))
     if predicted.size != observed.size:
         return False
-    mask = _mask_like(item.comparable, predicted.size) & _conditioned(predicted, observed, check.measure.curve)
+    mask = _mask_like(item.comparable, predicted.size) & _conditioned(
+        predicted, observed, check.measure.curve
+    )
     return not mask.any() or _within(check, predicted, observed, mask)
 
 
@@ -101,7 +129,14 @@ def test_no_two_catalog_entries_are_indistinguishable_on_the_spec_cases(expected
     spec where one does not reproduce the other?  And does each differ from the reference?"""
     predictions = Predictions(SPEC, draw_cases(SPEC, TEST_SECRET.encode()))
     cost = {"forward": 0, "backward": 1, "train": 2}
-    ordered = sorted(expected, key=lambda e: (cost[SPEC.check(e.check_id).entry.split("_")[1]], SPEC.check(e.check_id).args.get("epochs", 0), e.case.hidden))
+    ordered = sorted(
+        expected,
+        key=lambda e: (
+            cost[SPEC.check(e.check_id).entry.split("_")[1]],
+            SPEC.check(e.check_id).args.get("epochs", 0),
+            e.case.hidden,
+        ),
+    )
 
     def value(entry, index, item):
         check = SPEC.check(item.check_id)
@@ -118,8 +153,15 @@ def test_no_two_catalog_entries_are_indistinguishable_on_the_spec_cases(expected
 
     variants = [(entry, index) for entry in CATALOG for index in range(len(entry.variations))]
     for variant in variants:
-        assert told_apart(variant, (None, 0)), f"{variant[0].id}[{variant[1]}] is the reference itself"
-    together = [(a[0].id, b[0].id) for i, a in enumerate(variants) for b in variants[i + 1 :] if a[0] is not b[0] and not told_apart(a, b)]
+        assert told_apart(variant, (None, 0)), (
+            f"{variant[0].id}[{variant[1]}] is the reference itself"
+        )
+    together = [
+        (a[0].id, b[0].id)
+        for i, a in enumerate(variants)
+        for b in variants[i + 1 :]
+        if a[0] is not b[0] and not told_apart(a, b)
+    ]
     assert not together, together
 
 
@@ -129,7 +171,11 @@ def test_no_two_catalog_entries_are_indistinguishable_on_the_spec_cases(expected
 def _tree(values) -> dict:
     """A returned array as the child sends it."""
     array = np.asarray(values)
-    return {"array": array.astype(float).reshape(-1).tolist(), "shape": list(array.shape), "dtype": str(array.dtype)}
+    return {
+        "array": array.astype(float).reshape(-1).tolist(),
+        "shape": list(array.shape),
+        "dtype": str(array.dtype),
+    }
 
 
 def _root_cause_of(forward, backward, check_id="np-gradients"):
@@ -140,11 +186,19 @@ def _root_cause_of(forward, backward, check_id="np-gradients"):
     w = np.array(xyw(item.case)[2])
     points = [w] + [w + s * step * np.eye(8)[i] for s in (1, -1) for i in range(8)]
     ids = [f"fd{i}" for i in range(17)]
-    outcomes = {i: Outcome("ok", {"seq": [_tree(h), _tree(o)]}) for i, (h, o) in zip(ids, (forward(p) for p in points))}
+    outcomes = {
+        i: Outcome("ok", {"seq": [_tree(h), _tree(o)]})
+        for i, (h, o) in zip(ids, (forward(p) for p in points))
+    }
     gradients = np.asarray(backward(w), dtype=float)
     verdict = judge(check, item, gradients)
     evidence = CheckEvidence(check, (item,), (verdict,), (_tree(gradients),))
-    return root_cause(evidence, Probe(check.id, item.case, step, ids[0], tuple(ids[1:9]), tuple(ids[9:])), outcomes, SPEC)
+    return root_cause(
+        evidence,
+        Probe(check.id, item.case, step, ids[0], tuple(ids[1:9]), tuple(ids[9:])),
+        outcomes,
+        SPEC,
+    )
 
 
 def test_a_float32_forward_bug_with_a_consistent_backward_is_called_a_forward_bug():
@@ -156,7 +210,9 @@ def test_a_float32_forward_bug_with_a_consistent_backward_is_called_a_forward_bu
         f = network.forward(x, w[order], "sigmoid", np.float32)
         return f.h, f.o
 
-    finding = _root_cause_of(forward, lambda w: network.gradients(x, y, w[order], "sigmoid", "mse", np.float32)[order])
+    finding = _root_cause_of(
+        forward, lambda w: network.gradients(x, y, w[order], "sigmoid", "mse", np.float32)[order]
+    )
     assert [d.id for d in finding.diagnoses] == ["forward-bug-backward-consistent"]
     assert finding.credit == SPEC.diagnosis.consistent_backward_credit == 0
 
@@ -170,7 +226,9 @@ def test_the_classic_mistake_is_never_consistent_with_a_right_forward_pass():
         f = network.forward(x, w, "sigmoid", np.float32)
         return f.h, f.o
 
-    finding = _root_cause_of(forward, lambda w: variations.gradients(mistaken, x, y, w, "sigmoid", "mse"))
+    finding = _root_cause_of(
+        forward, lambda w: variations.gradients(mistaken, x, y, w, "sigmoid", "mse")
+    )
     assert [d.id for d in finding.diagnoses] == ["backward-not-derivative-of-forward"]
 
 
@@ -179,7 +237,11 @@ def test_numbers_no_catalogued_mistake_reproduces_are_said_to_match_nothing(expe
     items = tuple(e for e in expected if e.check_id == check.id)
     returned = [e.value + 0.01 * np.array([1.0, -2.0]) for e in items]  # off in a way no one makes
     verdicts = tuple(judge(check, e, r) for e, r in zip(items, returned))
-    evidence = (CheckEvidence(check, items, verdicts, tuple({"seq": [_tree([0.0, 0.0]), _tree(r)]} for r in returned)),)
+    evidence = (
+        CheckEvidence(
+            check, items, verdicts, tuple({"seq": [_tree([0.0, 0.0]), _tree(r)]} for r in returned)
+        ),
+    )
     finding = diagnose_submission(SPEC, evidence, Predictions(SPEC, BOOK))[check.id]
     assert finding.diagnoses == () and finding.note == NO_MATCH and finding.credit == 0
 
@@ -205,16 +267,27 @@ def test_the_spec_declares_the_diagnosis_settings_with_no_credit_by_default(tmp_
     assert SPEC.diagnosis.consistency.name == "consistency"
     bare = tmp_path / "assignment.toml"
     text = DEFAULT_SPEC.read_text()
-    bare.write_text(text[: text.index("[diagnosis]")] + text[text.index("# ----", text.index("[diagnosis]")) :])
+    bare.write_text(
+        text[: text.index("[diagnosis]")] + text[text.index("# ----", text.index("[diagnosis]")) :]
+    )
     assert load_spec(bare).diagnosis.consistent_backward_credit == 0  # the table is optional
 
 
 @pytest.mark.parametrize(
     "change,says",
     [
-        (("consistent_backward_credit = 0 ", "consistent_backward_credit = 1.5 "), "diagnosis.consistent_backward_credit: 1.5 is greater than the maximum of 1"),
-        (('consistency_tolerance = "consistency"', 'consistency_tolerance = "lenient"'), "diagnosis.consistency_tolerance: no [tolerance.lenient] is declared"),
-        (("finite_difference_step = 1e-3", "finite_difference_step = 0"), "diagnosis.finite_difference_step: 0 is less than or equal to the minimum of 0"),
+        (
+            ("consistent_backward_credit = 0 ", "consistent_backward_credit = 1.5 "),
+            "diagnosis.consistent_backward_credit: 1.5 is greater than the maximum of 1",
+        ),
+        (
+            ('consistency_tolerance = "consistency"', 'consistency_tolerance = "lenient"'),
+            "diagnosis.consistency_tolerance: no [tolerance.lenient] is declared",
+        ),
+        (
+            ("finite_difference_step = 1e-3", "finite_difference_step = 0"),
+            "diagnosis.finite_difference_step: 0 is less than or equal to the minimum of 0",
+        ),
     ],
 )
 def test_a_malformed_diagnosis_table_is_refused_naming_the_key(tmp_path: Path, change, says):
@@ -234,8 +307,20 @@ def diagnosed_fixtures(tmp_path_factory) -> Path:
     spec with a share of the points for a consistent backward pass."""
     folder = tmp_path_factory.mktemp("diagnose")
     spec = folder / "assignment.toml"
-    spec.write_text(DEFAULT_SPEC.read_text().replace("consistent_backward_credit = 0 ", f"consistent_backward_credit = {CREDIT} "))
-    completed = run_grader("grade", str(FIXTURES), "--out", str(folder / "out"), "--spec", str(spec), secret=TEST_SECRET)
+    spec.write_text(
+        DEFAULT_SPEC.read_text().replace(
+            "consistent_backward_credit = 0 ", f"consistent_backward_credit = {CREDIT} "
+        )
+    )
+    completed = run_grader(
+        "grade",
+        str(FIXTURES),
+        "--out",
+        str(folder / "out"),
+        "--spec",
+        str(spec),
+        secret=TEST_SECRET,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return folder / "out"
 
@@ -259,7 +344,9 @@ def _named(grading: dict, kind: str = "misconception") -> dict[str, set[str]]:
 
 
 def test_every_catalog_entry_has_a_fixture():
-    assert sorted(p.stem for p in FIXTURES.glob("*.py")) == sorted(e.id.replace("-", "_") for e in CATALOG)
+    assert sorted(p.stem for p in FIXTURES.glob("*.py")) == sorted(
+        e.id.replace("-", "_") for e in CATALOG
+    )
 
 
 @pytest.mark.parametrize("entry_id", [e.id for e in CATALOG])
@@ -269,7 +356,11 @@ def test_each_mistake_is_diagnosed_as_itself_and_only_itself(diagnosed_fixtures,
     failing = {c["check"] for c in grading["checks"] if c["status"] != "passed"}
     assert failing, "the mistake costs no points"
     assert _named(grading) == {entry_id: failing}
-    assert all(not c["diagnoses"] and not c["diagnosis_note"] for c in grading["checks"] if c["status"] == "passed")
+    assert all(
+        not c["diagnoses"] and not c["diagnosis_note"]
+        for c in grading["checks"]
+        if c["status"] == "passed"
+    )
     for test in _results(diagnosed_fixtures, entry_id.replace("-", "_"))["tests"]:
         if test["extra_data"]["check"] in failing:
             assert entry_id in test["extra_data"]["diagnoses"]
@@ -278,10 +369,25 @@ def test_each_mistake_is_diagnosed_as_itself_and_only_itself(diagnosed_fixtures,
             assert "Likely mistake" in shown and entry.title in shown and entry.explanation in shown
 
 
-FORWARD_BUGS = ("textbook-numbering", "no-output-activation", "output-layer-fed-inputs", "relu-hidden-only")
-NOT_THIS_NETWORK = ("output-layer-fed-inputs",)  # its outputs never depend on w1..w4: no credit where the network's do
-BACKWARD_BUGS = ("hidden-delta-from-weight-grads", "hidden-delta-raw-error", "hidden-delta-wrong-unit-derivative", "missing-output-derivative",
-                 "relu-with-sigmoid-derivative", "no-half-in-loss", "mseloss-as-half-sse", "softmax-before-cross-entropy")
+FORWARD_BUGS = (
+    "textbook-numbering",
+    "no-output-activation",
+    "output-layer-fed-inputs",
+    "relu-hidden-only",
+)
+NOT_THIS_NETWORK = (
+    "output-layer-fed-inputs",
+)  # its outputs never depend on w1..w4: no credit where the network's do
+BACKWARD_BUGS = (
+    "hidden-delta-from-weight-grads",
+    "hidden-delta-raw-error",
+    "hidden-delta-wrong-unit-derivative",
+    "missing-output-derivative",
+    "relu-with-sigmoid-derivative",
+    "no-half-in-loss",
+    "mseloss-as-half-sse",
+    "softmax-before-cross-entropy",
+)
 
 
 @pytest.mark.parametrize("entry_id", FORWARD_BUGS + BACKWARD_BUGS)
@@ -291,7 +397,9 @@ def test_the_root_cause_tells_a_forward_bug_from_a_backward_bug(diagnosed_fixtur
     A forward pass that never uses some weights the network's outputs move with at a check's
     case (the output layer fed x) is consistent there but earns nothing, and the note says why."""
     grading = _grading(diagnosed_fixtures, entry_id.replace("-", "_"))
-    backward = [c for c in grading["checks"] if c["entry"].endswith("_backward") and c["status"] != "passed"]
+    backward = [
+        c for c in grading["checks"] if c["entry"].endswith("_backward") and c["status"] != "passed"
+    ]
     assert backward
     causes = _named(grading, "root-cause")
     if entry_id in FORWARD_BUGS:
@@ -299,17 +407,24 @@ def test_the_root_cause_tells_a_forward_bug_from_a_backward_bug(diagnosed_fixtur
         refused = {c["check"] for c in backward if "does not depend on" in c["diagnosis_note"]}
         assert bool(refused) == (entry_id in NOT_THIS_NETWORK)
         for check in backward:
-            credited = check["check"] in causes["forward-bug-backward-consistent"] and check["check"] not in refused
+            credited = (
+                check["check"] in causes["forward-bug-backward-consistent"]
+                and check["check"] not in refused
+            )
             assert check["score"] == pytest.approx(CREDIT * check["max_score"] if credited else 0.0)
     else:
         assert set(causes) == {"backward-not-derivative-of-forward"}
         assert all(c["score"] == 0 for c in backward)
-    assert _grading(diagnosed_fixtures, entry_id.replace("-", "_"))["score"] == sum(c["score"] for c in grading["checks"])
+    assert _grading(diagnosed_fixtures, entry_id.replace("-", "_"))["score"] == sum(
+        c["score"] for c in grading["checks"]
+    )
 
 
 # ------------------------------------------------------------------ the bundled submissions (graded once for test_grading too)
 
-CORRECT = sorted(p.stem if p.suffix else p.name for p in SUBMISSIONS.iterdir() if p.name.startswith("correct_"))
+CORRECT = sorted(
+    p.stem if p.suffix else p.name for p in SUBMISSIONS.iterdir() if p.name.startswith("correct_")
+)
 
 
 @pytest.mark.parametrize("submission_id", CORRECT)
@@ -322,12 +437,25 @@ def test_a_correct_submission_gets_no_diagnosis(graded_class, submission_id):
 def test_the_bundled_classic_mistake_is_named_in_its_results(graded_class):
     """Does results.json list the mistake's id for the dashboard, and say it in words to the student?"""
     _, out = graded_class
-    tests = {t["extra_data"]["check"]: t for t in _results(out, "hidden_delta_from_weight_grads")["tests"]}
+    tests = {
+        t["extra_data"]["check"]: t
+        for t in _results(out, "hidden_delta_from_weight_grads")["tests"]
+    }
     failing = {check for check, test in tests.items() if test["status"] != "passed"}
-    assert failing and all("hidden-delta-from-weight-grads" in tests[c]["extra_data"]["diagnoses"] for c in failing)
-    assert "Hidden-layer delta built from the output-weight gradients" in unescape(tests["np-gradients"]["output"])
+    assert failing and all(
+        "hidden-delta-from-weight-grads" in tests[c]["extra_data"]["diagnoses"] for c in failing
+    )
+    assert "Hidden-layer delta built from the output-weight gradients" in unescape(
+        tests["np-gradients"]["output"]
+    )
     assert "backward-not-derivative-of-forward" in tests["np-gradients"]["extra_data"]["diagnoses"]
-    assert _named(_grading(out, "textbook_weight_numbering")) == {"textbook-numbering": {c["check"] for c in _grading(out, "textbook_weight_numbering")["checks"] if c["status"] != "passed"}}
+    assert _named(_grading(out, "textbook_weight_numbering")) == {
+        "textbook-numbering": {
+            c["check"]
+            for c in _grading(out, "textbook_weight_numbering")["checks"]
+            if c["status"] != "passed"
+        }
+    }
 
 
 def test_a_failure_without_numbers_is_not_diagnosed(graded_class):
@@ -336,10 +464,15 @@ def test_a_failure_without_numbers_is_not_diagnosed(graded_class):
     for submission_id in ("infinite_loop", "missing_entry_point", "syntax_error"):
         for check in _grading(out, submission_id)["checks"]:
             if check["status"] in ("error", "timeout"):
-                assert not check["diagnoses"] and not check["diagnosis_note"], (submission_id, check["check"])
+                assert not check["diagnoses"] and not check["diagnosis_note"], (
+                    submission_id,
+                    check["check"],
+                )
 
 
 def test_no_catalogued_mistake_breaks_a_rule_of_its_part(diagnosed_fixtures):
     """A wrong chain rule is a mistake, not a shortcut: no fixture is withheld or flagged."""
     for folder in (p for p in diagnosed_fixtures.iterdir() if p.is_dir()):
-        assert _results(diagnosed_fixtures, folder.name)["extra_data"]["rule_violations"] == [], folder.name
+        assert _results(diagnosed_fixtures, folder.name)["extra_data"]["rule_violations"] == [], (
+            folder.name
+        )

@@ -28,7 +28,9 @@ def test_unknown_files_and_duplicate_ids_get_a_message_and_the_rest_are_found(tm
     discovery = discover_submissions(tmp_path)
     assert [s.id for s in discovery.submissions] == ["alice", "bob"]
     messages = " | ".join(p.message for p in discovery.problems)
-    assert ".txt files are not graded" in messages and "two submissions are named 'alice'" in messages
+    assert (
+        ".txt files are not graded" in messages and "two submissions are named 'alice'" in messages
+    )
 
 
 def _zip(path, entries: dict[str, bytes]):
@@ -39,14 +41,18 @@ def _zip(path, entries: dict[str, bytes]):
 
 
 def test_a_zip_entry_outside_its_folder_is_refused(tmp_path):
-    archive = _zip(tmp_path / "slip.zip", {"hw/main.py": CORRECT.encode(), "../../escaped.py": b"print('out')"})
+    archive = _zip(
+        tmp_path / "slip.zip", {"hw/main.py": CORRECT.encode(), "../../escaped.py": b"print('out')"}
+    )
     loaded = load_submission(submission_at(archive))
     assert not loaded.files and "points outside its folder" in loaded.problems[0]
     assert not (tmp_path.parent / "escaped.py").exists()
 
 
 def test_a_zip_bomb_is_stopped_by_the_size_limit(tmp_path):
-    archive = _zip(tmp_path / "bomb.zip", {"main.py": CORRECT.encode(), "big.py": b"#" * (MAX_FILE_BYTES * 4)})
+    archive = _zip(
+        tmp_path / "bomb.zip", {"main.py": CORRECT.encode(), "big.py": b"#" * (MAX_FILE_BYTES * 4)}
+    )
     assert archive.stat().st_size < 200_000  # small on disk, 20 MiB unpacked
     loaded = load_submission(submission_at(archive))
     assert [f.path for f in loaded.files] == ["main.py"] and "larger than" in loaded.problems[0]
@@ -64,15 +70,27 @@ def awkward_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("awkward")
     shadow = root / "files_named_like_packages"
     shadow.mkdir()
-    (shadow / "numpy.py").write_text("from grader import SCALE\n" + CORRECT.replace("import numpy as np\n", "import numpy as np\nassert hasattr(np, 'exp')\n"))
-    (shadow / "grader.py").write_text("SCALE = 1.0  # a student's own helper module, named like the grader\n")
+    (shadow / "numpy.py").write_text(
+        "from grader import SCALE\n"
+        + CORRECT.replace("import numpy as np\n", "import numpy as np\nassert hasattr(np, 'exp')\n")
+    )
+    (shadow / "grader.py").write_text(
+        "SCALE = 1.0  # a student's own helper module, named like the grader\n"
+    )
     (shadow / "torch.py").write_text("import torch\nassert hasattr(torch, 'tensor')\n")
-    gbk = "# 反向传播作业：两层网络\n" + CORRECT.replace("# Homework 3 - Backpropagation", "# 作业三")
+    gbk = "# 反向传播作业：两层网络\n" + CORRECT.replace(
+        "# Homework 3 - Backpropagation", "# 作业三"
+    )
     (root / "source_in_gbk.py").write_bytes(gbk.encode("gbk"))
     twice = root / "entry_point_defined_twice"
     twice.mkdir()
     (twice / "part_a.py").write_text(CORRECT)
-    (twice / "part_a_old.py").write_text(CORRECT.replace("def np_forward(x, w, act=\"sigmoid\"):", "def np_forward(x, w, act=\"sigmoid\"):\n    return None\n\n\ndef _unused(x, w, act=\"sigmoid\"):"))
+    (twice / "part_a_old.py").write_text(
+        CORRECT.replace(
+            'def np_forward(x, w, act="sigmoid"):',
+            'def np_forward(x, w, act="sigmoid"):\n    return None\n\n\ndef _unused(x, w, act="sigmoid"):',
+        )
+    )
     same = root / "same_file_twice"
     same.mkdir()
     (same / "homework.py").write_text(CORRECT)
@@ -102,8 +120,13 @@ def test_a_gbk_encoded_source_is_decoded(awkward_class):
 
 def test_two_different_definitions_of_an_entry_point_are_named_not_guessed(awkward_class):
     _, out = awkward_class
-    tests = {t["extra_data"]["check"]: t for t in _result(out, "entry_point_defined_twice")["tests"]}
-    assert "np_forward is defined differently in part_a.py and part_a_old.py" in tests["np-forward-output"]["output"]
+    tests = {
+        t["extra_data"]["check"]: t for t in _result(out, "entry_point_defined_twice")["tests"]
+    }
+    assert (
+        "np_forward is defined differently in part_a.py and part_a_old.py"
+        in tests["np-forward-output"]["output"]
+    )
     assert tests["np-gradients"]["status"] == "passed"
 
 

@@ -29,8 +29,12 @@ from grader.engine.load import load_submission
 from grader.isolation import sandbox
 from grader.isolation.sandbox import Sandbox, kill_stragglers, submission_processes
 
-LIMITS = Limits(load_seconds=0.3, call_seconds=0.3, submission_seconds=30, memory_mib=512, output_kib=64)
-ONLY_A_PROCESS_GROUP = Sandbox(("process-group",))  # no uid to claim, no probe: nothing but a folder
+LIMITS = Limits(
+    load_seconds=0.3, call_seconds=0.3, submission_seconds=30, memory_mib=512, output_kib=64
+)
+ONLY_A_PROCESS_GROUP = Sandbox(
+    ("process-group",)
+)  # no uid to claim, no probe: nothing but a folder
 
 
 def vanished_pid() -> int:
@@ -64,7 +68,9 @@ class ScriptedLauncher:
         self.script = script
         self.requests: list[list[str]] = []  # the call ids each process was asked to make
         self.made: dict[str, int] = {}  # call id -> how often a process reached it
-        self._processes: dict[int, tuple[tuple[int, ...], int]] = {}  # pid -> (its open fds, its exit code)
+        self._processes: dict[
+            int, tuple[tuple[int, ...], int]
+        ] = {}  # pid -> (its open fds, its exit code)
 
     def start(self, workdir, limits, request: bytes) -> sandbox.Child:
         calls = [call["id"] for call in json.loads(request)["calls"]]
@@ -108,7 +114,15 @@ class ScriptedLauncher:
         if load == "exits":
             return 1
         entry_points = {entry: {"where": ["hand_in.py"]} for entry in self.script.entries}
-        send({"event": "loaded", "seconds": 0.01, "problems": [], "entry_points": entry_points, "defined": []})
+        send(
+            {
+                "event": "loaded",
+                "seconds": 0.01,
+                "problems": [],
+                "entry_points": entry_points,
+                "defined": [],
+            }
+        )
         for call_id in calls:
             action, *detail = self.script.calls.get(call_id, ("answer",))
             self.made[call_id] = self.made.get(call_id, 0) + 1
@@ -116,9 +130,24 @@ class ScriptedLauncher:
                 action = action.removesuffix("-once") if self.made[call_id] == 1 else "answer"
             if action == "answer":
                 os.write(stdout, f"{call_id} printed this\n".encode())
-                send({"event": "result", "id": call_id, "ok": True, "value": float(len(call_id)), "seconds": 0.001})
+                send(
+                    {
+                        "event": "result",
+                        "id": call_id,
+                        "ok": True,
+                        "value": float(len(call_id)),
+                        "seconds": 0.001,
+                    }
+                )
             elif action == "raise":
-                send({"event": "result", "id": call_id, "ok": False, "error": {"type": "ValueError", "message": "raised by the submission"}})
+                send(
+                    {
+                        "event": "result",
+                        "id": call_id,
+                        "ok": False,
+                        "error": {"type": "ValueError", "message": "raised by the submission"},
+                    }
+                )
             elif action == "hang":
                 return None
             elif action == "exit":
@@ -140,7 +169,13 @@ def call(call_id: str, entry: str) -> Call:
 
 
 # entry_a's calls, then entry_b's: the order the calls are made in
-CALLS = [call("a1", "entry_a"), call("a2", "entry_a"), call("a3", "entry_a"), call("b1", "entry_b"), call("b2", "entry_b")]
+CALLS = [
+    call("a1", "entry_a"),
+    call("a2", "entry_a"),
+    call("a3", "entry_a"),
+    call("b1", "entry_b"),
+    call("b2", "entry_b"),
+]
 
 
 @pytest.fixture
@@ -154,7 +189,9 @@ def run(tmp_path):
 
     def run(script: Script, limits: Limits = LIMITS, calls: list[Call] = CALLS):
         launcher = ScriptedLauncher(script)
-        execution = execute_submission(loaded, calls, limits, scratch, launcher, ONLY_A_PROCESS_GROUP)
+        execution = execute_submission(
+            loaded, calls, limits, scratch, launcher, ONLY_A_PROCESS_GROUP
+        )
         assert execution.stragglers == 0  # the vanished pids: nothing was found to kill
         assert launcher._processes == {}  # every process started was stopped
         assert list(scratch.iterdir()) == []  # and its workspace removed
@@ -191,7 +228,9 @@ def test_a_call_that_does_not_return_times_out_and_is_made_once_more_when_its_fu
     )
     assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a3", "b1", "b2"], ["a2"]]
     assert execution.processes == 3
-    assert "a1 printed this" in execution.stdout and "b2 printed this" in execution.stdout  # every process's output
+    assert (
+        "a1 printed this" in execution.stdout and "b2 printed this" in execution.stdout
+    )  # every process's output
     assert "entry_a on the case-a2 case timed out or ended its process once" in execution.stderr
 
 
@@ -209,27 +248,62 @@ def test_a_function_stuck_twice_without_returning_is_not_called_again(run):
     """An infinite loop is not re-run for long: two calls of the function hang, its later calls are not made."""
     script = Script(("entry_a", "entry_b"), calls={"a1": ("hang",), "a2": ("hang",)})
     execution, launcher = run(script)
-    assert statuses(execution) == {"a1": "timeout", "a2": "timeout", "a3": "timeout", "b1": "ok", "b2": "ok"}
+    assert statuses(execution) == {
+        "a1": "timeout",
+        "a2": "timeout",
+        "a3": "timeout",
+        "b1": "ok",
+        "b2": "ok",
+    }
     assert message(execution, "a1") == "the call did not return within 0.3 s"
     # the call not made names the calls that hung, as the report shows calls
     assert message(execution, "a3") == (
         f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, did not return within 0.3 s, "
         f"and so did {CALLS[1].describe()} on the case-a2 case, so entry_a is not called again"
     )
-    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a2", "a3", "b1", "b2"], ["b1", "b2"]]
+    assert launcher.requests == [
+        ["a1", "a2", "a3", "b1", "b2"],
+        ["a2", "a3", "b1", "b2"],
+        ["b1", "b2"],
+    ]
 
 
 def test_a_process_that_exits_mid_call_crashes_that_entry_and_a_fresh_process_goes_on(run):
-    execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a1": ("exit", -signal.SIGSEGV), "a2": ("exit", -signal.SIGSEGV)}))
-    assert statuses(execution) == {"a1": "crash", "a2": "crash", "a3": "crash", "b1": "ok", "b2": "ok"}
-    assert message(execution, "a1") == "the submission's process killed by SIGSEGV (segmentation fault)"
-    assert message(execution, "a3").startswith(f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, ended its process")
-    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"], ["a2", "a3", "b1", "b2"], ["b1", "b2"]]
+    execution, launcher = run(
+        Script(
+            ("entry_a", "entry_b"),
+            calls={"a1": ("exit", -signal.SIGSEGV), "a2": ("exit", -signal.SIGSEGV)},
+        )
+    )
+    assert statuses(execution) == {
+        "a1": "crash",
+        "a2": "crash",
+        "a3": "crash",
+        "b1": "ok",
+        "b2": "ok",
+    }
+    assert (
+        message(execution, "a1")
+        == "the submission's process killed by SIGSEGV (segmentation fault)"
+    )
+    assert message(execution, "a3").startswith(
+        f"not called: an earlier call, {CALLS[0].describe()} on the case-a1 case, ended its process"
+    )
+    assert launcher.requests == [
+        ["a1", "a2", "a3", "b1", "b2"],
+        ["a2", "a3", "b1", "b2"],
+        ["b1", "b2"],
+    ]
 
 
 def test_a_kill_the_grader_did_not_send_is_not_called_a_time_limit(run):
     """SIGKILL with the grader's deadline still ahead: the process's wait status, read by the grader."""
-    execution, _ = run(Script(("entry_a", "entry_b"), calls={"b1": ("exit", -signal.SIGKILL), "b2": ("exit", -signal.SIGKILL)}))
+    execution, _ = run(
+        Script(
+            ("entry_a", "entry_b"),
+            calls={"b1": ("exit", -signal.SIGKILL), "b2": ("exit", -signal.SIGKILL)},
+        )
+    )
     assert "killed by SIGKILL, not by the grader" in message(execution, "b1")
     assert "time" not in message(execution, "b1")
 
@@ -237,7 +311,9 @@ def test_a_kill_the_grader_did_not_send_is_not_called_a_time_limit(run):
 def test_an_exit_code_is_reported_as_the_process_gave_it(run):
     execution, _ = run(Script(("entry_a", "entry_b"), calls={"b2": ("exit", 3)}))
     assert statuses(execution) == {"a1": "ok", "a2": "ok", "a3": "ok", "b1": "ok", "b2": "crash"}
-    assert message(execution, "b2").startswith("the submission's process exited with code 3 (it was made twice")
+    assert message(execution, "b2").startswith(
+        "the submission's process exited with code 3 (it was made twice"
+    )
     assert execution.processes == 2  # b2, once more: b1 of the same function returned
 
 
@@ -251,16 +327,35 @@ def test_a_raised_exception_is_that_call_s_error_and_the_process_goes_on(run):
 def test_a_done_before_every_call_is_answered_crashes_the_unanswered_calls(run):
     """The student's code can write "done" on the channel itself; nothing is restarted for it."""
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a3": ("done",)}))
-    assert statuses(execution) == {"a1": "ok", "a2": "ok", "a3": "crash", "b1": "crash", "b2": "crash"}
-    assert message(execution, "b1") == "the submission's process said it was done without answering this call"
+    assert statuses(execution) == {
+        "a1": "ok",
+        "a2": "ok",
+        "a3": "crash",
+        "b1": "crash",
+        "b2": "crash",
+    }
+    assert (
+        message(execution, "b1")
+        == "the submission's process said it was done without answering this call"
+    )
     assert len(launcher.requests) == 1
 
 
 def test_the_submission_s_time_limit_ends_every_call_still_to_make(run):
-    limits = Limits(load_seconds=5, call_seconds=5, submission_seconds=0.4, memory_mib=512, output_kib=64)
+    limits = Limits(
+        load_seconds=5, call_seconds=5, submission_seconds=0.4, memory_mib=512, output_kib=64
+    )
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a2": ("hang",)}), limits)
-    assert statuses(execution) == {"a1": "ok", "a2": "timeout", "a3": "timeout", "b1": "timeout", "b2": "timeout"}
-    assert {message(execution, c) for c in ("a2", "a3", "b1", "b2")} == {"the submission's time limit (0.4 s) ran out"}
+    assert statuses(execution) == {
+        "a1": "ok",
+        "a2": "timeout",
+        "a3": "timeout",
+        "b1": "timeout",
+        "b2": "timeout",
+    }
+    assert {message(execution, c) for c in ("a2", "a3", "b1", "b2")} == {
+        "the submission's time limit (0.4 s) ran out"
+    }
     assert len(launcher.requests) == 1  # no process is started past the limit
 
 
@@ -270,8 +365,18 @@ def test_what_is_left_of_the_budget_is_the_limit_when_it_is_given(run, tmp_path)
     launcher = ScriptedLauncher(Script(("entry_a", "entry_b"), calls={"a1": ("hang",)}))
     scratch = tmp_path / "budget-scratch"
     scratch.mkdir()
-    limits = Limits(load_seconds=5, call_seconds=5, submission_seconds=600, memory_mib=512, output_kib=64)
-    execution = execute_submission(load_submission(submission_at(hand_in)), CALLS, limits, scratch, launcher, ONLY_A_PROCESS_GROUP, seconds=0.3)
+    limits = Limits(
+        load_seconds=5, call_seconds=5, submission_seconds=600, memory_mib=512, output_kib=64
+    )
+    execution = execute_submission(
+        load_submission(submission_at(hand_in)),
+        CALLS,
+        limits,
+        scratch,
+        launcher,
+        ONLY_A_PROCESS_GROUP,
+        seconds=0.3,
+    )
     assert execution.outcomes["a1"].status == "timeout"
     assert set(statuses(execution).values()) == {"timeout"} and len(launcher.requests) == 1
 
@@ -280,18 +385,28 @@ def test_what_is_left_of_the_budget_is_the_limit_when_it_is_given(run, tmp_path)
     "line,reason",
     [
         (b"this is not JSON", "the answer is not JSON"),
-        (b'{"event": "result"}', "the submission's process wrote something that is not a result to the grader's channel"),
-        (b'{"event": "result", "id": "a2", "ok": true, "value": {"array": [1, 2], "shape": [3]}}', "sent an answer the grader does not read"),
+        (
+            b'{"event": "result"}',
+            "the submission's process wrote something that is not a result to the grader's channel",
+        ),
+        (
+            b'{"event": "result", "id": "a2", "ok": true, "value": {"array": [1, 2], "shape": [3]}}',
+            "sent an answer the grader does not read",
+        ),
     ],
     ids=["not-json", "not-an-event", "not-a-value"],
 )
-def test_a_line_that_is_not_a_result_crashes_the_call_it_came_in_and_a_fresh_process_goes_on(run, line, reason):
+def test_a_line_that_is_not_a_result_crashes_the_call_it_came_in_and_a_fresh_process_goes_on(
+    run, line, reason
+):
     """Unlike a hang or an exit, a corrupt line says nothing about the entry point: its other calls are made."""
     execution, launcher = run(Script(("entry_a", "entry_b"), calls={"a2": ("line", line)}))
     assert statuses(execution) == {"a1": "ok", "a2": "crash", "a3": "ok", "b1": "ok", "b2": "ok"}
     assert reason in message(execution, "a2")
     expected_requests = [["a1", "a2", "a3", "b1", "b2"], ["a3", "b1", "b2"]]
-    if reason.startswith("sent an answer"):  # a well-formed event with a bad value: only that answer is refused
+    if reason.startswith(
+        "sent an answer"
+    ):  # a well-formed event with a bad value: only that answer is refused
         expected_requests = expected_requests[:1]
     assert launcher.requests == expected_requests
 
@@ -318,28 +433,43 @@ def test_a_process_that_exits_while_loading_crashes_every_call(run):
     assert set(statuses(execution).values()) == {"crash"} and len(launcher.requests) == 1
 
 
-def test_a_process_that_never_starts_is_the_grader_s_start_up_limit_not_the_load_limit(run, monkeypatch):
+def test_a_process_that_never_starts_is_the_grader_s_start_up_limit_not_the_load_limit(
+    run, monkeypatch
+):
     """No student code ran: the grader's own start failed, is tried once more, and is said to be the grader's."""
     monkeypatch.setattr(execute, "STARTUP_SECONDS", 0.3)
     execution, launcher = run(Script(("entry_a", "entry_b"), load="never-confined"))
     assert execution.load.status == "unstarted" and len(launcher.requests) == 2
-    assert execution.load.message.startswith("the grader could not start the submission's process: it did not start within 0.3 s")
+    assert execution.load.message.startswith(
+        "the grader could not start the submission's process: it did not start within 0.3 s"
+    )
     assert {o.error["type"] for o in execution.outcomes.values()} == {"NotStarted"}
 
 
 def test_a_sandbox_that_cannot_be_set_up_runs_nothing(run):
     execution, launcher = run(Script(("entry_a", "entry_b"), load="unconfined"))
     assert execution.load.status == "crash"
-    assert "could not set up its sandbox" in execution.load.message and "no namespaces here" in execution.load.message
+    assert (
+        "could not set up its sandbox" in execution.load.message
+        and "no namespaces here" in execution.load.message
+    )
     assert {o.error["type"] for o in execution.outcomes.values()} == {"SandboxFailure"}
     assert len(launcher.requests) == 1
 
 
 def test_an_entry_point_the_submission_does_not_define_is_missing_and_never_asked_for(run):
     execution, launcher = run(Script(("entry_a",)))
-    assert statuses(execution) == {"a1": "ok", "a2": "ok", "a3": "ok", "b1": "missing", "b2": "missing"}
+    assert statuses(execution) == {
+        "a1": "ok",
+        "a2": "ok",
+        "a3": "ok",
+        "b1": "missing",
+        "b2": "missing",
+    }
     assert message(execution, "b1").startswith("entry_b is not defined")
-    assert launcher.requests == [["a1", "a2", "a3", "b1", "b2"]]  # the fake answers b1 too: an answer nobody asked for is not read
+    assert launcher.requests == [
+        ["a1", "a2", "a3", "b1", "b2"]
+    ]  # the fake answers b1 too: an answer nobody asked for is not read
 
 
 def test_the_fake_pid_is_nobody_s():

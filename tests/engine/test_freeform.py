@@ -30,7 +30,18 @@ def graded(tmp_path_factory):
         (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
     for name in HOSTILE:
         shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
-    spec = write_spec(tmp_path_factory.mktemp("spec"), ("np-forward-output", "np-one-step-loss", "np-gradients", "np-one-step-weights", "torch-forward-output", "torch-gradients"), {"load_seconds": 5})
+    spec = write_spec(
+        tmp_path_factory.mktemp("spec"),
+        (
+            "np-forward-output",
+            "np-one-step-loss",
+            "np-gradients",
+            "np-one-step-weights",
+            "torch-forward-output",
+            "torch-gradients",
+        ),
+        {"load_seconds": 5},
+    )
     out = tmp_path_factory.mktemp("out")
     completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec))
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -64,14 +75,30 @@ def test_the_published_hand_in_is_graded_as_its_issue_says(graded):
     assert seen["np-one-step-loss"]["status"] == "passed"
     numpy_part = {o["quantity"]: o for o in seen["np-gradients"]["observations"]}
     assert numpy_part[OUTPUT]["status"] == "right"
-    assert numpy_part[HIDDEN]["status"] == "wrong" and "hidden-delta-from-weight-grads" in numpy_part[HIDDEN]["diagnoses"]
-    right = quantities(CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, *GIVEN)["gradients"]
-    mistaken = quantities(Variation(hidden_delta="weight-grads"), "np_backward", {"act": "sigmoid", "loss": "mse"}, *GIVEN)["gradients"]
-    assert np.allclose(numpy_part[HIDDEN]["observed"], mistaken[:4]) and np.allclose(numpy_part[HIDDEN]["expected"], right[:4])
-    assert [d["id"] for d in seen["np-gradients"]["diagnoses"]] == ["hidden-delta-from-weight-grads"]
+    assert (
+        numpy_part[HIDDEN]["status"] == "wrong"
+        and "hidden-delta-from-weight-grads" in numpy_part[HIDDEN]["diagnoses"]
+    )
+    right = quantities(CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, *GIVEN)[
+        "gradients"
+    ]
+    mistaken = quantities(
+        Variation(hidden_delta="weight-grads"),
+        "np_backward",
+        {"act": "sigmoid", "loss": "mse"},
+        *GIVEN,
+    )["gradients"]
+    assert np.allclose(numpy_part[HIDDEN]["observed"], mistaken[:4]) and np.allclose(
+        numpy_part[HIDDEN]["expected"], right[:4]
+    )
+    assert [d["id"] for d in seen["np-gradients"]["diagnoses"]] == [
+        "hidden-delta-from-weight-grads"
+    ]
     assert seen["torch-gradients"]["status"] == "passed"
     assert all(o["status"] == "right" for o in seen["torch-gradients"]["observations"])
-    assert seen["np-gradients"]["score"] == 0 and seen["torch-gradients"]["score"] == 0  # default credit: feedback only
+    assert (
+        seen["np-gradients"]["score"] == 0 and seen["torch-gradients"]["score"] == 0
+    )  # default credit: feedback only
 
 
 # submission -> {(check id, quantity): (status, diagnosis named or None)}
@@ -108,7 +135,9 @@ def test_changed_targets_are_checked_at_the_scripts_own_targets(graded):
     """Are the gradients of a script with y = (0.9, 0.1) compared with the reference at that y?"""
     seen = observations(graded, "freeform_changed_targets.py")[("np-gradients", OUTPUT)]
     assert seen["setup"]["y"] == [0.9, 0.1]
-    right = quantities(CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, GIVEN[0], (0.9, 0.1), GIVEN[2])["gradients"]
+    right = quantities(
+        CORRECT, "np_backward", {"act": "sigmoid", "loss": "mse"}, GIVEN[0], (0.9, 0.1), GIVEN[2]
+    )["gradients"]
     assert np.allclose(seen["observed"], right[4:], rtol=1e-6)
 
 
@@ -128,24 +157,40 @@ def test_a_script_that_loops_forever_is_cut_and_observed_up_to_there(graded):
     """Expected verdict of tests/hostile/freeform_loops_forever_after_one_update.py."""
     result = grading(graded, "freeform_loops_forever_after_one_update")
     assert any("time limit" in p for p in result["problems"])
-    assert checks(graded, "freeform_loops_forever_after_one_update.py")["np-forward-output"]["status"] == "passed"
+    assert (
+        checks(graded, "freeform_loops_forever_after_one_update.py")["np-forward-output"]["status"]
+        == "passed"
+    )
 
 
 def test_windows_plots_files_and_10_mb_of_output_do_nothing(graded):
     """Expected verdict of tests/hostile/freeform_opens_a_window_and_writes_files.py."""
     result = grading(graded, "freeform_opens_a_window_and_writes_files")
     assert len(result["stdout"]) < 70 * 1024
-    assert checks(graded, "freeform_opens_a_window_and_writes_files.py")["np-gradients"]["status"] == "passed"
+    assert (
+        checks(graded, "freeform_opens_a_window_and_writes_files.py")["np-gradients"]["status"]
+        == "passed"
+    )
 
 
 def test_credit_gives_points_to_free_form_observations(tmp_path):
     """With [freeform] credit = 1, does a right free-form quantity earn its check's points?"""
     spec = write_spec(tmp_path, ("np-forward-output", "np-gradients"))
     spec.write_text(spec.read_text() + "\n[freeform]\ncredit = 1\n")
-    completed = run_grader("check", str(SUBMISSIONS / "freeform_weight_list.py"), "--out", str(tmp_path / "out"), "--spec", str(spec))
+    completed = run_grader(
+        "check",
+        str(SUBMISSIONS / "freeform_weight_list.py"),
+        "--out",
+        str(tmp_path / "out"),
+        "--spec",
+        str(spec),
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads((tmp_path / "out" / "freeform_weight_list" / "grading.json").read_text())
-    assert {c["check"]: c["score"] for c in result["checks"]} == {"np-forward-output": 1, "np-gradients": 4}
+    assert {c["check"]: c["score"] for c in result["checks"]} == {
+        "np-forward-output": 1,
+        "np-gradients": 4,
+    }
 
 
 def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(graded):
@@ -166,15 +211,33 @@ def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(grad
     assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
 
 
-def test_the_published_hand_ins_weights_at_the_end_are_checked_and_every_observation_is_on_its_page(graded):
+def test_the_published_hand_ins_weights_at_the_end_are_checked_and_every_observation_is_on_its_page(
+    graded,
+):
     """Training 1000 epochs: the NumPy part's final weights carry the hidden-layer mistake, the
     PyTorch part's are right; no check of the spec covers that run, and the page still lists it."""
     result = grading(graded, "freeform_published")
-    at_end = {o["source"].split(":")[0]: o for o in result["observations"] if o["quantity"].startswith("weights at the end")}
-    assert at_end["part_a.py"]["status"] == "wrong" and "hidden-delta-from-weight-grads" in at_end["part_a.py"]["diagnoses"]
+    at_end = {
+        o["source"].split(":")[0]: o
+        for o in result["observations"]
+        if o["quantity"].startswith("weights at the end")
+    }
+    assert (
+        at_end["part_a.py"]["status"] == "wrong"
+        and "hidden-delta-from-weight-grads" in at_end["part_a.py"]["diagnoses"]
+    )
     assert at_end["part_b.py"]["status"] == "right"
     setup = at_end["part_b.py"]["setup"]
-    final = quantities(CORRECT, "torch_train", {"act": "sigmoid", "loss": "mse", "lr": setup["lr"], "epochs": setup["epochs"]}, GIVEN[0], GIVEN[1], GIVEN[2])["final_weights"]
-    assert np.allclose(at_end["part_b.py"]["observed"], final, rtol=1e-4)  # the reference at the script's own step size and epochs
+    final = quantities(
+        CORRECT,
+        "torch_train",
+        {"act": "sigmoid", "loss": "mse", "lr": setup["lr"], "epochs": setup["epochs"]},
+        GIVEN[0],
+        GIVEN[1],
+        GIVEN[2],
+    )["final_weights"]
+    assert np.allclose(
+        at_end["part_b.py"]["observed"], final, rtol=1e-4
+    )  # the reference at the script's own step size and epochs
     page = (graded / "freeform_published" / "report.html").read_text()
     assert 'id="free-form"' in page and page.count("weights at the end (after") == 2

@@ -30,7 +30,11 @@ def checks_by_status(out, submission_id: str) -> dict[str, dict]:
 
 
 def failing(out, submission_id: str) -> set[str]:
-    return {check for check, test in checks_by_status(out, submission_id).items() if test["status"] != "passed"}
+    return {
+        check
+        for check, test in checks_by_status(out, submission_id).items()
+        if test["status"] != "passed"
+    }
 
 
 def test_the_batch_completes_with_exit_code_zero(graded_class):
@@ -54,17 +58,26 @@ def test_the_classic_hidden_layer_mistake_costs_only_numpy_gradient_checks(grade
     tests = checks_by_status(out, "hidden_delta_from_weight_grads")
     lost = failing(out, "hidden_delta_from_weight_grads")
     assert "np-gradients" in lost and "np-one-step-weights" in lost
-    assert all(tests[c]["extra_data"]["part"] == "numpy" for c in lost)  # the torch part keeps full marks
-    assert {"np-forward-hidden", "np-forward-output", "np-one-step-loss"}.isdisjoint(lost)  # forward pass is right
+    assert all(
+        tests[c]["extra_data"]["part"] == "numpy" for c in lost
+    )  # the torch part keeps full marks
+    assert {"np-forward-hidden", "np-forward-output", "np-one-step-loss"}.isdisjoint(
+        lost
+    )  # forward pass is right
     output = tests["np-gradients"]["output"]
-    assert "dE/dw1, dE/dw2, dE/dw3, dE/dw4" in output and "dE/dw5" not in output.split("are off")[1].split(")")[0]
+    assert (
+        "dE/dw1, dE/dw2, dE/dw3, dE/dw4" in output
+        and "dE/dw5" not in output.split("are off")[1].split(")")[0]
+    )
 
 
 def test_an_infinite_loop_costs_its_time_limit_and_only_its_own_checks(graded_class):
     _, out = graded_class
     tests = checks_by_status(out, "infinite_loop")
     lost = failing(out, "infinite_loop")
-    assert lost and all(c.startswith("np-") and tests[c]["extra_data"]["status"] == "timeout" for c in lost)
+    assert lost and all(
+        c.startswith("np-") and tests[c]["extra_data"]["status"] == "timeout" for c in lost
+    )
     assert all("np_train" in tests[c]["output"] for c in lost)
     assert "did not return within" in tests["np-one-step-loss"]["output"]
     assert "np-gradients" not in lost and not any(c.startswith("torch-") for c in lost)
@@ -76,7 +89,10 @@ def test_a_missing_entry_point_lists_what_the_submission_defined(graded_class):
     lost = failing(out, "missing_entry_point")
     assert lost == {c for c in tests if c.startswith("np-")}
     message = tests["np-forward-output"]["output"]
-    assert "np_forward is not defined" in message and "forward_propagate(x1, x2, y1, y2, w1," in message
+    assert (
+        "np_forward is not defined" in message
+        and "forward_propagate(x1, x2, y1, y2, w1," in message
+    )
 
 
 def test_a_syntax_error_is_reported_with_its_line(graded_class):
@@ -91,7 +107,9 @@ def test_a_syntax_error_is_reported_with_its_line(graded_class):
 
 def test_the_textbook_numbering_fails_the_gradient_checks(graded_class):
     _, out = graded_class
-    assert {"np-forward-output", "np-gradients", "torch-gradients"} <= failing(out, "textbook_weight_numbering")
+    assert {"np-forward-output", "np-gradients", "torch-gradients"} <= failing(
+        out, "textbook_weight_numbering"
+    )
 
 
 def test_results_json_has_the_gradescope_fields(graded_class):
@@ -100,8 +118,19 @@ def test_results_json_has_the_gradescope_fields(graded_class):
         result = results(out, folder.name)
         assert result["score"] == sum(t["score"] for t in result["tests"])
         for test in result["tests"]:
-            assert {"name", "score", "max_score", "status", "output", "visibility", "extra_data"} <= set(test)
-            assert test["status"] in ("passed", "failed") and test["visibility"] in ("visible", "after_published")
+            assert {
+                "name",
+                "score",
+                "max_score",
+                "status",
+                "output",
+                "visibility",
+                "extra_data",
+            } <= set(test)
+            assert test["status"] in ("passed", "failed") and test["visibility"] in (
+                "visible",
+                "after_published",
+            )
             assert {"check", "part", "status"} <= set(test["extra_data"])
 
 
@@ -117,11 +146,19 @@ def test_grades_csv_has_one_row_per_submission_with_part_totals(graded_class):
 
 def test_the_self_check_shows_public_cases_only(tmp_path):
     """Does `check` print a table and keep hidden cases to itself, even with the secret in the environment?"""
-    completed = run_grader("check", str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"), "--out", str(tmp_path), secret=TEST_SECRET)
+    completed = run_grader(
+        "check",
+        str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"),
+        "--out",
+        str(tmp_path),
+        secret=TEST_SECRET,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "np-gradients" in completed.stdout and "failed" in completed.stdout
     spec = load_spec()
-    hidden_inputs = [repr(v) for draw in draw_cases(spec, TEST_SECRET.encode()).hidden for v in draw.x]
+    hidden_inputs = [
+        repr(v) for draw in draw_cases(spec, TEST_SECRET.encode()).hidden for v in draw.x
+    ]
     written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     for text in (completed.stdout, written):
         assert "hidden-1" not in text and not any(value in text for value in hidden_inputs)
@@ -149,20 +186,32 @@ def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, sub
     result = results(out, submission_id)
     assert rule_id in result["extra_data"]["rule_violations"]
     assert rule.message.split(";")[0].replace("'", "&#39;") in result["output"]
-    affected = {t["extra_data"]["check"]: t for t in result["tests"] if rule_id in t["extra_data"]["rule_violations"]}
+    affected = {
+        t["extra_data"]["check"]: t
+        for t in result["tests"]
+        if rule_id in t["extra_data"]["rule_violations"]
+    }
     covered = {c.id for c in spec.checks if c.entry in entries and rule_id in c.rules}
     statuses = {t["extra_data"]["check"]: t["extra_data"]["status"] for t in result["tests"]}
     # a call that ran out of time under the recording sent no record, and scores nothing anyway
-    assert set(affected) <= covered and all(statuses[c] == "timeout" for c in covered - set(affected))
+    assert set(affected) <= covered and all(
+        statuses[c] == "timeout" for c in covered - set(affected)
+    )
     assert {c.id for c in spec.checks if c.entry == entries[0]} <= set(affected)
     for check_id, test in affected.items():
         assert "Evidence:" in test["output"]
         assert test["score"] == (0 if rule.outcome == "withhold" else spec.check(check_id).points)
     page = (out / submission_id / "report.html").read_text()
     assert f"Rule {rule_id} broken" in page
-    if rule.outcome == "withhold":  # right numbers, no points: the page must not call the checks passed
-        assert "Every autograded check passed" not in page and 'class="badge failed">withheld' in page
-    said = f"Rule {rule_id}:" if rule.outcome == "withhold" else f"rule {rule_id} (flagged)"  # a withholding rule is a cause
+    if (
+        rule.outcome == "withhold"
+    ):  # right numbers, no points: the page must not call the checks passed
+        assert (
+            "Every autograded check passed" not in page and 'class="badge failed">withheld' in page
+        )
+    said = (
+        f"Rule {rule_id}:" if rule.outcome == "withhold" else f"rule {rule_id} (flagged)"
+    )  # a withholding rule is a cause
     assert said in " ".join(completed.stdout.split())
     board = (out / "index.html").read_text()
     assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</ul>")[0]
@@ -172,21 +221,29 @@ def test_the_finite_differences_evidence_counts_the_evaluations(graded_class):
     _, out = graded_class
     grading = json.loads((out / "finite_differences_in_numpy_part" / "grading.json").read_text())
     [rule] = [r for r in grading["rules"] if r["rule"] == "no-numerical-differentiation"]
-    assert "times" in rule["evidence"] and "1e-06" in rule["evidence"]  # the runtime count, then the step constant
+    assert (
+        "times" in rule["evidence"] and "1e-06" in rule["evidence"]
+    )  # the runtime count, then the step constant
 
 
-
-def test_a_rule_broken_on_a_hidden_case_shows_the_student_the_rule_and_not_the_evidence(graded_class):
+def test_a_rule_broken_on_a_hidden_case_shows_the_student_the_rule_and_not_the_evidence(
+    graded_class,
+):
     """What a call did on a hidden case (counts, names the code chose) is the instructor's to see."""
     _, out = graded_class
     grading = json.loads((out / "autograd_in_numpy_part" / "grading.json").read_text())
-    hidden = [f for check in grading["checks"] for f in check["rule_findings"] if f["case"] == HIDDEN_CASE]
-    assert hidden and all(f["evidence"] != HIDDEN_EVIDENCE for f in hidden)  # the instructor's view has it all
+    hidden = [
+        f for check in grading["checks"] for f in check["rule_findings"] if f["case"] == HIDDEN_CASE
+    ]
+    assert hidden and all(
+        f["evidence"] != HIDDEN_EVIDENCE for f in hidden
+    )  # the instructor's view has it all
     # beside each check of the student's views, every finding on a hidden case gives the fixed evidence
     outputs = [test["output"] for test in results(out, "autograd_in_numpy_part")["tests"]]
     texts = [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", output))) for output in outputs]
     found = [f for text in texts for f in re.findall(r"on a hidden case : .*?Evidence: (.*)", text)]
     assert found and all(f.startswith(HIDDEN_EVIDENCE) for f in found)
+
 
 @pytest.mark.parametrize("submission_id", CORRECT)
 def test_no_correct_submission_is_flagged(graded_class, submission_id):

@@ -35,7 +35,9 @@ def test_the_spec_declares_a_rule_of_every_kind_with_its_default_outcome():
 
 
 def test_a_rule_without_entries_or_outcome_takes_its_part_and_its_kind_default(tmp_path: Path):
-    text = DEFAULT_SPEC.read_text().replace('outcome = "flag"\nmin_evaluations = 16', "min_evaluations = 16")
+    text = DEFAULT_SPEC.read_text().replace(
+        'outcome = "flag"\nmin_evaluations = 16', "min_evaluations = 16"
+    )
     text = text.replace('part = "numpy"\noutcome = "withhold"\n', 'part = "numpy"\n', 1)
     (tmp_path / "assignment.toml").write_text(text)
     spec = load_spec(tmp_path / "assignment.toml")
@@ -48,7 +50,9 @@ def test_a_rule_without_entries_or_outcome_takes_its_part_and_its_kind_default(t
 def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
     """Does `rules = []` exempt one check, and does a check's list replace its part's rules?"""
     text = DEFAULT_SPEC.read_text().replace('quantity = "h"\n', 'quantity = "h"\nrules = []\n', 1)
-    text = text.replace('id = "np-gradients"\n', 'id = "np-gradients"\nrules = ["no-autograd-in-numpy-part"]\n', 1)
+    text = text.replace(
+        'id = "np-gradients"\n', 'id = "np-gradients"\nrules = ["no-autograd-in-numpy-part"]\n', 1
+    )
     (tmp_path / "assignment.toml").write_text(text)
     spec = load_spec(tmp_path / "assignment.toml")
     assert spec.check("np-forward-hidden").rules == ()
@@ -61,13 +65,28 @@ def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
     [
         (('kind = "no-autograd"', 'kind = "no-gpu"'), "rule[0].kind"),
         (('outcome = "withhold"', 'outcome = "fail"'), "rule[0].outcome"),
-        (('entries = ["np_backward"]', 'entries = ["np_forward"]'), "rule[2].entries"),  # a forward pass has no gradients
-        (('entries = ["torch_backward"]', 'entries = ["np_backward"]'), "rule[3].entries"),  # another part's entry point
-        (('min_evaluations = 16', 'min_evaluations = 1'), "rule[2].min_evaluations"),
+        (
+            ('entries = ["np_backward"]', 'entries = ["np_forward"]'),
+            "rule[2].entries",
+        ),  # a forward pass has no gradients
+        (
+            ('entries = ["torch_backward"]', 'entries = ["np_backward"]'),
+            "rule[3].entries",
+        ),  # another part's entry point
+        (("min_evaluations = 16", "min_evaluations = 1"), "rule[2].min_evaluations"),
         (('id = "no-torch-in-numpy-part"', 'id = "no-autograd-in-numpy-part"'), "rule[1].id"),
-        (('kind = "no-torch"\npart = "numpy"\noutcome = "flag"\n', 'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\nmin_evaluations = 3\n'), "rule[1].min_evaluations"),
+        (
+            (
+                'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\n',
+                'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\nmin_evaluations = 3\n',
+            ),
+            "rule[1].min_evaluations",
+        ),
         (('quantity = "h"\n', 'quantity = "h"\nrules = ["no-such-rule"]\n'), "check[0].rules"),
-        (('quantity = "h"\n', 'quantity = "h"\nrules = ["gradients-from-autograd"]\n'), "check[0].rules"),
+        (
+            ('quantity = "h"\n', 'quantity = "h"\nrules = ["gradients-from-autograd"]\n'),
+            "check[0].rules",
+        ),
         (('message = "Part A is NumPy only', 'words = "Part A is NumPy only'), "rule[1]"),
     ],
 )
@@ -109,7 +128,12 @@ def test_a_call_that_switches_the_recording_off_is_unverifiable_and_withheld(hos
             assert not findings, check.id
     assert set(results["extra_data"]["rule_violations"]) == {r.id for r in spec.rules}
     evidence = " ".join(f["evidence"] for c in grading["checks"] for f in c["rule_findings"])
-    assert "setprofile" in evidence and "another thread" in evidence and "_pop_torch_dispatch_stack" in evidence and "switches the grader" in evidence
+    assert (
+        "setprofile" in evidence
+        and "another thread" in evidence
+        and "_pop_torch_dispatch_stack" in evidence
+        and "switches the grader" in evidence
+    )
     assert "could not be verified" in results["output"]
 
 
@@ -117,7 +141,10 @@ def test_the_next_call_is_recorded_again_after_one_switched_the_recording_off(ho
     """The forward calls that follow a tampering np_backward in the same process still pass clean."""
     grading = json.loads((hostile_graded / "grading.json").read_text())
     forward = [c for c in grading["checks"] if c["entry"] == "np_forward"]
-    assert forward and all(c["status"] == "passed" and c["score"] == c["max_score"] and not c["rule_findings"] for c in forward)
+    assert forward and all(
+        c["status"] == "passed" and c["score"] == c["max_score"] and not c["rule_findings"]
+        for c in forward
+    )
 
 
 def test_the_record_of_a_call_is_read_bounded_and_typed():

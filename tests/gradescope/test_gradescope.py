@@ -87,7 +87,12 @@ RESULTS_SCHEMA = {
 METADATA = {
     "id": 123456,
     "created_at": "2026-11-20T14:22:32.365935-08:00",
-    "assignment": {"id": 25828, "title": "Back-propagation", "total_points": "51.0", "due_date": "2026-12-01T23:00:00-08:00"},
+    "assignment": {
+        "id": 25828,
+        "title": "Back-propagation",
+        "total_points": "51.0",
+        "due_date": "2026-12-01T23:00:00-08:00",
+    },
     "users": [{"email": "student@example.com", "id": 1234, "name": "Student User"}],
     "previous_submissions": [],
 }
@@ -124,7 +129,9 @@ class Run:
     seconds: float
     cpu_seconds: float
     peak_rss: int  # bytes, summed over the grader and every process it started, sampled
-    peak_pss: int  # the same with shared pages counted once (what a container's memory limit counts)
+    peak_pss: (
+        int  # the same with shared pages counted once (what a container's memory limit counts)
+    )
 
 
 def _tree_memory(top: int) -> tuple[int, int]:
@@ -165,19 +172,33 @@ def background_install(tmp_path_factory, autograder_zip):
     folder = tmp_path_factory.mktemp("setup")
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(folder / "source")
-    environment = {**os.environ, "GRADER_VENV": str(folder / "venv"), "SKIP_APT": "1", "TORCH_INDEX_URL": os.environ.get("TORCH_INDEX_URL", "")}
+    environment = {
+        **os.environ,
+        "GRADER_VENV": str(folder / "venv"),
+        "SKIP_APT": "1",
+        "TORCH_INDEX_URL": os.environ.get("TORCH_INDEX_URL", ""),
+    }
     log = (folder / "setup.log").open("w")
-    process = subprocess.Popen(["bash", str(folder / "source" / "setup.sh")], env=environment, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        ["bash", str(folder / "source" / "setup.sh")],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield folder, process
     if process.poll() is None:
         process.kill()
         process.wait()
     log.close()
     # a gigabyte, mostly torch: removed in the background, so the suite does not wait for the disk
-    subprocess.Popen(["rm", "-rf", str(folder / "venv")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.Popen(
+        ["rm", "-rf", str(folder / "venv")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
-def autograder_tree(root: Path, autograder_zip: Path, files: dict[str, str | Path], secret: str | None = None) -> Path:
+def autograder_tree(
+    root: Path, autograder_zip: Path, files: dict[str, str | Path], secret: str | None = None
+) -> Path:
     """What Gradescope's harness sets up before it calls /autograder/run_autograder."""
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(root / "source")
@@ -204,7 +225,14 @@ def run_autograder(root: Path, measure: bool = False) -> Run:
     peak = [0, 0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    process = subprocess.Popen([str(root / "run_autograder")], cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(root / "run_autograder")],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     def sample():
         while process.poll() is None:
@@ -253,7 +281,12 @@ def student_text_only_as_escaped_feedback(results: dict, marker: str = "FORGED-R
 
 @pytest.fixture(scope="module")
 def correct_run(tmp_path_factory, autograder_zip) -> Run:
-    root = autograder_tree(tmp_path_factory.mktemp("autograder"), autograder_zip, {"homework.py": SUBMISSIONS / "correct_scalar.py"}, secret=TEST_SECRET)
+    root = autograder_tree(
+        tmp_path_factory.mktemp("autograder"),
+        autograder_zip,
+        {"homework.py": SUBMISSIONS / "correct_scalar.py"},
+        secret=TEST_SECRET,
+    )
     return run_autograder(root, measure=True)
 
 
@@ -262,7 +295,9 @@ def test_a_correct_submission_scores_full_marks(correct_run):
     assert_valid(results)
     assert results["score"] == results["extra_data"]["max_score"] > 0
     assert all(test["status"] == "passed" for test in results["tests"])
-    assert results["output_format"] == "html" and {t["output_format"] for t in results["tests"]} == {"html"}
+    assert results["output_format"] == "html" and {
+        t["output_format"] for t in results["tests"]
+    } == {"html"}
     assert results["stdout_visibility"] == "hidden"  # the grader's log is for course staff
     assert results["extra_data"]["submission"]["submission_id"] == "123456"
 
@@ -271,7 +306,15 @@ def test_hidden_cases_are_graded_with_the_bundled_secret_which_then_leaves_the_d
     output = correct_run.completed.stdout
     assert "secret: file" in output and TEST_SECRET not in output
     assert not (correct_run.root / "source" / "secret.txt").exists()
-    assert stat.S_IMODE((correct_run.root / "source" / "reference" / "backprop" / "assignment.toml").stat().st_mode) & 0o007 == 0
+    assert (
+        stat.S_IMODE(
+            (correct_run.root / "source" / "reference" / "backprop" / "assignment.toml")
+            .stat()
+            .st_mode
+        )
+        & 0o007
+        == 0
+    )
     assert any("hidden case" in test["output"] for test in correct_run.results["tests"])
 
 
@@ -281,7 +324,9 @@ def test_hidden_checks_take_the_visibility_the_spec_gives(correct_run):
     spec = load_spec()
     visibility = {t["extra_data"]["check"]: t["visibility"] for t in correct_run.results["tests"]}
     hidden = [c.id for c in spec.checks if c.visibility == "hidden"]
-    assert hidden and {visibility[c] for c in hidden} == {spec.hidden_visibility} == {"after_published"}
+    assert hidden and {visibility[c] for c in hidden} == {spec.hidden_visibility} == {
+        "after_published"
+    }
     assert {visibility[c.id] for c in spec.checks if c.visibility == "visible"} == {"visible"}
 
 
@@ -291,14 +336,27 @@ def test_the_run_stays_well_inside_gradescope_default_limits(correct_run):
         f"\nrun_autograder, correct submission: {correct_run.seconds:.1f} s wall, {correct_run.cpu_seconds:.1f} s CPU, "
         f"peak {correct_run.peak_rss / 2**20:.0f} MiB RSS / {correct_run.peak_pss / 2**20:.0f} MiB PSS summed over the tree"
     )
-    assert 0 < correct_run.peak_pss < 2 / 3 * GRADESCOPE_MEMORY  # shared pages once, as the container counts them
-    assert correct_run.peak_rss < GRADESCOPE_MEMORY  # even counting torch's shared pages once per process
-    assert correct_run.cpu_seconds / GRADESCOPE_CPUS < GRADESCOPE_SECONDS / 5  # at half a CPU, a fifth of the time limit
-    assert correct_run.seconds < GRADESCOPE_SECONDS  # wall time here depends on what else the machine runs
+    assert (
+        0 < correct_run.peak_pss < 2 / 3 * GRADESCOPE_MEMORY
+    )  # shared pages once, as the container counts them
+    assert (
+        correct_run.peak_rss < GRADESCOPE_MEMORY
+    )  # even counting torch's shared pages once per process
+    assert (
+        correct_run.cpu_seconds / GRADESCOPE_CPUS < GRADESCOPE_SECONDS / 5
+    )  # at half a CPU, a fifth of the time limit
+    assert (
+        correct_run.seconds < GRADESCOPE_SECONDS
+    )  # wall time here depends on what else the machine runs
 
 
 def test_the_classic_hidden_layer_mistake_loses_the_numpy_gradient_checks(tmp_path, autograder_zip):
-    root = autograder_tree(tmp_path, autograder_zip, {"homework.py": SUBMISSIONS / "hidden_delta_from_weight_grads.py"}, secret=TEST_SECRET)
+    root = autograder_tree(
+        tmp_path,
+        autograder_zip,
+        {"homework.py": SUBMISSIONS / "hidden_delta_from_weight_grads.py"},
+        secret=TEST_SECRET,
+    )
     results = run_autograder(root).results
     assert_valid(results)
     lost = {t["extra_data"]["check"] for t in results["tests"] if t["status"] != "passed"}
@@ -308,7 +366,9 @@ def test_the_classic_hidden_layer_mistake_loses_the_numpy_gradient_checks(tmp_pa
     assert sum(t["score"] for t in results["tests"]) == results["score"]
 
 
-def test_a_submission_that_forges_results_and_exits_gets_its_verdict_and_nothing_else(tmp_path, autograder_zip):
+def test_a_submission_that_forges_results_and_exits_gets_its_verdict_and_nothing_else(
+    tmp_path, autograder_zip
+):
     root = tmp_path / "autograder"
     forged = HOSTILE.format(results=str(root / "results" / "results.json"))
     autograder_tree(root, autograder_zip, {"homework.py": forged})
@@ -321,13 +381,19 @@ def test_a_submission_that_forges_results_and_exits_gets_its_verdict_and_nothing
     assert sorted(p.name for p in (root / "results").iterdir()) == ["results.json"]
 
 
-def test_no_entry_points_at_all_gets_one_message_at_the_top_with_its_html_escaped(tmp_path, autograder_zip):
-    root = autograder_tree(tmp_path, autograder_zip, {"homework.py": NO_ENTRY_POINTS, "notes.txt": "draft"})
+def test_no_entry_points_at_all_gets_one_message_at_the_top_with_its_html_escaped(
+    tmp_path, autograder_zip
+):
+    root = autograder_tree(
+        tmp_path, autograder_zip, {"homework.py": NO_ENTRY_POINTS, "notes.txt": "draft"}
+    )
     results = run_autograder(root).results
     assert_valid(results)
     assert results["score"] == 0
     top = results["output"]
-    assert top.startswith("<p><strong>Your submission defines none of the functions the grader calls")
+    assert top.startswith(
+        "<p><strong>Your submission defines none of the functions the grader calls"
+    )
     assert "np_forward, np_backward, np_train, torch_forward, torch_backward, torch_train" in top
     assert "It defines evil(payload=" in top and "&lt;script&gt;" in top
     student_text_only_as_escaped_feedback(results)
@@ -338,19 +404,32 @@ def test_an_upload_without_python_says_what_was_found(tmp_path, autograder_zip):
     results = run_autograder(root).results
     assert_valid(results)
     assert results["score"] == 0
-    assert "No .py or .ipynb file was found in what you uploaded (found: homework.pdf)" in results["output"]
+    assert (
+        "No .py or .ipynb file was found in what you uploaded (found: homework.pdf)"
+        in results["output"]
+    )
 
 
 def test_the_zip_holds_the_grader_and_never_the_examples_or_a_stray_secret(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         infos = {info.filename: info for info in archive.infolist()}
     names = set(infos)
-    assert {"setup.sh", "run_autograder", "requirements.lock", "pyproject.toml", "reference/backprop/assignment.toml", "ASSIGNMENT", "grader/cli.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.lock",
+        "pyproject.toml",
+        "reference/backprop/assignment.toml",
+        "ASSIGNMENT",
+        "grader/cli.py",
+    } <= names
     assert any(n.startswith("templates/") for n in names)
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755
     assert not any(n.startswith(("submissions/", "tests/", ".venv/", "reports/")) for n in names)
-    assert not any("__pycache__" in n or n.endswith(".pyc") or n.endswith("secret.txt") for n in names)
+    assert not any(
+        "__pycache__" in n or n.endswith(".pyc") or n.endswith("secret.txt") for n in names
+    )
 
 
 def test_the_zip_carries_the_secret_only_when_asked_readable_by_its_owner_only(tmp_path):
@@ -366,8 +445,20 @@ def test_the_zip_carries_the_secret_only_when_asked_readable_by_its_owner_only(t
 
 
 def dry_run(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DRY_RUN": "1", "GRADER_SOURCE": str(REPO), "GRADER_VENV": str(tmp_path / "venv"), **variables}
-    return subprocess.run([shutil.which("bash"), str(SCRIPTS / "setup.sh")], env=environment, capture_output=True, text=True, timeout=60)
+    environment = {
+        **os.environ,
+        "DRY_RUN": "1",
+        "GRADER_SOURCE": str(REPO),
+        "GRADER_VENV": str(tmp_path / "venv"),
+        **variables,
+    }
+    return subprocess.run(
+        [shutil.which("bash"), str(SCRIPTS / "setup.sh")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_setup_installs_cpu_torch_first_then_the_pinned_requirements(tmp_path):
@@ -391,20 +482,35 @@ def test_setup_installs_python_311_where_the_image_has_an_older_one(tmp_path):
     old_python.chmod(0o755)
     completed = dry_run(tmp_path, PATH=str(bin_folder))
     assert "+ apt-get update" in completed.stdout
-    assert "apt-get install -y --no-install-recommends python3.11 python3.11-venv" in completed.stdout
+    assert (
+        "apt-get install -y --no-install-recommends python3.11 python3.11-venv" in completed.stdout
+    )
     refused = dry_run(tmp_path, PATH=str(bin_folder), SKIP_APT="1")
     assert refused.returncode != 0 and "SKIP_APT=1" in refused.stderr
 
 
-@pytest.mark.skipif(not REAL_SETUP, reason="a real install downloads torch through this machine's pip configuration: set GRADER_TEST_REAL_SETUP=1 to run it")
+@pytest.mark.skipif(
+    not REAL_SETUP,
+    reason="a real install downloads torch through this machine's pip configuration: set GRADER_TEST_REAL_SETUP=1 to run it",
+)
 def test_setup_builds_an_environment_that_can_run_the_grader(background_install):
     """The one real install (about 45 s, overlapping the runs above)."""
     folder, process = background_install
     assert process.wait(timeout=400) == 0, (folder / "setup.log").read_text()[-3000:]
     python = folder / "venv" / "bin" / "python"
-    version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [python, "-c", "import torch; print(torch.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert version.stdout.strip() == "2.13.0+cpu"
-    usage = subprocess.run([python, "-m", "grader", "gradescope", "--help"], cwd=folder / "source", capture_output=True, text=True)
+    usage = subprocess.run(
+        [python, "-m", "grader", "gradescope", "--help"],
+        cwd=folder / "source",
+        capture_output=True,
+        text=True,
+    )
     assert usage.returncode == 0 and "--root" in usage.stdout
 
 
@@ -420,7 +526,10 @@ def test_the_secret_comes_from_the_environment_else_from_the_zip(tmp_path):
     assert bundled.value == b"from-the-zip" and bundled.file == tmp_path / "source" / "secret.txt"
     assert "from-the-zip" not in repr(bundled)
     from_lms = find_secret(spec, {spec.secret_env: "from-the-lms"}, tree)
-    assert from_lms.value == b"from-the-lms" and from_lms.origin == f"environment variable {spec.secret_env}"
+    assert (
+        from_lms.value == b"from-the-lms"
+        and from_lms.origin == f"environment variable {spec.secret_env}"
+    )
 
 
 # ------------------------------------------------------------------ the second homework's zip
@@ -440,16 +549,26 @@ def test_the_convolution_zip_holds_that_assignment_only(conv2d_zip):
     with zipfile.ZipFile(conv2d_zip) as archive:
         names = set(archive.namelist())
         assert archive.read("ASSIGNMENT").decode().strip() == "conv2d"
-    assert {"reference/conv2d/assignment.toml", "reference/conv2d/__init__.py", "reference/__init__.py"} <= names
+    assert {
+        "reference/conv2d/assignment.toml",
+        "reference/conv2d/__init__.py",
+        "reference/__init__.py",
+    } <= names
     assert not any(n.startswith(("reference/backprop/", "submissions/")) for n in names)
 
 
-@pytest.mark.parametrize("example,diagnosis", [("correct_loops.py", None), ("kernel_flipped.py", "kernel-flipped")])
-def test_the_convolution_zip_grades_its_examples_with_hidden_cases(tmp_path, conv2d_zip, example, diagnosis):
+@pytest.mark.parametrize(
+    "example,diagnosis", [("correct_loops.py", None), ("kernel_flipped.py", "kernel-flipped")]
+)
+def test_the_convolution_zip_grades_its_examples_with_hidden_cases(
+    tmp_path, conv2d_zip, example, diagnosis
+):
     """Every check of the convolution spec is graded in the container, with its hidden cases; the
     correct hand-in gets full marks, the flipped kernel loses points and is named on each check it fails."""
     spec = load_spec(spec_path("conv2d"))
-    root = autograder_tree(tmp_path, conv2d_zip, {"conv2d.py": CONV2D / example}, secret=TEST_SECRET)
+    root = autograder_tree(
+        tmp_path, conv2d_zip, {"conv2d.py": CONV2D / example}, secret=TEST_SECRET
+    )
     results = run_autograder(root).results
     assert_valid(results)
     assert [t["extra_data"]["check"] for t in results["tests"]] == [c.id for c in spec.checks]
@@ -459,5 +578,7 @@ def test_the_convolution_zip_grades_its_examples_with_hidden_cases(tmp_path, con
         assert not failed and results["score"] == results["extra_data"]["max_score"]
     else:
         assert failed and results["score"] < results["extra_data"]["max_score"]
-        assert all(t["extra_data"]["diagnoses"][0] == diagnosis for t in failed)  # named first; a root cause may follow
+        assert all(
+            t["extra_data"]["diagnoses"][0] == diagnosis for t in failed
+        )  # named first; a root cause may follow
     assert "hidden case" in json.dumps(results)  # the bundled secret drew them

@@ -31,7 +31,9 @@ SLACK_SECONDS = 1.5  # starting, stopping and cleaning up after the submission's
 
 
 def grade(batch: Path, out: Path, spec: Path, *extra: str) -> None:
-    completed = run_grader("grade", str(batch), "--out", str(out), "--spec", str(spec), *extra, secret=TEST_SECRET)
+    completed = run_grader(
+        "grade", str(batch), "--out", str(out), "--spec", str(spec), *extra, secret=TEST_SECRET
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
@@ -51,7 +53,9 @@ def budget_spec(tmp_path_factory) -> Path:
     return write_spec(tmp_path_factory.mktemp("budget-spec"), BUDGET_CHECKS, BUDGET_LIMITS)
 
 
-def test_the_probes_get_only_what_the_graded_calls_left_of_the_budget(tmp_path: Path, budget_spec: Path):
+def test_the_probes_get_only_what_the_graded_calls_left_of_the_budget(
+    tmp_path: Path, budget_spec: Path
+):
     """uses_its_whole_time_budget_twice: graded calls and probes together stay within
     submission_seconds (plus SLACK_SECONDS), the graded verdicts are as they would be
     without probes, and the diagnosis says its probes ran out of time.  Graded again
@@ -69,8 +73,12 @@ def test_the_probes_get_only_what_the_graded_calls_left_of_the_budget(tmp_path: 
         assert record["seconds"] <= limit + SLACK_SECONDS, (attempt, record["seconds"])
         checks = checks_of(out, "uses_its_whole_time_budget_twice")
         assert checks["np-forward-output"]["status"] == "passed", attempt
-        assert checks["np-gradients"]["status"] == "failed" and checks["np-gradients"]["score"] == 0, attempt
-        assert all(v["status"] in ("passed", "failed") for c in checks.values() for v in c["cases"]), attempt
+        assert (
+            checks["np-gradients"]["status"] == "failed" and checks["np-gradients"]["score"] == 0
+        ), attempt
+        assert all(
+            v["status"] in ("passed", "failed") for c in checks.values() for v in c["cases"]
+        ), attempt
         assert OUT_OF_TIME in checks["np-gradients"]["diagnosis_note"], attempt
 
 
@@ -84,23 +92,35 @@ def test_a_cached_probe_run_is_not_reused_under_a_smaller_budget(tmp_path: Path,
     batch.mkdir()
     source = (HOSTILE / "uses_its_whole_time_budget_twice.py").read_text()
     assert source.count("SLEEP_SECONDS = 1.5") == 1
-    (batch / "wrong_backward.py").write_text(source.replace("SLEEP_SECONDS = 1.5", "SLEEP_SECONDS = 0"))
+    (batch / "wrong_backward.py").write_text(
+        source.replace("SLEEP_SECONDS = 1.5", "SLEEP_SECONDS = 0")
+    )
     cache = tmp_path / "cache"
     grade(batch, tmp_path / "out-first", budget_spec, "--cache", str(cache))
     first = checks_of(tmp_path / "out-first", "wrong_backward")["np-gradients"]
-    assert "backward-not-derivative-of-forward" in {d["id"] for d in first["diagnoses"]}  # the probes ran
+    assert "backward-not-derivative-of-forward" in {
+        d["id"] for d in first["diagnoses"]
+    }  # the probes ran
 
     runs = sorted((cache / "runs").glob("*.json"))
-    graded = [path for path in runs if any(not k.startswith("fd") for k in json.loads(path.read_text())["outcomes"])]
+    graded = [
+        path
+        for path in runs
+        if any(not k.startswith("fd") for k in json.loads(path.read_text())["outcomes"])
+    ]
     assert len(runs) == 2 and len(graded) == 1  # the graded run and the probe run
     record = json.loads(graded[0].read_text())
-    record["seconds"] = load_spec(budget_spec).limits.submission_seconds - 1e-3  # too little to start a process in
+    record["seconds"] = (
+        load_spec(budget_spec).limits.submission_seconds - 1e-3
+    )  # too little to start a process in
     graded[0].write_text(json.dumps(record))
 
     grade(batch, tmp_path / "out-again", budget_spec, "--cache", str(cache))
     again = checks_of(tmp_path / "out-again", "wrong_backward")
     assert again["np-gradients"]["status"] == first["status"] == "failed"
-    assert "backward-not-derivative-of-forward" not in {d["id"] for d in again["np-gradients"]["diagnoses"]}
+    assert "backward-not-derivative-of-forward" not in {
+        d["id"] for d in again["np-gradients"]["diagnoses"]
+    }
     assert OUT_OF_TIME in again["np-gradients"]["diagnosis_note"]
 
 
@@ -130,7 +150,10 @@ def moves_the_network(name: str, act: str = "sigmoid", step: float = 1e-3) -> bo
     x, w = np.array(given["x"], dtype=float), np.array(given["w"], dtype=float)
     moved_x, moved_w = x.copy(), w.copy()
     (moved_x if name[0] == "x" else moved_w)[int(name[1:]) - 1] += step
-    return bool(np.max(np.abs(network.forward(moved_x, moved_w, act).o - network.forward(x, w, act).o)) > 1e-6)
+    return bool(
+        np.max(np.abs(network.forward(moved_x, moved_w, act).o - network.forward(x, w, act).o))
+        > 1e-6
+    )
 
 
 def test_a_network_that_ignores_its_inputs_gets_no_credit_for_its_derivative(credited: Path):

@@ -16,7 +16,9 @@ from grader.isolation.launchers import FreshLauncher, WarmLauncher, can_fork
 from grader.isolation.sandbox import probe_layers
 from tests.conftest import SUBMISSIONS
 
-pytestmark = pytest.mark.skipif(can_fork() is not None, reason=f"warm workers are not used here: {can_fork()}")
+pytestmark = pytest.mark.skipif(
+    can_fork() is not None, reason=f"warm workers are not used here: {can_fork()}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,12 @@ def test_a_fork_server_that_dies_is_replaced_and_the_batch_goes_on(plan):
         first = warm.server_pid
         os.kill(first, signal.SIGKILL)
         time.sleep(0.2)
-        result = grade_submission(submission_at(SUBMISSIONS / "correct_vectorised_float32.py"), plan, launcher=warm, sandbox=probe_layers())
+        result = grade_submission(
+            submission_at(SUBMISSIONS / "correct_vectorised_float32.py"),
+            plan,
+            launcher=warm,
+            sandbox=probe_layers(),
+        )
         assert result.score == result.max_score
         assert warm.replaced == 1 and warm.server_pid != first
     finally:
@@ -61,7 +68,9 @@ def test_the_out_of_memory_killer_takes_the_submission_first(tmp_path, plan):
     OOM killer must pick the student's process, never the grader."""
     source = (SUBMISSIONS / "correct_scalar.py").read_text()
     probe = tmp_path / "oom_probe.py"
-    probe.write_text(source + "\nprint('oom_score_adj', open('/proc/self/oom_score_adj').read().strip())\n")
+    probe.write_text(
+        source + "\nprint('oom_score_adj', open('/proc/self/oom_score_adj').read().strip())\n"
+    )
     warm = WarmLauncher()
     try:
         result = grade_submission(submission_at(probe), plan, launcher=warm, sandbox=probe_layers())
@@ -85,4 +94,7 @@ def test_a_fault_of_the_grader_on_one_submission_is_that_submission_s_verdict(pl
     submissions = (submission_at(SUBMISSIONS / "correct_scalar.py"),)
     [result] = grade_all(submissions, plan, launcher=Broken(), sandbox=probe_layers())
     assert result.score == 0 and result.load.status == "crash"
-    assert "the grader failed on this submission (ValueError: no processes left)" in result.checks[0].message
+    assert (
+        "the grader failed on this submission (ValueError: no processes left)"
+        in result.checks[0].message
+    )

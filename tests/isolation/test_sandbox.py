@@ -37,8 +37,17 @@ from tests.conftest import REPO, SUBMISSIONS, write_spec
 HOSTILE = REPO / "tests" / "hostile"
 SECRET = "hostile-test-secret-7f3a9c"
 KEPT_CHECKS = ("np-forward-output", "np-gradients", "np-one-step-loss", "torch-gradients")
-LIMITS = {"load_seconds": 4, "call_seconds": 2, "submission_seconds": 15, "memory_mib": 1536, "output_kib": 64}
-CORRECT = {"correct_first.py": SUBMISSIONS / "correct_scalar.py", "zz_correct_last.py": SUBMISSIONS / "correct_vectorised_float32.py"}
+LIMITS = {
+    "load_seconds": 4,
+    "call_seconds": 2,
+    "submission_seconds": 15,
+    "memory_mib": 1536,
+    "output_kib": 64,
+}
+CORRECT = {
+    "correct_first.py": SUBMISSIONS / "correct_scalar.py",
+    "zz_correct_last.py": SUBMISSIONS / "correct_vectorised_float32.py",
+}
 ATTACKS = (
     "infinite_loop_at_import.py",
     "memory_hog.py",
@@ -81,7 +90,10 @@ ATTACKS = (
     "squats_the_sandbox_uid_claims.py",
     "fills_the_disk_in_its_folder.py",
 )
-SAVED_AS = {"named_like_grades_csv.py": "grades.csv.py", "named_like_index_html.py": "index.html.py"}  # ids of the grader's own files
+SAVED_AS = {
+    "named_like_grades_csv.py": "grades.csv.py",
+    "named_like_index_html.py": "index.html.py",
+}  # ids of the grader's own files
 RENAMED = {"named_like_grades_csv": "grades.csv-2", "named_like_index_html": "index.html-2"}
 LINKS = ("links_out_of_the_submissions_folder.py",)  # made links at test time, never graded
 
@@ -100,7 +112,9 @@ def snapshot(folder: Path) -> dict[str, str]:
     for path in sorted(folder.rglob("*")):
         key = str(path.relative_to(folder))
         mode = oct(path.lstat().st_mode)
-        found[key] = mode + (":" + hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "")
+        found[key] = mode + (
+            ":" + hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        )
     return found
 
 
@@ -143,8 +157,17 @@ class Listener:
 def grade(*arguments: str, skip: str = "") -> subprocess.CompletedProcess:
     """`python -m grader ARGS` with the test's secret in the environment too (it must not leak from there either)."""
     environment = {k: v for k, v in os.environ.items() if k != SKIP_VARIABLE}
-    environment.update({"GRADER_SECRET": SECRET, "COLUMNS": "200"}, **({SKIP_VARIABLE: skip} if skip else {}))
-    return subprocess.run([sys.executable, "-c", MEASURED_GRADER, *arguments], cwd=REPO, env=environment, capture_output=True, text=True, timeout=600)
+    environment.update(
+        {"GRADER_SECRET": SECRET, "COLUMNS": "200"}, **({SKIP_VARIABLE: skip} if skip else {})
+    )
+    return subprocess.run(
+        [sys.executable, "-c", MEASURED_GRADER, *arguments],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 # `python -m grader`, which says its own peak resident size when it exits
@@ -166,7 +189,13 @@ def _process_table() -> dict[int, tuple[int, int, str, bool]]:
     for name in filter(str.isdigit, os.listdir("/proc")):
         try:
             status = Path(f"/proc/{name}/status").read_text()
-            command = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            command = (
+                Path(f"/proc/{name}/cmdline")
+                .read_bytes()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+                .strip()
+            )
         except OSError:
             continue
         parent = int(re.search(r"(?m)^PPid:\s+(\d+)", status).group(1))
@@ -192,7 +221,11 @@ def survivors(marker: str) -> list[str]:
     return [
         f"{pid} uid {uid}: {command}"
         for pid, (parent, uid, command, zombie) in table.items()
-        if not zombie and (marker in command or (uid in SANDBOX_UIDS and uid not in busy and not owned_by_a_running_grader(pid)))
+        if not zombie
+        and (
+            marker in command
+            or (uid in SANDBOX_UIDS and uid not in busy and not owned_by_a_running_grader(pid))
+        )
     ]
 
 
@@ -225,7 +258,9 @@ def install(names, batch: Path, targets: list[str], listener: Listener, canary: 
     """Copy corpus files into the batch, writing this run's paths and port where they ask for them."""
     for name in names:
         source = HOSTILE / name
-        if name in LINKS:  # to the secret file and to the reference folder (targets[3] and targets[1])
+        if (
+            name in LINKS
+        ):  # to the secret file and to the reference folder (targets[3] and targets[1])
             (batch / name).symlink_to(targets[3])
             (batch / Path(name).stem).symlink_to(targets[1], target_is_directory=True)
             continue
@@ -248,7 +283,12 @@ class Run:
 
     def __init__(self, root: Path, names, environment_skip: str = "", fresh: bool = False):
         self.root = root
-        self.batch, self.out, self.canary, self.private = root / "batch", root / "out", root / "canary", root / "instructor"
+        self.batch, self.out, self.canary, self.private = (
+            root / "batch",
+            root / "out",
+            root / "canary",
+            root / "instructor",
+        )
         for folder in (self.batch, self.canary, self.private):
             folder.mkdir()
         (self.canary / "grades-2023.csv").write_text("alice,41\nbob,40\n")
@@ -270,12 +310,27 @@ class Run:
         self.listener = Listener()
         try:
             install(names, self.batch, self.targets, self.listener, self.canary)
-            before = {folder: snapshot(folder) for folder in (self.canary, self.batch, self.private, REPO / "reference")}
-            arguments = ["grade", str(self.batch), "--out", str(self.out), "--spec", str(self.spec), "--secret-file", str(self.secret_file), "--no-cache"]
+            before = {
+                folder: snapshot(folder)
+                for folder in (self.canary, self.batch, self.private, REPO / "reference")
+            }
+            arguments = [
+                "grade",
+                str(self.batch),
+                "--out",
+                str(self.out),
+                "--spec",
+                str(self.spec),
+                "--secret-file",
+                str(self.secret_file),
+                "--no-cache",
+            ]
             if fresh:
                 arguments.append("--fresh-interpreters")
             self.completed = grade(*arguments, skip=environment_skip)
-            self.changed = {str(folder): _difference(before[folder], snapshot(folder)) for folder in before}
+            self.changed = {
+                str(folder): _difference(before[folder], snapshot(folder)) for folder in before
+            }
             self.changed = {folder: change for folder, change in self.changed.items() if change}
             self.survivors = survivors(f"sleep-{self.root}")
         finally:
@@ -292,7 +347,11 @@ class Run:
 
 
 def _difference(before: dict, after: dict) -> list[str]:
-    return sorted(f"{key}: {before.get(key)} -> {after.get(key)}" for key in set(before) | set(after) if before.get(key) != after.get(key))
+    return sorted(
+        f"{key}: {before.get(key)} -> {after.get(key)}"
+        for key in set(before) | set(after)
+        if before.get(key) != after.get(key)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +367,11 @@ def hostile_run(tmp_path_factory) -> Run:
 @pytest.fixture(scope="module")
 def netns_run(tmp_path_factory, layers) -> Run:
     require(layers, "netns")
-    return Run(tmp_path_factory.mktemp("netns"), ("connects_to_localhost.py",), environment_skip="seccomp,landlock")
+    return Run(
+        tmp_path_factory.mktemp("netns"),
+        ("connects_to_localhost.py",),
+        environment_skip="seccomp,landlock",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -317,14 +380,27 @@ def fallback_run(tmp_path_factory, layers) -> Run:
     needed = [layer for layer in ("uid-drop", "seccomp", "landlock") if layer not in layers.layers]
     if needed:
         pytest.skip(f"the fallback layers are not available here: {dict(layers.missing)}")
-    names = ("connects_to_localhost.py", "reads_grader_files.py", "writes_outside_and_deletes_siblings.py", "kills_its_parent.py", *FALLBACK_ATTACKS)
-    return Run(tmp_path_factory.mktemp("fallback"), names, environment_skip="netns,ipcns,private-root", fresh=True)
+    names = (
+        "connects_to_localhost.py",
+        "reads_grader_files.py",
+        "writes_outside_and_deletes_siblings.py",
+        "kills_its_parent.py",
+        *FALLBACK_ATTACKS,
+    )
+    return Run(
+        tmp_path_factory.mktemp("fallback"),
+        names,
+        environment_skip="netns,ipcns,private-root",
+        fresh=True,
+    )
 
 
 def require(layers, *names):
     for name in names:
         if name not in layers.layers:
-            pytest.skip(f"layer {name} is not available here: {dict(layers.missing).get(name, 'not probed')}")
+            pytest.skip(
+                f"layer {name} is not available here: {dict(layers.missing).get(name, 'not probed')}"
+            )
 
 
 def require_any(layers, *names):
@@ -344,18 +420,26 @@ SIGNAL_LAYERS = ("uid-drop", "seccomp", "landlock")
 def test_the_batch_completes_with_exit_code_zero_and_every_submission_graded(hostile_run):
     assert hostile_run.completed.returncode == 0, hostile_run.completed.stderr[-3000:]
     graded = {p.name for p in hostile_run.out.iterdir() if p.is_dir()}
-    assert graded == {RENAMED.get(Path(name).stem, Path(name).stem) for name in (*ATTACKS, *CORRECT) if name not in LINKS}
+    assert graded == {
+        RENAMED.get(Path(name).stem, Path(name).stem)
+        for name in (*ATTACKS, *CORRECT)
+        if name not in LINKS
+    }
     assert (hostile_run.out / "grades.csv").is_file() and (hostile_run.out / "index.html").is_file()
 
 
-def test_the_graders_own_memory_stays_under_a_gibibyte_through_the_whole_batch(hostile_run, fallback_run):
+def test_the_graders_own_memory_stays_under_a_gibibyte_through_the_whole_batch(
+    hostile_run, fallback_run
+):
     """Answers too large, too deep, too many; memory hogs, fork storms, floods: the grader's own peak."""
     for run in (hostile_run, fallback_run):
         assert peak_mib(run.completed) < 1024, peak_mib(run.completed)
 
 
 def test_the_run_says_which_sandbox_layers_are_active(hostile_run, layers):
-    line = next(line for line in hostile_run.completed.stdout.splitlines() if line.startswith("sandbox: "))
+    line = next(
+        line for line in hostile_run.completed.stdout.splitlines() if line.startswith("sandbox: ")
+    )
     for layer in layers.layers:
         assert layer in line
     for layer, reason in layers.missing:
@@ -368,7 +452,17 @@ def test_correct_submissions_in_the_batch_are_graded_exactly_as_alone(hostile_ru
     alone.mkdir()
     shutil.copy(CORRECT["correct_first.py"], alone / "correct_first.py")
     out = tmp_path / "out"
-    completed = grade("grade", str(alone), "--out", str(out), "--spec", str(hostile_run.spec), "--secret-file", str(hostile_run.secret_file), "--no-cache")
+    completed = grade(
+        "grade",
+        str(alone),
+        "--out",
+        str(out),
+        "--spec",
+        str(hostile_run.spec),
+        "--secret-file",
+        str(hostile_run.secret_file),
+        "--no-cache",
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     solo = json.loads((out / "correct_first" / "results.json").read_text())
     in_batch = hostile_run.results("correct_first")
@@ -415,12 +509,19 @@ def statuses(run: Run, submission_id: str) -> dict[str, str]:
 
 def messages(run: Run, submission_id: str, check: str) -> str:
     result = run.checks(submission_id)[check]
-    return " | ".join([result["message"]] + [case["message"] for case in result["cases"]] + [note for case in result["cases"] for note in case["notes"]])
+    return " | ".join(
+        [result["message"]]
+        + [case["message"] for case in result["cases"]]
+        + [note for case in result["cases"] for note in case["notes"]]
+    )
 
 
 def test_an_infinite_loop_at_import_times_out_loading(hostile_run):
     grading = hostile_run.grading("infinite_loop_at_import")
-    assert grading["load"]["status"] == "timeout" and "did not finish within" in grading["load"]["message"]
+    assert (
+        grading["load"]["status"] == "timeout"
+        and "did not finish within" in grading["load"]["message"]
+    )
     assert set(statuses(hostile_run, "infinite_loop_at_import").values()) == {"timeout"}
 
 
@@ -428,7 +529,9 @@ def test_a_memory_hog_gets_memory_error_and_the_rest_is_graded(hostile_run):
     assert "the import's allocation was refused" in hostile_run.grading("memory_hog")["stdout"]
     assert statuses(hostile_run, "memory_hog")["np-forward-output"] == "passed"
     assert "MemoryError" in messages(hostile_run, "memory_hog", "np-gradients")
-    assert "beyond what Python, NumPy and PyTorch hold (the spec's memory_mib)" in messages(hostile_run, "memory_hog", "np-gradients")
+    assert "beyond what Python, NumPy and PyTorch hold (the spec's memory_mib)" in messages(
+        hostile_run, "memory_hog", "np-gradients"
+    )
 
 
 def test_a_fork_storm_times_out_and_leaves_nothing(hostile_run, layers):
@@ -470,7 +573,10 @@ def test_a_kill_of_its_own_at_import_is_the_submission_s_crash_not_the_machine_s
     grading = hostile_run.grading("kills_itself_at_import")
     assert grading["load"]["status"] == "crash", grading["load"]
     assert "killed by SIGKILL, not by the grader" in grading["load"]["message"]
-    assert "could not start" not in grading["load"]["message"] and "made again" not in grading["stderr"]
+    assert (
+        "could not start" not in grading["load"]["message"]
+        and "made again" not in grading["stderr"]
+    )
     assert "passed" not in statuses(hostile_run, "kills_itself_at_import").values()
 
 
@@ -478,7 +584,9 @@ def test_html_and_markup_stay_plain_text(hostile_run):
     grading = hostile_run.grading("html_and_markup_in_output_and_errors")
     assert "<script>alert('stdout')</script> [bold red]not markup[/bold red]" in grading["stdout"]
     assert "<img src=x onerror=alert('stderr')>" in grading["stderr"]
-    assert "<script>alert('error')</script>[red]boom[/red]" in messages(hostile_run, "html_and_markup_in_output_and_errors", "np-forward-output")
+    assert "<script>alert('error')</script>[red]boom[/red]" in messages(
+        hostile_run, "html_and_markup_in_output_and_errors", "np-forward-output"
+    )
     for page in (hostile_run.out / "html_and_markup_in_output_and_errors").glob("*.html"):
         text = page.read_text()
         assert "<script>alert(" not in text and "<img src=x onerror" not in text, page
@@ -487,7 +595,10 @@ def test_html_and_markup_stay_plain_text(hostile_run):
 def test_100_mb_of_output_is_cut_and_the_functions_graded(hostile_run):
     grading = hostile_run.grading("floods_output")
     for stream in ("stdout", "stderr"):
-        assert len(grading[stream]) < LIMITS["output_kib"] * 1024 + 200 and "more bytes not kept" in grading[stream]
+        assert (
+            len(grading[stream]) < LIMITS["output_kib"] * 1024 + 200
+            and "more bytes not kept" in grading[stream]
+        )
     assert statuses(hostile_run, "floods_output")["np-forward-output"] == "passed"
 
 
@@ -504,19 +615,30 @@ def test_the_network_namespace_alone_keeps_localhost_out_of_reach(netns_run):
     assert netns_run.completed.returncode == 0, netns_run.completed.stderr[-3000:]
     assert netns_run.listener.received == []
     stdout = netns_run.grading("connects_to_localhost")["stdout"]
-    assert "raw tcp refused: OSError" in stdout and "udp refused: OSError" in stdout  # ENETUNREACH, not EACCES
+    assert (
+        "raw tcp refused: OSError" in stdout and "udp refused: OSError" in stdout
+    )  # ENETUNREACH, not EACCES
     assert " sent" not in stdout
 
 
 def test_writing_outside_and_deleting_siblings_changes_nothing(hostile_run, layers):
     require_any(layers, *FILE_LAYERS)
-    assert statuses(hostile_run, "writes_outside_and_deletes_siblings")["np-forward-output"] == "passed"
-    assert str(hostile_run.canary) not in hostile_run.changed and str(hostile_run.batch) not in hostile_run.changed
+    assert (
+        statuses(hostile_run, "writes_outside_and_deletes_siblings")["np-forward-output"]
+        == "passed"
+    )
+    assert (
+        str(hostile_run.canary) not in hostile_run.changed
+        and str(hostile_run.batch) not in hostile_run.changed
+    )
 
 
 def test_nan_inf_wrong_shapes_and_types_fail_with_a_reason(hostile_run):
     submission = "returns_nan_inf_wrong_shapes_and_types"
-    assert {statuses(hostile_run, submission)[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")} == {"failed"}
+    assert {
+        statuses(hostile_run, submission)[c]
+        for c in ("np-forward-output", "np-gradients", "np-one-step-loss")
+    } == {"failed"}
     assert "not finite" in messages(hostile_run, submission, "np-forward-output")
     assert "shape (4,)" in messages(hostile_run, submission, "np-gradients")
     assert "where numbers belong" in messages(hostile_run, submission, "np-one-step-loss")
@@ -525,7 +647,9 @@ def test_nan_inf_wrong_shapes_and_types_fail_with_a_reason(hostile_run):
 def test_a_syntax_error_is_reported_with_its_line(hostile_run):
     grading = hostile_run.grading("syntax_error_on_line_3")
     [problem] = grading["load"]["problems"]
-    assert problem["type"] == "SyntaxError" and "line 3" in problem["where"] and grading["score"] == 0
+    assert (
+        problem["type"] == "SyntaxError" and "line 3" in problem["where"] and grading["score"] == 0
+    )
 
 
 def test_a_notebook_that_is_not_json_gets_a_message(hostile_run):
@@ -553,13 +677,17 @@ def test_a_thread_left_running_does_not_stop_the_grading(hostile_run):
 
 def test_a_segfault_in_a_call_costs_that_call_only(hostile_run):
     found = statuses(hostile_run, "segfaults_in_a_call")
-    assert found["np-gradients"] == "error" and "segmentation fault" in messages(hostile_run, "segfaults_in_a_call", "np-gradients")
+    assert found["np-gradients"] == "error" and "segmentation fault" in messages(
+        hostile_run, "segfaults_in_a_call", "np-gradients"
+    )
     assert found["np-forward-output"] == "passed"
 
 
 def test_zip_slip_is_refused_whole(hostile_run):
     grading = hostile_run.grading("zip_slip")
-    assert grading["score"] == 0 and any("points outside its folder" in p for p in grading["problems"])
+    assert grading["score"] == 0 and any(
+        "points outside its folder" in p for p in grading["problems"]
+    )
 
 
 def test_a_zip_bomb_is_cut_and_the_rest_graded(hostile_run):
@@ -570,12 +698,16 @@ def test_a_zip_bomb_is_cut_and_the_rest_graded(hostile_run):
 
 def test_source_in_gbk_is_graded_like_utf8(hostile_run):
     found = statuses(hostile_run, "source_in_gbk")
-    assert {found[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")} == {"passed"}
+    assert {found[c] for c in ("np-forward-output", "np-gradients", "np-one-step-loss")} == {
+        "passed"
+    }
 
 
 def test_changing_arguments_in_place_is_noted(hostile_run):
     assert statuses(hostile_run, "changes_arguments_in_place")["np-gradients"] == "passed"
-    assert "changed its argument w in place" in messages(hostile_run, "changes_arguments_in_place", "np-gradients")
+    assert "changed its argument w in place" in messages(
+        hostile_run, "changes_arguments_in_place", "np-gradients"
+    )
 
 
 def test_a_daemon_is_found_and_killed(hostile_run):
@@ -586,7 +718,10 @@ def test_a_daemon_is_found_and_killed(hostile_run):
 
 def test_a_huge_but_finite_loss_curve_is_graded_and_drawn(hostile_run):
     found = statuses(hostile_run, "huge_but_finite_loss_curve")
-    assert found["np-forward-output"] == found["np-gradients"] == "passed" and found["np-one-step-loss"] == "failed"
+    assert (
+        found["np-forward-output"] == found["np-gradients"] == "passed"
+        and found["np-one-step-loss"] == "failed"
+    )
     page = (hostile_run.out / "huge_but_finite_loss_curve" / "report.html").read_text()
     assert "could not draw" not in page and "<h1" in page
 
@@ -594,9 +729,13 @@ def test_a_huge_but_finite_loss_curve_is_graded_and_drawn(hostile_run):
 def test_ids_named_like_the_class_outputs_are_renamed_and_announced(hostile_run):
     for name, renamed in RENAMED.items():
         assert statuses(hostile_run, renamed)["np-forward-output"] == "passed"
-        assert f"{SAVED_AS[name + '.py']} is graded as {renamed}" in " ".join(hostile_run.completed.stdout.split())
+        assert f"{SAVED_AS[name + '.py']} is graded as {renamed}" in " ".join(
+            hostile_run.completed.stdout.split()
+        )
     rows = (hostile_run.out / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("id,") and {row.split(",")[0] for row in rows[1:]} >= set(RENAMED.values())
+    assert rows[0].startswith("id,") and {row.split(",")[0] for row in rows[1:]} >= set(
+        RENAMED.values()
+    )
     assert 'id="renamed"' in (hostile_run.out / "index.html").read_text()
 
 
@@ -622,10 +761,16 @@ def test_answers_over_the_channels_bounds_are_their_calls_verdicts(hostile_run):
     }
     for submission, reason in reasons.items():
         found = statuses(hostile_run, submission)
-        assert found["np-forward-output"] == "passed" and found["np-gradients"] == "error", submission
+        assert found["np-forward-output"] == "passed" and found["np-gradients"] == "error", (
+            submission
+        )
         assert reason in messages(hostile_run, submission, "np-gradients"), submission
-    assert "not called: the submission's processes sent more than" in messages(hostile_run, "floods_the_result_channel_with_well_formed_lines", "np-one-step-loss")
-    assert "was too large" in messages(hostile_run, "writes_16mib_of_empty_lists_on_the_result_channel", "torch-gradients")
+    assert "not called: the submission's processes sent more than" in messages(
+        hostile_run, "floods_the_result_channel_with_well_formed_lines", "np-one-step-loss"
+    )
+    assert "was too large" in messages(
+        hostile_run, "writes_16mib_of_empty_lists_on_the_result_channel", "torch-gradients"
+    )
 
 
 def test_answers_of_1_mib_are_read_and_compared(hostile_run):
@@ -636,12 +781,18 @@ def test_answers_of_1_mib_are_read_and_compared(hostile_run):
 def test_a_notebook_cell_whose_source_is_a_number_is_a_load_error(hostile_run):
     grading = hostile_run.grading("notebook_cell_source_is_a_number")
     assert grading["score"] == 0 and grading["load"]["status"] == "empty"
-    assert "not a valid notebook (cell 3: its source is a number, not text)" in grading["load"]["message"]
+    assert (
+        "not a valid notebook (cell 3: its source is a number, not text)"
+        in grading["load"]["message"]
+    )
 
 
 def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_a_load_error(hostile_run):
     grading = hostile_run.grading("zip_holds_a_file_and_a_folder_of_the_same_name")
-    assert grading["score"] == 0 and "a.py is in the submission both as a file and as a folder" in grading["load"]["message"]
+    assert (
+        grading["score"] == 0
+        and "a.py is in the submission both as a file and as a folder" in grading["load"]["message"]
+    )
     assert "grader failed" not in json.dumps(grading)
 
 
@@ -651,15 +802,28 @@ def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_a_load_error(hostile_r
 def test_without_namespaces_seccomp_and_landlock_still_hold(fallback_run):
     """Network and mount namespaces off, fresh interpreters: is nothing reached, read or changed?"""
     assert fallback_run.completed.returncode == 0, fallback_run.completed.stderr[-3000:]
-    line = next(line for line in fallback_run.completed.stdout.splitlines() if line.startswith("sandbox: "))
+    line = next(
+        line for line in fallback_run.completed.stdout.splitlines() if line.startswith("sandbox: ")
+    )
     assert "netns (turned off" in line and "seccomp" in line.split(";")[0]
     assert fallback_run.listener.received == []
     stdout = fallback_run.grading("connects_to_localhost")["stdout"]
-    assert "raw tcp refused: PermissionError" in stdout and "udp refused: PermissionError" in stdout and " sent" not in stdout
+    assert (
+        "raw tcp refused: PermissionError" in stdout
+        and "udp refused: PermissionError" in stdout
+        and " sent" not in stdout
+    )
     stdout = fallback_run.grading("reads_grader_files")["stdout"]
-    assert "LEAKED" not in stdout and all(f"denied {target}:" in stdout for target in fallback_run.targets)
+    assert "LEAKED" not in stdout and all(
+        f"denied {target}:" in stdout for target in fallback_run.targets
+    )
     assert fallback_run.changed == {} and fallback_run.survivors == []
-    for submission_id in ("connects_to_localhost", "reads_grader_files", "writes_outside_and_deletes_siblings", "kills_its_parent"):
+    for submission_id in (
+        "connects_to_localhost",
+        "reads_grader_files",
+        "writes_outside_and_deletes_siblings",
+        "kills_its_parent",
+    ):
         assert statuses(fallback_run, submission_id)["np-forward-output"] == "passed", submission_id
     result = fallback_run.results("correct_first")
     assert result["score"] == result["extra_data"]["max_score"] > 0
@@ -707,7 +871,10 @@ def test_sysv_and_message_queue_objects_cannot_be_left_behind(hostile_run, fallb
         stdout = attack_stdout(run, "leaves_sysv_shared_memory_for_the_next_student")
         for call in ("shmget", "msgget", "semget", "mq_open"):
             assert f"{call} refused" in stdout, (call, stdout)
-        assert statuses(run, "leaves_sysv_shared_memory_for_the_next_student")["np-forward-output"] == "passed"
+        assert (
+            statuses(run, "leaves_sysv_shared_memory_for_the_next_student")["np-forward-output"]
+            == "passed"
+        )
 
 
 def test_segments_left_by_others_cannot_be_read(hostile_run, fallback_run, layers, planted_segment):
@@ -715,10 +882,15 @@ def test_segments_left_by_others_cannot_be_read(hostile_run, fallback_run, layer
     for run in (hostile_run, fallback_run):
         stdout = attack_stdout(run, "reads_sysv_segments_of_earlier_students")
         assert "LEAKED" not in stdout and "shmget by key: Operation not permitted" in stdout, stdout
-        assert statuses(run, "reads_sysv_segments_of_earlier_students")["np-forward-output"] == "passed"
+        assert (
+            statuses(run, "reads_sysv_segments_of_earlier_students")["np-forward-output"]
+            == "passed"
+        )
     from grader.isolation.sandbox import ipc_objects
 
-    assert ("shm", planted_segment) in ipc_objects({0}), "the planted segment is gone: the test proves nothing"
+    assert ("shm", planted_segment) in ipc_objects({0}), (
+        "the planted segment is gone: the test proves nothing"
+    )
 
 
 def test_no_gigabytes_are_pinned_in_sysv_segments(hostile_run, fallback_run, layers):
@@ -744,11 +916,15 @@ def test_squatting_the_uid_claims_keeps_no_one_from_being_graded(hostile_run, fa
         assert statuses(run, "squats_the_sandbox_uid_claims")["np-forward-output"] == "passed"
         for folder in run.out.iterdir():
             if folder.is_dir():
-                assert "no free sandbox uid" not in (folder / "grading.json").read_text(), folder.name
+                assert "no free sandbox uid" not in (folder / "grading.json").read_text(), (
+                    folder.name
+                )
         result = run.results("correct_first")
         assert result["score"] == result["extra_data"]["max_score"] > 0
     # without a network namespace it took the old scheme's names (all but those graders held) while the others ran
-    bound = re.findall(r"abstract names bound: (\d+)", attack_stdout(fallback_run, "squats_the_sandbox_uid_claims"))
+    bound = re.findall(
+        r"abstract names bound: (\d+)", attack_stdout(fallback_run, "squats_the_sandbox_uid_claims")
+    )
     assert len(bound) == 3 and sum(map(int, bound)) >= 400, bound
 
 
@@ -765,10 +941,15 @@ def test_filling_the_disk_without_a_private_root_is_stopped_past_the_budget(fall
     from grader.isolation.sandbox import WRITE_BUDGET_BYTES
 
     grading = fallback_run.grading("fills_the_disk_in_its_folder")
-    assert grading["load"]["status"] == "crash" and "more than a submission may write" in grading["load"]["message"]
+    assert (
+        grading["load"]["status"] == "crash"
+        and "more than a submission may write" in grading["load"]["message"]
+    )
     assert grading["score"] == 0
     for check in fallback_run.checks("fills_the_disk_in_its_folder"):
-        assert "more than a submission may write" in messages(fallback_run, "fills_the_disk_in_its_folder", check)
+        assert "more than a submission may write" in messages(
+            fallback_run, "fills_the_disk_in_its_folder", check
+        )
     written = [int(n) for n in re.findall(r"written (\d+) MiB", grading["stdout"])]
     # the watch reacts after the fact: a few MiB on a quiet machine, tens of MiB on a loaded one
     # (the slack SECURITY.md states); without it this writer goes on to fill the disk
@@ -784,8 +965,15 @@ def test_a_misspelt_syscall_name_stops_the_grader_at_start_up(monkeypatch):
 
     if confine.pyseccomp is None:
         pytest.skip("pyseccomp is not installed: nothing resolves syscall names")
-    assert confine.unknown_syscalls((*confine.DENIED_SYSCALLS, *confine.SIGNAL_SYSCALLS, *confine.FILTERED_SYSCALLS)) == []
-    assert confine.unknown_syscalls(("ipc", "shmget")) == []  # another architecture's call is known, and harmless
+    assert (
+        confine.unknown_syscalls(
+            (*confine.DENIED_SYSCALLS, *confine.SIGNAL_SYSCALLS, *confine.FILTERED_SYSCALLS)
+        )
+        == []
+    )
+    assert (
+        confine.unknown_syscalls(("ipc", "shmget")) == []
+    )  # another architecture's call is known, and harmless
     monkeypatch.setattr(confine, "DENIED_SYSCALLS", (*confine.DENIED_SYSCALLS, "shmgte"))
     with pytest.raises(confine.ConfinementError, match="shmgte"):
         probe_layers()
@@ -822,9 +1010,14 @@ def test_everything_a_sandbox_uid_leaves_is_removed_even_owner_only():
     _needs_root()
     claim = _claim_uid()
     try:
+
         def leave() -> int:
             libc = ctypes.CDLL(None, use_errno=True)
-            made = [libc.shmget(0, 4096, 0o1000 | 0o600), libc.msgget(0, 0o1000 | 0o600), libc.semget(0, 1, 0o1000 | 0o600)]
+            made = [
+                libc.shmget(0, 4096, 0o1000 | 0o600),
+                libc.msgget(0, 0o1000 | 0o600),
+                libc.semget(0, 1, 0o1000 | 0o600),
+            ]
             for folder in ("/dev/shm", "/tmp"):
                 with open(os.path.join(folder, f"left-by-{os.getuid()}"), "w") as handle:
                     handle.write("for the next holder")
@@ -903,8 +1096,13 @@ def test_a_deleted_file_kept_open_counts_against_the_write_budget(tmp_path):
     folder = tmp_path / "work"
     folder.mkdir()
     writer = subprocess.Popen(
-        [sys.executable, "-c", "import os, time\nf = open('hidden', 'wb')\nos.unlink('hidden')\nf.write(b'x' * 2**22)\nf.flush()\ntime.sleep(60)"],
-        cwd=folder, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            "import os, time\nf = open('hidden', 'wb')\nos.unlink('hidden')\nf.write(b'x' * 2**22)\nf.flush()\ntime.sleep(60)",
+        ],
+        cwd=folder,
+        start_new_session=True,
     )
     watch = DiskWatch(folder, None, shared_tmp=False, budget=2**20)
     try:

@@ -32,7 +32,9 @@ def page_height(page: Path, tmp_path: Path) -> int:
     forbids scripts, so a copy without it gets one line that writes the height into the title."""
     copy = tmp_path / f"measured-{page.parent.name}.html"
     text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
-    copy.write_text(text + '<script>document.title = "HEIGHT=" + document.documentElement.scrollHeight</script>')
+    copy.write_text(
+        text + '<script>document.title = "HEIGHT=" + document.documentElement.scrollHeight</script>'
+    )
     command = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
@@ -44,20 +46,28 @@ def page_height(page: Path, tmp_path: Path) -> int:
 
 def test_the_self_check_of_the_classic_mistake_says_it_once_in_an_80_column_terminal(graded_class):
     _, out = graded_class
-    completed = run_grader("check", str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"), env={"COLUMNS": "80"})
+    completed = run_grader(
+        "check", str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"), env={"COLUMNS": "80"}
+    )
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     assert len(lines) <= 60 and max(len(line) for line in lines) <= 80
     text = " ".join(completed.stdout.split())
-    checks, points = lost(grading(out, "hidden_delta_from_weight_grads"))  # the public cases fail the same checks
+    checks, points = lost(
+        grading(out, "hidden_delta_from_weight_grads")
+    )  # the public cases fail the same checks
     first = f"First thing to fix: np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points."
     assert text.startswith(first)
-    assert text.count("Hidden-layer delta built from the output-weight gradients") == 2  # the first thing to fix, and cause 1
+    assert (
+        text.count("Hidden-layer delta built from the output-weight gradients") == 2
+    )  # the first thing to fix, and cause 1
     assert "Likely mistake" not in text and "2." not in text.split("┏")[0]  # one cause, no second
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
-def test_a_file_that_does_not_load_is_one_cause_on_a_page_of_at_most_two_screens(graded_class, tmp_path):
+def test_a_file_that_does_not_load_is_one_cause_on_a_page_of_at_most_two_screens(
+    graded_class, tmp_path
+):
     _, out = graded_class
     page = out / "syntax_error" / "report.html"
     text = page.read_text()
@@ -67,7 +77,9 @@ def test_a_file_that_does_not_load_is_one_cause_on_a_page_of_at_most_two_screens
     assert "Your submission did not load: SyntaxError in syntax_error.py, line " in text
     assert f"fixing it should fix {checks} checks, {points:g} points" in text
     assert 'id="cause-1"' in text and 'id="cause-2"' not in text
-    assert '<section class="check' not in text and "is not defined" not in text  # no card per check, no echo of the error
+    assert (
+        '<section class="check' not in text and "is not defined" not in text
+    )  # no card per check, no echo of the error
     assert "grader-" not in text and "/work/" not in text  # the sandbox's scratch folder is noise
     assert page_height(page, tmp_path) <= 2 * SCREEN[1]
 
@@ -78,8 +90,13 @@ def test_the_classic_mistake_page_starts_with_the_one_thing_to_fix(graded_class)
     checks, points = lost(grading(out, "hidden_delta_from_weight_grads"))
     banner = text.index('id="first-to-fix"')
     assert banner < text.index('id="score"') and text.index("</header>") < banner
-    assert f"np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points" in text
-    assert text.count("Back-propagate the deltas, not the weight gradients.") == 1  # the explanation, once
+    assert (
+        f"np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points"
+        in text
+    )
+    assert (
+        text.count("Back-propagate the deltas, not the weight gradients.") == 1
+    )  # the explanation, once
 
 
 def test_the_textbook_numbering_reads_as_one_cause_in_the_forward_pass(graded_class):
@@ -89,6 +106,13 @@ def test_the_textbook_numbering_reads_as_one_cause_in_the_forward_pass(graded_cl
     text = (out / "textbook_weight_numbering" / "report.html").read_text()
     checks, points = lost(grading(out, "textbook_weight_numbering"))
     assert 'id="cause-1"' in text and 'id="cause-2"' not in text
-    assert f"np_forward: Weights numbered the textbook way; fixing it should fix {checks} checks, {points:g} points" in text
-    row = next(line for line in completed.stdout.splitlines() if line.startswith("│ textbook_weight_numberi"))
+    assert (
+        f"np_forward: Weights numbered the textbook way; fixing it should fix {checks} checks, {points:g} points"
+        in text
+    )
+    row = next(
+        line
+        for line in completed.stdout.splitlines()
+        if line.startswith("│ textbook_weight_numberi")
+    )
     assert "np_forward: Weights" in row  # grade's table: the first thing to fix, per student

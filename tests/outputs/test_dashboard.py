@@ -22,7 +22,13 @@ from grader.core.spec import load_spec
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, grading, run_grader, write_spec
 
 HOSTILE = REPO / "tests" / "hostile"
-CHECKS = ("np-forward-hidden", "np-gradients", "np-one-step-weights", "np-train-lr5-1000-curve", "torch-forward-output")
+CHECKS = (
+    "np-forward-hidden",
+    "np-gradients",
+    "np-one-step-weights",
+    "np-train-lr5-1000-curve",
+    "torch-forward-output",
+)
 BUNDLED = (
     "correct_scalar", "syntax_error", "missing_entry_point", "hidden_delta_from_weight_grads",
     "textbook_weight_numbering", "infinite_loop", "autograd_in_numpy_part",
@@ -46,7 +52,17 @@ def triage(tmp_path_factory):
         shutil.copy(HOSTILE / f"{name}.py", folder / f"{name}.py")
     spec = write_spec(root, CHECKS, limits={"call_seconds": 4, "load_seconds": 6})
     out = root / "out"
-    completed = run_grader("grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2", secret=TEST_SECRET)
+    completed = run_grader(
+        "grade",
+        str(folder),
+        "--out",
+        str(out),
+        "--spec",
+        str(spec),
+        "--jobs",
+        "2",
+        secret=TEST_SECRET,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed, out, spec
 
@@ -60,7 +76,10 @@ def block(board: str, anchor: str) -> str:
 
 def linked(fragment: str) -> set[str]:
     """The students a fragment names: the ids of its links to their instructor's pages."""
-    return {unescape(text) for text in re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a>', fragment)}
+    return {
+        unescape(text)
+        for text in re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a>', fragment)
+    }
 
 
 def ids(out: Path) -> list[str]:
@@ -76,7 +95,9 @@ def test_the_dashboard_lists_who_did_not_load_and_why(triage):
         student = next(iter(linked(item)))
         why = unescape(item.split("</span>:", 1)[1])
         if student.startswith("syntax_error"):
-            assert "SyntaxError" in why and "line" in why and "/tmp" not in why  # the error, not the sandbox's folder
+            assert (
+                "SyntaxError" in why and "line" in why and "/tmp" not in why
+            )  # the error, not the sandbox's folder
         else:
             assert grading(out, student)["load"]["message"] in why
 
@@ -92,7 +113,10 @@ def test_the_dashboard_lists_who_timed_out_with_the_checks(triage):
             assert "while loading" in item  # every check, for one reason
             continue
         for check in grading(out, student)["checks"]:
-            assert (check["check"] in item) == (check["status"] == "timeout"), (student, check["check"])
+            assert (check["check"] in item) == (check["status"] == "timeout"), (
+                student,
+                check["check"],
+            )
 
 
 def test_each_catalogued_mistake_is_listed_with_the_students_who_made_it(triage):
@@ -107,7 +131,9 @@ def test_each_catalogued_mistake_is_listed_with_the_students_who_made_it(triage)
                     root_causes.add(diagnosis["id"])
                 else:
                     made.setdefault(diagnosis["id"], set()).add(student)
-    assert {"hidden-delta-from-weight-grads", "textbook-numbering"} <= set(made) and root_causes  # the class holds both kinds
+    assert {"hidden-delta-from-weight-grads", "textbook-numbering"} <= set(
+        made
+    ) and root_causes  # the class holds both kinds
     for mistake, students in made.items():
         assert linked(board[board.index(f'id="mistake-{mistake}"') :].split("</li>")[0]) == students
     mistakes = block(board, "mistakes")
@@ -135,22 +161,38 @@ def test_pass_rates_are_over_the_students_who_loaded(triage):
     rows = re.findall(r'<td class="mono">([^<]+)</td>.*?<td class="num">(\d+) / (\d+)</td>', table)
     assert {check for check, _, _ in rows} == {c.id for c in load_spec(spec).checks}
     for check, passed, total in rows:
-        statuses = [next(c["status"] for c in grading(out, s)["checks"] if c["check"] == check) for s in loaded]
+        statuses = [
+            next(c["status"] for c in grading(out, s)["checks"] if c["check"] == check)
+            for s in loaded
+        ]
         assert (int(passed), int(total)) == (statuses.count("passed"), len(loaded))
-    assert f"over the {len(loaded)} submissions that loaded ({len(NOT_LOADING)} did not load" in " ".join(board.split())
+    assert (
+        f"over the {len(loaded)} submissions that loaded ({len(NOT_LOADING)} did not load"
+        in " ".join(board.split())
+    )
 
 
 def test_the_most_frequent_failures_group_one_cause_across_details(triage):
-    """"worst w1" and "worst w6" are one failure; the students who did not load are one row, not lost."""
+    """ "worst w1" and "worst w6" are one failure; the students who did not load are one row, not lost."""
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     rows = block(board, "failures").split("<tr>")[2:]
     syntax = [row for row in rows if "did not load: SyntaxError" in row]
     assert len(syntax) == 1 and linked(syntax[0]) == {"syntax_error", "syntax_error_again"}
-    worst = {grading(out, s)["checks"][2]["message"].split("worst ")[1].split(":")[0] for s in ("hidden_delta_from_weight_grads", "textbook_weight_numbering")}
+    worst = {
+        grading(out, s)["checks"][2]["message"].split("worst ")[1].split(":")[0]
+        for s in ("hidden_delta_from_weight_grads", "textbook_weight_numbering")
+    }
     assert len(worst) == 2  # the two hand-ins differ in the detail ...
-    weights = [row for row in rows if "np-one-step-weights" in row and "values of the final weights are off" in row]
-    assert len(weights) == 1 and {"hidden_delta_from_weight_grads", "textbook_weight_numbering"} <= linked(weights[0])  # ... and are one row
+    weights = [
+        row
+        for row in rows
+        if "np-one-step-weights" in row and "values of the final weights are off" in row
+    ]
+    assert len(weights) == 1 and {
+        "hidden_delta_from_weight_grads",
+        "textbook_weight_numbering",
+    } <= linked(weights[0])  # ... and are one row
 
 
 def test_the_students_table_has_a_diagnosis_column_and_both_views(triage):
@@ -158,15 +200,22 @@ def test_the_students_table_has_a_diagnosis_column_and_both_views(triage):
     board = (out / "index.html").read_text(encoding="utf-8")
     table = block(board, "students")
     row = next(r for r in table.split("<tr>") if ">hidden_delta_from_weight_grads</a>" in r)
-    assert "Hidden-layer delta" in row and 'href="hidden_delta_from_weight_grads/report.html"' in row
+    assert (
+        "Hidden-layer delta" in row and 'href="hidden_delta_from_weight_grads/report.html"' in row
+    )
     assert "did not load" in next(r for r in table.split("<tr>") if ">syntax_error</a>" in r)
-    assert 'id="filter"' in board  # the filter box (tried in a browser in test_pages_in_a_browser.py)
+    assert (
+        'id="filter"' in board
+    )  # the filter box (tried in a browser in test_pages_in_a_browser.py)
 
 
 def test_a_run_with_hidden_cases_says_so_and_one_without_says_it_did_not(triage, tmp_path):
     completed, out, spec = triage
     printed = " ".join(completed.stdout.split())
-    assert "secret: read from $GRADER_SECRET; hidden cases ran" in printed and TEST_SECRET not in completed.stdout + completed.stderr
+    assert (
+        "secret: read from $GRADER_SECRET; hidden cases ran" in printed
+        and TEST_SECRET not in completed.stdout + completed.stderr
+    )
     board = (out / "index.html").read_text(encoding="utf-8")
     assert "<strong>Hidden cases ran</strong>" in board
     folder = tmp_path / "two"
@@ -183,12 +232,16 @@ def test_grades_csv_has_points_per_check_and_the_diagnoses_and_stays_text(triage
     _, out, spec = triage
     with (out / "grades.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {"'" + FORMULA if i == FORMULA else i for i in ids(out)}  # the formula is kept as text
+    assert set(rows) == {
+        "'" + FORMULA if i == FORMULA else i for i in ids(out)
+    }  # the formula is kept as text
     for student in ids(out):
         data, row = grading(out, student), rows["'" + FORMULA if student == FORMULA else student]
         for check in data["checks"]:
             assert float(row[check["check"]]) == check["score"]
-        assert row["diagnoses"].split() == list(dict.fromkeys(d["id"] for c in data["checks"] for d in c["diagnoses"]))
+        assert row["diagnoses"].split() == list(
+            dict.fromkeys(d["id"] for c in data["checks"] for d in c["diagnoses"])
+        )
         assert row["status"].startswith("did not load") == (student in NOT_LOADING)
     assert rows["hidden_delta_from_weight_grads"]["diagnoses"]
 
@@ -196,11 +249,15 @@ def test_grades_csv_has_points_per_check_and_the_diagnoses_and_stays_text(triage
 def test_a_call_not_made_after_a_timeout_names_the_call_that_hung(triage):
     _, out, _ = triage
     checks = {c["check"]: c for c in grading(out, "infinite_loop")["checks"]}
-    hung = next(c for c in checks.values() if c["status"] == "timeout" and "not called" not in c["message"])
+    hung = next(
+        c for c in checks.values() if c["status"] == "timeout" and "not called" not in c["message"]
+    )
     skipped = [c for c in checks.values() if "not called" in c["message"]]
     assert skipped, "infinite_loop's later calls of the hanging function are not made"
     for check in skipped:
-        assert f"an earlier call, {hung['call']} on the given case, did not return" in check["message"]
+        assert (
+            f"an earlier call, {hung['call']} on the given case, did not return" in check["message"]
+        )
 
 
 def test_the_self_check_says_how_many_hidden_cases_each_check_has(triage):
@@ -209,18 +266,32 @@ def test_the_self_check_says_how_many_hidden_cases_each_check_has(triage):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     counts = {c.hidden_cases for c in load_spec(spec).checks}
     assert counts == {1}
-    assert f"Hidden cases are checked when you hand in: 1 hidden case for each of {len(CHECKS)} checks." in " ".join(completed.stdout.split())
+    assert (
+        f"Hidden cases are checked when you hand in: 1 hidden case for each of {len(CHECKS)} checks."
+        in " ".join(completed.stdout.split())
+    )
 
 
-def test_who_needs_help_lists_the_lowest_scores_of_those_who_loaded_with_their_first_thing_to_fix(triage):
+def test_who_needs_help_lists_the_lowest_scores_of_those_who_loaded_with_their_first_thing_to_fix(
+    triage,
+):
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     start = board.index('id="needs-help"')
     listed = board[start : board.index("</ol>", start)]
     records = {name: grading(out, name) for name in ids(out)}
-    below = [name for name, r in records.items() if name not in NOT_LOADING and r["score"] < r["max_score"]]
+    below = [
+        name
+        for name, r in records.items()
+        if name not in NOT_LOADING and r["score"] < r["max_score"]
+    ]
     named = re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a> ([0-9.]+) / ', listed)
-    assert {unescape(n) for n, _ in named} == set(below)  # every one who loaded and lost points; none who did not load
+    assert {unescape(n) for n, _ in named} == set(
+        below
+    )  # every one who loaded and lost points; none who did not load
     scores = [float(score) for _, score in named]
     assert scores == sorted(scores)  # the lowest first
-    assert "Hidden-layer delta built from the output-weight gradients; fixing it should fix" in unescape(listed)
+    assert (
+        "Hidden-layer delta built from the output-weight gradients; fixing it should fix"
+        in unescape(listed)
+    )

@@ -24,8 +24,24 @@ from grader.core.spec import load_spec
 from grader.engine.compare import element_names
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
-CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CHROMIUM = next(
+    (
+        shutil.which(name)
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if shutil.which(name)
+    ),
+    None,
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
 
 MISTAKE = "hidden_delta_from_weight_grads"
@@ -78,7 +94,9 @@ def pages(tmp_path_factory):
     for name in (MISTAKE, "correct_scalar"):
         shutil.copy(SUBMISSIONS / f"{name}.py", folder / f"{name}.py")
     out = root / "out"
-    completed = run_grader("grade", str(folder), "--out", str(out), "--jobs", "2", secret=TEST_SECRET)
+    completed = run_grader(
+        "grade", str(folder), "--out", str(out), "--jobs", "2", secret=TEST_SECRET
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return out, root
 
@@ -86,12 +104,19 @@ def pages(tmp_path_factory):
 def probed(page: Path, probe: str, name: str, style: str = "") -> Path:
     """A copy of `page` beside it with `probe` (and `style`) first in its head."""
     copy = page.with_name(name)
-    copy.write_text(page.read_text(encoding="utf-8").replace("<head>", probe + style, 1), encoding="utf-8")
+    copy.write_text(
+        page.read_text(encoding="utf-8").replace("<head>", probe + style, 1), encoding="utf-8"
+    )
     return copy
 
 
 def chromium(profile: Path, *arguments: str) -> str:
-    completed = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *arguments], capture_output=True, text=True, timeout=90)
+    completed = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     return completed.stdout
 
 
@@ -108,21 +133,53 @@ def opened(pages):
     shots = root / "shots"
     shots.mkdir()
     runs = {
-        "phone": ("--window-size=400,3000", "--dump-dom", probed(instructor, LAYOUT_PROBE, "phone.html").as_uri()),
+        "phone": (
+            "--window-size=400,3000",
+            "--dump-dom",
+            probed(instructor, LAYOUT_PROBE, "phone.html").as_uri(),
+        ),
         # the probe must be able to fail: the same page with the phone rules for chart labels undone
-        "phone-unfixed": ("--window-size=400,3000", "--dump-dom", probed(instructor, LAYOUT_PROBE, "unfixed.html", UNFIXED).as_uri()),
-        "filter": ("--dump-dom", probed(out / "index.html", FILTER_PROBE, "index-filter.html").as_uri()),
-        "print": (f"--print-to-pdf={root / 'student.pdf'}", "--no-pdf-header-footer", student.as_uri()),
-        "desktop-shot": (f"--screenshot={shots / 'desktop.png'}", "--window-size=1280,2400", student.as_uri()),
-        "phone-shot": (f"--screenshot={shots / 'phone.png'}", "--window-size=400,2400", student.as_uri()),
+        "phone-unfixed": (
+            "--window-size=400,3000",
+            "--dump-dom",
+            probed(instructor, LAYOUT_PROBE, "unfixed.html", UNFIXED).as_uri(),
+        ),
+        "filter": (
+            "--dump-dom",
+            probed(out / "index.html", FILTER_PROBE, "index-filter.html").as_uri(),
+        ),
+        "print": (
+            f"--print-to-pdf={root / 'student.pdf'}",
+            "--no-pdf-header-footer",
+            student.as_uri(),
+        ),
+        "desktop-shot": (
+            f"--screenshot={shots / 'desktop.png'}",
+            "--window-size=1280,2400",
+            student.as_uri(),
+        ),
+        "phone-shot": (
+            f"--screenshot={shots / 'phone.png'}",
+            "--window-size=400,2400",
+            student.as_uri(),
+        ),
     }
     with ThreadPoolExecutor(3) as pool:
-        doms = dict(zip(runs, pool.map(lambda item: chromium(root / f"profile-{item[0]}", *item[1]), runs.items())))
+        doms = dict(
+            zip(
+                runs,
+                pool.map(
+                    lambda item: chromium(root / f"profile-{item[0]}", *item[1]), runs.items()
+                ),
+            )
+        )
     return doms, root
 
 
 def layout(dom: str) -> tuple[int, int, int, int, float]:
-    width, measured, clipped, labels, smallest = re.search(r'data-layout="([^"]+)"', dom).group(1).split()
+    width, measured, clipped, labels, smallest = (
+        re.search(r'data-layout="([^"]+)"', dom).group(1).split()
+    )
     return int(width), int(measured), int(clipped), int(labels), float(smallest)
 
 
@@ -130,7 +187,9 @@ def test_at_phone_width_the_error_columns_stay_on_screen_and_chart_labels_readab
     doms, root = opened
     width, measured, clipped, labels, smallest = layout(doms["phone"])
     assert width <= 400 and measured > 0 and labels > 0
-    assert clipped == 0, f"{clipped} of {measured} value-table headers past the right edge at {width} px"
+    assert clipped == 0, (
+        f"{clipped} of {measured} value-table headers past the right edge at {width} px"
+    )
     assert smallest >= 11, f"a chart label is drawn at {smallest} px"
     _, _, clipped, _, smallest = layout(doms["phone-unfixed"])
     assert clipped > 0 and smallest < 11  # the measures see columns off screen and labels too small
@@ -159,29 +218,44 @@ def test_a_long_curve_shows_its_difference_and_where_it_parts(pages):
     case = check["cases"][0]
     names = element_names(load_spec().check(CURVE), (len(case["expected"]),))
     first = next(index for index, name in enumerate(names) if name in case["off"])
-    assert len(case["off"]) > 900  # almost every epoch off, and on a linear axis the curves look alike
+    assert (
+        len(case["off"]) > 900
+    )  # almost every epoch off, and on a linear axis the curves look alike
     page = section((out / MISTAKE / "instructor.html").read_text(encoding="utf-8"), CURVE)
     given = page[: page.index("hidden case 1")]
     assert 'class="chart difference"' in given and f"parts at epoch {first}" in given
     rows = re.findall(r'<tr class="off"><td class="mono">([^<]+)', given)
-    assert rows[0].strip() == names[first]  # the table starts where the curves part, not at the worst epoch
+    assert (
+        rows[0].strip() == names[first]
+    )  # the table starts where the curves part, not at the worst epoch
 
 
 def test_relative_error_where_the_expected_value_is_0_is_a_dash_and_no_number_is_minus_zero(pages):
     out, _ = pages
     grading = json.loads((out / MISTAKE / "grading.json").read_text(encoding="utf-8"))
     case = next(c for c in grading["checks"] if c["check"] == ZEROS)["cases"][0]
-    assert 0.0 in case["expected"] and case["max_rel_error"] > 1e100  # the data holds the huge ratio
+    assert (
+        0.0 in case["expected"] and case["max_rel_error"] > 1e100
+    )  # the data holds the huge ratio
     for name in ("instructor.html", "report.html"):
         page = (out / MISTAKE / name).read_text(encoding="utf-8")
-        row = r'<tr class="[^"]+"><td class="mono">[^<]*(?:<span[^>]*>[^<]*</span>)?</td>' + r'<td class="num mono">([^<]*)</td>' * 2
-        rows = re.findall(row + r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td>', section(page, ZEROS))
+        row = (
+            r'<tr class="[^"]+"><td class="mono">[^<]*(?:<span[^>]*>[^<]*</span>)?</td>'
+            + r'<td class="num mono">([^<]*)</td>' * 2
+        )
+        rows = re.findall(
+            row + r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td>', section(page, ZEROS)
+        )
         assert rows, name
         for _, expected, _, relative in rows:
             assert relative == "—" if expected == "0" else relative != "—"
         numbers = re.findall(r'<td class="num[^"]*">([^<]+)</td>', page)
         assert not [n for n in numbers if re.fullmatch(r"-0(\.0*)?", n)]
-        assert not [n for n in numbers if re.search(r"e\+(\d+)", n) and int(re.search(r"e\+(\d+)", n).group(1)) > 50]
+        assert not [
+            n
+            for n in numbers
+            if re.search(r"e\+(\d+)", n) and int(re.search(r"e\+(\d+)", n).group(1)) > 50
+        ]
         assert "e+305" not in unescape(section(page, ZEROS))
 
 

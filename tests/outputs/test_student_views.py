@@ -35,16 +35,31 @@ REASONS = ("raised an exception", "wrong value")
 
 def renderings(value: float) -> set[str]:
     """The ways a page, a message or a JSON file could write `value`."""
-    shown = {repr(value), str(value), f"{value:.6g}", f"{value:.5g}", f"{value:.4g}", f"{value:.6e}", f"{value:.3e}", f"{value:.8f}"}
+    shown = {
+        repr(value),
+        str(value),
+        f"{value:.6g}",
+        f"{value:.5g}",
+        f"{value:.4g}",
+        f"{value:.6e}",
+        f"{value:.3e}",
+        f"{value:.8f}",
+    }
     return shown | {s.lstrip("-") for s in shown} | {s.replace("e-0", "e-") for s in shown}
 
 
 def tokens(text: str) -> set[str]:
     """Every number written in `text` (HTML entities undone; a chart's pixel positions left out), and the
     digits an exception type's name spells (0p123 for 0.123)."""
-    text = unescape(re.sub(r'(points|c[xy]|[xy][12]?|width|height|viewBox|transform)="[^"]*"', "", text))  # a chart's pixel positions
+    text = unescape(
+        re.sub(r'(points|c[xy]|[xy][12]?|width|height|viewBox|transform)="[^"]*"', "", text)
+    )  # a chart's pixel positions
     found = set(NUMBER.findall(text))
-    return found | {t.lstrip("-+") for t in found} | {m.replace("p", ".") for m in re.findall(r"\d+p\d+", text)}
+    return (
+        found
+        | {t.lstrip("-+") for t in found}
+        | {m.replace("p", ".") for m in re.findall(r"\d+p\d+", text)}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +70,19 @@ def answer_key() -> dict[str, set[str]]:
     hidden, public = {"inputs": set(), "expected": set()}, set()
     for record in json.loads(completed.stdout):
         case = record["case"]
-        values = {"inputs": [v for name in ("x", "y", "w") for v in case["inputs"][name]], "expected": [v for v in record["value"] if isinstance(v, float)]}
+        values = {
+            "inputs": [v for name in ("x", "y", "w") for v in case["inputs"][name]],
+            "expected": [v for v in record["value"] if isinstance(v, float)],
+        }
         for kind, numbers in values.items():
             for number in numbers:
                 (hidden[kind] if case["hidden"] else public).update(renderings(float(number)))
     assert hidden["inputs"] and hidden["expected"], "the secret must draw hidden cases"
     # short renderings (0, 1, 0.5) and a public case's numbers can be written by anyone: not evidence of a leak
-    return {kind: {s for s in shown - public if len(s.strip("-0.")) >= 4} for kind, shown in hidden.items()}
+    return {
+        kind: {s for s in shown - public if len(s.strip("-0.")) >= 4}
+        for kind, shown in hidden.items()
+    }
 
 
 def leaked(text: str, key: dict[str, set[str]]) -> set[str]:
@@ -72,7 +93,9 @@ def hidden_case_text(fragment: str) -> list[str]:
     """The text of every hidden case's block in a page or a results.json `output` (to the end of its check)."""
     blocks = []
     # a page's case is a <div class="case ...">; Gradescope's, without classes, a paragraph led by its label
-    for block in re.split(r'<div class="case[^"]*">|(?=<p><strong>[^<]*case[^<]*</strong>:)', fragment)[1:]:
+    for block in re.split(
+        r'<div class="case[^"]*">|(?=<p><strong>[^<]*case[^<]*</strong>:)', fragment
+    )[1:]:
         block = block.split("</section>")[0]
         if re.search(r"<strong>hidden case \d+</strong>", block):
             blocks.append(unescape(re.sub(r"<[^>]+>", " ", block)))
@@ -92,18 +115,29 @@ def runs(tmp_path_factory, autograder_zip):
         return run_grader("grade", str(submissions), "--out", str(root / "out"), secret=TEST_SECRET)
 
     def gradescope(path: Path):
-        return run_autograder(autograder_tree(root / f"gs-{path.stem}", autograder_zip, {"homework.py": path}, secret=TEST_SECRET))
+        return run_autograder(
+            autograder_tree(
+                root / f"gs-{path.stem}", autograder_zip, {"homework.py": path}, secret=TEST_SECRET
+            )
+        )
 
     with ThreadPoolExecutor(1) as pool:
         graded = pool.submit(grade)
-        containers = dict(zip((RAISES.stem, RETURNS.stem, ESCAPES.stem), pool.map(gradescope, (RAISES, RETURNS, ESCAPES))))
+        containers = dict(
+            zip(
+                (RAISES.stem, RETURNS.stem, ESCAPES.stem),
+                pool.map(gradescope, (RAISES, RETURNS, ESCAPES)),
+            )
+        )
         graded = graded.result()
     assert graded.returncode == 0, graded.stderr
     return root / "out", containers
 
 
 @pytest.mark.parametrize("hostile", [RAISES, RETURNS], ids=lambda p: p.stem)
-def test_on_gradescope_a_hidden_case_shows_only_its_verdict_and_a_generic_reason(runs, answer_key, hostile):
+def test_on_gradescope_a_hidden_case_shows_only_its_verdict_and_a_generic_reason(
+    runs, answer_key, hostile
+):
     """Is results.json free of every hidden input and expected value, in any rendering, and of any number on a hidden case?"""
     _, containers = runs
     run = containers[hostile.stem]
@@ -114,17 +148,24 @@ def test_on_gradescope_a_hidden_case_shows_only_its_verdict_and_a_generic_reason
     blocks = [b for test in run.results["tests"] for b in hidden_case_text(test["output"])]
     assert blocks, "hidden cases ran and are listed"
     for block in blocks:
-        assert not re.search(r"\d", re.sub(r"hidden case \d+", "", block)), block  # no value, error size or shape
+        assert not re.search(r"\d", re.sub(r"hidden case \d+", "", block)), (
+            block
+        )  # no value, error size or shape
         assert any(reason in block for reason in REASONS), block
     assert all(t["status"] == "failed" for t in run.results["tests"])
 
 
 @pytest.mark.parametrize("hostile", [RAISES, RETURNS], ids=lambda p: p.stem)
-def test_grade_writes_a_student_page_without_hidden_values_and_an_instructor_page_with_them(runs, answer_key, hostile):
+def test_grade_writes_a_student_page_without_hidden_values_and_an_instructor_page_with_them(
+    runs, answer_key, hostile
+):
     """Is OUT/<id>/report.html (and results.json) safe to hand out, while instructor.html and grading.json keep everything?"""
     out, _ = runs
     folder = out / hostile.stem
-    student = {name: (folder / name).read_text(encoding="utf-8") for name in ("report.html", "results.json")}
+    student = {
+        name: (folder / name).read_text(encoding="utf-8")
+        for name in ("report.html", "results.json")
+    }
     for name, text in student.items():
         assert leaked(text, answer_key) == set(), name
     page = student["report.html"]
@@ -134,10 +175,15 @@ def test_grade_writes_a_student_page_without_hidden_values_and_an_instructor_pag
     instructor = (folder / "instructor.html").read_text(encoding="utf-8")
     grading = (folder / "grading.json").read_text(encoding="utf-8")
     assert "Instructor's view, not for students" in instructor
-    assert tokens(instructor) & answer_key["inputs"], "the instructor's page shows the hidden cases' inputs"
+    assert tokens(instructor) & answer_key["inputs"], (
+        "the instructor's page shows the hidden cases' inputs"
+    )
     assert tokens(grading) & answer_key["expected"], "grading.json keeps the hidden expected values"
     board = (out / "index.html").read_text(encoding="utf-8")
-    assert f'href="{hostile.stem}/instructor.html"' in board and f'href="{hostile.stem}/report.html"' in board
+    assert (
+        f'href="{hostile.stem}/instructor.html"' in board
+        and f'href="{hostile.stem}/report.html"' in board
+    )
 
 
 def test_terminal_escape_sequences_never_reach_the_self_check_output(tmp_path):
@@ -150,7 +196,9 @@ def test_terminal_escape_sequences_never_reach_the_self_check_output(tmp_path):
     assert "0 / " in printed  # the real score stands
     for path in (tmp_path / ESCAPES.stem).iterdir():
         text = path.read_text(encoding="utf-8")
-        assert CONTROL_BYTES.findall(text) == [] and "\\u001b" not in text and "\\u0007" not in text, path.name
+        assert (
+            CONTROL_BYTES.findall(text) == [] and "\\u001b" not in text and "\\u0007" not in text
+        ), path.name
 
 
 def test_terminal_escape_sequences_never_reach_the_gradescope_staff_log_or_results(runs):

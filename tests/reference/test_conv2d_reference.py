@@ -36,7 +36,10 @@ def _random_layer(rng, n, c_in, c_out, h, w, kh, kw, stride, padding) -> dict:
     x = rng.uniform(-1, 1, (n, c_in, h, w))
     weight = rng.uniform(-1, 1, (c_out, c_in, kh, kw))
     bias = rng.uniform(-1, 1, (c_out,))
-    out = (convolution.output_size(h, kh, stride, padding), convolution.output_size(w, kw, stride, padding))
+    out = (
+        convolution.output_size(h, kh, stride, padding),
+        convolution.output_size(w, kw, stride, padding),
+    )
     return {"x": x, "weight": weight, "bias": bias, "dy": rng.uniform(-1, 1, (n, c_out, *out))}
 
 
@@ -65,7 +68,9 @@ def test_the_reference_is_torch_conv2d_and_its_autograd(layer):
         assert ours.keys() == theirs.keys()
         for name in ours:
             assert ours[name].shape == theirs[name].shape, name
-            np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(
+                ours[name], theirs[name], rtol=1e-12, atol=1e-12, err_msg=name
+            )
 
 
 def test_the_backward_pass_is_the_derivative_of_the_forward_pass():
@@ -106,7 +111,9 @@ def test_every_check_yields_what_torch_gives_on_every_case(every_expected):
             theirs = torch_quantities(check.entry, check.args, values, "float64")[check.quantity]
             ours = REFERENCE.reference_runs(check, case)[0][check.quantity]
             assert ours.shape == theirs.shape
-            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"{check.id} {case.id}")
+            np.testing.assert_allclose(
+                ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"{check.id} {case.id}"
+            )
 
 
 def test_every_float32_run_is_compared_whole_and_passes(every_expected):
@@ -125,7 +132,10 @@ def test_every_float32_run_is_compared_whole_and_passes(every_expected):
 def _differs(check, predicted, exact) -> bool:
     """Would a submission returning `predicted` fail the check (a wrong shape, or an element outside the tolerance)?"""
     predicted, exact = np.asarray(predicted, dtype=np.float64), np.asarray(exact, dtype=np.float64)
-    return predicted.shape != exact.shape or not check.tolerance.accepts(predicted.reshape(-1), exact.reshape(-1)).all()
+    return (
+        predicted.shape != exact.shape
+        or not check.tolerance.accepts(predicted.reshape(-1), exact.reshape(-1)).all()
+    )
 
 
 # What each catalogued mistake gets wrong on the given case: the quantities of the checks it applies to.
@@ -162,8 +172,20 @@ def test_every_catalogued_mistake_fails_where_it_should_and_only_there(entry):
 def test_every_prediction_is_computed_on_every_shape():
     """Does every variation yield every quantity of the check's entry point, on hidden cases of many shapes and on
     a kernel as large as its input (where an output a row short has no rows), without failing?"""
-    books = [REFERENCE.draw_cases(SPEC, secret) for secret in (SECRET, b"one", b"two", b"three", b"four", b"five")]
-    smallest = replace(books[0].given, batch=1, in_channels=1, out_channels=1, height=3, width=2, kernel_height=3, kernel_width=2)
+    books = [
+        REFERENCE.draw_cases(SPEC, secret)
+        for secret in (SECRET, b"one", b"two", b"three", b"four", b"five")
+    ]
+    smallest = replace(
+        books[0].given,
+        batch=1,
+        in_channels=1,
+        out_channels=1,
+        height=3,
+        width=2,
+        kernel_height=3,
+        kernel_width=2,
+    )
     books.append(replace(books[0], given=smallest))
     for book in books:
         for check in SPEC.checks:
@@ -172,14 +194,20 @@ def test_every_prediction_is_computed_on_every_shape():
                 for entry in REFERENCE.catalog:
                     for variation in entry.variations:
                         predicted = predict(variation, check, case, book)
-                        assert set(predicted) == set(yields) and all(np.isfinite(v).all() for v in predicted.values())
+                        assert set(predicted) == set(yields) and all(
+                            np.isfinite(v).all() for v in predicted.values()
+                        )
 
 
-@pytest.mark.parametrize("entry", [e for e in REFERENCE.catalog if e.when], ids=lambda entry: entry.id)
+@pytest.mark.parametrize(
+    "entry", [e for e in REFERENCE.catalog if e.when], ids=lambda entry: entry.id
+)
 def test_a_mistake_kept_to_some_options_is_the_reference_with_the_others(entry):
     """Is a mistake that only shows with some strides or paddings invisible with the rest (so its `when` is needed)?"""
     book = REFERENCE.draw_cases(SPEC, SECRET)
-    outside = [check for check in SPEC.checks if check.part in entry.parts and not entry.applies_to(check)]
+    outside = [
+        check for check in SPEC.checks if check.part in entry.parts and not entry.applies_to(check)
+    ]
     assert outside
     for check in outside:
         for case in book.for_check(check):
@@ -203,10 +231,15 @@ def test_the_given_case_follows_its_published_recipe():
             "bias": (s.out_channels,),
             "dy": (s.batch, s.out_channels, *s.output(check.args["stride"], check.args["padding"])),
         }
-        recipe = {name: rng.uniform(given["low"], given["high"], shape) for name, shape in shapes.items()}  # in this order
+        recipe = {
+            name: rng.uniform(given["low"], given["high"], shape) for name, shape in shapes.items()
+        }  # in this order
         for name, value in recipe.items():
             np.testing.assert_array_equal(np.asarray(case.inputs[name]), value)
-        assert case == REFERENCE.draw_cases(SPEC, SECRET).for_check(check)[0] and case.key == REFERENCE.draw_cases(SPEC, None).for_check(check)[0].key
+        assert (
+            case == REFERENCE.draw_cases(SPEC, SECRET).for_check(check)[0]
+            and case.key == REFERENCE.draw_cases(SPEC, None).for_check(check)[0].key
+        )
 
 
 def test_hidden_cases_depend_on_the_secret_and_only_on_it():
@@ -215,7 +248,9 @@ def test_hidden_cases_depend_on_the_secret_and_only_on_it():
     assert [c.id for c in REFERENCE.draw_cases(SPEC, None).for_check(check)] == ["given"]
     first, again = (REFERENCE.draw_cases(SPEC, SECRET).for_check(check) for _ in range(2))
     other = REFERENCE.draw_cases(SPEC, b"another secret").for_check(check)
-    assert [c.id for c in first] == ["given"] + [f"hidden-{i}" for i in range(1, check.hidden_cases + 1)]
+    assert [c.id for c in first] == ["given"] + [
+        f"hidden-{i}" for i in range(1, check.hidden_cases + 1)
+    ]
     assert all(c.hidden for c in first[1:])
     assert [c.key for c in first] == [c.key for c in again]
     assert {c.key for c in first[1:]}.isdisjoint(c.key for c in other[1:])
@@ -226,8 +261,15 @@ def test_hidden_cases_depend_on_the_secret_and_only_on_it():
         c_out, _, kh, kw = weight.shape
         for key, size in zip(SHAPE_KEYS, (n, c_in, c_out, h, w, kh, kw)):
             assert ranges[key][0] <= size <= ranges[key][1], key
-        assert dy.shape == (n, c_out, convolution.output_size(h, kh, 2, 1), convolution.output_size(w, kw, 2, 1))
-    assert len({np.asarray(c.inputs["x"]).shape for c in first[1:] + other[1:]}) > 1  # several shapes
+        assert dy.shape == (
+            n,
+            c_out,
+            convolution.output_size(h, kh, 2, 1),
+            convolution.output_size(w, kw, 2, 1),
+        )
+    assert (
+        len({np.asarray(c.inputs["x"]).shape for c in first[1:] + other[1:]}) > 1
+    )  # several shapes
 
 
 def test_a_case_book_refuses_a_kernel_that_leaves_no_output():
@@ -246,7 +288,10 @@ def test_the_starters_declare_every_entry_point_as_the_contract_does():
     """Do the starter script and notebook define each entry point with the contract's parameters and defaults, unimplemented?"""
     script, notebook = REFERENCE.starter
     cells = json.loads(notebook.read_text())["cells"]
-    sources = [script.read_text(), "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")]
+    sources = [
+        script.read_text(),
+        "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"),
+    ]
     for source in sources:
         functions = _functions(source)
         for name, entry in SPEC.contract.entry_points.items():
@@ -304,15 +349,36 @@ def example_answers(tmp_path_factory):
     for check in SPEC.checks:
         case = book.for_check(check)[0]
         entry = SPEC.contract.entry_points[check.entry]
-        calls.append({"id": check.id, "entry": check.entry, "framework": entry.framework,
-                      "inputs": {name: case.inputs[name] for name in entry.inputs}, "options": check.args})
+        calls.append(
+            {
+                "id": check.id,
+                "entry": check.entry,
+                "framework": entry.framework,
+                "inputs": {name: case.inputs[name] for name in entry.inputs},
+                "options": check.args,
+            }
+        )
     folder = tmp_path_factory.mktemp("notebooks")
-    files = {p.name: (_notebook_as_script(p, folder) if p.suffix == ".ipynb" else p) for p in sorted(EXAMPLES.iterdir())}
-    request = json.dumps({"warm_up": str(REFERENCE.warm_up), "files": [str(p) for p in files.values()], "calls": calls})
-    done = subprocess.run([sys.executable, "-c", _RUNNER], input=request, capture_output=True, text=True, timeout=300)
+    files = {
+        p.name: (_notebook_as_script(p, folder) if p.suffix == ".ipynb" else p)
+        for p in sorted(EXAMPLES.iterdir())
+    }
+    request = json.dumps(
+        {
+            "warm_up": str(REFERENCE.warm_up),
+            "files": [str(p) for p in files.values()],
+            "calls": calls,
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNNER], input=request, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     answers = json.loads(done.stdout)
-    return {"warm_up_left_behind": answers["warm_up_left_behind"], **{name: answers[str(path)] for name, path in files.items()}}
+    return {
+        "warm_up_left_behind": answers["warm_up_left_behind"],
+        **{name: answers[str(path)] for name, path in files.items()},
+    }
 
 
 def test_the_warm_up_imports_only_numpy_and_torch_and_runs(example_answers):
@@ -357,7 +423,12 @@ def stated_verdict(path: Path) -> Stated:
     if "every check passes" in verdict or "give no points" in verdict:
         return Stated(True, frozenset(), diagnosis, "give no points" in verdict)
     if "every Part A check fails" in verdict:
-        return Stated(True, frozenset(c.id for c in SPEC.checks if c.part == "numpy") - named, diagnosis, False)
+        return Stated(
+            True,
+            frozenset(c.id for c in SPEC.checks if c.part == "numpy") - named,
+            diagnosis,
+            False,
+        )
     failing = set(re.findall(_CHECK_ID, verdict.split(";")[0]))  # "... fail (ids); the others pass"
     if not failing:
         raise ValueError(f"{path.name}: the expected verdict names no failing check")
@@ -379,7 +450,10 @@ def test_every_example_gets_the_verdict_and_diagnosis_its_docstring_states(name,
     if not stated.loads:
         return
     book = REFERENCE.draw_cases(SPEC, None)
-    failed, catalogued = set(), next((e for e in REFERENCE.catalog if e.id == stated.diagnosis), None)
+    failed, catalogued = (
+        set(),
+        next((e for e in REFERENCE.catalog if e.id == stated.diagnosis), None),
+    )
     assert (catalogued is None) == (stated.diagnosis is None)
     for check in SPEC.checks:
         case = book.for_check(check)[0]
@@ -388,5 +462,8 @@ def test_every_example_gets_the_verdict_and_diagnosis_its_docstring_states(name,
         if _differs(check, observed, exact):
             failed.add(check.id)
             assert catalogued is not None and catalogued.applies_to(check), check.id
-            assert any(not _differs(check, observed, predict(v, check, case, book)[check.quantity]) for v in catalogued.variations), check.id
+            assert any(
+                not _differs(check, observed, predict(v, check, case, book)[check.quantity])
+                for v in catalogued.variations
+            ), check.id
     assert failed == stated.failing

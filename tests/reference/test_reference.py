@@ -19,8 +19,12 @@ def _cases(count: int = 6):
     rng = np.random.default_rng(7)
     cases = [GIVEN]
     while len(cases) < count:
-        cases.append(dict(x=rng.uniform(-1, 1, 2), y=rng.uniform(-0.2, 1, 2), w=rng.uniform(-1, 1, 8)))
-    cases.append(dict(x=GIVEN["x"], y=GIVEN["y"], w=rng.uniform(0, 1, 8)))  # random init, as torch.rand
+        cases.append(
+            dict(x=rng.uniform(-1, 1, 2), y=rng.uniform(-0.2, 1, 2), w=rng.uniform(-1, 1, 8))
+        )
+    cases.append(
+        dict(x=GIVEN["x"], y=GIVEN["y"], w=rng.uniform(0, 1, 8))
+    )  # random init, as torch.rand
     return cases
 
 
@@ -75,17 +79,30 @@ def test_training_records_the_loss_before_each_update_and_leaves_arguments_alone
     final, curve = network.train(GIVEN["x"], GIVEN["y"], w, 0.5, 3)
     assert w.tolist() == list(GIVEN["w"])
     assert len(curve) == 3
-    assert curve[0] == pytest.approx(float(network.loss_value(network.forward(GIVEN["x"], w).o, GIVEN["y"])))
+    assert curve[0] == pytest.approx(
+        float(network.loss_value(network.forward(GIVEN["x"], w).o, GIVEN["y"]))
+    )
     one_step = w - 0.5 * network.gradients(GIVEN["x"], GIVEN["y"], w)
-    assert curve[1] == pytest.approx(float(network.loss_value(network.forward(GIVEN["x"], one_step).o, GIVEN["y"])))
+    assert curve[1] == pytest.approx(
+        float(network.loss_value(network.forward(GIVEN["x"], one_step).o, GIVEN["y"]))
+    )
 
 
 def test_variant_relations_stated_in_the_assignment():
     """MSELoss gradients are twice mse's; torch.sigmoid equals the hand-written sigmoid."""
     for case in _cases(4):
         mse = network.gradients(case["x"], case["y"], case["w"], "sigmoid", "mse")
-        np.testing.assert_allclose(network.gradients(case["x"], case["y"], case["w"], "sigmoid", "MSELoss"), 2 * mse, rtol=1e-12)
-        np.testing.assert_allclose(autograd.gradients(case["x"], case["y"], case["w"], "torch.sigmoid", "mse"), mse, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            network.gradients(case["x"], case["y"], case["w"], "sigmoid", "MSELoss"),
+            2 * mse,
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            autograd.gradients(case["x"], case["y"], case["w"], "torch.sigmoid", "mse"),
+            mse,
+            rtol=1e-12,
+            atol=1e-15,
+        )
 
 
 def test_zero_weights_give_zero_hidden_gradients_and_symmetric_hidden_units():
@@ -93,4 +110,6 @@ def test_zero_weights_give_zero_hidden_gradients_and_symmetric_hidden_units():
     g = network.gradients(GIVEN["x"], GIVEN["y"], zero)
     assert g[:4].tolist() == [0.0] * 4 and np.all(g[4:] != 0)
     final, _ = network.train(GIVEN["x"], GIVEN["y"], zero, 1.0, 50)
-    assert final[0] == pytest.approx(final[1]) and final[2] == pytest.approx(final[3])  # h1 and h2 stay equal
+    assert final[0] == pytest.approx(final[1]) and final[2] == pytest.approx(
+        final[3]
+    )  # h1 and h2 stay equal

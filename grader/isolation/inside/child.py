@@ -35,7 +35,18 @@ import traceback
 import types
 
 # Modules a student file may be named after without shadowing the real one.
-PROTECTED = {"numpy", "torch", "grader", "reference", "child", "json", "math", "random", "test", "tests"}
+PROTECTED = {
+    "numpy",
+    "torch",
+    "grader",
+    "reference",
+    "child",
+    "json",
+    "math",
+    "random",
+    "test",
+    "tests",
+}
 MAX_ELEMENTS = 100_000  # a returned array larger than this is described, not sent
 TEXT_LIMIT = 4000
 
@@ -104,7 +115,9 @@ def send(fd: int, message: dict) -> None:
 
 
 def _short(text: str, limit: int = TEXT_LIMIT) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+    return (
+        text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+    )
 
 
 def describe_exception(error: BaseException, filename_hint: str | None = None) -> dict:
@@ -118,7 +131,12 @@ def describe_exception(error: BaseException, filename_hint: str | None = None) -
         where = f"{os.path.basename(last.filename)}, line {last.lineno}, in {last.name}"
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
     lines = traceback.format_list(student_frames[-6:])
-    return {"type": type(error).__name__, "message": _short(text), "where": where, "traceback": _short("".join(lines) + text)}
+    return {
+        "type": type(error).__name__,
+        "message": _short(text),
+        "where": where,
+        "traceback": _short("".join(lines) + text),
+    }
 
 
 # ------------------------------------------------------------------ loading
@@ -162,7 +180,9 @@ def _module_name(path: str, taken: set[str]) -> str:
 
 def load_python(path: str, name: str, problems: list) -> dict | None:
     existing = sys.modules.get(name)
-    if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") == os.path.abspath(path):
+    if existing is not None and os.path.abspath(
+        getattr(existing, "__file__", "") or ""
+    ) == os.path.abspath(path):
         return vars(existing)  # already imported by a sibling
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -196,7 +216,10 @@ def _signature(function) -> str:
 
 def _fingerprint(code) -> tuple:
     """A code object without its file and line numbers, nested functions included."""
-    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts)
+    consts = tuple(
+        _fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+        for c in code.co_consts
+    )
     return (code.co_code, consts, code.co_names, code.co_varnames)
 
 
@@ -213,9 +236,17 @@ def find_entry_points(namespaces: list[tuple[str, dict]], wanted: frozenset[str]
     found, defined = {}, []
     for where, namespace in namespaces:
         for name, value in list(namespace.items()):
-            if not callable(value) or name.startswith("_") or isinstance(value, type) or isinstance(value, types.ModuleType):
+            if (
+                not callable(value)
+                or name.startswith("_")
+                or isinstance(value, type)
+                or isinstance(value, types.ModuleType)
+            ):
                 continue
-            if getattr(value, "__module__", None) not in (None, namespace.get("__name__")) and name not in wanted:
+            if (
+                getattr(value, "__module__", None) not in (None, namespace.get("__name__"))
+                and name not in wanted
+            ):
                 continue  # imported from a library, not the student's own
             if isinstance(value, types.FunctionType):
                 defined.append({"name": name, "signature": _signature(value), "where": where})
@@ -249,16 +280,28 @@ def to_tree(value, depth: int = 0):
             return {"unsupported": f"tensor of shape {tuple(tensor.shape)}"}
         if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
             return {"unsupported": f"tensor of dtype {tensor.dtype}"}
-        return {"array": tensor.double().reshape(-1).tolist(), "shape": list(tensor.shape), "dtype": str(tensor.dtype), "grad": value.requires_grad}
+        return {
+            "array": tensor.double().reshape(-1).tolist(),
+            "shape": list(tensor.shape),
+            "dtype": str(tensor.dtype),
+            "grad": value.requires_grad,
+        }
     if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
         array = numpy.asarray(value)
         if array.size > MAX_ELEMENTS:
             return {"unsupported": f"array of shape {array.shape}"}
         if array.dtype.kind not in "fiu":
             if array.dtype.kind == "O":
-                return {"seq": [to_tree(item, depth + 1) for item in array.reshape(-1)][:MAX_ELEMENTS], "shape": list(array.shape)}
+                return {
+                    "seq": [to_tree(item, depth + 1) for item in array.reshape(-1)][:MAX_ELEMENTS],
+                    "shape": list(array.shape),
+                }
             return {"unsupported": f"array of dtype {array.dtype}"}
-        return {"array": array.astype(float).reshape(-1).tolist(), "shape": list(array.shape), "dtype": str(array.dtype)}
+        return {
+            "array": array.astype(float).reshape(-1).tolist(),
+            "shape": list(array.shape),
+            "dtype": str(array.dtype),
+        }
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_ELEMENTS:
             return {"unsupported": f"{type(value).__name__} of length {len(value)}"}
@@ -277,7 +320,9 @@ def make_arguments(call: dict):
         import torch
 
         make = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-    return [(a["name"], make(a["input"]) if "input" in a else a["value"]) for a in call["arguments"]]
+    return [
+        (a["name"], make(a["input"]) if "input" in a else a["value"]) for a in call["arguments"]
+    ]
 
 
 def _changed(before, after) -> bool:
@@ -289,17 +334,30 @@ def _changed(before, after) -> bool:
 
 def make_call(function, call: dict, watch=None) -> dict:
     positional = make_arguments(call)
-    originals = {name: value.clone() if hasattr(value, "clone") else value.copy() for name, value in positional if hasattr(value, "shape")}
-    recording = watch.begin(call.get("watch") or ()) if watch is not None else None  # only where a rule covers the call
+    originals = {
+        name: value.clone() if hasattr(value, "clone") else value.copy()
+        for name, value in positional
+        if hasattr(value, "shape")
+    }
+    recording = (
+        watch.begin(call.get("watch") or ()) if watch is not None else None
+    )  # only where a rule covers the call
     started = _perf()
     try:
         value = function(*[value for _, value in positional])
     except BaseException as error:  # noqa: BLE001 - SystemExit inside a call is the student's
         seconds = _perf() - started
-        return {"ok": False, "error": describe_exception(error), "seconds": seconds, **(watch.end(recording, None) if watch is not None else {})}
+        return {
+            "ok": False,
+            "error": describe_exception(error),
+            "seconds": seconds,
+            **(watch.end(recording, None) if watch is not None else {}),
+        }
     seconds = _perf() - started
     evidence = watch.end(recording, value) if watch is not None else {}
-    mutated = [name for name, value in positional if name in originals and _changed(originals[name], value)]
+    mutated = [
+        name for name, value in positional if name in originals and _changed(originals[name], value)
+    ]
     try:
         tree = to_tree(value)
     except BaseException as error:  # noqa: BLE001
@@ -312,7 +370,9 @@ def make_call(function, call: dict, watch=None) -> dict:
 
 def _load_beside(name: str):
     """A module beside this file, loaded by path: the grader's package is not on this process's path."""
-    spec = importlib.util.spec_from_file_location(f"_grader_{name}", os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"))
+    spec = importlib.util.spec_from_file_location(
+        f"_grader_{name}", os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -330,7 +390,9 @@ def _source_files(sources: list[dict]) -> set[str]:
         if source["kind"] == "py":
             names |= {source["path"], os.path.abspath(source["path"])}
         else:
-            names |= {f"{source['path']} [cell {number}]" for number in range(1, len(source["cells"]) + 1)}
+            names |= {
+                f"{source['path']} [cell {number}]" for number in range(1, len(source["cells"]) + 1)
+            }
     return names
 
 
@@ -342,7 +404,10 @@ def _confine(plan: dict | None, result_fd: int) -> bool:
     try:
         applied = confinement.confine(plan, keep_fds={result_fd})
     except Exception as error:  # noqa: BLE001 - reported, and the submission is not run
-        send(result_fd, {"event": "confined", "ok": False, "message": f"{type(error).__name__}: {error}"})
+        send(
+            result_fd,
+            {"event": "confined", "ok": False, "message": f"{type(error).__name__}: {error}"},
+        )
         return False
     send(result_fd, {"event": "confined", "ok": True, "layers": applied})
     return True
@@ -362,18 +427,44 @@ def serve(request: dict, result_fd: int) -> None:
         return
     inert = _install_inert_modules()
     if request.get("freeform"):  # no entry point: the files run as written, watched (freeform.py)
-        sys.path[:0] = sorted({os.path.dirname(os.path.abspath(s["path"])) for s in request["sources"] if s["kind"] == "py"}, key=len)
+        sys.path[:0] = sorted(
+            {
+                os.path.dirname(os.path.abspath(s["path"]))
+                for s in request["sources"]
+                if s["kind"] == "py"
+            },
+            key=len,
+        )
         send_event = lambda message: send(result_fd, message)  # noqa: E731
         seconds = float(request["freeform"]["seconds"])
-        freeform.run_scripts(request["sources"], send_event, _source_files(request["sources"]), seconds, describe_exception, strip_magics, _Inert)
+        freeform.run_scripts(
+            request["sources"],
+            send_event,
+            _source_files(request["sources"]),
+            seconds,
+            describe_exception,
+            strip_magics,
+            _Inert,
+        )
         send(result_fd, {"event": "done"})
         return
     # before any student code: what the recorders use is looked up now, not after a file could replace it
-    watch = watching.Watch(_source_files(request["sources"])) if any(call.get("watch") for call in request["calls"]) else None
+    watch = (
+        watching.Watch(_source_files(request["sources"]))
+        if any(call.get("watch") for call in request["calls"])
+        else None
+    )
     started = _perf()
     problems: list = []
     namespaces: list[tuple[str, dict]] = []
-    folders = sorted({os.path.dirname(os.path.abspath(s["path"])) for s in request["sources"] if s["kind"] == "py"}, key=len)
+    folders = sorted(
+        {
+            os.path.dirname(os.path.abspath(s["path"]))
+            for s in request["sources"]
+            if s["kind"] == "py"
+        },
+        key=len,
+    )
     sys.path[:0] = folders
     taken: set[str] = set()
     for source in request["sources"]:
@@ -382,11 +473,22 @@ def serve(request: dict, result_fd: int) -> None:
             taken.add(name)
             namespaces.append((source["path"], load_python(source["path"], name, problems)))
         else:
-            namespaces.append((source["path"], load_notebook(source["path"], source["cells"], problems)))
-    functions, entries, defined = find_entry_points(namespaces, frozenset(call["entry"] for call in request["calls"]))
+            namespaces.append(
+                (source["path"], load_notebook(source["path"], source["cells"], problems))
+            )
+    functions, entries, defined = find_entry_points(
+        namespaces, frozenset(call["entry"] for call in request["calls"])
+    )
     send(
         result_fd,
-        {"event": "loaded", "seconds": _perf() - started, "problems": problems, "entry_points": entries, "defined": defined, "inert_modules": inert},
+        {
+            "event": "loaded",
+            "seconds": _perf() - started,
+            "problems": problems,
+            "entry_points": entries,
+            "defined": defined,
+            "inert_modules": inert,
+        },
     )
     for call in request["calls"]:
         function = functions.get(call["entry"])

@@ -46,14 +46,41 @@ try:
 except (ImportError, RuntimeError):  # not installed, or libseccomp missing
     pyseccomp = None
 
-LAYERS = ("process-group", "rlimits", "netns", "ipcns", "private-root", "uid-drop", "landlock", "seccomp")
+LAYERS = (
+    "process-group",
+    "rlimits",
+    "netns",
+    "ipcns",
+    "private-root",
+    "uid-drop",
+    "landlock",
+    "seccomp",
+)
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
-NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+NAMESPACE_FLAGS = (
+    0x00020000,
+    0x02000000,
+    0x04000000,
+    0x08000000,
+    0x10000000,
+    0x20000000,
+    0x40000000,
+    0x00000080,
+)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1,
+    2,
+    4,
+    8,
+    32,
+    4096,
+    16384,
+    1 << 18,
+)
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 38, 36
 IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
@@ -99,7 +126,12 @@ def _check(result: int, what: str) -> int:
 
 def _mount(source, target, fstype, flags, data=None) -> None:
     encode = lambda value: value.encode() if isinstance(value, str) else value  # noqa: E731
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)), f"mount {target}")
+    _check(
+        _libc.mount(
+            encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)
+        ),
+        f"mount {target}",
+    )
 
 
 def thread_count() -> int:
@@ -140,14 +172,21 @@ def private_root(plan: dict) -> None:
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan['disk_mib']}m,mode=0755")
     bound: list[str] = []
     for path in plan["read_only"]:
-        if os.path.lexists(path) and not any(path == b or path.startswith(b.rstrip("/") + "/") for b in bound):
+        if os.path.lexists(path) and not any(
+            path == b or path.startswith(b.rstrip("/") + "/") for b in bound
+        ):
             _bind(path, root + path, read_only=True)
             bound.append(path)
     os.makedirs(root + "/dev", mode=0o755, exist_ok=True)
     for name in DEVICES:
         if os.path.exists("/dev/" + name):
             _bind("/dev/" + name, f"{root}/dev/{name}", read_only=False)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{root}/dev/{name}")
     for path in PRIVATE_TMP:
         os.makedirs(root + path, exist_ok=True)
@@ -155,7 +194,9 @@ def private_root(plan: dict) -> None:
     _new_proc(root + "/proc")
     for path in plan.get("hidden", ()):  # grader folders that happen to lie inside a bound tree
         if os.path.isdir(root + path):
-            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
+            _mount(
+                "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555"
+            )
     folder = plan["folder"]
     os.makedirs(root + folder, mode=0o755, exist_ok=True)
     shutil.copytree(folder, root + folder, symlinks=True, dirs_exist_ok=True)
@@ -184,7 +225,16 @@ def _bind(source: str, target: str, read_only: bool) -> None:
 def _new_proc(target: str) -> None:
     os.makedirs(target, exist_ok=True)
     for option in ("hidepid=invisible", "hidepid=2"):
-        if _libc.mount(b"proc", target.encode(), b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), option.encode()) == 0:
+        if (
+            _libc.mount(
+                b"proc",
+                target.encode(),
+                b"proc",
+                ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                option.encode(),
+            )
+            == 0
+        ):
             return
     raise ConfinementError(errno.EPERM, "cannot mount a /proc that hides the grader's processes")
 
@@ -193,7 +243,9 @@ def _pivot(root: str) -> None:
     """Make `root` the root; the old one is detached, so no path leads back to it."""
     os.chdir(root)
     number = PIVOT_ROOT.get(platform.machine())
-    if number is None:  # an architecture without a known number: chroot, safe once the uid is dropped
+    if (
+        number is None
+    ):  # an architecture without a known number: chroot, safe once the uid is dropped
         os.chroot(".")
     else:
         _check(_libc.syscall(number, b".", b"."), "pivot_root")
@@ -250,7 +302,9 @@ def apply_rlimits(rlimits: dict) -> None:
         if ceiling != resource.RLIM_INFINITY:
             soft, hard = min(soft, ceiling), min(hard, ceiling)
         resource.setrlimit(number, (soft, hard))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with EFBIG instead of killing
+    signal.signal(
+        signal.SIGXFSZ, signal.SIG_IGN
+    )  # an oversized write fails with EFBIG instead of killing
     # In a container whose memory is smaller than the limits (Gradescope: 768 MB), the kernel's
     # out-of-memory killer acts first: it must take the submission, never the grader.
     try:
@@ -286,7 +340,13 @@ def become_subreaper() -> None:
 
 
 # the rights that apply to a file (the others are about a folder's entries)
-FILE_RIGHTS = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV
+FILE_RIGHTS = (
+    LANDLOCK_ACCESS_FS_EXECUTE
+    | LANDLOCK_ACCESS_FS_WRITE_FILE
+    | LANDLOCK_ACCESS_FS_READ_FILE
+    | LANDLOCK_ACCESS_FS_TRUNCATE
+    | LANDLOCK_ACCESS_FS_IOCTL_DEV
+)
 
 
 class _PathBeneath(ctypes.Structure):
@@ -296,7 +356,12 @@ class _PathBeneath(ctypes.Structure):
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 where there is none."""
-    version = _libc.syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    version = _libc.syscall(
+        LANDLOCK_CREATE_RULESET,
+        None,
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION),
+    )
     return max(version, 0)
 
 
@@ -315,10 +380,25 @@ def landlock(plan: dict) -> None:
     handled = [everything, network, scopes]
     size = 8 * (3 if abi >= 6 else 2 if abi >= 4 else 1)
     attributes = (ctypes.c_uint64 * 3)(*handled)
-    ruleset = _check(_libc.syscall(LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(size), ctypes.c_uint32(0)), "landlock_create_ruleset")
+    ruleset = _check(
+        _libc.syscall(
+            LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(size), ctypes.c_uint32(0)
+        ),
+        "landlock_create_ruleset",
+    )
     try:
-        device = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV
-        rules = [(path, read) for path in plan["read_only"]] + [("/proc", read), ("/dev", device), (plan["folder"], everything)]
+        device = (
+            LANDLOCK_ACCESS_FS_WRITE_FILE
+            | LANDLOCK_ACCESS_FS_READ_FILE
+            | LANDLOCK_ACCESS_FS_READ_DIR
+            | LANDLOCK_ACCESS_FS_TRUNCATE
+            | LANDLOCK_ACCESS_FS_IOCTL_DEV
+        )
+        rules = [(path, read) for path in plan["read_only"]] + [
+            ("/proc", read),
+            ("/dev", device),
+            (plan["folder"], everything),
+        ]
         if "private-root" in plan["layers"]:
             rules += [(path, everything) for path in PRIVATE_TMP]
         for path, access in rules:
@@ -329,8 +409,19 @@ def landlock(plan: dict) -> None:
             try:
                 if not stat.S_ISDIR(os.fstat(fd).st_mode):
                     access &= FILE_RIGHTS
-                rule = _PathBeneath(access & everything, fd)  # & everything: the rights this kernel knows
-                _check(_libc.syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule), 0), f"landlock rule for {path}")
+                rule = _PathBeneath(
+                    access & everything, fd
+                )  # & everything: the rights this kernel knows
+                _check(
+                    _libc.syscall(
+                        LANDLOCK_ADD_RULE,
+                        ruleset,
+                        LANDLOCK_RULE_PATH_BENEATH,
+                        ctypes.byref(rule),
+                        0,
+                    ),
+                    f"landlock rule for {path}",
+                )
             finally:
                 os.close(fd)
         _check(_libc.syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
@@ -341,18 +432,66 @@ def landlock(plan: dict) -> None:
 # ------------------------------------------------------------------ seccomp
 
 DENIED_SYSCALLS = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",  # other processes' memory
-    "io_uring_setup", "io_uring_enter", "io_uring_register",  # would bypass this very filter
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount", "fsopen", "fsmount",
-    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "personality",
-    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "quotactl", "acct", "swapon", "swapoff",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",  # other processes' memory
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",  # would bypass this very filter
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "open_tree",
+    "move_mount",
+    "fsopen",
+    "fsmount",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "personality",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "fanotify_init",
+    "quotactl",
+    "acct",
+    "swapon",
+    "swapoff",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
     # SysV IPC and POSIX message queues outlive the process and are shared by uid: a segment left
     # behind reaches the next holder of a reused sandbox uid, and pins memory past RLIMIT_AS.
     # NumPy and PyTorch do not use them (torch's shared memory is files in /dev/shm).
-    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
-    "semget", "semop", "semtimedop", "semctl", "ipc",
-    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "ipc",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
 )
 SIGNAL_SYSCALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
 FILTERED_SYSCALLS = ("socket", "clone", "clone3", "prctl")
@@ -365,14 +504,19 @@ def unknown_syscalls(names) -> list[str]:
     leaves it out of this machine's filter.  Empty when pyseccomp is not installed."""
     if pyseccomp is None:
         return []
-    return [name for name in names if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) == -1]  # __NR_SCMP_ERROR
+    return [
+        name for name in names if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) == -1
+    ]  # __NR_SCMP_ERROR
 
 
 def check_syscall_names() -> None:
     """Every name the seccomp layer denies is a real system call, or the grader does not start."""
     unknown = unknown_syscalls((*DENIED_SYSCALLS, *SIGNAL_SYSCALLS, *FILTERED_SYSCALLS))
     if unknown:
-        raise ConfinementError(errno.EINVAL, f"the seccomp layer names system calls libseccomp does not know: {', '.join(unknown)}")
+        raise ConfinementError(
+            errno.EINVAL,
+            f"the seccomp layer names system calls libseccomp does not know: {', '.join(unknown)}",
+        )
 
 
 def seccomp(protected_pids: list[int]) -> None:
@@ -381,13 +525,19 @@ def seccomp(protected_pids: list[int]) -> None:
     Arguments are compared on their low 32 bits (MASKED_EQ) as the kernel reads
     them, so a raw syscall with junk in the upper half cannot slip past."""
     if pyseccomp is None:
-        raise ConfinementError(errno.ENOSYS, "pyseccomp (and libseccomp) are needed for the seccomp layer")
+        raise ConfinementError(
+            errno.ENOSYS, "pyseccomp (and libseccomp) are needed for the seccomp layer"
+        )
     check_syscall_names()
     deny = pyseccomp.ERRNO(errno.EPERM)
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
     rules.set_attr(pyseccomp.Attr.CTL_TSYNC, 1)  # every thread of the process, not only this one
-    rules.add_rule(pyseccomp.ERRNO(errno.EACCES), "socket", pyseccomp.Arg(0, pyseccomp.NE, socket.AF_UNIX))
-    rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")  # its flags are out of reach: libc falls back to clone
+    rules.add_rule(
+        pyseccomp.ERRNO(errno.EACCES), "socket", pyseccomp.Arg(0, pyseccomp.NE, socket.AF_UNIX)
+    )
+    rules.add_rule(
+        pyseccomp.ERRNO(errno.ENOSYS), "clone3"
+    )  # its flags are out of reach: libc falls back to clone
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(deny, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
     for name in DENIED_SYSCALLS:
@@ -430,7 +580,10 @@ def confine(plan: dict, keep_fds: set[int] = frozenset()) -> list[str]:
     layers = plan["layers"]
     applied = ["process-group"] if os.getsid(0) == os.getpid() else []
     if ("private-root" in layers or "landlock" in layers) and thread_count() > 1:
-        raise ConfinementError(errno.EINVAL, f"namespaces and Landlock apply to one thread; this process has {thread_count()}")
+        raise ConfinementError(
+            errno.EINVAL,
+            f"namespaces and Landlock apply to one thread; this process has {thread_count()}",
+        )
     close_other_fds(set(keep_fds))
     if "netns" in layers:
         new_network_namespace()
@@ -527,7 +680,11 @@ def probe(plan: dict) -> dict:
                     confine(single, keep_fds={write_end})
                 _verify(layer, plan)
             except BaseException as error:  # noqa: BLE001 - every failure is a reason to report
-                message = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else (error.strerror or str(error))
+                message = (
+                    f"{type(error).__name__}: {error}"
+                    if not isinstance(error, OSError)
+                    else (error.strerror or str(error))
+                )
             os.write(write_end, message.encode()[:2000])
             os._exit(0)
         os.close(write_end)

@@ -46,7 +46,9 @@ def _send_line(connection: socket.socket, message: dict) -> None:
     connection.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _become_submission(child_module, order: dict, fds: list[int], connection: socket.socket, wakeup: int) -> None:
+def _become_submission(
+    child_module, order: dict, fds: list[int], connection: socket.socket, wakeup: int
+) -> None:
     """In the forked process: take the pipes, confine, serve, and never return."""
     try:
         connection.close()
@@ -61,7 +63,9 @@ def _become_submission(child_module, order: dict, fds: list[int], connection: so
         os.environ.clear()
         os.environ.update(order["environment"])
         os.chdir(order["workdir"])
-        child_module.confinement.apply_rlimits(order["limits"])  # as a fresh interpreter gets them at start
+        child_module.confinement.apply_rlimits(
+            order["limits"]
+        )  # as a fresh interpreter gets them at start
         request = json.loads(sys.stdin.buffer.read())
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         child_module.serve(request, result)
@@ -99,7 +103,9 @@ def serve_forever(connection: socket.socket, warm_up_path: str) -> None:
     warm_up = _load_warm_up(warm_up_path)
     warm_up()
     child_module = _load_child_module()  # and with it confine.py, pyseccomp included
-    child_module.watching.warm_up(warm_up)  # the same operations again, through the recorders of the rules
+    child_module.watching.warm_up(
+        warm_up
+    )  # the same operations again, through the recorders of the rules
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})

@@ -29,11 +29,23 @@ import sys
 FIRST_CALLS = 3  # calls of one function sent as they happen; then only its last
 MAX_FUNCTIONS = 40
 MAX_ELEMENTS = 64  # larger arrays are not the homework's numbers
-MAX_CURVE = 5000  # a global list of plain numbers this long is kept whole: a curve the script recorded
+MAX_CURVE = (
+    5000  # a global list of plain numbers this long is kept whole: a curve the script recorded
+)
 MAX_BACKWARDS = 8  # the first backward passes, and the last
 FIRST_LINES, LAST_LINES, LINE_CHARS = 300, 60, 300
 MAX_GLOBALS = 120
-GUI_MODULES = ("tkinter", "turtle", "PyQt5", "PySide2", "PySide6", "plotly", "plotly.express", "plotly.graph_objects", "pandas.plotting")
+GUI_MODULES = (
+    "tkinter",
+    "turtle",
+    "PyQt5",
+    "PySide2",
+    "PySide6",
+    "plotly",
+    "plotly.express",
+    "plotly.graph_objects",
+    "pandas.plotting",
+)
 SKIPPED_CODE = {"<module>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>"}
 
 
@@ -142,13 +154,26 @@ class Recorder:
             count = code.co_argcount + code.co_kwonlyargcount
             local = frame.f_locals
             arguments = {a: plain(local.get(a)) for a in code.co_varnames[:count]}
-            self.open_calls[id(frame)] = (name, self.calls, {a: v for a, v in arguments.items() if v is not None}, self.counts[name])
+            self.open_calls[id(frame)] = (
+                name,
+                self.calls,
+                {a: v for a, v in arguments.items() if v is not None},
+                self.counts[name],
+            )
         elif event == "return":
             opened = self.open_calls.pop(id(frame), None)
             if opened is None:
                 return
             name, number, arguments, count = opened
-            record = {"event": "observed", "kind": "call", "function": name, "n": number, "call": count, "arguments": arguments, "returned": plain(arg)}
+            record = {
+                "event": "observed",
+                "kind": "call",
+                "function": name,
+                "n": number,
+                "call": count,
+                "arguments": arguments,
+                "returned": plain(arg),
+            }
             if count <= FIRST_CALLS:
                 self.send(record)
             else:
@@ -175,7 +200,10 @@ class Recorder:
             "n": self.calls,
             "pass": self.backwards,
             "root": plain(root),
-            "leaves": [{"name": names.get(id(leaf), ""), "value": plain(leaf), "grad": plain(leaf.grad)} for leaf in leaves[:16]],
+            "leaves": [
+                {"name": names.get(id(leaf), ""), "value": plain(leaf), "grad": plain(leaf.grad)}
+                for leaf in leaves[:16]
+            ],
         }
         if self.backwards <= MAX_BACKWARDS:
             self.send(record)
@@ -257,7 +285,12 @@ class PrintedLines:
         if not any(c.isdigit() for c in line):
             return
         self.lines += 1
-        record = {"event": "observed", "kind": "printed", "line": self.lines, "text": line[:LINE_CHARS]}
+        record = {
+            "event": "observed",
+            "kind": "printed",
+            "line": self.lines,
+            "text": line[:LINE_CHARS],
+        }
         if self.lines <= FIRST_LINES:
             self.send(record)
         else:
@@ -290,7 +323,15 @@ def _inert_gui(inert_class) -> None:
             sys.modules[name] = module
 
 
-def run_scripts(sources: list[dict], send, files: set[str], seconds: float, describe_exception, strip_magics, inert_class) -> None:
+def run_scripts(
+    sources: list[dict],
+    send,
+    files: set[str],
+    seconds: float,
+    describe_exception,
+    strip_magics,
+    inert_class,
+) -> None:
     """Each source file as `__main__`, one after another, each within `seconds`."""
     _inert_gui(inert_class)
     builtins.input = _no_input
@@ -330,7 +371,22 @@ def run_scripts(sources: list[dict], send, files: set[str], seconds: float, desc
         try:
             recorder.flush()
             printed.flush_records()
-            send({"event": "observed", "kind": "globals", "script": source["path"], "values": global_values(namespace)})
+            send(
+                {
+                    "event": "observed",
+                    "kind": "globals",
+                    "script": source["path"],
+                    "values": global_values(namespace),
+                }
+            )
         except Deadline:
             pass
-        send({"event": "observed", "kind": "ended", "script": source["path"], "how": how, "error": error})
+        send(
+            {
+                "event": "observed",
+                "kind": "ended",
+                "script": source["path"],
+                "how": how,
+                "error": error,
+            }
+        )

@@ -26,7 +26,9 @@ import sys
 
 MAX_VALUES = 20_000  # numbers kept from backward passes during one call
 MAX_NAMES = 12
-SMALL_CONSTANT = 1e-3  # a float constant at most this large, in the code a call ran, looks like a step eps
+SMALL_CONSTANT = (
+    1e-3  # a float constant at most this large, in the code a call ran, looks like a step eps
+)
 # Making, converting, printing or inspecting a tensor is not computing with torch.
 HARMLESS_TORCH = {
     "tensor", "as_tensor", "from_numpy", "asarray", "numpy", "tolist", "item", "detach", "cpu", "clone",
@@ -35,14 +37,24 @@ HARMLESS_TORCH = {
     "float", "to", "type", "__hash__", "__eq__", "__reduce_ex__", "__deepcopy__", "_set_grad_enabled",
     "_record_function_enter_new", "_record_function_exit", "lift_fresh", "lift", "alias", "_to_copy", "copy_",
 }  # fmt: skip
-C_AUTOGRAD = {"run_backward": "a backward pass (the autograd engine)", "_make_dual": "forward-mode automatic differentiation"}
+C_AUTOGRAD = {
+    "run_backward": "a backward pass (the autograd engine)",
+    "_make_dual": "forward-mode automatic differentiation",
+}
 # switching a recorder off, or running code where the recorders do not reach
 C_TAMPER = {
     "setprofile", "settrace", "_pop_torch_dispatch_stack", "_pop_torch_function_stack", "_DisableTorchDispatch",
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_set_torch_function_mode", "_set_python_dispatcher",
 }  # fmt: skip
 # a thread or a process of its own, where none of the recorders reach: through the standard library too
-C_ESCAPE = {"start_new_thread", "_start_new_thread", "_start_joinable_thread", "fork", "posix_spawn", "fork_exec"}
+C_ESCAPE = {
+    "start_new_thread",
+    "_start_new_thread",
+    "_start_joinable_thread",
+    "fork",
+    "posix_spawn",
+    "fork_exec",
+}
 COMPREHENSIONS = {"<listcomp>", "<genexpr>", "<setcomp>", "<dictcomp>"}
 
 
@@ -53,7 +65,11 @@ class Watch:
         import torch
         import torch.autograd.forward_ad as forward_ad
         from torch.overrides import TorchFunctionMode
-        from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes, _pop_mode_temporarily
+        from torch.utils._python_dispatch import (
+            TorchDispatchMode,
+            _disable_current_modes,
+            _pop_mode_temporarily,
+        )
 
         self.files = set(source_files)
         self._setprofile, self._getprofile = sys.setprofile, sys.getprofile
@@ -62,12 +78,23 @@ class Watch:
         self._interpreter = C._functorch.peek_interpreter_stack
         self._dispatch_stack = (C._len_torch_dispatch_stack, C._get_dispatch_stack_at)
         self._function_stack = (C._len_torch_function_stack, C._get_function_stack_at)
-        self._pops = (lambda pop=C._pop_torch_dispatch_stack: pop(None), C._pop_torch_function_stack)
+        self._pops = (
+            lambda pop=C._pop_torch_dispatch_stack: pop(None),
+            C._pop_torch_function_stack,
+        )
         self._forward_ad = forward_ad
         self._tensor, self._isfinite = torch.Tensor, __import__("math").isfinite
-        python_tamper = [_disable_current_modes, _pop_mode_temporarily, torch.overrides._pop_mode_temporarily]
+        python_tamper = [
+            _disable_current_modes,
+            _pop_mode_temporarily,
+            torch.overrides._pop_mode_temporarily,
+        ]
         self._tamper_codes = {getattr(f, "__wrapped__", f).__code__ for f in python_tamper}
-        self._autograd_codes = {torch.Tensor.backward.__code__: "Tensor.backward", torch.autograd.grad.__code__: "torch.autograd.grad", torch.autograd.backward.__code__: "torch.autograd.backward"}
+        self._autograd_codes = {
+            torch.Tensor.backward.__code__: "Tensor.backward",
+            torch.autograd.grad.__code__: "torch.autograd.grad",
+            torch.autograd.backward.__code__: "torch.autograd.backward",
+        }
         watch = self
 
         class DispatchRecorder(TorchDispatchMode):
@@ -90,7 +117,9 @@ class Watch:
             def __torch_function__(self, func, types, args=(), kwargs=None):
                 record = watch.record
                 if record is not None:
-                    name = str(getattr(func, "__name__", "?")).split(".")[0].split("::")[-1]  # aten::lift_fresh.default: lift_fresh
+                    name = (
+                        str(getattr(func, "__name__", "?")).split(".")[0].split("::")[-1]
+                    )  # aten::lift_fresh.default: lift_fresh
                     if name not in HARMLESS_TORCH:
                         watch._note(record, "torch_calls", _display(func))
                         record["torch_count"] += 1
@@ -98,7 +127,9 @@ class Watch:
 
         # torch wraps a mode's handler to import torch._dynamo on its first call (seconds, and absent from
         # some sandboxes); the recorder is never compiled, so it keeps its own function
-        DispatchRecorder.__torch_dispatch__ = getattr(DispatchRecorder.__torch_dispatch__, "__wrapped__", DispatchRecorder.__torch_dispatch__)
+        DispatchRecorder.__torch_dispatch__ = getattr(
+            DispatchRecorder.__torch_dispatch__, "__wrapped__", DispatchRecorder.__torch_dispatch__
+        )
         self._classes = (DispatchRecorder, FunctionRecorder)
         self._handlers = (DispatchRecorder.__torch_dispatch__, FunctionRecorder.__torch_function__)
         self.record = None
@@ -140,15 +171,27 @@ class Watch:
             elif code in self._autograd_codes:
                 self._note(record, "autograd", self._autograd_codes[code])
             elif code in self._tamper_codes and self._called_by_submission(frame.f_back):
-                self._note(record, "tampered", f"the call ran {code.co_name}, which switches the grader's recording off")
+                self._note(
+                    record,
+                    "tampered",
+                    f"the call ran {code.co_name}, which switches the grader's recording off",
+                )
         elif event == "c_call":
             name = getattr(arg, "__name__", "")
             if name in C_AUTOGRAD:
                 self._note(record, "autograd", C_AUTOGRAD[name])
             elif name in C_TAMPER and frame.f_code.co_filename in self.files:
-                self._note(record, "tampered", f"the call ran {name}, which switches the grader's recording off")
+                self._note(
+                    record,
+                    "tampered",
+                    f"the call ran {name}, which switches the grader's recording off",
+                )
             elif name in C_ESCAPE and self._called_by_submission(frame, levels=6):
-                self._note(record, "tampered", f"the call ran {name}: code in another thread or process is not recorded")
+                self._note(
+                    record,
+                    "tampered",
+                    f"the call ran {name}: code in another thread or process is not recorded",
+                )
 
     def _called_by_submission(self, frame, levels: int = 3) -> bool:
         """Whether the submission's code is among the nearest callers (a context manager's
@@ -173,7 +216,9 @@ class Watch:
         self.record = record
         previous = self._getprofile()
         if previous is not None:
-            self._note(record, "tampered", "a profile hook of the submission's was already installed")
+            self._note(
+                record, "tampered", "a profile hook of the submission's was already installed"
+            )
         self._setprofile(self._profile)
         record["hook"] = self._getprofile()
         for cls, (length, _) in zip(self._classes, (self._dispatch_stack, self._function_stack)):
@@ -197,9 +242,15 @@ class Watch:
         if hook is not record["hook"]:
             self._note(record, "tampered", "the call replaced or removed the grader's profile hook")
         stacks = (self._dispatch_stack, self._function_stack)
-        for (mode, depth), stack, pop, handler, cls in zip(record["modes"], stacks, self._pops, self._handlers, self._classes):
+        for (mode, depth), stack, pop, handler, cls in zip(
+            record["modes"], stacks, self._pops, self._handlers, self._classes
+        ):
             if not self._on_stack(mode, depth, stack):
-                self._note(record, "tampered", f"the call removed or covered the grader's {cls.__mro__[1].__name__}")
+                self._note(
+                    record,
+                    "tampered",
+                    f"the call removed or covered the grader's {cls.__mro__[1].__name__}",
+                )
             if vars(cls).get(handler.__name__) is not handler:
                 self._note(record, "tampered", "the call changed the grader's recorder")
             length, at = stack
@@ -212,10 +263,25 @@ class Watch:
     def _evidence(self, record: dict, value) -> dict:
         counts = record["counts"]
         entry = next(iter(counts), None)  # the first submission function called is the entry point
-        others = {code: n for code, n in counts.items() if code is not entry and code.co_name not in COMPREHENSIONS}
+        others = {
+            code: n
+            for code, n in counts.items()
+            if code is not entry and code.co_name not in COMPREHENSIONS
+        }
         most = max(others, key=others.get, default=None)
-        names_torch = [code.co_qualname for code in counts if "torch" in code.co_names or "backward" in code.co_names][:MAX_NAMES]
-        constants = sorted({abs(c) for code in counts for c in code.co_consts if isinstance(c, float) and 0 < abs(c) <= SMALL_CONSTANT})[:5]
+        names_torch = [
+            code.co_qualname
+            for code in counts
+            if "torch" in code.co_names or "backward" in code.co_names
+        ][:MAX_NAMES]
+        constants = sorted(
+            {
+                abs(c)
+                for code in counts
+                for c in code.co_consts
+                if isinstance(c, float) and 0 < abs(c) <= SMALL_CONSTANT
+            }
+        )[:5]
         evidence = {
             "watched": record["kinds"],
             "autograd": record["autograd"],
@@ -233,7 +299,11 @@ class Watch:
             kept = record["values"]
             evidence["gradient_elements"] = len(returned) if returned is not None else 0
             # values a torch.func transform wraps cannot be read here: its derivatives get the benefit of the doubt
-            unmatched = [] if record["unreadable"] else [i for i, v in enumerate(returned or ()) if not _produced(v, kept)]
+            unmatched = (
+                []
+                if record["unreadable"]
+                else [i for i, v in enumerate(returned or ()) if not _produced(v, kept)]
+            )
             evidence["not_from_backward"] = unmatched[:64]
         return evidence
 
@@ -261,7 +331,11 @@ def _numbers(value, tensor_type, depth: int = 0) -> list[float] | None:
         return value.detach().double().reshape(-1).tolist() if value.numel() <= 64 else None
     if hasattr(value, "tolist") and hasattr(value, "shape"):
         flat = value.reshape(-1).tolist() if getattr(value, "size", 65) <= 64 else None
-        return [float(v) for v in flat] if flat is not None and all(isinstance(v, (int, float)) for v in flat) else None
+        return (
+            [float(v) for v in flat]
+            if flat is not None and all(isinstance(v, (int, float)) for v in flat)
+            else None
+        )
     if isinstance(value, (list, tuple)) and len(value) <= 64:
         numbers = []
         for item in value:
