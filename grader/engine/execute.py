@@ -479,6 +479,7 @@ def execute_submission(
     processes = stragglers = 0
     unstarted_once = False
     call_limits = limits
+    retry_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
     memory = memory_limit(limits)
     try:
         try:
@@ -574,7 +575,7 @@ def execute_submission(
                             },
                         )
                 pending = _retry_or_settle(calls, outcomes, first_tries, retried)
-                call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
+                call_limits = retry_limits
                 continue
             ended = _exit_description(code, ending, memory, kills_before, limits)
             out_of_budget = (
@@ -689,13 +690,11 @@ def execute_submission(
             pending = [c for c in pending if c.id not in outcomes and c.id not in first_tries]
             if not pending:
                 pending = _retry_or_settle(calls, outcomes, first_tries, retried)
-                call_limits = replace(limits, call_seconds=limits.call_seconds * RETRY_FACTOR)
+                call_limits = retry_limits
     finally:
         stragglers += close_workspace(workspace)
-    for (
-        call_id,
-        outcome,
-    ) in first_tries.items():  # the run ended (its time, its budget) before a second try
+    # the run ended (its time, its budget) before a second try
+    for call_id, outcome in first_tries.items():
         outcomes.setdefault(call_id, outcome)
     if stragglers:
         stderr.add(
@@ -721,15 +720,21 @@ RETRY_FACTOR = 2  # a call made again gets this many times the spec's call_secon
 def _stuck_twice(entry: str, calls: list[Call], outcomes: dict, first_tries: dict) -> bool:
     """The function got stuck on two calls and has returned on none."""
     mine = [c.id for c in calls if c.entry == entry]
-    returned = any(
-        outcomes.get(i) is not None and outcomes[i].status in ("ok", "error") for i in mine
-    )
     stuck = sum(
         i in first_tries
         or (outcomes.get(i) is not None and outcomes[i].status in ("timeout", "crash"))
         for i in mine
     )
-    return not returned and stuck >= 2
+    return not _returned(entry, calls, outcomes) and stuck >= 2
+
+
+def _returned(entry: str, calls: list[Call], outcomes: dict) -> bool:
+    """The function returned (a value or an exception of its own) on some call."""
+    return any(
+        outcomes.get(c.id) is not None and outcomes[c.id].status in ("ok", "error")
+        for c in calls
+        if c.entry == entry
+    )
 
 
 def _retry_or_settle(
@@ -741,12 +746,7 @@ def _retry_or_settle(
     for call in calls:
         if call.id not in first_tries:
             continue
-        works = any(
-            outcomes.get(c.id) is not None and outcomes[c.id].status in ("ok", "error")
-            for c in calls
-            if c.entry == call.entry
-        )
-        if works:
+        if _returned(call.entry, calls, outcomes):
             again.append(call)
             retried[call.id] = first_tries.pop(call.id)
         else:
