@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from grader.core.spec import Question
+from grader.core.text import storable
 from grader.engine.load import LoadedSubmission
 
 MAX_ANSWER_CHARS = 20_000
@@ -39,7 +40,7 @@ def _split(blocks: list[str], ids: list[str]) -> dict[str, str]:
         if current is not None:
             answers[current].append("")
     return {
-        q: "\n".join(lines).strip()[:MAX_ANSWER_CHARS]
+        q: storable("\n".join(lines).strip()[:MAX_ANSWER_CHARS])
         for q, lines in answers.items()
         if "\n".join(lines).strip()
     }

@@ -69,8 +69,12 @@ def _plain(values):
     return [v if np.isfinite(v) else str(v) for v in values]
 
 
+MAX_DIMENSIONS = 32  # NumPy holds 64; no homework's value has more than a few
+
+
 def numbers(tree) -> np.ndarray:
-    """A value tree from the child as a float array; ShapeError if it is not numbers."""
+    """A value tree from the child as a float array; ShapeError if it is not numbers (or has
+    more dimensions than any homework's value: stacking it could break NumPy's own bound)."""
     if isinstance(tree, (int, float)) and not isinstance(tree, bool):
         return np.array(float(tree))
     if not isinstance(tree, dict):
@@ -87,6 +91,8 @@ def numbers(tree) -> np.ndarray:
             or not all(isinstance(d, int) and d >= 0 for d in shape)
         ):
             raise ShapeError("returned an array the grader cannot read")
+        if len(shape) > MAX_DIMENSIONS:
+            raise ShapeError(f"returned an array of {len(shape)} dimensions where numbers belong")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat) or len(
             flat
         ) != int(np.prod(shape)):
@@ -98,6 +104,10 @@ def numbers(tree) -> np.ndarray:
             raise ShapeError(
                 "returned a list whose items have different shapes: "
                 + ", ".join(str(i.shape) for i in items[:8])
+            )
+        if items and items[0].ndim >= MAX_DIMENSIONS:
+            raise ShapeError(
+                f"returned a list of arrays of {items[0].ndim} dimensions where numbers belong"
             )
         return np.array(items, dtype=float) if items else np.zeros(0)
     raise ShapeError("returned data the grader cannot read")

@@ -7,8 +7,11 @@ graded is reported as a `Problem`, and the rest are still graded.
 An id names the submission's folder of reports, beside the class outputs: an id
 that is the name of one of those (`grades.csv.py`), or that another id equals
 once case and Unicode form are ignored (as on macOS and Windows disks), gets a
-suffix, and the submission says so.  A symbolic link is never followed: its
-target could be anything the grader's user can read.
+suffix, and the submission says so.  A name holding characters that do not show (a control
+character, bytes that are not UTF-8) gives an id with each of them written as its escape
+(`grader.core.text.visible`), so that `alice` and `alice` + ESC stay two students in every
+output.  A symbolic link is never followed: its target could be anything the grader's user
+can read.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.core.text import visible
 
 KINDS = {".py": "python", ".ipynb": "notebook", ".zip": "zip"}
 IGNORED = {"__pycache__", ".DS_Store", "__MACOSX", ".ipynb_checkpoints", ".git"}
@@ -60,15 +65,21 @@ def submission_at(path: Path) -> Submission | Problem:
         return Problem(path, "no such file or folder")
     if not (path.is_dir() or stat.S_ISREG(path.stat().st_mode)):
         return Problem(path, "not a regular file or folder (a pipe or a device is never read)")
-    if path.is_dir():
-        return Submission(path.name, path, "folder")
-    kind = KINDS.get(path.suffix.lower())
+    kind = "folder" if path.is_dir() else KINDS.get(path.suffix.lower())
     if kind is None:
         return Problem(
             path,
-            f"not a submission: {path.suffix or 'no extension'} files are not graded (expected .py, .ipynb, .zip or a folder)",
+            f"not a submission: {visible(path.suffix) or 'no extension'} files are not graded (expected .py, .ipynb, .zip or a folder)",
         )
-    return Submission(path.stem, path, kind)
+    name = path.name if kind == "folder" else path.stem
+    shown = visible(name)
+    renaming = (
+        f"{visible(path.name)} is graded as {shown}: its name holds characters that do not show (control "
+        "characters or bytes that are not UTF-8), written here as their escapes"
+        if shown != name
+        else ""
+    )
+    return Submission(shown, path, kind, renaming)
 
 
 def _same_name(name: str) -> str:
@@ -109,7 +120,7 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
             problems.append(
                 Problem(
                     entry,
-                    f"two submissions are named {item.id!r} ({first.path.name} and {entry.name}); only {first.path.name} is graded",
+                    f"two submissions are named {item.id!r} ({visible(first.path.name)} and {visible(entry.name)}); only {visible(first.path.name)} is graded",
                 )
             )
         else:
@@ -122,7 +133,9 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
                     if _same_name(name) in reserved_names
                     else "another submission's id, to a disk that ignores case"
                 )
-                renaming = f"{entry.name} is graded as {name}-{number}: {name!r} is {whose}"
+                renaming = (
+                    f"{visible(entry.name)} is graded as {name}-{number}: {name!r} is {whose}"
+                )
                 item = Submission(f"{name}-{number}", item.path, item.kind, renaming)
             taken.add(_same_name(item.id))
             found[name] = item

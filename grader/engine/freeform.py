@@ -39,6 +39,9 @@ from grader.isolation.sandbox import (
 
 KINDS = ("script", "call", "backward", "printed", "globals", "ended")
 MAX_RECORDS = 5000
+MAX_COUNT = (
+    10**9
+)  # a record's numbers (its order, a call's or a pass's count, a line): beyond, forged
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def checked_record(event) -> dict | None:
             record[key] = event[key][:300]
     for key in ("n", "call", "line", "pass"):
         if key in event:
-            if not isinstance(event[key], int) or isinstance(event[key], bool):
+            value = event[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
                 return None
             record[key] = event[key]
     if kind == "call":

@@ -16,8 +16,11 @@ import json
 import re
 from dataclasses import dataclass
 
+from grader.core.text import storable
+
 NUMBER_CHARS = 32  # repr() of any float64 takes at most 24 characters
 BRACKETS = re.compile(rb"[\[\]{}]")
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may hold a lone surrogate once parsed
 
 
 class Refused(ValueError):
@@ -68,10 +71,23 @@ def loads(line: bytes, bounds: Bounds):
     """The parsed line, and how many values it holds; Refused where it breaks a bound or is not JSON."""
     values = scan(line, bounds)
     try:
-        return json.loads(line, parse_int=_number, parse_float=_number), values
+        tree = json.loads(line, parse_int=_number, parse_float=_number)
+        return (_storable(tree) if SURROGATE_ESCAPE.search(line) else tree), values
     except Refused as refused:
         raise Refused(f"{bounds.what} holds {refused}") from None
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise Refused(
             f"{bounds.what} is not JSON ({type(error).__name__}: {str(error)[:120]})"
         ) from None
+
+
+def _storable(tree):
+    """The tree with every string (keys too) passed through `storable`: JSON's `"\\ud800"` parses
+    to a lone surrogate, which no UTF-8 writer takes.  `scan` has bounded its size and depth."""
+    if isinstance(tree, str):
+        return storable(tree)
+    if isinstance(tree, dict):
+        return {storable(k): _storable(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_storable(item) for item in tree]
+    return tree

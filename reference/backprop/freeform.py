@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from grader.engine.freeform import FreeformRun, Observation
+from reference.backprop.contract import ENTRY_POINTS
 from reference.backprop.misconceptions import CATALOG
 from reference.backprop.variations import CORRECT, TEXTBOOK_ORDER, quantities
 
@@ -27,6 +28,12 @@ ORDERS = {
 }  # also a weight matrix stored [out, in]
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 HIDDEN, OUTPUT = slice(0, 4), slice(4, 8)
+# The most updates a training run of the homework makes (the contract's bound on `epochs`): a count
+# read from a file beyond it (a script looping far longer, or a forged record) is not re-run here,
+# where the grader's own time is every student's.
+MAX_EPOCHS = next(
+    p.schema["maximum"] for p in ENTRY_POINTS["np_train"].options if p.name == "epochs"
+)
 CURVE_NAME = re.compile(
     r"loss|error|cost|history", re.IGNORECASE
 )  # a global list the script recorded its losses in
@@ -574,7 +581,7 @@ def _observations_at_end(spec, part, setup, order_name, final) -> list[Observati
                     counted // 3,
                 ]
             )
-            if e > 1
+            if 1 < e <= MAX_EPOCHS
         ]
 
         def at(epochs: int, catalogue: bool) -> Observation:
@@ -595,9 +602,14 @@ def _observations_at_end(spec, part, setup, order_name, final) -> list[Observati
                 catalogue,
             )
 
-        right = next((o for o in (at(e, False) for e in counts) if o.status == "right"), None)
-        found.append(right or at(counts[0], True))
-    if setup["lr"] and curves:  # a list of the losses it recorded, one per epoch
+        if counts:
+            right = next((o for o in (at(e, False) for e in counts) if o.status == "right"), None)
+            found.append(right or at(counts[0], True))
+        else:
+            found.append(_beyond_bound("weights at the end", counted))
+    if setup["lr"] and curves and len(curves[0][1]) > MAX_EPOCHS:
+        found.append(_beyond_bound(f"the list {curves[0][0]} at the end", len(curves[0][1])))
+    elif setup["lr"] and curves:  # a list of the losses it recorded, one per epoch
         name, values = curves[0]
         run = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": len(values)}
         recorded = [Numbers(values, f"the list {name} at the end")]
@@ -617,6 +629,15 @@ def _observations_at_end(spec, part, setup, order_name, final) -> list[Observati
             )
         )
     return found
+
+
+def _beyond_bound(label: str, count: int) -> Observation:
+    return Observation(
+        "",
+        label,
+        "not-found",
+        note=f"{count} updates counted, beyond the homework's {MAX_EPOCHS}: not compared",
+    )
 
 
 def recognise(run: FreeformRun, spec) -> tuple[Observation, ...]:

@@ -48,9 +48,14 @@ def image_tag(tmp_path_factory):
     secret = folder / "secret.txt"
     secret.write_text(TEST_SECRET + "\n")
     tag = f"backprop-autograder:test-{os.getpid()}"
-    image.build_image(
-        image.build_context(folder, SPEC, secret_file=secret), tag, image.base_image()
+    built = subprocess.run(  # as docs/gradescope.md says to build one
+        ["make", "-s", "image", f"IMAGE_TAG={tag}", f"SECRET_FILE={secret}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
+    assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
     yield tag
     subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
 
@@ -187,6 +192,23 @@ def test_a_correct_hand_in_keeps_full_marks_in_fresh_containers_beside_busy_loop
     assert not lost, (
         f"{len(lost)} of {CONTAINERS_UNDER_LOAD} lost points; their logs are in {LOST_POINTS_LOGS}"
     )
+
+
+def test_the_documented_docker_run_grades_a_hand_in(image_tag, tmp_path):
+    """The `docker run` block of docs/gradescope.md, as written but for the image's tag."""
+    text = (REPO / "docs" / "gradescope.md").read_text()
+    [block] = re.findall(r"```sh\n(docker run .*?)```", text, re.DOTALL)
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "results").mkdir()
+    shutil.copy(SUBMISSIONS / "correct_scalar.py", tmp_path / "submission" / "homework.py")
+    command = block.replace("backprop-autograder:latest", image_tag)
+    ran = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=900
+    )
+    assert ran.returncode == 0, (ran.stdout + ran.stderr)[-3000:]
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == FULL_MARKS
 
 
 def test_a_notebook_alone_is_graded(image_tag, tmp_path):

@@ -19,7 +19,8 @@ EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.
             "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py",
             "freeform_loss_list.py")  # fmt: skip
 HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py",
-           "freeform_training_loop_at_module_level.py")  # fmt: skip
+           "freeform_training_loop_at_module_level.py", "freeform_trains_for_60000_updates.py",
+           "freeform_forges_an_epoch_count_of_10_to_the_30.py")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +242,24 @@ def test_the_published_hand_ins_weights_at_the_end_are_checked_and_every_observa
     )  # the reference at the script's own step size and epochs
     page = (graded / "freeform_published" / "report.html").read_text()
     assert 'id="free-form"' in page and page.count("weights at the end (after") == 2
+
+
+def test_a_count_of_updates_beyond_the_homeworks_bound_is_not_re_run(graded):
+    """Expected verdict of tests/hostile/freeform_trains_for_60000_updates.py: the class
+    finished (the fixture), the first update is graded, the end is not compared, and says why."""
+    from reference.backprop.freeform import MAX_EPOCHS
+
+    seen = observations(graded, "freeform_trains_for_60000_updates.py")
+    assert seen[("np-one-step-weights", "weights after the first update")]["status"] == "right"
+    end = seen[("", "weights at the end")]
+    assert end["status"] == "not-found"
+    assert "60000 updates counted" in end["note"] and f"homework's {MAX_EPOCHS}" in end["note"]
+
+
+def test_forged_records_with_huge_counts_end_the_run_and_what_came_before_is_graded(graded):
+    """Expected verdict of tests/hostile/freeform_forges_an_epoch_count_of_10_to_the_30.py."""
+    result = grading(graded, "freeform_forges_an_epoch_count_of_10_to_the_30")
+    assert any("not a record" in p for p in result["problems"]), result["problems"]
+    seen = observations(graded, "freeform_forges_an_epoch_count_of_10_to_the_30.py")
+    assert seen[("np-one-step-weights", "weights after the first update")]["status"] == "right"
+    assert not any("10000000000" in o.get("note", "") for o in seen.values())

@@ -89,12 +89,25 @@ ATTACKS = (
     "pins_gigabytes_in_sysv_segments.py",
     "squats_the_sandbox_uid_claims.py",
     "fills_the_disk_in_its_folder.py",
+    "returns_two_64_dimensional_arrays.py",
+    "answer_holds_a_lone_surrogate.ipynb",
+    "named_like_correct_first_with_an_escape.py",
+    "named_in_bytes_that_are_not_utf8.py",
 )
 SAVED_AS = {
-    "named_like_grades_csv.py": "grades.csv.py",
+    "named_like_grades_csv.py": "grades.csv.py",  # ids of the grader's own files
     "named_like_index_html.py": "index.html.py",
-}  # ids of the grader's own files
-RENAMED = {"named_like_grades_csv": "grades.csv-2", "named_like_index_html": "index.html-2"}
+    "named_like_correct_first_with_an_escape.py": "correct_first\x1b.py",  # names that do not show
+    "named_in_bytes_that_are_not_utf8.py": os.fsdecode(b"not_utf8_\xff\xfe.py"),
+}
+RENAMED = {
+    "named_like_grades_csv": "grades.csv-2",
+    "named_like_index_html": "index.html-2",
+}
+ESCAPED = {  # names that do not show: ids with those characters written as escapes
+    "named_like_correct_first_with_an_escape": "correct_first\\x1b",
+    "named_in_bytes_that_are_not_utf8": "not_utf8_\\xff\\xfe",
+}
 LINKS = ("links_out_of_the_submissions_folder.py",)  # made links at test time, never graded
 
 
@@ -421,7 +434,7 @@ def test_the_batch_completes_with_exit_code_zero_and_every_submission_graded(hos
     assert hostile_run.completed.returncode == 0, hostile_run.completed.stderr[-3000:]
     graded = {p.name for p in hostile_run.out.iterdir() if p.is_dir()}
     assert graded == {
-        RENAMED.get(Path(name).stem, Path(name).stem)
+        {**RENAMED, **ESCAPED}.get(Path(name).stem, Path(name).stem)
         for name in (*ATTACKS, *CORRECT)
         if name not in LINKS
     }
@@ -737,6 +750,54 @@ def test_ids_named_like_the_class_outputs_are_renamed_and_announced(hostile_run)
         RENAMED.values()
     )
     assert 'id="renamed"' in (hostile_run.out / "index.html").read_text()
+
+
+def test_ids_that_would_display_alike_stay_distinct_everywhere(hostile_run):
+    """Expected verdicts of tests/hostile/named_like_correct_first_with_an_escape.py and
+    named_in_bytes_that_are_not_utf8.py: their own ids, escaped, in every class output."""
+    import sqlite3
+
+    stdout = " ".join(hostile_run.completed.stdout.split())
+    for name, shown in ESCAPED.items():
+        result = hostile_run.results(shown)
+        assert result["score"] == result["extra_data"]["max_score"] > 0
+        assert f"{shown}.py is graded as {shown}: its name holds characters that do not show" in (
+            stdout
+        )
+        assert hostile_run.grading(shown)["submission"]["renaming"]
+    rows = (hostile_run.out / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
+    ids = [row.split(",")[0] for row in rows[1:]]
+    assert len(ids) == len(set(ids)) and {"correct_first", *ESCAPED.values()} <= set(ids)
+    with sqlite3.connect(hostile_run.out / "gradebook.sqlite") as book:
+        names = [row[0] for row in book.execute("SELECT name FROM students")]
+    assert len(names) == len(set(names)) and {"correct_first", *ESCAPED.values()} <= set(names)
+
+
+def test_a_lone_surrogate_in_an_answer_is_stored_and_shown_as_its_escape(hostile_run):
+    """Expected verdict of tests/hostile/answer_holds_a_lone_surrogate.ipynb."""
+    import sqlite3
+
+    result = hostile_run.results("answer_holds_a_lone_surrogate")
+    assert result["score"] == result["extra_data"]["max_score"] > 0
+    with sqlite3.connect(hostile_run.out / "gradebook.sqlite") as book:
+        [answer] = book.execute(
+            "SELECT text FROM answers JOIN students ON students.id = answers.student_id"
+            " WHERE students.name = 'answer_holds_a_lone_surrogate'"
+        ).fetchall()
+    assert answer[0] == "The loss falls \\ud800 quickly at first."
+    page = (hostile_run.out / "answer_holds_a_lone_surrogate" / "report.html").read_text()
+    assert "falls \\ud800 quickly" in page
+
+
+def test_arrays_of_64_dimensions_are_their_calls_verdicts(hostile_run):
+    """Expected verdict of tests/hostile/returns_two_64_dimensional_arrays.py."""
+    grading = hostile_run.grading("returns_two_64_dimensional_arrays")
+    assert grading["problems"] == []
+    for check in grading["checks"]:
+        if check["check"] != "torch-gradients":
+            assert check["status"] == "failed", check
+            assert "64 dimensions where numbers belong" in check["message"], check
+    assert "grader failed" not in json.dumps(grading)
 
 
 def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):
