@@ -758,7 +758,7 @@ def test_ids_that_would_display_alike_stay_distinct_everywhere(hostile_run):
     import sqlite3
 
     stdout = " ".join(hostile_run.completed.stdout.split())
-    for name, shown in ESCAPED.items():
+    for shown in ESCAPED.values():
         result = hostile_run.results(shown)
         assert result["score"] == result["extra_data"]["max_score"] > 0
         assert f"{shown}.py is graded as {shown}: its name holds characters that do not show" in (
