@@ -43,6 +43,8 @@ class EntryPoint:
         str, ...
     ]  # one name: a single value; several: the members of the tuple it returns
     quantities: tuple[str, ...]  # what the spec may compare of it
+    trains: bool = False  # its values come from updates by gradients (a training loop): a rule
+    # on where gradients come from (gradients-from-autograd) covers its calls too
 
     @property
     def arguments(self) -> tuple[str, ...]:
@@ -55,6 +57,15 @@ class EntryPoint:
     @property
     def options(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.kind == "option")
+
+    def derivatives(self, quantities: dict) -> tuple[tuple[int, str], ...]:
+        """(position in what it returns, member) of each member a derivative quantity is read
+        from; position -1 when it returns a single value."""
+        members = dict.fromkeys(
+            quantities[q].member for q in self.quantities if quantities[q].derivative
+        )
+        single = len(self.returns) == 1
+        return tuple((-1 if single else self.returns.index(m), m) for m in members)
 
     @property
     def keywords(self) -> tuple[str, ...]:

@@ -30,21 +30,21 @@ from grader.core.tolerance import Tolerance
 
 DEFAULT_SPEC = folder_of(DEFAULT_ASSIGNMENT) / SPEC_FILE
 # What a rule forbids or asks of a call, each recorded by the submission's process while it runs:
-# kind -> (whether it applies only to entry points yielding a derivative quantity, default outcome)
+# kind -> (which entry points of its part it may cover, default outcome).  "derivatives": those
+# yielding a derivative quantity; "training": those too, and those that train (`EntryPoint.trains`).
 RULE_KINDS = {
-    "no-autograd": (False, "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
+    "no-autograd": ("any", "withhold"),  # torch's autograd engine (or forward-mode AD) must not run
     "no-torch": (
-        False,
+        "any",
         "flag",
     ),  # no torch computation at all (making or printing a tensor is not one)
     "no-numerical-differentiation": (
-        True,
+        "derivatives",
         "flag",
-    ),  # no function evaluated min_evaluations times or more
-    "gradients-from-autograd": (
-        True,
-        "withhold",
-    ),  # every returned element came out of a backward pass
+    ),  # no function evaluated min_evaluations times
+    # the returned derivatives came out of a backward pass through the call's own computation, and a
+    # training call's updates used one
+    "gradients-from-autograd": ("training", "withhold"),
 }
 RULE_OUTCOMES = ("withhold", "flag")
 VISIBILITIES = ("visible", "hidden")
@@ -556,10 +556,11 @@ def _check_args(item: dict, key: str, entry, fail) -> dict:
 
 
 def _rule_applies(rule: Rule, entry: str, contract: Contract) -> bool:
-    derivatives_only = RULE_KINDS[rule.kind][0]
+    covers = RULE_KINDS[rule.kind][0]
     declared = contract.entry_points[entry]
+    derivative = any(contract.quantities[q].derivative for q in declared.quantities)
     return declared.part == rule.part and (
-        not derivatives_only or any(contract.quantities[q].derivative for q in declared.quantities)
+        covers == "any" or derivative or (covers == "training" and declared.trains)
     )
 
 

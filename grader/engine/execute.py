@@ -72,6 +72,10 @@ class Call:
         str, ...
     ] = ()  # the entry point's positional order (the assignment's contract)
     framework: str = "numpy"  # what its case inputs arrive as: numpy arrays or torch tensors
+    # where a rule judges how gradients were made: (position, member) of the returned derivatives
+    # (`EntryPoint.derivatives`), and whether the entry point trains
+    derivatives: tuple[tuple[int, str], ...] = ()
+    trains: bool = False
 
     def to_request(self) -> dict:
         """The call as the submission's process makes it: its arguments in order, each a case
@@ -89,7 +93,14 @@ class Call:
             "framework": self.framework,
             "arguments": arguments,
         }
-        return {**request, "watch": list(self.watch)} if self.watch else request
+        if not self.watch:
+            return request
+        return {
+            **request,
+            "watch": list(self.watch),
+            "derivatives": [list(d) for d in self.derivatives],
+            "trains": self.trains,
+        }
 
     def describe(self) -> str:
         inputs = [name for name in self.arguments if name in self.case.inputs]

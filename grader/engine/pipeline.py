@@ -81,6 +81,8 @@ def plan_grading(
                 item.case,
                 arguments=entry.arguments,
                 framework=entry.framework,
+                derivatives=entry.derivatives(spec.contract.quantities),
+                trains=entry.trains,
             )
         if watch_of(spec, check):  # a call shared by checks records what each one's rules need
             calls[key] = replace(

@@ -51,6 +51,29 @@ def read_evidence(raw) -> dict | None:
             else 0
         )
 
+    def positions(value) -> list[int]:
+        return (
+            [
+                int(i)
+                for i in value[:MAX_INDICES]
+                if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**6
+            ]
+            if isinstance(value, list)
+            else []
+        )
+
+    members = raw.get("gradients")
+    gradients = [
+        {
+            "member": str(m.get("member", ""))[:MAX_TEXT],
+            "elements": int(min(max(m.get("elements", 0), 0), 10**6))
+            if isinstance(m.get("elements"), int) and not isinstance(m.get("elements"), bool)
+            else 0,
+            "not_from_backward": positions(m.get("not_from_backward")),
+        }
+        for m in (members[:MAX_NAMES] if isinstance(members, list) else [])
+        if isinstance(m, dict)
+    ]
     indices = raw.get("not_from_backward")
     constants = raw.get("small_constants")
     return {
@@ -71,13 +94,12 @@ def read_evidence(raw) -> dict | None:
         else [],
         "tampered": names("tampered"),
         "gradient_elements": count("gradient_elements"),
-        "not_from_backward": [
-            int(i)
-            for i in indices[:MAX_INDICES]
-            if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**6
-        ]
-        if isinstance(indices, list)
-        else [],
+        "not_from_backward": positions(indices),
+        "gradients": gradients,
+        "backward_passes": count("backward_passes"),
+        "passes_from_inputs": count("passes_from_inputs"),
+        "graphs_unread": count("graphs_unread"),
+        "trains": raw.get("trains") is True,
     }
 
 
@@ -147,18 +169,42 @@ def _broken(rule: Rule, evidence: dict) -> str:
             f"one call evaluated {evidence['most_called'] or 'a function'} {evidence['evaluations']} times "
             f"({rule.min_evaluations} or more evaluations in one backward call is what finite differences cost){step}"
         )
-    if (
-        rule.kind == "gradients-from-autograd"
-        and evidence["gradient_elements"]
-        and evidence["not_from_backward"]
-    ):
-        elements = [str(i + 1) for i in evidence["not_from_backward"]]
-        ran = (
-            "a backward pass ran, but "
-            if evidence["autograd"]
-            else "no backward pass ran during the call, and "
+    if rule.kind == "gradients-from-autograd":
+        return _not_from_autograd(evidence)
+    return ""
+
+
+def _not_from_autograd(evidence: dict) -> str:
+    """Why the call's gradients (or a training call's updates) did not come out of a backward pass
+    through its own forward computation; empty when they did, or when the record cannot tell."""
+    ran = (
+        "a backward pass ran, but "
+        if evidence["autograd"]
+        else "no backward pass ran during the call, and "
+    )
+    members = evidence["gradients"] or (
+        [{"member": "", "elements": evidence["gradient_elements"], "not_from_backward": evidence["not_from_backward"]}]
+        if evidence["gradient_elements"]
+        else []
+    )  # fmt: skip
+    for member in members:
+        if member["elements"] and member["not_from_backward"]:
+            elements = [str(i + 1) for i in member["not_from_backward"]]
+            what = f"{member['member']} " if member["member"] else "returned "
+            return f"{ran}{what}element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} of {member['elements']} did not come out of one"
+    transformed = any("torch.func" in a for a in evidence["autograd"])
+    if transformed or evidence["graphs_unread"]:
+        return ""  # a transform's derivatives, or a graph the record could not read: not held against it
+    if evidence["backward_passes"] and not evidence["passes_from_inputs"]:
+        passes = evidence["backward_passes"]
+        return (
+            f"{'a backward pass' if passes == 1 else f'{passes} backward passes'} ran, but no tensor "
+            "saved in its graph holds the call's inputs: it differentiated numbers made outside "
+            "autograd (a product of a fresh tensor with gradients computed by hand), not the "
+            "call's own forward computation"
         )
-        return f"{ran}returned element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} of {evidence['gradient_elements']} did not come out of one"
+    if evidence["trains"] and not evidence["backward_passes"]:
+        return "no backward pass ran during the training call: its updates did not use gradients from autograd"
     return ""
 
 

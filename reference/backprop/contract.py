@@ -44,6 +44,7 @@ ENTRY_POINTS = {
         (*inputs("x", "y", "w"), *_TRAINING, *_variant(HAND_ACTIVATIONS)),
         _TRAIN,
         _TRAINED,
+        trains=True,
     ),
     "torch_forward": EntryPoint(
         "torch", "torch", (*inputs("x", "w"), *_variant(ACTIVATIONS)), _FORWARD, ("h", "o")
@@ -61,6 +62,7 @@ ENTRY_POINTS = {
         (*inputs("x", "y", "w"), *_TRAINING, *_variant(ACTIVATIONS, LOSSES)),
         _TRAIN,
         _TRAINED,
+        trains=True,
     ),
 }
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.core.spec import DEFAULT_SPEC, RULE_KINDS, SpecError, load_spec
-from tests.conftest import REPO, run_grader
+from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 HOSTILE = REPO / "tests" / "hostile" / "disables_the_call_recording.py"
 
@@ -27,11 +27,13 @@ def test_the_spec_declares_a_rule_of_every_kind_with_its_default_outcome():
     for rule in spec.rules:
         assert rule.message and rule.outcome == RULE_KINDS[rule.kind][1]
     assert rules["no-numerical-differentiation"].entries == ("np_backward",)
-    assert rules["gradients-from-autograd"].entries == ("torch_backward",)
+    assert rules["gradients-from-autograd"].entries == ("torch_backward", "torch_train")
     for check in spec.checks:
         covered = {rule.kind for rule in spec.rules_of(check)}
         assert ("no-autograd" in covered) == (check.part == "numpy")
-        assert ("gradients-from-autograd" in covered) == (check.entry == "torch_backward")
+        assert ("gradients-from-autograd" in covered) == (
+            check.entry in ("torch_backward", "torch_train")
+        )
 
 
 def test_a_rule_without_entries_or_outcome_takes_its_part_and_its_kind_default(tmp_path: Path):
@@ -70,7 +72,7 @@ def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
             "rule[2].entries",
         ),  # a forward pass has no gradients
         (
-            ('entries = ["torch_backward"]', 'entries = ["np_backward"]'),
+            ('entries = ["torch_backward", "torch_train"]', 'entries = ["np_backward"]'),
             "rule[3].entries",
         ),  # another part's entry point
         (("min_evaluations = 16", "min_evaluations = 1"), "rule[2].min_evaluations"),
@@ -124,7 +126,7 @@ def test_a_call_that_switches_the_recording_off_is_unverifiable_and_withheld(hos
             assert {f["rule"] for f in findings} == {r.id for r in rules}
             if any(r.outcome == "withhold" for r in rules):
                 assert checks[check.id]["score"] == 0, check.id
-        else:  # np_forward never switches anything off, torch_train has no rule
+        else:  # np_forward and torch_train never switch anything off
             assert not findings, check.id
     assert set(results["extra_data"]["rule_violations"]) == {r.id for r in spec.rules}
     evidence = " ".join(f["evidence"] for c in grading["checks"] for f in c["rule_findings"])
@@ -167,3 +169,56 @@ def test_the_record_of_a_call_is_read_bounded_and_typed():
     assert evidence["not_from_backward"][:2] == [3, 0] and len(evidence["not_from_backward"]) <= 64
     assert evidence["small_constants"] == [1e-6] and evidence["tampered"] == []
     assert read_evidence("evidence") is None and read_evidence(None) is None
+
+
+LAUNDERING = REPO / "tests" / "hostile" / "launders_hand_gradients_through_a_backward_pass.py"
+
+
+@pytest.fixture(scope="module")
+def laundering_graded(tmp_path_factory) -> Path:
+    """The laundering hand-in beside correct ones, with the full spec."""
+    folder = tmp_path_factory.mktemp("laundering")
+    for source in (
+        LAUNDERING,
+        SUBMISSIONS / "correct_scalar.py",
+        SUBMISSIONS / "correct_torch_optim.py",
+    ):
+        shutil.copy(source, folder / source.name)
+    out = folder / "out"
+    completed = run_grader("grade", str(folder), "--out", str(out), "--no-cache")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return out
+
+
+def test_gradients_laundered_through_a_backward_pass_and_training_without_one_are_withheld(
+    laundering_graded,
+):
+    """Expected verdict of tests/hostile/launders_hand_gradients_through_a_backward_pass.py."""
+    spec = load_spec()
+    rule = next(r for r in spec.rules if r.kind == "gradients-from-autograd")
+    checks = {
+        c["check"]: c
+        for c in json.loads((laundering_graded / LAUNDERING.stem / "grading.json").read_text())[
+            "checks"
+        ]
+    }
+    for check in spec.checks:
+        found = checks[check.id]
+        if check.entry in ("torch_backward", "torch_train"):
+            [finding] = [f for f in found["rule_findings"] if f["rule"] == rule.id][:1]
+            assert finding["status"] == "broken" and found["score"] == 0, check.id
+            words = (
+                "no tensor saved in its graph"
+                if check.entry == "torch_backward"
+                else ("no backward pass ran during the training call")
+            )
+            assert words in finding["evidence"], finding
+        elif check.part == "numpy":
+            assert found["score"] == check.points, check.id
+
+
+@pytest.mark.parametrize("correct", ["correct_scalar", "correct_torch_optim"])
+def test_correct_part_b_beside_it_keeps_every_point_and_no_finding(laundering_graded, correct):
+    grading = json.loads((laundering_graded / correct / "grading.json").read_text())
+    assert all(not c["rule_findings"] for c in grading["checks"])
+    assert grading["score"] == grading["max_score"] > 0

@@ -339,8 +339,9 @@ def make_call(function, call: dict, watch=None) -> dict:
         for name, value in positional
         if hasattr(value, "shape")
     }
+    inputs = [value for (name, value), a in zip(positional, call["arguments"]) if "input" in a]
     recording = (
-        watch.begin(call.get("watch") or ()) if watch is not None else None
+        watch.begin(call.get("watch") or (), inputs) if watch is not None else None
     )  # only where a rule covers the call
     started = _perf()
     try:
@@ -351,10 +352,10 @@ def make_call(function, call: dict, watch=None) -> dict:
             "ok": False,
             "error": describe_exception(error),
             "seconds": seconds,
-            **(watch.end(recording, None) if watch is not None else {}),
+            **(watch.end(recording, None, call) if watch is not None else {}),
         }
     seconds = _perf() - started
-    evidence = watch.end(recording, value) if watch is not None else {}
+    evidence = watch.end(recording, value, call) if watch is not None else {}
     mutated = [
         name for name, value in positional if name in originals and _changed(originals[name], value)
     ]

@@ -14,6 +14,11 @@ check each other:
   differences evaluate the network twice per weight), sees the engine's entry and
   forward-mode AD from the outside, and sees calls that switch recording off.
 
+Where a rule asks that gradients come from autograd, the hook also reads, as each backward
+pass starts, the graph it runs: whether a tensor saved in it holds the values of one of the
+call's inputs (x, the weights), that is, whether the pass differentiates the call's own
+forward computation rather than a product of a fresh leaf with numbers made by hand.
+
 A call that removed a recorder, replaced the profile hook or started a thread the
 recorders do not reach is "unverifiable": the grader never takes it as clean.
 Loaded by path (like confine.py): the grader's package is not on this process's path.
@@ -22,9 +27,12 @@ Everything it needs from torch and sys is looked up once, before any student cod
 
 from __future__ import annotations
 
+import struct
 import sys
 
 MAX_VALUES = 20_000  # numbers kept from backward passes during one call
+MAX_GRAPH_NODES = 5_000  # nodes of one backward pass's graph read for the values it saved
+MAX_SAVED_ELEMENTS = 4096  # a saved tensor larger than this is not read
 MAX_NAMES = 12
 SMALL_CONSTANT = (
     1e-3  # a float constant at most this large, in the code a call ran, looks like a step eps
@@ -180,6 +188,8 @@ class Watch:
             name = getattr(arg, "__name__", "")
             if name in C_AUTOGRAD:
                 self._note(record, "autograd", C_AUTOGRAD[name])
+                if name == "run_backward" and record["keep"]:
+                    self._read_graph(record, frame)
             elif name in C_TAMPER and frame.f_code.co_filename in self.files:
                 self._note(
                     record,
@@ -193,6 +203,27 @@ class Watch:
                     f"the call ran {name}: code in another thread or process is not recorded",
                 )
 
+    def _read_graph(self, record: dict, frame) -> None:
+        """As a backward pass starts: whether its graph saved the values of one of the call's inputs."""
+        self.record = None  # the grader's own reading is not the call's
+        try:
+            roots = frame.f_locals.get("t_outputs") if frame is not None else None
+            if not isinstance(roots, (tuple, list)):
+                record["graphs_unread"] += 1  # the engine entered some other way: nothing to read
+                return
+            record["passes"] += 1
+            wanted = record.get("input_keys")
+            if wanted is None:
+                wanted = record["input_keys"] = [
+                    k for k in (_keys(_flat(v, self._tensor)) for v in record["inputs"]) if k
+                ]
+            if _graph_holds(roots, wanted, self._tensor):
+                record["passes_from_inputs"] += 1
+        except Exception:  # noqa: BLE001 - a graph it cannot read is not held against the call
+            record["graphs_unread"] += 1
+        finally:
+            self.record = record
+
     def _called_by_submission(self, frame, levels: int = 3) -> bool:
         """Whether the submission's code is among the nearest callers (a context manager's
         generator runs two frames below the `with` that entered it)."""
@@ -204,14 +235,16 @@ class Watch:
 
     # ------------------------------------------------------------ around the call
 
-    def begin(self, kinds) -> dict | None:
-        """Start recording for the rules of `kinds`; None when no rule covers the call."""
+    def begin(self, kinds, inputs=()) -> dict | None:
+        """Start recording for the rules of `kinds` (`inputs`: the call's case inputs, whose values
+        a backward pass's graph is looked for); None when no rule covers the call."""
         kinds = set(kinds)
         if not kinds:
             return None
         record = {
             "kinds": sorted(kinds), "keep": "gradients-from-autograd" in kinds, "ops": 0, "torch_count": 0, "values": [],
             "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "modes": [], "unreadable": False,
+            "inputs": list(inputs), "passes": 0, "passes_from_inputs": 0, "graphs_unread": 0,
         }  # fmt: skip
         self.record = record
         previous = self._getprofile()
@@ -232,8 +265,9 @@ class Watch:
         length, at = stack
         return length() == depth + 1 and at(depth) is mode
 
-    def end(self, record: dict | None, value) -> dict:
-        """Stop recording; the evidence for the grader (empty when nothing was watched)."""
+    def end(self, record: dict | None, value, call=None) -> dict:
+        """Stop recording; the evidence for the grader (empty when nothing was watched).  `call`:
+        the request's call, whose `derivatives` name the returned members a rule judges."""
         if record is None:
             return {}
         hook = self._getprofile()
@@ -258,9 +292,9 @@ class Watch:
                 while length() > depth + 1:  # modes the submission left on top
                     pop()
                 mode.__exit__(None, None, None)
-        return {"evidence": self._evidence(record, value)}
+        return {"evidence": self._evidence(record, value, call or {})}
 
-    def _evidence(self, record: dict, value) -> dict:
+    def _evidence(self, record: dict, value, call: dict) -> dict:
         counts = record["counts"]
         entry = next(iter(counts), None)  # the first submission function called is the entry point
         others = {
@@ -295,16 +329,37 @@ class Watch:
             "tampered": record["tampered"],
         }
         if record["keep"]:
-            returned = _numbers(value, self._tensor)
             kept = record["values"]
-            evidence["gradient_elements"] = len(returned) if returned is not None else 0
-            # values a torch.func transform wraps cannot be read here: its derivatives get the benefit of the doubt
-            unmatched = (
-                []
-                if record["unreadable"]
-                else [i for i, v in enumerate(returned or ()) if not _produced(v, kept)]
-            )
-            evidence["not_from_backward"] = unmatched[:64]
+            members = []
+            for position, member in call.get("derivatives") or [[-1, ""]]:
+                part = value if position == -1 else _member(value, position)
+                returned = _numbers(part, self._tensor)
+                # values a torch.func transform wraps cannot be read here: its derivatives get the
+                # benefit of the doubt
+                unmatched = (
+                    []
+                    if record["unreadable"] or returned is None
+                    else [i for i, v in enumerate(returned) if not _produced(v, kept)]
+                )
+                members.append(
+                    {
+                        "member": str(member),
+                        "elements": len(returned) if returned is not None else 0,
+                        "not_from_backward": unmatched[:64],
+                    }
+                )
+            if call.get("trains") and not call.get("derivatives"):
+                members = []  # a training call returns no derivative: its backward passes are judged
+            evidence["gradients"] = members
+            evidence["gradient_elements"] = sum(m["elements"] for m in members)
+            evidence["not_from_backward"] = [i for m in members for i in m["not_from_backward"]][
+                :64
+            ]
+            evidence["backward_passes"] = record["passes"]
+            evidence["passes_from_inputs"] = record["passes_from_inputs"]
+            evidence["graphs_unread"] = record["graphs_unread"]
+            evidence["inputs_known"] = bool(record.get("input_keys", True))
+            evidence["trains"] = bool(call.get("trains"))
         return evidence
 
 
@@ -347,6 +402,66 @@ def _numbers(value, tensor_type, depth: int = 0) -> list[float] | None:
     return None
 
 
+def _member(value, position: int):
+    """Member `position` of a returned tuple or list, or None."""
+    if isinstance(value, (tuple, list)) and 0 <= position < len(value):
+        return value[position]
+    return None
+
+
+def _key(number: float) -> float:
+    """The number at float32's precision: a value the same in float64 and float32 has one key."""
+    try:
+        return struct.unpack("f", struct.pack("f", number))[0]
+    except (OverflowError, struct.error):
+        return number
+
+
+def _flat(value, tensor_type) -> list:
+    """A case input's values (an array the grader made for the call), or none when it is large."""
+    if isinstance(value, tensor_type):
+        value = value.detach()
+    size = value.numel() if isinstance(value, tensor_type) else getattr(value, "size", 0)
+    return value.reshape(-1).tolist() if 0 < size <= MAX_SAVED_ELEMENTS else []
+
+
+def _keys(numbers) -> frozenset:
+    return frozenset(_key(v) for v in numbers)
+
+
+def _graph_holds(roots, wanted: list, tensor_type) -> bool:
+    """Whether a tensor saved in the graph below `roots` (at most MAX_GRAPH_NODES nodes) holds every
+    value of one of `wanted` (sets of keys): the pass differentiates a computation on that input."""
+    if not wanted:
+        return True  # no input to look for: nothing to hold against the pass
+    stack = [getattr(r, "grad_fn", None) for r in roots]
+    seen, values, nodes = set(), set(), 0
+    while stack and nodes < MAX_GRAPH_NODES:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes += 1
+        for name in dir(node):
+            if not name.startswith("_saved_"):
+                continue
+            try:
+                saved = getattr(node, name)
+            except Exception:  # noqa: BLE001 - freed, or not a tensor
+                continue
+            for item in saved if isinstance(saved, (tuple, list)) else (saved,):
+                if (
+                    isinstance(item, tensor_type)
+                    and item.is_floating_point()
+                    and 0 < item.numel() <= MAX_SAVED_ELEMENTS
+                ):
+                    values.update(_key(v) for v in item.detach().reshape(-1).tolist())
+        if any(keys <= values for keys in wanted):
+            return True
+        stack.extend(edge[0] for edge in getattr(node, "next_functions", ()))
+    return any(keys <= values for keys in wanted)
+
+
 def _produced(number: float, kept: list[float]) -> bool:
     """Whether a backward pass produced this number (float32 rounding of it included)."""
     if number != number:
@@ -362,4 +477,4 @@ def warm_up(run) -> None:
     try:
         run()
     finally:
-        watch.end(record, None)
+        watch.end(record, None, {})
