@@ -544,12 +544,17 @@ def execute_submission(
                         if load_report is None:
                             load_report = _load_report(event, memory)
                         expected_ids = _resolvable(pending, load_report, outcomes)
-                    elif (
-                        expected_ids is not None
-                        and event["id"] in expected_ids
-                        and event["id"] not in outcomes
-                    ):
-                        outcomes[event["id"]] = _outcome(event, memory)
+                        turn = 0  # the next call the child makes, in the request's order
+                    elif expected_ids is not None and event["id"] in expected_ids:
+                        call_id = event["id"]
+                        while turn < len(expected_ids) and expected_ids[turn] in outcomes:
+                            turn += 1  # answered, or found tampered, already
+                        if call_id in outcomes or call_id != expected_ids[turn]:
+                            earlier = outcomes.get(call_id)
+                            if earlier is None or (earlier.error or {}).get("type") != "Tampered":
+                                outcomes[call_id] = _tampered(call_id in outcomes)
+                        else:
+                            outcomes[call_id] = _outcome(event, memory)
             except StopIteration as stop:
                 ending, detail = stop.value
             finally:  # on every path, a fault of the grader's own included: the process and its pipes go
@@ -906,6 +911,19 @@ def _value_problem(tree) -> str | None:
         else:
             return "a mapping that is no value"
     return None
+
+
+TAMPERED = (
+    "the submission's process sent {what} for this call: an answer the submission's own code "
+    "wrote onto the grader's channel, so none of its answers for it counts"
+)
+
+
+def _tampered(twice: bool) -> Outcome:
+    """A call whose answers on the channel were not one, in its turn: the child makes the calls in
+    the request's order and answers each once, so another line came from the submission's code."""
+    what = "a second answer" if twice else "an answer before its turn (ahead of an earlier call's)"
+    return Outcome("crash", error={"type": "Tampered", "message": TAMPERED.format(what=what)})
 
 
 def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:

@@ -157,6 +157,9 @@ class ScriptedLauncher:
                 return 0
             elif action == "line":  # written to the result channel as it is, in place of the answer
                 os.write(result, detail[0] + b"\n")
+            elif action == "forge-then-answer":  # a line of the submission's, then the answer
+                os.write(result, detail[0] + b"\n")
+                send({"event": "result", "id": call_id, "ok": True, "value": 1.0, "seconds": 0.001})
             elif action == "answer-twice":
                 send({"event": "result", "id": call_id, "ok": True, "value": 1.0, "seconds": 0.001})
                 send({"event": "result", "id": call_id, "ok": True, "value": 2.0, "seconds": 0.001})
@@ -411,10 +414,27 @@ def test_a_line_that_is_not_a_result_crashes_the_call_it_came_in_and_a_fresh_pro
     assert launcher.requests == expected_requests
 
 
-def test_an_answer_sent_twice_counts_once_the_first(run):
+def test_an_answer_sent_twice_makes_that_call_tampered_and_the_others_count(run):
     execution, _ = run(Script(("entry_a", "entry_b"), calls={"a1": ("answer-twice",)}))
-    assert execution.outcomes["a1"].value == 1.0
-    assert set(statuses(execution).values()) == {"ok"}
+    assert execution.outcomes["a1"].status == "crash"
+    assert execution.outcomes["a1"].error["type"] == "Tampered"
+    assert "a second answer" in message(execution, "a1")
+    assert {k: v for k, v in statuses(execution).items() if k != "a1"} == dict.fromkeys(
+        ("a2", "a3", "b1", "b2"), "ok"
+    )
+
+
+def test_an_answer_for_a_later_call_before_its_turn_makes_that_call_tampered(run):
+    """A forged answer for b1 written during a1: b1 is tampered, its real answer too; a1 counts."""
+    forged = json.dumps({"event": "result", "id": "b1", "ok": True, "value": 2.0, "seconds": 0.0})
+    execution, _ = run(
+        Script(("entry_a", "entry_b"), calls={"a1": ("forge-then-answer", forged.encode())})
+    )
+    assert execution.outcomes["b1"].error["type"] == "Tampered"
+    assert "before its turn" in message(execution, "b1")
+    assert {k: v for k, v in statuses(execution).items() if k != "b1"} == dict.fromkeys(
+        ("a1", "a2", "a3", "b2"), "ok"
+    )
 
 
 def test_loading_that_never_finishes_times_out_every_call_in_one_process(run):

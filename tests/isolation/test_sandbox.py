@@ -93,6 +93,7 @@ ATTACKS = (
     "answer_holds_a_lone_surrogate.ipynb",
     "named_like_correct_first_with_an_escape.py",
     "named_in_bytes_that_are_not_utf8.py",
+    "forges_a_clean_record_then_returns.py",
 )
 SAVED_AS = {
     "named_like_grades_csv.py": "grades.csv.py",  # ids of the grader's own files
@@ -798,6 +799,14 @@ def test_arrays_of_64_dimensions_are_their_calls_verdicts(hostile_run):
             assert check["status"] == "failed", check
             assert "64 dimensions where numbers belong" in check["message"], check
     assert "grader failed" not in json.dumps(grading)
+
+
+def test_a_forged_clean_record_before_the_real_one_makes_the_call_tampered(hostile_run):
+    """Expected verdict of tests/hostile/forges_a_clean_record_then_returns.py."""
+    checks = hostile_run.checks("forges_a_clean_record_then_returns")
+    assert checks["np-forward-output"]["status"] == "passed"
+    gradients = checks["np-gradients"]
+    assert gradients["score"] == 0 and "sent a second answer" in json.dumps(gradients)
 
 
 def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):
