@@ -43,7 +43,7 @@ def documented_commands() -> list[tuple[str, str]]:
         text = doc.read_text(encoding="utf-8")
         name = doc.relative_to(REPO).as_posix()
         for block in FENCE.findall(text):
-            for line in block.splitlines():
+            for line in re.sub(r"\\\n\s*", " ", block).splitlines():  # a line continued by "\"
                 line = re.sub(r"^\$\s+", "", line.strip())  # a console prompt
                 line = re.sub(r"\s+#.*$", "", line)  # a comment after the command
                 if line and not line.startswith("#"):

@@ -43,8 +43,8 @@ class EntryPoint:
         str, ...
     ]  # one name: a single value; several: the members of the tuple it returns
     quantities: tuple[str, ...]  # what the spec may compare of it
-    trains: bool = False  # its values come from updates by gradients (a training loop): a rule
-    # on where gradients come from (gradients-from-autograd) covers its calls too
+    trains: bool = False  # its values come from updates by derivatives (a training loop): a rule
+    # on where derivatives come from (gradients-from-autograd) covers its calls too
 
     @property
     def arguments(self) -> tuple[str, ...]:

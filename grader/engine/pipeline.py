@@ -138,8 +138,8 @@ def compare_execution(plan: Plan, execution: Execution) -> tuple[Compared, ...]:
             plan.spec,
             check,
             [
-                (label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o)
-                for label, item, o in zip(labels, items, outcomes)
+                (label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o, v.passed)
+                for label, item, o, v in zip(labels, items, outcomes, verdicts)
             ],
         )
         compared.append(Compared(evidence, described, tuple(ruled)))

@@ -62,8 +62,8 @@ def read_evidence(raw) -> dict | None:
             else []
         )
 
-    members = raw.get("gradients")
-    gradients = [
+    members = raw.get("derivatives")
+    derivatives = [
         {
             "member": str(m.get("member", ""))[:MAX_TEXT],
             "elements": int(min(max(m.get("elements", 0), 0), 10**6))
@@ -95,7 +95,7 @@ def read_evidence(raw) -> dict | None:
         "tampered": names("tampered"),
         "gradient_elements": count("gradient_elements"),
         "not_from_backward": positions(indices),
-        "gradients": gradients,
+        "derivatives": derivatives,
         "backward_passes": count("backward_passes"),
         "passes_from_inputs": count("passes_from_inputs"),
         "graphs_unread": count("graphs_unread"),
@@ -149,8 +149,9 @@ def _supporting_names(evidence: dict) -> str:
     )
 
 
-def _broken(rule: Rule, evidence: dict) -> str:
-    """The evidence that the call broke the rule, in words; empty when it did not."""
+def _broken(rule: Rule, evidence: dict, passed: bool = True) -> str:
+    """The evidence that the call broke the rule, in words; empty when it did not.  `passed`: the
+    call's values were right (a wrong value loses its points anyway, and is a mistake to diagnose)."""
     if rule.kind == "no-autograd" and evidence["autograd"]:
         return f"autograd ran during the call ({_listed(evidence['autograd'])}){_supporting_names(evidence)}"
     if rule.kind == "no-torch" and evidence["torch_count"]:
@@ -170,19 +171,22 @@ def _broken(rule: Rule, evidence: dict) -> str:
             f"({rule.min_evaluations} or more evaluations in one backward call is what finite differences cost){step}"
         )
     if rule.kind == "gradients-from-autograd":
-        return _not_from_autograd(evidence)
+        return _not_from_autograd(evidence, passed)
     return ""
 
 
-def _not_from_autograd(evidence: dict) -> str:
-    """Why the call's gradients (or a training call's updates) did not come out of a backward pass
-    through its own forward computation; empty when they did, or when the record cannot tell."""
+def _not_from_autograd(evidence: dict, passed: bool) -> str:
+    """Why the call's derivatives (or a training call's updates) did not come out of a backward pass
+    through its own forward computation; empty when they did, or when the record cannot tell.  A
+    graph that holds none of the call's inputs is held against right values only: a function that
+    differentiates its own example whatever it is passed is wrong on every other case, a mistake
+    (it ignores its arguments), not a shortcut."""
     ran = (
         "a backward pass ran, but "
         if evidence["autograd"]
         else "no backward pass ran during the call, and "
     )
-    members = evidence["gradients"] or (
+    members = evidence["derivatives"] or (
         [{"member": "", "elements": evidence["gradient_elements"], "not_from_backward": evidence["not_from_backward"]}]
         if evidence["gradient_elements"]
         else []
@@ -195,24 +199,25 @@ def _not_from_autograd(evidence: dict) -> str:
     transformed = any("torch.func" in a for a in evidence["autograd"])
     if transformed or evidence["graphs_unread"]:
         return ""  # a transform's derivatives, or a graph the record could not read: not held against it
-    if evidence["backward_passes"] and not evidence["passes_from_inputs"]:
+    if passed and evidence["backward_passes"] and not evidence["passes_from_inputs"]:
         passes = evidence["backward_passes"]
         return (
             f"{'a backward pass' if passes == 1 else f'{passes} backward passes'} ran, but no tensor "
             "saved in its graph holds the call's inputs: it differentiated numbers made outside "
-            "autograd (a product of a fresh tensor with gradients computed by hand), not the "
+            "autograd (a product of a fresh tensor with derivatives computed by hand), not the "
             "call's own forward computation"
         )
     if evidence["trains"] and not evidence["backward_passes"]:
-        return "no backward pass ran during the training call: its updates did not use gradients from autograd"
+        return "no backward pass ran during the training call: its updates did not use derivatives from autograd"
     return ""
 
 
 def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
-    """Findings of the check's rules over its calls: `calls` holds (case label, call description, Outcome)."""
+    """Findings of the check's rules over its calls: `calls` holds (case label, call description,
+    Outcome) or (case label, call description, Outcome, whether its values passed)."""
     findings = []
     for rule in spec.rules_of(check):
-        for case, described, outcome in calls:
+        for case, described, outcome, *passed in calls:
             if outcome.status not in ("ok", "error"):
                 continue  # a call that timed out or crashed sent no record, and scores nothing anyway
             evidence = outcome.evidence
@@ -238,7 +243,7 @@ def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
                     )
                 )
                 continue
-            text = _broken(rule, evidence)
+            text = _broken(rule, evidence, all(passed))
             if text:
                 findings.append(
                     RuleFinding(

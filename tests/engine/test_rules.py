@@ -204,7 +204,11 @@ def test_gradients_laundered_through_a_backward_pass_and_training_without_one_ar
     }
     for check in spec.checks:
         found = checks[check.id]
-        if check.entry in ("torch_backward", "torch_train"):
+        if check.entry == "torch_backward" and found["status"] == "failed":
+            # its hand derivatives are wrong here (cross-entropy): the values lose the points, and
+            # a graph without the call's inputs is held against right values only
+            assert found["score"] == 0 and not found["rule_findings"], check.id
+        elif check.entry in ("torch_backward", "torch_train"):
             [finding] = [f for f in found["rule_findings"] if f["rule"] == rule.id][:1]
             assert finding["status"] == "broken" and found["score"] == 0, check.id
             words = (

@@ -14,7 +14,7 @@ check each other:
   differences evaluate the network twice per weight), sees the engine's entry and
   forward-mode AD from the outside, and sees calls that switch recording off.
 
-Where a rule asks that gradients come from autograd, the hook also reads, as each backward
+Where a rule asks that derivatives come from autograd, the hook also reads, as each backward
 pass starts, the graph it runs: whether a tensor saved in it holds the values of one of the
 call's inputs (x, the weights), that is, whether the pass differentiates the call's own
 forward computation rather than a product of a fresh leaf with numbers made by hand.
@@ -350,7 +350,7 @@ class Watch:
                 )
             if call.get("trains") and not call.get("derivatives"):
                 members = []  # a training call returns no derivative: its backward passes are judged
-            evidence["gradients"] = members
+            evidence["derivatives"] = members
             evidence["gradient_elements"] = sum(m["elements"] for m in members)
             evidence["not_from_backward"] = [i for m in members for i in m["not_from_backward"]][
                 :64
