@@ -72,17 +72,18 @@ class Call:
         str, ...
     ] = ()  # the entry point's positional order (the assignment's contract)
     framework: str = "numpy"  # what its case inputs arrive as: numpy arrays or torch tensors
-    # where a rule judges how gradients were made: (position, member) of the returned derivatives
+    # where a rule judges how derivatives were made: (position, member) of the returned derivatives
     # (`EntryPoint.derivatives`), and whether the entry point trains
     derivatives: tuple[tuple[int, str], ...] = ()
     trains: bool = False
 
     def to_request(self) -> dict:
-        """The call as the submission's process makes it: its arguments in order, each a case
-        input (an array of the call's framework) or a keyword argument's value."""
+        """The call as the submission's process makes it, without its inputs (`inputs_line`
+        sends them at the call's turn): its arguments in order, each a case input (an array of
+        the call's framework) or a keyword argument's value."""
         inputs = self.case.inputs
         arguments = [
-            {"name": name, "input": inputs[name]}
+            {"name": name, "input": True}
             if name in inputs
             else {"name": name, "value": self.kwargs[name]}
             for name in self.arguments
@@ -101,6 +102,13 @@ class Call:
             "derivatives": [list(d) for d in self.derivatives],
             "trains": self.trains,
         }
+
+    def inputs_line(self) -> bytes:
+        """The call's case inputs, written to the submission's process when it is the call's turn."""
+        inputs = {
+            name: self.case.inputs[name] for name in self.arguments if name in self.case.inputs
+        }
+        return json.dumps({"id": self.id, "inputs": inputs}).encode() + b"\n"
 
     def describe(self) -> str:
         inputs = [name for name in self.arguments if name in self.case.inputs]
@@ -508,6 +516,7 @@ def execute_submission(
             )
         plan = workspace.plan(limits)
         channel = _Channel()
+        by_id = {call.id: call for call in calls}
         while pending:
             request = json.dumps(
                 {"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}
@@ -544,17 +553,20 @@ def execute_submission(
                         if load_report is None:
                             load_report = _load_report(event, memory)
                         expected_ids = _resolvable(pending, load_report, outcomes)
-                        turn = 0  # the next call the child makes, in the request's order
+                        turn = 0  # the call whose inputs the child was given last
+                        _give_turn(child, expected_ids, turn, by_id)
                     elif expected_ids is not None and event["id"] in expected_ids:
                         call_id = event["id"]
-                        while turn < len(expected_ids) and expected_ids[turn] in outcomes:
-                            turn += 1  # answered, or found tampered, already
-                        if call_id in outcomes or call_id != expected_ids[turn]:
+                        in_turn = turn < len(expected_ids) and call_id == expected_ids[turn]
+                        if call_id in outcomes or not in_turn:
                             earlier = outcomes.get(call_id)
                             if earlier is None or (earlier.error or {}).get("type") != "Tampered":
                                 outcomes[call_id] = _tampered(call_id in outcomes)
                         else:
                             outcomes[call_id] = _outcome(event, memory)
+                        if in_turn:  # the next call's inputs, now and not before
+                            turn += 1
+                            _give_turn(child, expected_ids, turn, by_id)
             except StopIteration as stop:
                 ending, detail = stop.value
             finally:  # on every path, a fault of the grader's own included: the process and its pipes go
@@ -819,6 +831,22 @@ def _load_report(event: dict, memory: MemoryLimit | None = None) -> LoadReport:
     )
 
 
+def _give_turn(child, expected_ids: list[str], turn: int, by_id: dict) -> None:
+    """Write the inputs of the call whose turn it is to the child's request pipe.  A child that
+    stopped reading is its own problem: its limits end it."""
+    fd = getattr(child, "request_fd", None)
+    if fd is None:
+        return
+    try:
+        if turn < len(expected_ids):
+            line = by_id[expected_ids[turn]].inputs_line()
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+    except OSError:
+        pass  # the child has gone, or closed its end
+
+
 def _resolvable(pending: list[Call], load: LoadReport, outcomes: dict) -> list[str]:
     """Calls the child will make; the others get their outcome here."""
     ids = []
@@ -922,7 +950,7 @@ TAMPERED = (
 def _tampered(twice: bool) -> Outcome:
     """A call whose answers on the channel were not one, in its turn: the child makes the calls in
     the request's order and answers each once, so another line came from the submission's code."""
-    what = "a second answer" if twice else "an answer before its turn (ahead of an earlier call's)"
+    what = "a second answer" if twice else "an answer before its turn (before its inputs were sent)"
     return Outcome("crash", error={"type": "Tampered", "message": TAMPERED.format(what=what)})
 
 

@@ -98,7 +98,8 @@ class ForkServer:
             return self._exited.pop(pid, -signal.SIGKILL)
 
     def start_child(self, workdir, limits: dict, environment: dict[str, str], request: bytes):
-        """A new submission process with four fresh pipes; its request already written."""
+        """A new submission process with four fresh pipes; its request already written, and the
+        request pipe kept open for the calls' inputs."""
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, result
         theirs = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
         ours = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
@@ -114,12 +115,10 @@ class ForkServer:
             for fd in theirs:
                 os.close(fd)
         try:
-            _write_all(ours[0], request)
+            _write_all(ours[0], request + b"\n")  # one line; the calls' inputs follow one by one
         except BrokenPipeError:
             pass  # the child died before reading: its exit status says why
-        finally:
-            os.close(ours[0])
-        return Child(pid, ours[3], ours[1], ours[2], None)
+        return Child(pid, ours[3], ours[1], ours[2], None, ours[0])
 
     def stop_child(self, child) -> int:
         """Kill the child's process group; its return code, from this server."""
@@ -128,7 +127,7 @@ class ForkServer:
         except ProcessLookupError:
             pass
         code = self.wait(child.pid)
-        for fd in (child.result_fd, child.stdout_fd, child.stderr_fd):
+        for fd in (child.result_fd, child.stdout_fd, child.stderr_fd, child.request_fd):
             os.close(fd)
         return code
 

@@ -89,6 +89,9 @@ class Child:
     stdout_fd: int
     stderr_fd: int
     process: subprocess.Popen
+    # the pipe the request came on, kept open: each call's inputs are written on it at the call's
+    # turn (grader.engine.execute), so nothing of a later call is in the process before its turn
+    request_fd: int | None = None
 
 
 @dataclass(frozen=True)
@@ -826,11 +829,18 @@ def start_child(workdir: Path, limits: Limits, request: bytes) -> Child:
     finally:
         os.close(write_end)
     try:
-        process.stdin.write(request)
-        process.stdin.close()
+        process.stdin.write(request + b"\n")  # one line; the calls' inputs follow one by one
+        process.stdin.flush()
     except BrokenPipeError:
         pass  # the child died at start-up; its exit status tells why
-    return Child(process.pid, read_end, process.stdout.fileno(), process.stderr.fileno(), process)
+    return Child(
+        process.pid,
+        read_end,
+        process.stdout.fileno(),
+        process.stderr.fileno(),
+        process,
+        process.stdin.fileno(),
+    )
 
 
 def stop_child(child: Child) -> int:
@@ -841,8 +851,11 @@ def stop_child(child: Child) -> int:
         pass
     code = child.process.wait()
     os.close(child.result_fd)
-    child.process.stdout.close()
-    child.process.stderr.close()
+    for stream in (child.process.stdin, child.process.stdout, child.process.stderr):
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass  # what was left unread of the stdin pipe: the child is gone
     return code
 
 

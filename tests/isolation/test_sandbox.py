@@ -94,6 +94,7 @@ ATTACKS = (
     "named_like_correct_first_with_an_escape.py",
     "named_in_bytes_that_are_not_utf8.py",
     "forges_a_clean_record_then_returns.py",
+    "reads_every_calls_inputs_while_it_loads.py",
 )
 SAVED_AS = {
     "named_like_grades_csv.py": "grades.csv.py",  # ids of the grader's own files
@@ -807,6 +808,17 @@ def test_a_forged_clean_record_before_the_real_one_makes_the_call_tampered(hosti
     assert checks["np-forward-output"]["status"] == "passed"
     gradients = checks["np-gradients"]
     assert gradients["score"] == 0 and "sent a second answer" in json.dumps(gradients)
+
+
+def test_no_calls_inputs_are_in_the_process_while_the_file_loads(hostile_run):
+    """Expected verdict of tests/hostile/reads_every_calls_inputs_while_it_loads.py: each call's
+    inputs, the hidden case's among them, come only at its turn, so none is found at import."""
+    grading = hostile_run.grading("reads_every_calls_inputs_while_it_loads")
+    assert grading["score"] == 0
+    checks = {check["check"]: json.dumps(check) for check in grading["checks"]}
+    for check in ("np-forward-output", "np-gradients", "torch-gradients"):
+        assert "were not in the process while the file loaded" in checks[check], check
+    assert not any("found at import" in text for text in checks.values())
 
 
 def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):

@@ -1,9 +1,13 @@
 """Runs inside a submission's own process: load the student's code, make the calls.
 
 Started by `grader.isolation.sandbox` as `python -I child.py RESULT_FD` (or forked from a
-warm parent, which calls `serve`).  It reads one JSON request on stdin: the
+warm parent, which calls `serve`).  It reads one JSON request line on stdin: the
 submission's source files (already on disk in the working folder) and the
-calls to make.  It writes one JSON line per event to RESULT_FD:
+calls to make, without their inputs.  Once the files are loaded, each call's inputs come as
+a line of their own, `{"id": ..., "inputs": {name: values}}`, written by the grader only
+when it is that call's turn (after the answer to the one before): nothing of a later call,
+a hidden case's included, is in the process before then.  It writes one JSON line per
+event to RESULT_FD:
 
     {"event": "confined", "ok": true, "layers": [...]}   (or "ok": false, "message": ...)
     {"event": "loaded", "defined": [...], "problems": [...], "entry_points": {...}}
@@ -309,6 +313,33 @@ def to_tree(value, depth: int = 0):
     return {"unsupported": type(value).__name__}
 
 
+class Requests:
+    """The lines the grader writes on the request pipe: the request, then each call's inputs."""
+
+    def __init__(self, fd: int):
+        self.fd, self._pending = fd, b""
+
+    def _line(self) -> bytes | None:
+        while b"\n" not in self._pending:
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return None  # the grader closed the pipe: no more calls
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+    def first(self) -> dict:
+        return json.loads(self._line() or b"{}")
+
+    def inputs_of(self, call_id: str) -> dict | None:
+        """The inputs of call `call_id`, as the grader sends them at its turn; None when none came."""
+        line = self._line()
+        if line is None:
+            return None
+        message = json.loads(line)
+        return message.get("inputs") if message.get("id") == call_id else None
+
+
 def make_arguments(call: dict):
     """Fresh float64 arguments for every call, in the order the request gives: each case input
     an array of the call's framework (NumPy or torch), each other argument its value."""
@@ -320,8 +351,10 @@ def make_arguments(call: dict):
         import torch
 
         make = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    inputs = call.get("inputs") or {}
     return [
-        (a["name"], make(a["input"]) if "input" in a else a["value"]) for a in call["arguments"]
+        (a["name"], make(inputs[a["name"]]) if a.get("input") else a["value"])
+        for a in call["arguments"]
     ]
 
 
@@ -339,7 +372,7 @@ def make_call(function, call: dict, watch=None) -> dict:
         for name, value in positional
         if hasattr(value, "shape")
     }
-    inputs = [value for (name, value), a in zip(positional, call["arguments"]) if "input" in a]
+    inputs = [value for (name, value), a in zip(positional, call["arguments"]) if a.get("input")]
     recording = (
         watch.begin(call.get("watch") or (), inputs) if watch is not None else None
     )  # only where a rule covers the call
@@ -397,13 +430,15 @@ def _source_files(sources: list[dict]) -> set[str]:
     return names
 
 
-def _confine(plan: dict | None, result_fd: int) -> bool:
+def _confine(plan: dict | None, result_fd: int, request_fd: int | None = None) -> bool:
     """Apply the sandbox's plan to this process before any student code; say so on the channel."""
     if plan is None:
         send(result_fd, {"event": "confined", "ok": True, "layers": []})
         return True
     try:
-        applied = confinement.confine(plan, keep_fds={result_fd})
+        applied = confinement.confine(
+            plan, keep_fds={result_fd} | ({request_fd} if request_fd is not None else set())
+        )
     except Exception as error:  # noqa: BLE001 - reported, and the submission is not run
         send(
             result_fd,
@@ -414,8 +449,9 @@ def _confine(plan: dict | None, result_fd: int) -> bool:
     return True
 
 
-def serve(request: dict, result_fd: int) -> None:
-    """Load the submission in the current folder and answer the request's calls."""
+def serve(request: dict, result_fd: int, requests: Requests | None = None) -> None:
+    """Load the submission in the current folder and answer the request's calls, each once its
+    inputs came on `requests`."""
     import numpy  # noqa: F401 - imported before any student file can shadow it
     import torch
 
@@ -424,7 +460,7 @@ def serve(request: dict, result_fd: int) -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass  # already fixed in a warm parent
-    if not _confine(request.get("sandbox"), result_fd):
+    if not _confine(request.get("sandbox"), result_fd, requests.fd if requests else None):
         return
     inert = _install_inert_modules()
     if request.get("freeform"):  # no entry point: the files run as written, watched (freeform.py)
@@ -495,7 +531,10 @@ def serve(request: dict, result_fd: int) -> None:
         function = functions.get(call["entry"])
         if function is None or len(entries[call["entry"]]["where"]) > 1:
             continue  # the grader already knows why from the "loaded" event
-        outcome = make_call(function, call, watch)
+        inputs = requests.inputs_of(call["id"]) if requests is not None else call.get("inputs")
+        if inputs is None:
+            break  # the grader asks no more of this process
+        outcome = make_call(function, {**call, "inputs": inputs}, watch)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -507,12 +546,13 @@ def serve(request: dict, result_fd: int) -> None:
 
 def main() -> None:
     result_fd = int(sys.argv[1])
-    request = json.loads(sys.stdin.buffer.read())
+    requests = Requests(os.dup(0))  # the calls' inputs come later, one by one, on this pipe
+    request = requests.first()
     null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)  # the student's code reads nothing from the grader
+    os.dup2(null, 0)  # the student's code reads nothing from the grader on its stdin
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
     try:
-        serve(request, result_fd)
+        serve(request, result_fd, requests)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

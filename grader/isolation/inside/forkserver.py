@@ -66,9 +66,10 @@ def _become_submission(
         child_module.confinement.apply_rlimits(
             order["limits"]
         )  # as a fresh interpreter gets them at start
-        request = json.loads(sys.stdin.buffer.read())
+        requests = child_module.Requests(os.dup(0))  # the calls' inputs come later, one by one
+        request = requests.first()
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        child_module.serve(request, result)
+        child_module.serve(request, result, requests)
     except BaseException:  # noqa: BLE001 - whatever happens, this process must not return into the server loop
         pass
     finally:
