@@ -182,6 +182,7 @@ def laundering_graded(tmp_path_factory) -> Path:
         LAUNDERING,
         SUBMISSIONS / "correct_scalar.py",
         SUBMISSIONS / "correct_torch_optim.py",
+        REPO / "tests" / "fixtures" / "styles" / "correct_with_torch_func.py",
     ):
         shutil.copy(source, folder / source.name)
     out = folder / "out"
@@ -221,7 +222,9 @@ def test_gradients_laundered_through_a_backward_pass_and_training_without_one_ar
             assert found["score"] == check.points, check.id
 
 
-@pytest.mark.parametrize("correct", ["correct_scalar", "correct_torch_optim"])
+@pytest.mark.parametrize(
+    "correct", ["correct_scalar", "correct_torch_optim", "correct_with_torch_func"]
+)
 def test_correct_part_b_beside_it_keeps_every_point_and_no_finding(laundering_graded, correct):
     grading = json.loads((laundering_graded / correct / "grading.json").read_text())
     assert all(not c["rule_findings"] for c in grading["checks"])

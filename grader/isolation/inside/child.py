@@ -365,6 +365,16 @@ def _changed(before, after) -> bool:
         return False
 
 
+def _judged_by_passes_only(call: dict) -> bool:
+    """A training call whose only rule asks for backward passes: it returns no derivatives, so
+    no value of its operations is judged."""
+    return (
+        set(call.get("watch") or ()) == {"gradients-from-autograd"}
+        and bool(call.get("trains"))
+        and not call.get("derivatives")
+    )
+
+
 def make_call(function, call: dict, watch=None) -> dict:
     positional = make_arguments(call)
     originals = {
@@ -374,7 +384,9 @@ def make_call(function, call: dict, watch=None) -> dict:
     }
     inputs = [value for (name, value), a in zip(positional, call["arguments"]) if a.get("input")]
     recording = (
-        watch.begin(call.get("watch") or (), inputs) if watch is not None else None
+        watch.begin(call.get("watch") or (), inputs, light=_judged_by_passes_only(call))
+        if watch is not None
+        else None
     )  # only where a rule covers the call
     started = _perf()
     try:

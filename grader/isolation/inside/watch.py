@@ -31,6 +31,7 @@ import struct
 import sys
 
 MAX_VALUES = 20_000  # numbers kept from backward passes during one call
+MAX_GRAPHS_READ = 8  # backward passes of one call whose graphs are read (a training call runs many)
 MAX_GRAPH_NODES = 5_000  # nodes of one backward pass's graph read for the values it saved
 MAX_SAVED_ELEMENTS = 4096  # a saved tensor larger than this is not read
 MAX_NAMES = 12
@@ -98,6 +99,11 @@ class Watch:
             torch.overrides._pop_mode_temporarily,
         ]
         self._tamper_codes = {getattr(f, "__wrapped__", f).__code__ for f in python_tamper}
+        import torch._functorch.apis as functorch_apis
+        import torch._functorch.eager_transforms as functorch_transforms
+
+        # a torch.func transform seen from the outside (a light record enters no dispatch mode)
+        self._transform_files = {functorch_apis.__file__, functorch_transforms.__file__}
         self._autograd_codes = {
             torch.Tensor.backward.__code__: "Tensor.backward",
             torch.autograd.grad.__code__: "torch.autograd.grad",
@@ -178,6 +184,8 @@ class Watch:
                 record["counts"][code] = record["counts"].get(code, 0) + 1
             elif code in self._autograd_codes:
                 self._note(record, "autograd", self._autograd_codes[code])
+            elif code.co_filename in self._transform_files:
+                self._note(record, "autograd", "a torch.func transform")
             elif code in self._tamper_codes and self._called_by_submission(frame.f_back):
                 self._note(
                     record,
@@ -212,6 +220,8 @@ class Watch:
                 record["graphs_unread"] += 1  # the engine entered some other way: nothing to read
                 return
             record["passes"] += 1
+            if record["passes_from_inputs"] or record["passes"] > MAX_GRAPHS_READ:
+                return  # one pass through the call's inputs settles it; a training loop's others are counted
             wanted = record.get("input_keys")
             if wanted is None:
                 wanted = record["input_keys"] = [
@@ -235,9 +245,11 @@ class Watch:
 
     # ------------------------------------------------------------ around the call
 
-    def begin(self, kinds, inputs=()) -> dict | None:
+    def begin(self, kinds, inputs=(), light: bool = False) -> dict | None:
         """Start recording for the rules of `kinds` (`inputs`: the call's case inputs, whose values
-        a backward pass's graph is looked for); None when no rule covers the call."""
+        a backward pass's graph is looked for); None when no rule covers the call.  `light`: the
+        profile hook alone, no torch mode (a training call judged only by its backward passes,
+        which the hook sees start: a mode on each of a long loop's operations costs it threefold)."""
         kinds = set(kinds)
         if not kinds:
             return None
@@ -254,7 +266,9 @@ class Watch:
             )
         self._setprofile(self._profile)
         record["hook"] = self._getprofile()
-        for cls, (length, _) in zip(self._classes, (self._dispatch_stack, self._function_stack)):
+        for cls, (length, _) in zip(
+            () if light else self._classes, (self._dispatch_stack, self._function_stack)
+        ):
             mode = cls()
             before = length()
             mode.__enter__()
