@@ -831,18 +831,28 @@ def _load_report(event: dict, memory: MemoryLimit | None = None) -> LoadReport:
     )
 
 
+TURN_WRITE_SECONDS = 5.0  # how long the grader waits for a child to take a call's inputs
+
+
 def _give_turn(child, expected_ids: list[str], turn: int, by_id: dict) -> None:
-    """Write the inputs of the call whose turn it is to the child's request pipe.  A child that
-    stopped reading is its own problem: its limits end it."""
+    """Write the inputs of the call whose turn it is to the child's request pipe.  The child
+    reads them as soon as its call before is answered; one that stopped reading (its own code
+    answered in its place) never holds the grader: after TURN_WRITE_SECONDS the rest is not
+    written, and the call's limits end it."""
     fd = getattr(child, "request_fd", None)
-    if fd is None:
+    if fd is None or turn >= len(expected_ids):
         return
+    view = memoryview(by_id[expected_ids[turn]].inputs_line())
+    deadline = time.monotonic() + TURN_WRITE_SECONDS
     try:
-        if turn < len(expected_ids):
-            line = by_id[expected_ids[turn]].inputs_line()
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
+        os.set_blocking(fd, False)
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_WRITE)
+            while view and time.monotonic() < deadline:
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    selector.select(max(0.0, deadline - time.monotonic()))
     except OSError:
         pass  # the child has gone, or closed its end
 

@@ -498,3 +498,31 @@ def test_the_fake_pid_is_nobody_s():
     assert kill_stragglers(pid, None, settle_seconds=0.1) == 0
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_child_that_stops_reading_its_inputs_never_holds_the_grader(monkeypatch):
+    """A submission whose own code answers in the call's place leaves its request pipe unread:
+    the grader writes the next call's inputs for a bounded time, then goes on."""
+    import threading
+    from types import SimpleNamespace
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        while True:  # the pipe full, as after turns the child never read
+            os.write(write_end, b"x" * 65536)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_end, True)  # as the grader holds it
+    monkeypatch.setattr(execute, "TURN_WRITE_SECONDS", 0.5)
+    call = SimpleNamespace(inputs_line=lambda: b'{"id": "c2", "inputs": {}}\n')
+    child = SimpleNamespace(request_fd=write_end)
+    writer = threading.Thread(
+        target=execute._give_turn, args=(child, ["c1", "c2"], 1, {"c2": call}), daemon=True
+    )
+    writer.start()
+    writer.join(timeout=60)
+    alive = writer.is_alive()
+    os.close(read_end)  # a writer still blocked gets its broken pipe and ends
+    os.close(write_end)
+    assert not alive
