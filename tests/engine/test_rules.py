@@ -172,6 +172,7 @@ def test_the_record_of_a_call_is_read_bounded_and_typed():
 
 
 LAUNDERING = REPO / "tests" / "hostile" / "launders_hand_gradients_through_a_backward_pass.py"
+TORCH_FUNC_PART_B = REPO / "tests" / "fixtures" / "styles" / "torch_func_part_b.py"
 
 
 @pytest.fixture(scope="module")
@@ -182,9 +183,11 @@ def laundering_graded(tmp_path_factory) -> Path:
         LAUNDERING,
         SUBMISSIONS / "correct_scalar.py",
         SUBMISSIONS / "correct_torch_optim.py",
-        REPO / "tests" / "fixtures" / "styles" / "correct_with_torch_func.py",
     ):
         shutil.copy(source, folder / source.name)
+    (folder / "correct_with_torch_func.py").write_text(  # correct_scalar's Part B by torch.func
+        (SUBMISSIONS / "correct_scalar.py").read_text() + TORCH_FUNC_PART_B.read_text()
+    )
     out = folder / "out"
     completed = run_grader("grade", str(folder), "--out", str(out), "--no-cache")
     assert completed.returncode == 0, completed.stderr[-3000:]
