@@ -46,8 +46,10 @@ class Diagnosis:
     title: str
     explanation: str
     formula: str = ""
-    kind: str = "misconception"  # misconception | root-cause
-    where: str = ""  # a root cause: the function the bug is in
+    # misconception: a catalogued mistake; root-cause: which function the bug is in (`where`);
+    # consequence: these failures follow from the bug of another function, `where`
+    kind: str = "misconception"
+    where: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -181,14 +183,25 @@ class _Matcher:
             compared += 1
         return compared > 0
 
-    @staticmethod
-    def _right_on_given_only(item: CheckEvidence) -> bool:
-        public = [v for v in item.verdicts if not v.hidden]
-        return (
-            bool(public)
-            and all(v.passed for v in public)
-            and any(v.hidden and v.status == "failed" for v in item.verdicts)
-        )
+    def _right_on_given_only(self, item: CheckEvidence) -> bool:
+        """Right on the given case, wrong on a hidden one with the given case's own values: the
+        function's output did not change when its inputs did.  A value right by chance on the
+        given case (an inactive unit, a small error) and different on the hidden ones is not it."""
+        public = [i for i, v in enumerate(item.verdicts) if not v.hidden]
+        if not public or not all(item.verdicts[i].passed for i in public):
+            return False
+        given = item.returned[public[0]]
+        if given is None:
+            return False
+        for number, verdict in enumerate(item.verdicts):
+            if not (verdict.hidden and verdict.status == "failed") or item.returned[number] is None:
+                continue
+            shape = item.expected[public[0]].shape or item.expected[public[0]].value.shape
+            before = self._read(item, public[0], tuple(shape))
+            after = self._read(item, number, tuple(shape))
+            if before is not None and after is not None and np.array_equal(before, after):
+                return True
+        return False
 
     def explains(self, entry: Misconception, item: CheckEvidence) -> bool:
         key = (entry.id, item.check.id)
@@ -209,14 +222,55 @@ class _Matcher:
         missed = [e for e in against if not self.explains(entry, e)]
         return sum(e.check.part == part for e in missed), len(missed)
 
+    def _upstream(self, item: CheckEvidence) -> set[str]:
+        """The entry points of the check's part that run before it or are it, in the order the
+        spec first checks them (the forward pass, then the gradients, then training)."""
+        entries = list(
+            dict.fromkeys(e.check.entry for e in self.evidence if e.check.part == item.check.part)
+        )
+        return set(entries[: entries.index(item.check.entry) + 1])
+
+    def contradicted(self, entry: Misconception, item: CheckEvidence) -> bool:
+        """A check that passed disagrees with the entry: its variation changes that check's numbers
+        and the student's are the reference's, in the check's own function or one that runs before
+        it in its part.  (A forward mistake is never named for the gradients where the forward
+        checks pass; a forward function's mistake may still be named where a later function with a
+        forward pass of its own gets it right.)  An entry recognised from the pattern of the
+        verdicts is a mistake of one function at a time, and is held to its own checks only."""
+        if entry.right_on_given_only:
+            return False
+        upstream = self._upstream(item)
+        return any(
+            e.check.entry in upstream
+            and entry.applies_to(e.check)
+            and all(v.passed for v in e.verdicts)
+            and any(t is not None for t in e.returned)
+            and not self.explains(entry, e)
+            for e in self.evidence
+        )
+
+    def failures_explained(self, entry: Misconception) -> frozenset[str]:
+        return frozenset(
+            e.check.id
+            for e in self.evidence
+            if e.failed and entry.applies_to(e.check) and self.explains(entry, e)
+        )
+
     def best(self, item: CheckEvidence) -> list[Misconception]:
+        """The entries that reproduce this check, agree with every check that passed, and are not
+        outdone by another that explains every failure they explain and more: one cause that
+        explains every failure is said rather than several that each explain some."""
         matched = [
             m
             for m in self.predictions.spec.reference.catalog
-            if m.applies_to(item.check) and self.explains(m, item)
+            if m.applies_to(item.check)
+            and self.explains(m, item)
+            and not self.contradicted(m, item)
         ]
         if len(matched) <= 1:
             return matched
+        covers = {m.id: self.failures_explained(m) for m in matched}
+        matched = [m for m in matched if not any(covers[m.id] < covers[o.id] for o in matched)]
         ranks = {m.id: self.contradictions(m, item.check.part) for m in matched}
         fewest = min(ranks.values())
         return [m for m in matched if ranks[m.id] == fewest]
@@ -256,13 +310,16 @@ def diagnose_submission(
 
 def check_catalog(spec: Spec, book: CaseBook, expected: tuple[Expected, ...]) -> None:
     """Refuse a catalogue with an entry that is no mistake: one of its variations gives the
-    reference's values on the public case of every check it applies to (SpecError, naming it)."""
+    reference's values on the public case of every check it applies to (SpecError, naming it).
+    An entry recognised as right on the given case only is exempt: the hidden cases show it."""
     public = {
         e.check_id: e
         for e in expected
         if not e.case.hidden and e.case == book.for_check(spec.check(e.check_id))[0]
     }
     for entry in spec.reference.catalog:
+        if entry.right_on_given_only:
+            continue  # right on the given case by its definition: only the hidden cases show it
         checks = [c for c in spec.checks if entry.applies_to(c) and c.id in public]
         for index, variation in enumerate(entry.variations):
             for check in checks:

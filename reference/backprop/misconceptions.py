@@ -10,6 +10,8 @@ of them.
 
 from __future__ import annotations
 
+import itertools
+
 from grader.core.cases import Case
 from grader.core.catalog import Misconception
 from grader.core.spec import Check
@@ -26,7 +28,14 @@ DELTA_RULE = (
 COURSE_NETWORK = (
     "h1 = f(w1*x1 + w3*x2), h2 = f(w2*x1 + w4*x2), o1 = f(w5*h1 + w7*h2), o2 = f(w6*h1 + w8*h2)"
 )
+AUTOGRAD_RULE = (
+    "o = torch_forward(x, w) with w.requires_grad_(); E = loss(o, y); E.backward(); dE/dw = w.grad"
+)
 TRAINING_LOOP = "for epoch in range(epochs): losses.append(E(w)); w = w - lr * dE/dw(w)"
+# what a function may read from the file instead of its arguments: any of x, y and w
+GIVEN_SUBSETS = tuple(
+    names for size in (1, 2, 3) for names in itertools.combinations(("x", "y", "w"), size)
+)
 STEP_SIZES = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0)  # the course's grid and the usual defaults
 
 
@@ -66,6 +75,17 @@ CATALOG: tuple[Misconception, ...] = (
         "delta_h1 = ((o1 - y1)*o1*(1 - o1)*w5 + (o2 - y2)*o2*(1 - o2)*w6) * h1*(1 - h1)",
         NUMPY,
         (Variation(hidden_delta="hidden-slope"),),
+    ),
+    Misconception(
+        "hidden-delta-o1-path-unit-derivative",
+        "The hidden unit's derivative used in place of o1's, on o1's path",
+        "In the error that reaches each hidden unit, the term coming from o1 is multiplied by the hidden unit's slope "
+        "h*(1 - h) where o1's own slope o1*(1 - o1) belongs; the term from o2 is right. The error from each output passes "
+        "first through that output's activation: delta_o1 = (o1 - y1)*o1*(1 - o1) is the factor on o1's path, the same "
+        "delta the output-layer gradients dE/dw5 and dE/dw7 use. Build both hidden deltas from delta_o1 and delta_o2.",
+        "delta_h1 = ((o1 - y1)*o1*(1 - o1)*w5 + (o2 - y2)*o2*(1 - o2)*w6) * h1*(1 - h1)",
+        NUMPY,
+        (Variation(hidden_delta="o1-hidden-slope"),),
     ),
     Misconception(
         "missing-output-derivative",
@@ -122,12 +142,13 @@ CATALOG: tuple[Misconception, ...] = (
     Misconception(
         "sequential-update",
         "Output weights updated before the hidden gradients were computed",
-        "w5..w8 were updated first, and the hidden gradients were then computed with the new output weights. All eight "
-        "gradients belong to the same point: compute them from one forward pass at the current weights, then update all "
-        "eight at once.",
+        "w5..w8 were updated first, and the hidden gradients were then computed with the new output weights: either the "
+        "new w5..w8 carried this forward pass's output deltas back, or a second backward pass ran at the partly updated "
+        "weights. All eight gradients belong to the same point: compute them from one forward pass at the current "
+        "weights, then update all eight at once.",
         "g = dE/dw at the current w (all eight), then w = w - lr * g",
         NUMPY,
-        (Variation(sequential=True),),
+        (Variation(sequential="carried"), Variation(sequential="recomputed")),
     ),
     Misconception(
         "loss-after-update",
@@ -225,7 +246,7 @@ CATALOG: tuple[Misconception, ...] = (
         "Every entry point must compute from its arguments; the grader calls them with other inputs too.",
         "np_backward(x, y, w) and the others compute from their arguments only",
         BOTH,
-        (Variation(given_inputs=True),),
+        tuple(Variation(given_inputs=names) for names in GIVEN_SUBSETS),
         right_on_given_only=True,
     ),
     Misconception(

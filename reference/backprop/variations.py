@@ -43,15 +43,18 @@ class Variation:
     # backward pass by hand
     slope: str = "exact"  # "sigmoid-form": f'(z) taken as a*(1-a) whatever f is
     output_delta: str = "chain"  # "raw": delta_o = dE/do, without f'(z_o)
-    hidden_delta: str = "chain"  # "weight-grads" | "raw-error" | "hidden-slope"
+    hidden_delta: str = "chain"  # "weight-grads" | "raw-error" | "hidden-slope" | "o1-hidden-slope"
     # training
-    sequential: bool = False  # w5..w8 updated before the hidden gradients are computed
+    # w5..w8 updated before the hidden gradients are computed: "carried" (the new w5..w8 carry
+    # this forward pass's deltas back) | "recomputed" (the hidden gradients of a second backward
+    # pass at the partly updated weights)
+    sequential: str = ""
     accumulate: bool = False  # gradients summed over the epochs, never zeroed
     ascent: bool = False  # w <- w + lr * dE/dw
     learning_rate: float | None = None  # a step size used whatever was asked
     extra_epochs: int = 0  # updates made beyond (or short of) the epochs asked
     loss_after_update: bool = False  # losses[i] recorded after update i
-    given_inputs: bool = False  # the given case's x, y, w used, whatever was passed
+    given_inputs: tuple[str, ...] = ()  # of x, y, w: the given case's used, whatever was passed
 
 
 CORRECT = Variation()  # no mistake: the reference
@@ -134,6 +137,11 @@ def gradients(
         back = np.array([carried[0] * w5 + carried[1] * w6, carried[0] * w7 + carried[1] * w8])
         if v.hidden_delta == "hidden-slope":  # h*(1-h) where o*(1-o) belongs
             back = back * slope_h
+        if v.hidden_delta == "o1-hidden-slope":  # the same, on o1's path alone
+            through_o1 = error[0] * slope_h
+            back = np.array(
+                [through_o1[0] * w5 + delta_o[1] * w6, through_o1[1] * w7 + delta_o[1] * w8]
+            )
     delta_h = (
         back * slope_h if v.output_reads == "h" else np.zeros(2, dtype=dtype)
     )  # x-fed: h reaches nothing
@@ -162,10 +170,13 @@ def train(v: Variation, x, y, w, lr: float, epochs: int, act: str, loss: str, dt
             if not v.loss_after_update:
                 losses.append(current_loss())
             g = gradients(v, x, y, w, act, loss, dtype=dtype)
-            if v.sequential:
+            if v.sequential == "carried":
                 g = gradients(
                     v, x, y, w, act, loss, hidden_reads_weights=w[4:] - lr * g[4:], dtype=dtype
                 )
+            elif v.sequential == "recomputed":
+                moved = np.concatenate([w[:4], w[4:] - lr * g[4:]])
+                g = np.concatenate([gradients(v, x, y, moved, act, loss, dtype=dtype)[:4], g[4:]])
             total = total + g if v.accumulate else g
             w = w - lr * total
             if v.loss_after_update:
@@ -177,7 +188,10 @@ def quantities(v: Variation, entry: str, args: dict, x, y, w, given: tuple | Non
     """Every quantity `entry` yields with this variation, in the shape of
     `reference.expected.reference_quantities`; `given` is the given case's (x, y, w)."""
     if v.given_inputs:
-        x, y, w = given
+        x, y, w = (
+            given[i] if name in v.given_inputs else value
+            for i, (name, value) in enumerate(zip("xyw", (x, y, w)))
+        )
     act, loss = args.get("act", "sigmoid"), args.get("loss", "mse")
     kind = entry.split("_", 1)[1]
     w = np.asarray(w, dtype=float)

@@ -49,6 +49,7 @@ ISSUE_TABLE = (  # the ids issue 5 asks for; ids are stable, students' reports a
     "sequential-update", "loss-after-update", "epochs-off-by-one", "relu-with-sigmoid-derivative", "relu-hidden-only",
     "no-output-activation", "output-layer-fed-inputs", "softmax-before-cross-entropy", "mseloss-as-half-sse",
     "rounded-intermediates", "ignores-arguments", "wrong-learning-rate",
+    "hidden-delta-o1-path-unit-derivative",  # issue 27: the o1-path-only unit derivative
 )  # fmt: skip
 CREDIT = 0.5  # the share of its points a consistent backward pass earns in the fixtures' run
 
