@@ -13,7 +13,7 @@ view: the student's copy gives the student's causes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grader.engine.freeform import port_hints
 from grader.engine.score import CheckResult, SubmissionResult
@@ -201,11 +201,13 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         headline = scrubbed(error.get("message"), 300)
         kind_of = scrubbed(error.get("type"), 100)
         where = scrubbed(error.get("where"), 200)
-        title = (
-            f"{entry} raises {kind_of}: {headline}"
-            if not headline.startswith(kind_of)
-            else f"{entry} raises {headline}"
-        )
+        if not kind_of and not headline:  # the student's copy of a hidden case keeps no error
+            hidden = verdict is not None and verdict.hidden
+            title = f"{entry} raises an error" + (" on the hidden cases" if hidden else "")
+        elif not headline.startswith(kind_of):
+            title = f"{entry} raises {kind_of}: {headline}"
+        else:
+            title = f"{entry} raises {headline}"
         return Cause(
             "error",
             title,
@@ -255,7 +257,9 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         )
     quantities = ", ".join(
         dict.fromkeys(
-            c.check.measure.words if c.check.measure else c.check.quantity for c in members
+            c.check.measure.words if c.check.measure else c.check.quantity
+            for c in members
+            if c.check.entry == entry
         )
     )
     note = next((c.diagnosis_note for c in members if c.diagnosis_note), "")
@@ -269,20 +273,66 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
     )
 
 
+def _follows(check_result: CheckResult):
+    """The diagnosis saying this check's failure is another function's bug, if any."""
+    return next(
+        (d for d in check_result.diagnoses if getattr(d, "kind", "") == "consequence" and d.where),
+        None,
+    )
+
+
+_FIRST = ("load", "missing", "free-form")  # nothing else can be fixed before these
+
+
 def causes_of(result: SubmissionResult) -> tuple[Cause, ...]:
-    """Every cause of the failing (or withheld) checks, the costliest first (spec order breaks ties)."""
-    groups: dict[tuple, list[CheckResult]] = {}
-    for check_result in result.checks:
-        if (
-            check_result.passed
-            and not check_result.withheld
-            and check_result.score >= check_result.check.points
-        ):
+    """Every cause of the failing (or withheld) checks, in the order the code runs: the entry
+    points in the order the spec first checks them (the forward pass before the gradients before
+    training), the costliest first within one.  A check whose failure follows from another
+    function's bug (a consequence the probes found) is that function's cause, said once."""
+    failing = [
+        c for c in result.checks if not (c.passed and not c.withheld and c.score >= c.check.points)
+    ]
+    keys = {id(c): _key(result, c) for c in failing}
+    for check_result in failing:
+        follows = _follows(check_result)
+        if follows is None or keys[id(check_result)][0] == "rule":
             continue
-        groups.setdefault(_key(result, check_result), []).append(check_result)
-    causes = [_cause(key, members, result) for key, members in groups.items()]
+        source = next(
+            (
+                c
+                for c in failing
+                if c.check.entry == follows.where
+                and _follows(c) is None
+                and keys[id(c)][0] not in ("rule", "load", "missing")
+            ),
+            None,
+        )
+        if source is not None:
+            keys[id(check_result)] = keys[id(source)]
+    groups: dict[tuple, list[CheckResult]] = {}
+    for check_result in failing:
+        groups.setdefault(keys[id(check_result)], []).append(check_result)
+    causes = []
+    for key, members in groups.items():
+        # the function with the bug leads: its own checks first, then those that follow from it
+        members.sort(key=lambda c: _follows(c) is not None)
+        cause = _cause(key, members, result)
+        joined = [c for c in members if _follows(c) is not None and c.check.entry != cause.where]
+        if joined:
+            said = scrubbed(_follows(joined[0]).explanation, 1000)
+            cause = replace(cause, detail=" ".join(filter(None, (cause.detail, said))))
+        causes.append(cause)
+    entries = list(dict.fromkeys(c.check.entry for c in result.checks))
     order = {id(c): i for i, c in enumerate(causes)}
-    return tuple(sorted(causes, key=lambda c: (-c.points, order[id(c)])))
+
+    def rank(cause: Cause) -> tuple:
+        if cause.kind in _FIRST:
+            return (0, 0, -cause.points, order[id(cause)])
+        where = cause.where if cause.where in entries else ""
+        position = entries.index(where) if where else len(entries)
+        return (1, position, -cause.points, order[id(cause)])
+
+    return tuple(sorted(causes, key=rank))
 
 
 def cause_of_check(causes: tuple[Cause, ...]) -> dict[str, int]:

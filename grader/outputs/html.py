@@ -537,15 +537,15 @@ def _who(result: SubmissionResult) -> dict:
 
 
 def _kind(diagnosis) -> str:
-    return getattr(diagnosis, "kind", "misconception")  # misconception | root-cause
+    return getattr(diagnosis, "kind", "misconception")  # misconception | root-cause | consequence
 
 
 def mistakes_of(result: SubmissionResult) -> list:
     """The catalogued mistakes named in a submission, once each; a root-cause finding (where the
     bug is) is not a mistake of its own and stands here only when no mistake was named."""
     found = {d.id: d for c in result.checks for d in c.diagnoses}
-    named = [d for d in found.values() if _kind(d) != "root-cause"]
-    return named or list(found.values())
+    named = [d for d in found.values() if _kind(d) == "misconception"]
+    return named or [d for d in found.values() if _kind(d) == "root-cause"]
 
 
 def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
@@ -604,8 +604,8 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
     for result in results:
         for check_result in result.checks:
             for diagnosis in check_result.diagnoses:
-                if _kind(diagnosis) == "root-cause":
-                    continue  # where the bug is, said with the mistake, not counted as one
+                if _kind(diagnosis) != "misconception":
+                    continue  # where the bug is, or what follows from it: not a mistake of its own
                 entry = mistakes.setdefault(
                     diagnosis.id,
                     {"id": diagnosis.id, "title": diagnosis.title, "students": {}, "checks": []},

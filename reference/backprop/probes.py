@@ -24,7 +24,7 @@ from grader.engine.execute import Call
 from reference.backprop import network
 from reference.backprop.cases import case_of, xyw
 from reference.backprop.contract import ENTRY_POINTS, QUANTITIES
-from reference.backprop.misconceptions import COURSE_NETWORK
+from reference.backprop.misconceptions import AUTOGRAD_RULE, COURSE_NETWORK, DELTA_RULE
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,22 @@ class Probe:
         return (self.center, *self.plus, *self.minus, *self.inputs)
 
 
+@dataclass(frozen=True)
+class UpdateProbe:
+    """One update of a training check's function and its part's backward function, at the
+    check's public case and at the weights one right update from it (where a bug that vanishes
+    at the starting weights, zero ones say, shows): is the step w - lr·backward(x, y, w)?"""
+
+    check_id: str
+    case: Case
+    lr: float
+    points: tuple[tuple[Case, str, str], ...]  # (case, training call id, backward call id)
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return tuple(i for _, train, backward in self.points for i in (train, backward))
+
+
 _OUTPUTS = QUANTITIES["o"]  # what a probe reads of each forward call
 
 
@@ -53,6 +69,15 @@ def forward_entry(check: Check) -> str:
         name
         for name, entry in ENTRY_POINTS.items()
         if entry.part == check.part and "o" in entry.quantities
+    )
+
+
+def backward_entry(check: Check) -> str:
+    """The entry point of `check`'s part that returns the gradients."""
+    return next(
+        name
+        for name, entry in ENTRY_POINTS.items()
+        if entry.part == check.part and "gradients" in entry.quantities
     )
 
 
@@ -74,13 +99,14 @@ def plan_probes(
     step = spec.diagnosis.finite_difference_step
     calls: dict[tuple, Call] = {}
 
-    def call(entry: str, act: str, case: Case) -> str:
-        key = (entry, act, case.key)
+    def call(entry: str, act: str, case: Case, **options) -> str:
+        kwargs = {"act": act, **options}
+        key = (entry, tuple(sorted(kwargs.items())), case.key)
         if key not in calls:
             calls[key] = Call(
                 f"fd{first_number + len(calls)}",
                 entry,
-                {"act": act},
+                kwargs,
                 case,
                 arguments=ENTRY_POINTS[entry].arguments,
                 framework=ENTRY_POINTS[entry].framework,
@@ -110,7 +136,91 @@ def plan_probes(
                 tuple(ids[1 + 2 * weights :]),
             )
         )
+    for check in spec.checks:
+        if not ENTRY_POINTS[check.entry].trains:
+            continue
+        public = book.for_check(check)[0]
+        backward = backward_entry(check)
+        losses = {"loss": check.args["loss"]} if "loss" in check.args else {}
+        options = {k: v for k, v in check.args.items() if k not in ("act", "epochs")}
+        x, y, w = xyw(public)
+        lr, act = float(check.args["lr"]), check.args["act"]
+        stepped, _ = network.train(x, y, w, lr, 1, act, check.args.get("loss", "mse"))
+        after = case_of(f"{public.id}-after-a-step", x, y, tuple(stepped.tolist()), False)
+        points = tuple(
+            (
+                case,
+                call(check.entry, act, case, **{**options, "epochs": 1}),
+                call(backward, act, case, **losses),
+            )
+            for case in (public, after)
+        )
+        probes.append(UpdateProbe(check.id, public, lr, points))
     return tuple(probes), tuple(calls.values())
+
+
+def _member(outcome, check: Check, entry: str, quantity: str, size: int) -> np.ndarray | None:
+    """One quantity of a probe call's answer (the outputs, the gradients, the final weights)."""
+    if outcome is None or outcome.status != "ok":
+        return None
+    try:
+        return observed_quantity(
+            outcome.value,
+            replace(
+                check,
+                entry=entry,
+                quantity=quantity,
+                signature=ENTRY_POINTS[entry],
+                measure=QUANTITIES[quantity],
+            ),
+            (size,),
+        )
+    except ShapeError:
+        return None
+
+
+def update_follows(item: CheckEvidence, probe: UpdateProbe, outcomes: dict, spec: Spec) -> Finding:
+    """A training check's failures are its part's backward function's where the training
+    function's step is w - lr·(that function's gradients) at every probed point and those
+    gradients are wrong at one: one cause, said once, under the backward function."""
+    check = item.check
+    backward = backward_entry(check)
+    # wrong as the backward function's own checks judge it
+    graded = next(c.tolerance for c in spec.checks if c.entry == backward)
+    wrong_at = []
+    for case, train, backward_call in probe.points:
+        stepped = _member(outcomes.get(train), check, check.entry, "final_weights", 8)
+        gradients = _member(outcomes.get(backward_call), check, backward, "gradients", 8)
+        if stepped is None or gradients is None:
+            return Finding()
+        x, y, w = (np.array(v, dtype=np.float64) for v in xyw(case))
+        step = w - probe.lr * gradients
+        if not np.all(np.abs(stepped - step) <= check.tolerance.allowed(step)):
+            return Finding()  # it does not train with those gradients: its failures are its own
+        right = network.gradients(x, y, w, check.args["act"], check.args.get("loss", "mse"))
+        if not np.all(np.abs(gradients - right) <= graded.allowed(right)):
+            wrong_at.append(case)
+    if not wrong_at:
+        return Finding()  # right gradients: what is wrong is the training function's own
+    where = (
+        f"on the {probe.case.id} case"
+        if wrong_at[0] is probe.points[0][0]
+        else f"one update after the {probe.case.id} case"
+    )
+    explanation = (
+        f"Your {check.entry} takes its steps with the gradients of your {backward}: its update {where} "
+        f"is exactly w - lr·{backward}(x, y, w), and those gradients are wrong there, so its losses and "
+        f"weights are too. Fix {backward} and these checks follow."
+    )
+    diagnosis = Diagnosis(
+        "follows-from-backward",
+        f"Follows from {backward}'s gradients",
+        explanation,
+        "",
+        "consequence",
+        backward,
+    )
+    return Finding((diagnosis,))
 
 
 def _forward_outputs(outcome, check: Check, size: int) -> np.ndarray | None:
@@ -268,11 +378,12 @@ def root_cause(
         return Finding((diagnosis,), note, credit)
     if forward_right:
         explanation = (
-            f"Your {forward} gives the right values, but central differences of the {loss} loss computed from it, "
-            f"(E(w + ε·e_i) - E(w - ε·e_i)) / 2ε, disagree with what {backward} returns on the {probe.case.id} case: "
+            f"Your {forward} gives the right values, but the grader's central differences of the {loss} loss computed "
+            f"from it disagree with what {backward} returns on the {probe.case.id} case: "
             f"the mistake is in the backward pass, or in the loss it differentiates, not in the forward pass."
         )
-        formula = "dE/dw_i = (E(w + ε·e_i) - E(w - ε·e_i)) / (2ε) for a small ε"
+        # the chain rule, never the finite difference the evidence came from: Part A's rules forbid it
+        formula = DELTA_RULE if check.part == "numpy" else AUTOGRAD_RULE
         return Finding(
             (
                 Diagnosis(
@@ -293,9 +404,13 @@ def find(
 ) -> Finding:
     """The probe's finding for a failing backward check, with the other probed points of the
     same forward function as evidence that it does use an input."""
+    if isinstance(probe, UpdateProbe):
+        return update_follows(item, probe, outcomes, spec)
     forward = forward_entry(item.check)
     elsewhere = []
     for other in probes:
+        if isinstance(other, UpdateProbe):
+            continue
         if other.check_id != item.check.id and forward_entry(spec.check(other.check_id)) == forward:
             outputs = probe_outputs(other, outcomes, spec.check(other.check_id))
             if outputs is not None:

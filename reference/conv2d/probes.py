@@ -25,7 +25,7 @@ from grader.engine.diagnose import CheckEvidence, Diagnosis, Finding
 from grader.engine.execute import Call
 from reference.conv2d import convolution
 from reference.conv2d.contract import ENTRY_POINTS, QUANTITIES, is_forward
-from reference.conv2d.misconceptions import FORWARD
+from reference.conv2d.misconceptions import DBIAS, DWEIGHT, DX, FORWARD
 
 PROBED = {"dx": "x", "dweight": "weight", "dbias": "bias"}  # the input each gradient is taken for
 DIRECTIONS = 3  # fixed unit directions per probed input: enough to tell a wrong gradient
@@ -200,9 +200,9 @@ def find(
             f"{DIRECTIONS} directions of {name} disagree with the {check.quantity} your {backward} returns on the "
             f"{probe.case.id} case: the mistake is in the backward pass, not in the forward pass."
         )
-        formula = (
-            f"<{check.quantity}, u> = (L({name} + ε·u) - L({name} - ε·u)) / (2ε), L = sum(y * dy)"
-        )
+        # the chain rule for the gradient, never the finite difference the evidence came from:
+        # Part A's rules forbid computing the backward pass that way
+        formula = {"dx": DX, "dweight": DWEIGHT, "dbias": DBIAS}.get(check.quantity, DX)
         return Finding(
             (
                 Diagnosis(
