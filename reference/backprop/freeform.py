@@ -14,6 +14,7 @@ weight copied unchanged) proves nothing and is not counted.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -525,6 +526,8 @@ def _observations(spec, part, setup, groups, order_name) -> list[Observation]:
             order_name,
         ),
     ]
+    found[3], found[4] = _in_the_slot(found[3], found[4], groups, order_name, HIDDEN, OUTPUT)
+    found[4], found[3] = _in_the_slot(found[4], found[3], groups, order_name, OUTPUT, HIDDEN)
     if setup["lr"]:
         one = {"act": act, "loss": loss, "lr": setup["lr"], "epochs": 1}
         found.append(
@@ -543,6 +546,35 @@ def _observations(spec, part, setup, groups, order_name) -> list[Observation]:
             )
         )
     return found
+
+
+def _in_the_slot(
+    missing: Observation, beside: Observation, groups, order_name, where: slice, other: slice
+) -> tuple[Observation, Observation]:
+    """Gradients not found anywhere, where the rest of their set was found right in a group of
+    all eight (returned together, or printed on one line): the values in their places there are
+    theirs, and wrong, never "not found"."""
+    if missing.status != "not-found" or beside.status != "right":
+        return missing, beside
+    group = next(
+        (g for g in groups if g.source == beside.source and len(g.values) == 8),
+        None,
+    )
+    if group is None:
+        return missing, beside
+    values = group.values[ORDERS[order_name]] if order_name in ORDERS else group.values
+    if not np.allclose(values[other], beside.observed, rtol=0, atol=1e-12):
+        return missing, beside  # the right ones were not read from these places
+    precision = "full" if group.decimals is None else f"{min(group.decimals)} decimals printed"
+    wrong = replace(
+        missing,
+        status="wrong",
+        observed=tuple(float(v) for v in values[where]),
+        precision=precision,
+        source=group.source,
+        note=f"in their places beside the right {beside.quantity}, and not the chain rule's values",
+    )
+    return wrong, beside
 
 
 def _known(setup) -> np.ndarray:

@@ -17,7 +17,7 @@ from tests.conftest import REPO, SUBMISSIONS, grading, run_grader, write_spec
 GIVEN = ((0.5, 0.3), (0.23, -0.07), (0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8))
 EXAMPLES = ("freeform_published", "freeform_weight_list.py", "freeform_matrices.py", "freeform_nn_linear.py", "freeform_nn_module.py",
             "freeform_printed_only.py", "freeform_changed_targets.py", "freeform_crash_halfway.py",
-            "freeform_loss_list.py")  # fmt: skip
+            "freeform_loss_list.py", "freeform_scalar_o1_path.py")  # fmt: skip
 HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_window_and_writes_files.py", "freeform_asks_for_the_step_size.py",
            "freeform_training_loop_at_module_level.py", "freeform_trains_for_60000_updates.py",
            "freeform_forges_an_epoch_count_of_10_to_the_30.py")  # fmt: skip
@@ -31,6 +31,14 @@ def graded(tmp_path_factory):
         (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
     for name in HOSTILE:
         shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
+    # the scalar hand-in with a bug no catalogued mistake has: o2's path left out of d_h1
+    scalar = (SUBMISSIONS / "freeform_scalar_o1_path.py").read_text()
+    (folder / "freeform_scalar_uncatalogued.py").write_text(
+        scalar.replace(
+            "d_h1 = ((out_o1 - y1) * out_h1 * (1 - out_h1) * w5 + d_o2 * w6)",
+            "d_h1 = (d_o1 * w5)",
+        ).replace("(out_o1 - y1) * out_h2 * (1 - out_h2) * w7", "d_o1 * w7")
+    )
     spec = write_spec(
         tmp_path_factory.mktemp("spec"),
         (
@@ -118,6 +126,8 @@ EXPECTED = {
     "freeform_crash_halfway.py": {("torch-gradients", HIDDEN): ("right", None), ("torch-gradients", OUTPUT): ("right", None)},
     "freeform_loss_list.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", HIDDEN): ("right", None),
                               ("", "weights at the end (after 200 updates)"): ("right", None), ("", "loss curve (200 epochs)"): ("wrong", "loss-after-update")},
+    "freeform_scalar_o1_path.py": {("np-forward-output", "forward outputs o"): ("right", None), ("np-gradients", OUTPUT): ("right", None),
+                                   ("np-gradients", HIDDEN): ("wrong", "hidden-delta-o1-path-unit-derivative")},
 }  # fmt: skip
 
 
@@ -130,6 +140,31 @@ def test_each_free_form_style_gets_the_observations_its_docstring_states(graded,
         assert seen[key]["status"] == status, (key, seen[key])
         if mistake:
             assert mistake in seen[key]["diagnoses"], (key, seen[key])
+
+
+def test_wrong_gradients_printed_beside_right_ones_are_wrong_and_the_check_fails(graded):
+    """The scalar hand-in prints all eight gradients on one line, four of them wrong (the o1-path
+    unit derivative): are those four wrong, at the reference's setup, and the check failed?"""
+    seen = checks(graded, "freeform_scalar_o1_path.py")["np-gradients"]
+    assert seen["status"] == "failed" and seen["score"] == 0
+    hidden = next(o for o in seen["observations"] if o["quantity"] == HIDDEN)
+    mistaken = quantities(
+        Variation(hidden_delta="o1-hidden-slope"), "np_backward", {"act": "sigmoid"}, *GIVEN
+    )["gradients"]
+    assert np.allclose(hidden["observed"], mistaken[:4])
+
+
+def test_uncatalogued_wrong_values_beside_right_ones_are_wrong_not_missing(graded):
+    """o2's path left out of d_h1, a mistake the catalogue does not have, printed on one line with
+    the right output-layer gradients: the hidden ones are wrong, never "not found"."""
+    seen = checks(graded, "freeform_scalar_uncatalogued.py")["np-gradients"]
+    assert seen["status"] == "failed"
+    found = {o["quantity"]: o for o in seen["observations"]}
+    assert found[OUTPUT]["status"] == "right"
+    assert found[HIDDEN]["status"] == "wrong" and not found[HIDDEN]["diagnoses"]
+    right = quantities(CORRECT, "np_backward", {"act": "sigmoid"}, *GIVEN)["gradients"]
+    observed = np.array(found[HIDDEN]["observed"])
+    assert np.allclose(observed[[1, 3]], right[[1, 3]]) and not np.allclose(observed, right[:4])
 
 
 def test_changed_targets_are_checked_at_the_scripts_own_targets(graded):
