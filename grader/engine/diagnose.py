@@ -224,7 +224,7 @@ class _Matcher:
 
     def _upstream(self, item: CheckEvidence) -> set[str]:
         """The entry points of the check's part that run before it or are it, in the order the
-        spec first checks them (the forward pass, then the gradients, then training)."""
+        spec first checks them (for a network: the forward pass, the backward pass, training)."""
         entries = list(
             dict.fromkeys(e.check.entry for e in self.evidence if e.check.part == item.check.part)
         )
@@ -233,7 +233,7 @@ class _Matcher:
     def contradicted(self, entry: Misconception, item: CheckEvidence) -> bool:
         """A check that passed disagrees with the entry: its variation changes that check's numbers
         and the student's are the reference's, in the check's own function or one that runs before
-        it in its part.  (A forward mistake is never named for the gradients where the forward
+        it in its part.  (A forward mistake is never named for the backward pass where the forward
         checks pass; a forward function's mistake may still be named where a later function with a
         forward pass of its own gets it right.)  An entry recognised from the pattern of the
         verdicts is a mistake of one function at a time, and is held to its own checks only."""

@@ -286,8 +286,8 @@ _FIRST = ("load", "missing", "free-form")  # nothing else can be fixed before th
 
 def causes_of(result: SubmissionResult) -> tuple[Cause, ...]:
     """Every cause of the failing (or withheld) checks, in the order the code runs: the entry
-    points in the order the spec first checks them (the forward pass before the gradients before
-    training), the costliest first within one.  A check whose failure follows from another
+    points in the order the spec first checks them (the forward pass before the backward pass
+    before training), the costliest first within one.  A check whose failure follows from another
     function's bug (a consequence the probes found) is that function's cause, said once."""
     failing = [
         c for c in result.checks if not (c.passed and not c.withheld and c.score >= c.check.points)

@@ -127,10 +127,10 @@ def test_each_catalogued_mistake_is_listed_with_the_students_who_made_it(triage)
     for student in ids(out):
         for check in grading(out, student)["checks"]:
             for diagnosis in check["diagnoses"]:
-                if diagnosis["kind"] == "root-cause":
-                    root_causes.add(diagnosis["id"])
-                else:
+                if diagnosis["kind"] == "misconception":
                     made.setdefault(diagnosis["id"], set()).add(student)
+                else:  # where the bug is, or a consequence of another function's bug
+                    root_causes.add(diagnosis["id"])
     assert {"hidden-delta-from-weight-grads", "textbook-numbering"} <= set(
         made
     ) and root_causes  # the class holds both kinds
