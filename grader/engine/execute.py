@@ -76,6 +76,7 @@ class Call:
     # (`EntryPoint.derivatives`), and whether the entry point trains
     derivatives: tuple[tuple[int, str], ...] = ()
     trains: bool = False
+    trace: bool = False  # a probe's call: record the numbers its functions compute, line by line
 
     def to_request(self) -> dict:
         """The call as the submission's process makes it, without its inputs (`inputs_line`
@@ -94,6 +95,8 @@ class Call:
             "framework": self.framework,
             "arguments": arguments,
         }
+        if self.trace:
+            request["trace"] = True
         if not self.watch:
             return request
         return {
@@ -129,6 +132,8 @@ class Outcome:
     evidence: dict | None = field(
         default=None, hash=False
     )  # what the call did while it ran (grader.engine.rules.read_evidence)
+    # a traced call: {"records": [[function, line, name, [numbers]], ...], "dropped", "large"}
+    locals: dict | None = field(default=None, hash=False)
 
     def to_dict(self) -> dict:
         return {
@@ -137,6 +142,7 @@ class Outcome:
             "seconds": round(self.seconds, 6),
             "mutated": list(self.mutated),
             "evidence": self.evidence,
+            "locals": self.locals,
         }
 
 
@@ -203,7 +209,9 @@ class Execution:
             }
         )
         outcomes = {
-            k: Outcome(**{**o, "mutated": tuple(o["mutated"])})
+            k: Outcome(
+                **{**o, "mutated": tuple(o["mutated"]), "locals": read_locals(o.get("locals"))}
+            )
             for k, o in record["outcomes"].items()
         }
         plain = {k: record[k] for k in ("stdout", "stderr", "processes", "seconds", "stragglers")}
@@ -964,6 +972,52 @@ def _tampered(twice: bool) -> Outcome:
     return Outcome("crash", error={"type": "Tampered", "message": TAMPERED.format(what=what)})
 
 
+MAX_LOCALS = 416  # records of a traced call (grader/isolation/inside/locals.py), each at most
+MAX_LOCAL_NUMBERS = 64  # numbers
+
+
+def read_locals(raw) -> dict | None:
+    """A traced call's record of its locals, bounded and typed; None when there is none or it
+    is malformed (a record that is not [function, line, name, [numbers]] is left out)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("records"), list):
+        return None
+
+    def number(value) -> bool:
+        return (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and abs(value) < 1e300
+        )
+
+    records = []
+    for record in raw["records"][:MAX_LOCALS]:
+        if not (isinstance(record, list) and len(record) == 4):
+            continue
+        function, line, name, values = record
+        if not (
+            isinstance(function, str)
+            and isinstance(name, str)
+            and isinstance(line, int)
+            and not isinstance(line, bool)
+            and 0 < line < 10**7
+            and isinstance(values, list)
+            and 0 < len(values) <= MAX_LOCAL_NUMBERS
+            and all(number(v) for v in values)
+        ):
+            continue
+        records.append((function[:64], line, name[:64], tuple(float(v) for v in values)))
+    dropped = raw.get("dropped")
+    large = raw.get("large") if isinstance(raw.get("large"), list) else []
+    return {
+        "records": records,
+        "dropped": int(min(max(dropped, 0), 10**9))
+        if isinstance(dropped, int) and not isinstance(dropped, bool)
+        else 0,
+        "large": [n[:64] for n in large[:8] if isinstance(n, str)],
+    }
+
+
 def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:
     seconds = _seconds(event.get("seconds"))
     if event["ok"]:
@@ -983,6 +1037,7 @@ def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:
             seconds=seconds,
             mutated=tuple(m[:64] for m in mutated if isinstance(m, str))[:3],
             evidence=read_evidence(event.get("evidence")),
+            locals=read_locals(event.get("locals")),
         )
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
     error = _memory_error(
@@ -990,5 +1045,9 @@ def _outcome(event: dict, memory: MemoryLimit | None = None) -> Outcome:
         memory,
     )
     return Outcome(
-        "error", error=error, seconds=seconds, evidence=read_evidence(event.get("evidence"))
+        "error",
+        error=error,
+        seconds=seconds,
+        evidence=read_evidence(event.get("evidence")),
+        locals=read_locals(event.get("locals")),
     )

@@ -21,10 +21,12 @@ from grader.core.spec import Check, Spec
 from grader.engine.compare import ShapeError, observed_quantity
 from grader.engine.diagnose import CheckEvidence, Diagnosis, Finding
 from grader.engine.execute import Call
+from grader.engine.steps import first_departure
 from reference.backprop import network
 from reference.backprop.cases import case_of, xyw
 from reference.backprop.contract import ENTRY_POINTS, QUANTITIES
 from reference.backprop.misconceptions import AUTOGRAD_RULE, COURSE_NETWORK, DELTA_RULE
+from reference.backprop.steps import backward_steps, known_values
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,15 @@ class Probe:
     plus: tuple[str, ...]  # at w + step*e_i, one per weight
     minus: tuple[str, ...]  # at w - step*e_i
     inputs: tuple[str, ...] = ()  # at x + step*e_j, one per input
+    trace: str = ""  # the backward function itself at the case, its locals recorded line by line
+
+    @property
+    def forward_calls(self) -> tuple[str, ...]:
+        return (self.center, *self.plus, *self.minus, *self.inputs)
 
     @property
     def calls(self) -> tuple[str, ...]:
-        return (self.center, *self.plus, *self.minus, *self.inputs)
+        return (*self.forward_calls, *filter(None, (self.trace,)))
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def backward_entry(check: Check) -> str:
 
 
 def probe_points(case: Case, step: float) -> list[tuple[tuple, tuple]]:
-    """(x, w) of a probe's calls, in `Probe.calls` order: the case, w ± step*e_i, x + step*e_j."""
+    """(x, w) of a probe's forward calls, in `Probe.forward_calls` order: the case, w ± step*e_i, x + step*e_j."""
     x, _, w = (np.array(v) for v in xyw(case))
     moved_w = [w + sign * step * unit for sign in (1, -1) for unit in np.eye(w.size)]
     moved_x = [x + step * unit for unit in np.eye(x.size)]
@@ -99,9 +106,9 @@ def plan_probes(
     step = spec.diagnosis.finite_difference_step
     calls: dict[tuple, Call] = {}
 
-    def call(entry: str, act: str, case: Case, **options) -> str:
+    def call(entry: str, act: str, case: Case, trace: bool = False, **options) -> str:
         kwargs = {"act": act, **options}
-        key = (entry, tuple(sorted(kwargs.items())), case.key)
+        key = (entry, tuple(sorted(kwargs.items())), case.key, trace)
         if key not in calls:
             calls[key] = Call(
                 f"fd{first_number + len(calls)}",
@@ -110,6 +117,7 @@ def plan_probes(
                 case,
                 arguments=ENTRY_POINTS[entry].arguments,
                 framework=ENTRY_POINTS[entry].framework,
+                trace=trace,
             )
         return calls[key].id
 
@@ -125,6 +133,8 @@ def plan_probes(
             for x, w in probe_points(public, step)
         ]
         weights = len(xyw(public)[2])
+        by_hand = ENTRY_POINTS[check.entry].framework == "numpy"  # Part A: the chain rule by hand
+        losses = {"loss": check.args["loss"]} if "loss" in check.args else {}
         probes.append(
             Probe(
                 check.id,
@@ -134,6 +144,7 @@ def plan_probes(
                 tuple(ids[1 : 1 + weights]),
                 tuple(ids[1 + weights : 1 + 2 * weights]),
                 tuple(ids[1 + 2 * weights :]),
+                call(check.entry, act, public, trace=True, **losses) if by_hand else "",
             )
         )
     for check in spec.checks:
@@ -302,9 +313,24 @@ def ignored_inputs(
 def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray] | None:
     """The student's forward outputs at each of the probe's calls; None unless all are finite numbers."""
     outputs = [
-        _forward_outputs(outcomes.get(i), check, len(xyw(probe.case)[1])) for i in probe.calls
+        _forward_outputs(outcomes.get(i), check, len(xyw(probe.case)[1]))
+        for i in probe.forward_calls
     ]
     return None if any(o is None or not np.all(np.isfinite(o)) for o in outputs) else outputs
+
+
+def first_wrong_step(probe: Probe, outcomes: dict, check: Check) -> str:
+    """Which local of the traced backward call departs first from the chain rule, and on which
+    line (grader.engine.steps); empty where there is no trace or nothing to say."""
+    outcome = outcomes.get(probe.trace) if probe.trace else None
+    if outcome is None or not outcome.locals:
+        return ""
+    x, y, w = xyw(probe.case)
+    steps = backward_steps(x, y, w, check.args["act"], check.args.get("loss", "mse"))
+    departure = first_departure(outcome.locals, steps, known_values(x, y, w), check.tolerance)
+    if departure is None:
+        return ""
+    return departure.sentence(check.entry, "the chain rule")
 
 
 def root_cause(
@@ -318,7 +344,7 @@ def root_cause(
     if public is None or public.status != "failed" or public.observed is None:
         return Finding()
     forward, backward = forward_entry(check), check.entry
-    probed = [outcomes.get(i) for i in probe.calls]
+    probed = [outcomes.get(i) for i in probe.forward_calls]
     if any(
         o is not None and o.status == "timeout" for o in probed
     ):  # not run, or cut short, for lack of time
@@ -384,6 +410,9 @@ def root_cause(
         )
         # the chain rule, never the finite difference the evidence came from: Part A's rules forbid it
         formula = DELTA_RULE if check.part == "numpy" else AUTOGRAD_RULE
+        explanation = " ".join(
+            filter(None, (explanation, first_wrong_step(probe, outcomes, check)))
+        )
         return Finding(
             (
                 Diagnosis(

@@ -25,6 +25,7 @@ CATALOGUED = REPO / "tests" / "fixtures" / "misconceptions"
 BACKPROP = {
     "hidden_error_untransposed": ("np_backward", set()),
     "hidden_delta_without_o2_path": ("np_backward", set()),  # not ignores-arguments
+    "records_a_million_element_local_and_ten_thousand_lines": ("np_backward", set()),
     "hidden_delta_o1_path_unit_derivative": (
         "np_backward",
         {"hidden-delta-o1-path-unit-derivative"},
@@ -41,6 +42,13 @@ CONV2D = {
     "dx_cropped_on_the_wrong_side": ("conv2d_backward", set()),  # not padding-one-side
     "dweight_rotated": ("conv2d_backward", set()),  # not kernel-flipped
 }
+# the catalogued hidden-delta family, beside the hand-ins whose hidden delta is wrong uncatalogued
+HIDDEN_DELTA = (
+    "hidden_delta_o1_path_unit_derivative",
+    "hidden_delta_from_weight_grads",
+    "hidden_delta_raw_error",
+    "hidden_delta_wrong_unit_derivative",
+)
 CAUSE = re.compile(r'id="cause-(\d+)" class="cause (\w[\w-]*)"><p><strong>(.*?)</strong>', re.S)
 
 
@@ -60,9 +68,7 @@ def _grade(tmp_path_factory, assignment: str, extra: tuple[Path, ...] = ()) -> P
 def graded(tmp_path_factory) -> dict[str, Path]:
     return {
         "backprop": _grade(
-            tmp_path_factory,
-            "backprop",
-            (CATALOGUED / "hidden_delta_o1_path_unit_derivative.py",),
+            tmp_path_factory, "backprop", tuple(CATALOGUED / f"{n}.py" for n in HIDDEN_DELTA)
         ),
         "conv2d": _grade(tmp_path_factory, "conv2d"),
     }
@@ -132,3 +138,68 @@ def test_two_mistakes_are_both_named_in_the_order_the_code_runs(graded):
 def test_a_function_that_raises_on_hidden_cases_only_is_an_error_not_a_formula(graded):
     causes = _causes(graded["backprop"], "raises_on_hidden_cases_only")
     assert {kind for kind, _ in causes} == {"error"}, causes
+
+
+LINE_NAMED = (
+    "hidden_error_untransposed",
+    "hidden_delta_without_o2_path",
+    "records_a_million_element_local_and_ten_thousand_lines",
+    *HIDDEN_DELTA,
+)
+
+
+@pytest.mark.parametrize("hand_in", LINE_NAMED)
+def test_the_report_names_the_line_that_computes_the_hidden_delta(graded, hand_in):
+    """The traced backward call's locals against the chain rule's intermediate values: the first
+    to depart is the hidden delta, on the line of its file that assigns it."""
+    source = next(
+        f
+        for f in (HAND_INS / "backprop" / f"{hand_in}.py", CATALOGUED / f"{hand_in}.py")
+        if f.exists()
+    )
+    lines = source.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("def np_backward"))
+    line = (
+        next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith("delta_h =")) + 1
+    )
+    page = html.unescape((graded["backprop"] / hand_in / "report.html").read_text())
+    assert f"departs from the chain rule: line {line}, `delta_h` = " in page
+    assert "no value of the call equals delta_h (the hidden deltas" in page
+
+
+def test_a_trace_beyond_its_bound_says_what_it_left_out(graded):
+    page = html.unescape(
+        (
+            graded["backprop"]
+            / "records_a_million_element_local_and_ten_thousand_lines"
+            / "report.html"
+        ).read_text()
+    )
+    assert re.search(r"Not recorded: \d+ later values and scratch \(too large\)", page)
+
+
+def test_a_traced_calls_record_is_bounded_and_typed_as_it_is_read():
+    """What the submission's process sends as its locals is a claim: records of the wrong shape,
+    non-finite or oversized numbers and names beyond their bounds are left out or cut."""
+    from grader.engine.execute import MAX_LOCAL_NUMBERS, MAX_LOCALS, read_locals
+
+    good = ["np_backward", 42, "delta_h", [0.5, -0.25]]
+    raw = {
+        "records": [good] * (MAX_LOCALS + 50)
+        + [
+            ["f", 1, "x", [float("nan")]],
+            ["f", True, "x", [1.0]],
+            ["f", 1, "x", [1.0] * (MAX_LOCAL_NUMBERS + 1)],
+            ["f", 1, "x"],
+            "a string",
+        ],
+        "dropped": -5,
+        "large": ["scratch" * 40, 3],
+    }
+    read = read_locals(raw)
+    assert len(read["records"]) == MAX_LOCALS
+    assert read["records"][0] == ("np_backward", 42, "delta_h", (0.5, -0.25))
+    assert read["dropped"] == 0 and read["large"] == [("scratch" * 40)[:64]]
+    malformed = {"records": [["f", 1, "x", [float("inf")]], ["f", 1, "x", [1e301]], "x"]}
+    assert read_locals(malformed)["records"] == []
+    assert read_locals("not a record") is None and read_locals({"records": "x"}) is None

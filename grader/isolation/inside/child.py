@@ -16,7 +16,9 @@ event to RESULT_FD:
     {"event": "done"}
 
 A call the spec's rules cover carries "watch" (the kinds of rule): `watch.py` beside
-it records what the call did while it ran, sent as the result's "evidence".
+it records what the call did while it ran, sent as the result's "evidence".  A probe's
+call may carry "trace": `locals.py` records the numbers its functions compute, line by
+line, sent as the result's "locals".
 It sends values, never verdicts: it never sees an expected value.  It imports
 nothing from the grader (the grader is not on its path) and only the standard
 library, NumPy and PyTorch; `confine.py` beside it (loaded by path) confines the
@@ -375,7 +377,7 @@ def _judged_by_passes_only(call: dict) -> bool:
     )
 
 
-def make_call(function, call: dict, watch=None) -> dict:
+def make_call(function, call: dict, watch=None, files: set[str] | None = None) -> dict:
     positional = make_arguments(call)
     originals = {
         name: value.clone() if hasattr(value, "clone") else value.copy()
@@ -388,9 +390,15 @@ def make_call(function, call: dict, watch=None) -> dict:
         if watch is not None
         else None
     )  # only where a rule covers the call
+    # a probe's call: the numbers its own functions compute, line by line (locals.py)
+    recorder = recording_locals.Recorder(files or set()) if call.get("trace") else None
     started = _perf()
     try:
-        value = function(*[value for _, value in positional])
+        if recorder is not None:
+            with recorder:
+                value = function(*[value for _, value in positional])
+        else:
+            value = function(*[value for _, value in positional])
     except BaseException as error:  # noqa: BLE001 - SystemExit inside a call is the student's
         seconds = _perf() - started
         return {
@@ -398,9 +406,12 @@ def make_call(function, call: dict, watch=None) -> dict:
             "error": describe_exception(error),
             "seconds": seconds,
             **(watch.end(recording, None, call) if watch is not None else {}),
+            **({"locals": recorder.report()} if recorder is not None else {}),
         }
     seconds = _perf() - started
     evidence = watch.end(recording, value, call) if watch is not None else {}
+    if recorder is not None:
+        evidence = {**evidence, "locals": recorder.report()}
     mutated = [
         name for name, value in positional if name in originals and _changed(originals[name], value)
     ]
@@ -426,6 +437,7 @@ def _load_beside(name: str):
 
 confinement = _load_beside("confine")  # at import, so a warm parent loads it (and pyseccomp) once
 watching = _load_beside("watch")
+recording_locals = _load_beside("locals")
 freeform = _load_beside("freeform")
 
 
@@ -503,6 +515,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         if any(call.get("watch") for call in request["calls"])
         else None
     )
+    files = _source_files(request["sources"])
     started = _perf()
     problems: list = []
     namespaces: list[tuple[str, dict]] = []
@@ -546,7 +559,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         inputs = requests.inputs_of(call["id"]) if requests is not None else call.get("inputs")
         if inputs is None:
             break  # the grader asks no more of this process
-        outcome = make_call(function, {**call, "inputs": inputs}, watch)
+        outcome = make_call(function, {**call, "inputs": inputs}, watch, files)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

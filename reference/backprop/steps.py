@@ -1,0 +1,57 @@
+"""The intermediate values of one backward pass, in the order the chain rule needs them.
+
+What a traced call of the student's backward function is matched against
+(grader/engine/steps.py): the pre-activations and activations of the forward pass, the
+loss, dE/do, the slopes, the output deltas, the output-layer gradients, the error reaching
+each hidden unit, the hidden deltas and the hidden-layer gradients.  The milestones are
+those every correct derivation holds in some local (a product may be written inline).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.engine.steps import Step
+from reference.backprop import units, variations
+
+
+def backward_steps(x, y, w, act: str, loss: str = "mse") -> list[Step]:
+    x, y, w = (np.asarray(v, dtype=np.float64) for v in (x, y, w))
+    f, _ = variations.forward(variations.CORRECT, x, w, act)
+    error = units.loss_slope(f.o, y, loss)
+    slope_o = units.activation_slope(f.z_output, f.o, act)
+    delta_o = error * slope_o
+    slope_h = units.activation_slope(f.z_hidden, f.h, act)
+    w5, w6, w7, w8 = w[4:]
+    reaching = np.array([delta_o[0] * w5 + delta_o[1] * w6, delta_o[0] * w7 + delta_o[1] * w8])
+    delta_h = reaching * slope_h
+    g = variations.gradients(variations.CORRECT, x, y, w, act, loss)
+
+    def step(symbol, words, values, milestone=True, needs=()):
+        return Step(symbol, words, tuple(float(v) for v in np.ravel(values)), milestone, needs)
+
+    return [
+        step("z_h", "the hidden pre-activations", f.z_hidden, False),
+        step("h", "the hidden values", f.h),
+        step("z_o", "the output pre-activations", f.z_output, False, ("h",)),
+        step("o", "the outputs", f.o, needs=("h",)),
+        step("E", "the loss", [units.loss_value(f.o, y, loss)], False, ("o",)),
+        step("dE/do", "the output errors", error, False, ("o",)),
+        step("f'(z_o)", "the output slopes", slope_o, False, ("o",)),
+        step("delta_o", "the output deltas dE/dz_o", delta_o, needs=("o",)),
+        step("dE/dw5..w8", "the output-layer gradients", g[4:], needs=("delta_o", "h")),
+        step("f'(z_h)", "the hidden slopes", slope_h, False, ("h",)),
+        step("delta_o·w", "the error reaching each hidden unit", reaching, False, ("delta_o",)),
+        step("delta_h", "the hidden deltas dE/dz_h", delta_h, needs=("delta_o", "h")),
+        step("dE/dw1..w4", "the hidden-layer gradients", g[:4], needs=("delta_h",)),
+    ]
+
+
+def known_values(x, y, w) -> tuple[float, ...]:
+    """What a local may hold without departing: the inputs, and the constants of the formulas."""
+    return tuple(float(v) for v in np.concatenate([np.ravel(x), np.ravel(y), np.ravel(w)])) + (
+        0.0,
+        1.0,
+        0.5,
+        2.0,
+    )
