@@ -31,7 +31,7 @@ from grader.engine.discover import Submission
 from grader.engine.execute import Call, Execution, LoadReport, Outcome, execute_submission
 from grader.engine.freeform import freeform_checks, has_no_entry_point, run_freeform
 from grader.engine.load import load_submission
-from grader.engine.rules import HIDDEN_CASE, judge_check, watch_of
+from grader.engine.rules import HIDDEN_CASE, agreement, judge_check, watch_of
 from grader.engine.score import CheckResult, SubmissionResult
 from grader.isolation.launchers import FreshLauncher, choose_launcher
 from grader.isolation.sandbox import (
@@ -138,7 +138,13 @@ def compare_execution(plan: Plan, execution: Execution) -> tuple[Compared, ...]:
             plan.spec,
             check,
             [
-                (label, calls[plan.call_of[(check.id, item.case.id)]].describe(), o, v.passed)
+                (
+                    label,
+                    calls[plan.call_of[(check.id, item.case.id)]].describe(),
+                    o,
+                    v.passed,
+                    agreement(o, v),
+                )
                 for label, item, o, v in zip(labels, items, outcomes, verdicts)
             ],
         )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from grader.core.spec import Check, Rule, Spec
 
 MAX_NAMES = 12
@@ -83,6 +85,8 @@ def read_evidence(raw) -> dict | None:
         "torch_count": count("torch_count"),
         "torch_ops": count("torch_ops"),
         "evaluations": count("evaluations"),
+        "site_repeats": count("site_repeats"),
+        "busiest_site": str(raw.get("busiest_site", ""))[:MAX_TEXT],
         "most_called": str(raw.get("most_called", ""))[:MAX_TEXT],
         "names_torch": names("names_torch"),
         "small_constants": [
@@ -149,9 +153,32 @@ def _supporting_names(evidence: dict) -> str:
     )
 
 
-def _broken(rule: Rule, evidence: dict, passed: bool = True) -> str:
+# How closely float64 derivatives agree with the reference, relative to their size: derived by hand,
+# to about 1e-15; by finite differences, only to about 1e-10 to 1e-6 (the step's truncation and
+# the rounding it divides).  Never evidence alone: with a line of the call run once per weight.
+FINITE_DIFFERENCE_AGREEMENT = (1e-12, 1e-5)
+
+
+def _inline_differences(rule: Rule, evidence: dict, agreement: float | None) -> str:
+    """Finite differences written inline (no function of their own to count): one line of the
+    call ran at least once per weight, and its float64 values agree with the reference only to
+    the accuracy of a finite difference."""
+    low, high = FINITE_DIFFERENCE_AGREEMENT
+    repeats = evidence["site_repeats"]
+    if agreement is None or not (low < agreement <= high) or repeats < rule.min_evaluations // 2:
+        return ""
+    return (
+        f"one call made the calls on {evidence['busiest_site'] or 'one line'} {repeats} times, once "
+        f"per weight or more, and its float64 values agree with the reference only to {agreement:.1g} "
+        f"of their size, what finite differences give (derived by hand they agree to about 1e-15)"
+    )
+
+
+def _broken(rule: Rule, evidence: dict, passed: bool = True, agreement: float | None = None) -> str:
     """The evidence that the call broke the rule, in words; empty when it did not.  `passed`: the
-    call's values were right (a wrong value loses its points anyway, and is a mistake to diagnose)."""
+    call's values were right (a wrong value loses its points anyway, and is a mistake to diagnose);
+    `agreement`: how closely its float64 values agree with the reference's, relative to their
+    size (None: not float64, or not right)."""
     if rule.kind == "no-autograd" and evidence["autograd"]:
         return f"autograd ran during the call ({_listed(evidence['autograd'])}){_supporting_names(evidence)}"
     if rule.kind == "no-torch" and evidence["torch_count"]:
@@ -170,6 +197,8 @@ def _broken(rule: Rule, evidence: dict, passed: bool = True) -> str:
             f"one call evaluated {evidence['most_called'] or 'a function'} {evidence['evaluations']} times "
             f"({rule.min_evaluations} or more evaluations in one backward call is what finite differences cost){step}"
         )
+    if rule.kind == "no-numerical-differentiation" and passed:
+        return _inline_differences(rule, evidence, agreement)
     if rule.kind == "gradients-from-autograd":
         return _not_from_autograd(evidence, passed)
     return ""
@@ -212,12 +241,40 @@ def _not_from_autograd(evidence: dict, passed: bool) -> str:
     return ""
 
 
+def agreement(outcome, verdict) -> float | None:
+    """max |observed - expected| / max |expected| of a call whose values passed and are all float64
+    (a float32 one agrees to about 1e-7 by its own rounding, and is never measured)."""
+    if not verdict.passed or verdict.observed is None or not verdict.expected:
+        return None
+
+    def float64(tree) -> bool:
+        if isinstance(tree, dict):
+            if "dtype" in tree and str(tree["dtype"]) != "float64":
+                return False
+            return all(float64(v) for v in tree.values() if isinstance(v, (dict, list)))
+        if isinstance(tree, list):
+            return all(float64(v) for v in tree if isinstance(v, (dict, list)))
+        return True
+
+    if not float64(outcome.value):
+        return None
+    observed = np.asarray(verdict.observed, dtype=np.float64).reshape(-1)
+    expected = np.asarray(verdict.expected, dtype=np.float64).reshape(-1)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    if observed.shape != expected.shape or not scale or not np.all(np.isfinite(observed)):
+        return None
+    return float(np.max(np.abs(observed - expected)) / scale)
+
+
 def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
     """Findings of the check's rules over its calls: `calls` holds (case label, call description,
-    Outcome) or (case label, call description, Outcome, whether its values passed)."""
+    Outcome), optionally followed by whether its values passed and how closely its float64 values
+    agree with the reference's (`agreement`)."""
     findings = []
     for rule in spec.rules_of(check):
-        for case, described, outcome, *passed in calls:
+        for case, described, outcome, *judged in calls:
+            passed = judged[0] if judged else True
+            agreement = judged[1] if len(judged) > 1 else None
             if outcome.status not in ("ok", "error"):
                 continue  # a call that timed out or crashed sent no record, and scores nothing anyway
             evidence = outcome.evidence
@@ -243,7 +300,7 @@ def judge_check(spec: Spec, check: Check, calls) -> tuple[RuleFinding, ...]:
                     )
                 )
                 continue
-            text = _broken(rule, evidence, all(passed))
+            text = _broken(rule, evidence, passed, agreement)
             if text:
                 findings.append(
                     RuleFinding(

@@ -171,6 +171,7 @@ def test_the_self_check_shows_public_cases_only(tmp_path):
 SHORTCUTS = {  # hand-in -> (the rule it breaks, the checks it breaks it in)
     "autograd_in_numpy_part": ("no-autograd-in-numpy-part", ("np_backward", "np_train")),
     "finite_differences_in_numpy_part": ("no-numerical-differentiation", ("np_backward",)),
+    "finite_differences_inline_in_numpy_part": ("no-numerical-differentiation", ("np_backward",)),
     "numpy_gradients_in_torch_part": ("gradients-from-autograd", ("torch_backward",)),
 }
 
@@ -224,6 +225,28 @@ def test_the_finite_differences_evidence_counts_the_evaluations(graded_class):
     assert (
         "times" in rule["evidence"] and "1e-06" in rule["evidence"]
     )  # the runtime count, then the step constant
+
+
+def test_inline_finite_differences_are_flagged_by_their_repeated_line_and_their_accuracy(
+    graded_class,
+):
+    """No helper is called 16 times: the evidence is a line run once per weight, and float64
+    values that agree with the reference only as a finite difference does."""
+    _, out = graded_class
+    grading = json.loads(
+        (out / "finite_differences_inline_in_numpy_part" / "grading.json").read_text()
+    )
+    [rule] = [r for r in grading["rules"] if r["rule"] == "no-numerical-differentiation"]
+    assert re.search(r"the calls on line \d+ of np_backward \d+ times", rule["evidence"])
+    assert "agree with the reference only to" in rule["evidence"]
+
+
+def test_no_correct_hand_in_breaks_a_rule(graded_class):
+    """Every correct example, float64 and float32, loops and all: no rule finds anything."""
+    _, out = graded_class
+    for folder in sorted(out.glob("correct_*")):
+        grading = json.loads((folder / "grading.json").read_text())
+        assert [r for r in grading["rules"] if r["status"] == "broken"] == [], folder.name
 
 
 def test_a_rule_broken_on_a_hidden_case_shows_the_student_the_rule_and_not_the_evidence(

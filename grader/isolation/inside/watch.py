@@ -178,6 +178,12 @@ class Watch:
         record = self.record
         if record is None:
             return
+        caller = frame.f_back if event == "call" else frame
+        if caller is not None and caller.f_code.co_filename in self.files:
+            # a call site of the submission's, by its line: a loop's body calls from one line again
+            # and again (finite differences written inline run one forward pass per weight)
+            site = (caller.f_code, caller.f_lineno)
+            record["sites"][site] = record["sites"].get(site, 0) + 1
         if event == "call":
             code = frame.f_code
             if code.co_filename in self.files:
@@ -255,7 +261,7 @@ class Watch:
             return None
         record = {
             "kinds": sorted(kinds), "keep": "gradients-from-autograd" in kinds, "ops": 0, "torch_count": 0, "values": [],
-            "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "modes": [], "unreadable": False,
+            "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "sites": {}, "modes": [], "unreadable": False,
             "inputs": list(inputs), "passes": 0, "passes_from_inputs": 0, "graphs_unread": 0,
         }  # fmt: skip
         self.record = record
@@ -330,7 +336,11 @@ class Watch:
                 if isinstance(c, float) and 0 < abs(c) <= SMALL_CONSTANT
             }
         )[:5]
+        sites = record["sites"]
+        busiest = max(sites, key=sites.get, default=None)
         evidence = {
+            "site_repeats": sites[busiest] if busiest is not None else 0,
+            "busiest_site": f"line {busiest[1]} of {busiest[0].co_qualname}" if busiest else "",
             "watched": record["kinds"],
             "autograd": record["autograd"],
             "torch_calls": record["torch_calls"],
