@@ -74,6 +74,9 @@ class Reference:
     recognise: Callable | None = (
         None  # (grader.engine.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a hand-in without entry points
     )
+    # what a free-form script's input() is answered, in turn, each with the words for the report
+    # (("0.5", "the step size"),); after the last, input() gets end of input
+    input_answers: tuple[tuple[str, str], ...] = ()
 
 
 class AssignmentError(ValueError):

@@ -37,7 +37,7 @@ from grader.isolation.sandbox import (
     prepare_folder,
 )
 
-KINDS = ("script", "call", "backward", "printed", "globals", "ended")
+KINDS = ("script", "call", "backward", "printed", "globals", "ended", "answered")
 MAX_RECORDS = 5000
 MAX_COUNT = (
     10**9
@@ -190,8 +190,10 @@ def run_freeform(
     launcher,
     sandbox: Sandbox,
     seconds: float | None = None,
+    answers: tuple[tuple[str, str], ...] = (),
 ) -> FreeformRun:
-    """Run every file of the submission as `__main__` in one sandboxed process; its records."""
+    """Run every file of the submission as `__main__` in one sandboxed process; its records.
+    `answers`: what input() is given, in turn ((answer, words for the report), ...)."""
     started = time.monotonic()
     total_deadline = started + (limits.submission_seconds if seconds is None else seconds)
     stdout, stderr = _BoundedText(limits.output_kib * 1024), _BoundedText(limits.output_kib * 1024)
@@ -209,7 +211,10 @@ def run_freeform(
             {
                 "sources": sources,
                 "calls": [],
-                "freeform": {"seconds": limits.load_seconds},
+                "freeform": {
+                    "seconds": limits.load_seconds,
+                    "answers": [answer for answer, _ in answers],
+                },
                 "sandbox": workspace.plan(limits),
             }
         ).encode()
@@ -231,6 +236,12 @@ def run_freeform(
     }.get(ending, reason or "")
     scripts = scripts_of(records, ending != "done")
     said = [problem] if problem else []
+    for record in records:  # what input() was answered, said once per prompt
+        if record["kind"] == "answered" and record.get("n", len(answers)) < len(answers):
+            answer, words = answers[record["n"]]
+            prompt = record.get("text", "").strip()
+            asked = f" at the prompt {prompt!r}" if prompt else ""
+            said.append(f"input() was asked for a value{asked} and given {answer} ({words})")
     for script in scripts:  # a file cut at its limit or crashing half-way was observed up to there
         if script["how"] == "deadline":
             said.append(

@@ -342,6 +342,7 @@ def _grade_freeform(
         launcher or FreshLauncher(),
         sandbox or probe_layers(),
         max(limits.submission_seconds - execution.seconds, 1.0),
+        plan.spec.reference.input_answers,
     )
     try:
         observations = plan.spec.reference.recognise(run, plan.spec)

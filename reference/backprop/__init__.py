@@ -61,4 +61,6 @@ REFERENCE = Reference(
     examples=REPOSITORY / "submissions" / "backprop",
     source=FOLDER,
     recognise=recognise,
+    # a script of this homework asks for its step size, if anything: the one-step checks' lr
+    input_answers=(("0.5", "a step size, the one the one-step checks use"),),
 )

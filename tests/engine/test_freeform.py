@@ -239,10 +239,16 @@ def test_a_training_loop_at_the_top_level_is_observed_after_loading_times_out(gr
     assert {c["mode"] for c in seen.values()} == {"free-form"}
 
 
-def test_input_is_answered_as_end_of_input_and_what_came_before_is_observed(graded):
+def test_input_gets_the_step_size_then_end_of_input_and_the_report_says_so(graded):
     """Expected verdict of tests/hostile/freeform_asks_for_the_step_size.py."""
     result = grading(graded, "freeform_asks_for_the_step_size")
     assert any("EOFError" in p for p in result["problems"])
+    assert any(
+        "input() was asked for a value at the prompt 'step size?' and given 0.5" in p
+        for p in result["problems"]
+    )
+    assert "training with 0.5" in result["stdout"]
+    assert not any("freeform.py, line" in p for p in result["problems"])  # the student's line only
     seen = checks(graded, "freeform_asks_for_the_step_size.py")
     assert {seen[c]["status"] for c in ("np-forward-output", "np-gradients")} == {"passed"}
 

@@ -13,7 +13,8 @@ records, as plain bounded data sent as it comes, what flows through it:
 
 Only the script's own functions (code in the submission's files) are recorded: the
 first `FIRST_CALLS` calls of each, sent at once, and its last call, sent when the
-file ends.  `input()` gets end of input; plotting and window modules are inert.
+file ends.  `input()` gets the assignment's answers (a step size), then end of input;
+plotting and window modules are inert.
 Each file has `seconds`; a file still running then is stopped by an alarm, and
 what it recorded so far is sent (the grader kills a process that ignores it).
 It imports nothing from the grader; `child.py` passes it what it needs.
@@ -311,8 +312,21 @@ class PrintedLines:
         return getattr(self.stream, name)
 
 
-def _no_input(prompt=""):
-    raise EOFError("input() has no input when the grader runs a script")
+def _answering(answers: list[str], send):
+    """input() as the grader's script runner gives it: the assignment's answers in turn, each
+    reported, then end of input.  It never waits for a keyboard."""
+    given = iter(list(answers))
+    count = [0]
+
+    def answered(prompt=""):
+        answer = next(given, None)
+        if answer is None:
+            raise EOFError("input() has no more input when the grader runs a script")
+        send({"event": "observed", "kind": "answered", "text": str(prompt)[:300], "n": count[0]})
+        count[0] += 1
+        return answer
+
+    return answered
 
 
 def _inert_gui(inert_class) -> None:
@@ -331,10 +345,12 @@ def run_scripts(
     describe_exception,
     strip_magics,
     inert_class,
+    answers: list[str] = (),
 ) -> None:
-    """Each source file as `__main__`, one after another, each within `seconds`."""
+    """Each source file as `__main__`, one after another, each within `seconds`; input() gets
+    `answers` in turn, then end of input."""
     _inert_gui(inert_class)
-    builtins.input = _no_input
+    builtins.input = _answering(answers, send)
     recorder = Recorder(send, files)
     if "torch" in sys.modules:
         watch_backward(recorder)
