@@ -23,6 +23,24 @@ HOSTILE = ("freeform_loops_forever_after_one_update.py", "freeform_opens_a_windo
            "freeform_forges_an_epoch_count_of_10_to_the_30.py")  # fmt: skip
 
 
+FED_X = """import numpy as np
+
+x = np.array([0.5, 0.3])
+y = np.array([0.23, -0.07])
+w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+h = sigmoid(np.array([w1 * x[0] + w3 * x[1], w2 * x[0] + w4 * x[1]]))
+o = sigmoid(np.array([w5 * x[0] + w7 * x[1], w6 * x[0] + w8 * x[1]]))  # fed x, not h
+print("hidden:", h)
+print("outputs:", o)
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("freeform-class")
@@ -31,6 +49,8 @@ def graded(tmp_path_factory):
         (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
     for name in HOSTILE:
         shutil.copy(REPO / "tests" / "hostile" / name, folder / name)
+    # a script that feeds x to the output layer (a catalogued mistake) and only prints
+    (folder / "freeform_prints_outputs_fed_x.py").write_text(FED_X)
     # the scalar hand-in with a bug no catalogued mistake has: o2's path left out of d_h1
     scalar = (SUBMISSIONS / "freeform_scalar_o1_path.py").read_text()
     (folder / "freeform_scalar_uncatalogued.py").write_text(
@@ -165,6 +185,16 @@ def test_uncatalogued_wrong_values_beside_right_ones_are_wrong_not_missing(grade
     right = quantities(CORRECT, "np_backward", {"act": "sigmoid"}, *GIVEN)["gradients"]
     observed = np.array(found[HIDDEN]["observed"])
     assert np.allclose(observed[[1, 3]], right[[1, 3]]) and not np.allclose(observed, right[:4])
+
+
+def test_a_catalogued_mistake_a_script_only_printed_is_reported_as_a_cause(graded):
+    seen = checks(graded, "freeform_prints_outputs_fed_x.py")["np-forward-output"]
+    assert seen["status"] == "failed"
+    assert [d["id"] for d in seen["diagnoses"]] == ["output-layer-fed-inputs"]
+    page = (graded / "freeform_prints_outputs_fed_x" / "report.html").read_text()
+    assert (
+        'class="cause mistake"><p><strong>np_forward: The output layer reads x instead of h' in page
+    )
 
 
 def test_changed_targets_are_checked_at_the_scripts_own_targets(graded):
