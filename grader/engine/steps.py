@@ -26,6 +26,7 @@ class Step:
     values: tuple[float, ...]
     milestone: bool = True  # every correct computation holds it (a helper product may be inline)
     needs: tuple[str, ...] = ()  # the symbols of the milestones it is computed from
+    returned: bool = False  # the call hands it back (returned or recorded): never only inline
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,7 @@ class Departure:
             )
         else:
             said = (
-                f"No value your {entry} computes equals {quantity}, and no local after the last right "
-                f"one holds a value of its own to compare."
+                f"No value your {entry} computes equals {quantity}; no local holds one to point at."
             )
         if self.dropped or self.large:
             left = [f"{self.dropped} later values" if self.dropped else ""]
@@ -107,6 +107,9 @@ def first_departure(
     right = [i for i in milestones if i in found_at]
     after = max(right, default=-1)
     missing = next((i for i in milestones if i > after and i not in found_at), None)
+    if missing is None:  # every milestone after the last right one is there: one the call hands
+        # back (a loss it records at the wrong time, say) may still be missing
+        missing = next((i for i in milestones if steps[i].returned and i not in found_at), None)
     if missing is None:
         return None
     # the departing local comes after the right values the missing one is computed from

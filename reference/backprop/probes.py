@@ -26,7 +26,7 @@ from reference.backprop import network
 from reference.backprop.cases import case_of, xyw
 from reference.backprop.contract import ENTRY_POINTS, QUANTITIES
 from reference.backprop.misconceptions import AUTOGRAD_RULE, COURSE_NETWORK, DELTA_RULE
-from reference.backprop.steps import backward_steps, known_values
+from reference.backprop.steps import backward_steps, forward_steps, known_values, update_steps
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,19 @@ class UpdateProbe:
     @property
     def calls(self) -> tuple[str, ...]:
         return tuple(i for _, train, backward in self.points for i in (train, backward))
+
+
+@dataclass(frozen=True)
+class ForwardProbe:
+    """The forward function itself at a forward check's public case, its locals recorded."""
+
+    check_id: str
+    case: Case
+    trace: str
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return (self.trace,)
 
 
 _OUTPUTS = QUANTITIES["o"]  # what a probe reads of each forward call
@@ -158,16 +171,50 @@ def plan_probes(
         lr, act = float(check.args["lr"]), check.args["act"]
         stepped, _ = network.train(x, y, w, lr, 1, act, check.args.get("loss", "mse"))
         after = case_of(f"{public.id}-after-a-step", x, y, tuple(stepped.tolist()), False)
+        by_hand = ENTRY_POINTS[check.entry].framework == "numpy"
         points = tuple(
             (
                 case,
-                call(check.entry, act, case, **{**options, "epochs": 1}),
+                call(
+                    check.entry,
+                    act,
+                    case,
+                    trace=by_hand and case is public,
+                    **{**options, "epochs": 1},
+                ),
                 call(backward, act, case, **losses),
             )
             for case in (public, after)
         )
         probes.append(UpdateProbe(check.id, public, lr, points))
+    for check in spec.checks:  # Part A's forward checks: the forward function, traced
+        entry = ENTRY_POINTS[check.entry]
+        if check.measure.derivative or entry.trains or entry.framework != "numpy":
+            continue
+        public = book.for_check(check)[0]
+        probes.append(
+            ForwardProbe(check.id, public, call(check.entry, check.args["act"], public, trace=True))
+        )
     return tuple(probes), tuple(calls.values())
+
+
+def _traced(outcome, steps, known, check: Check, entry: str, against: str) -> str:
+    """The sentence on the first local of a traced call that departs from `steps`, or ""."""
+    if outcome is None or not outcome.locals:
+        return ""
+    departure = first_departure(outcome.locals, steps, known, check.tolerance)
+    return departure.sentence(entry, against) if departure is not None else ""
+
+
+def forward_departure(item: CheckEvidence, probe: ForwardProbe, outcomes: dict) -> Finding:
+    """A failing forward check: which local of the forward function departs first, on which line."""
+    check = item.check
+    x, _, w = xyw(probe.case)
+    said = _traced(
+        outcomes.get(probe.trace), forward_steps(x, w, check.args["act"]), known_values(x, (), w),
+        check, check.entry, "the network's forward pass",
+    )  # fmt: skip
+    return Finding(note=said)
 
 
 def _member(outcome, check: Check, entry: str, quantity: str, size: int) -> np.ndarray | None:
@@ -188,6 +235,20 @@ def _member(outcome, check: Check, entry: str, quantity: str, size: int) -> np.n
         )
     except ShapeError:
         return None
+
+
+def update_departure(item: CheckEvidence, probe: UpdateProbe, outcomes: dict) -> Finding:
+    """A training check whose failures are its own: which local of one traced update departs
+    first from a step of gradient descent, on which line."""
+    check = item.check
+    case, train, _ = probe.points[0]
+    x, y, w = xyw(case)
+    steps = update_steps(x, y, w, probe.lr, check.args["act"], check.args.get("loss", "mse"))
+    said = _traced(
+        outcomes.get(train), steps, known_values(x, y, w, probe.lr, 1), check, check.entry,
+        "one step of gradient descent",
+    )  # fmt: skip
+    return Finding(note=said)
 
 
 def update_follows(item: CheckEvidence, probe: UpdateProbe, outcomes: dict, spec: Spec) -> Finding:
@@ -433,12 +494,15 @@ def find(
 ) -> Finding:
     """The probe's finding for a failing backward check, with the other probed points of the
     same forward function as evidence that it does use an input."""
+    if isinstance(probe, ForwardProbe):
+        return forward_departure(item, probe, outcomes)
     if isinstance(probe, UpdateProbe):
-        return update_follows(item, probe, outcomes, spec)
+        follows = update_follows(item, probe, outcomes, spec)
+        return follows if follows.diagnoses else update_departure(item, probe, outcomes)
     forward = forward_entry(item.check)
     elsewhere = []
     for other in probes:
-        if isinstance(other, UpdateProbe):
+        if not isinstance(other, Probe):
             continue
         if other.check_id != item.check.id and forward_entry(spec.check(other.check_id)) == forward:
             outputs = probe_outputs(other, outcomes, spec.check(other.check_id))

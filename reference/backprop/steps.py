@@ -1,4 +1,5 @@
-"""The intermediate values of one backward pass, in the order the chain rule needs them.
+"""The intermediate values of a forward pass, a backward pass and one update, in the order the
+computation needs them.
 
 What a traced call of the student's backward function is matched against
 (grader/engine/steps.py): the pre-activations and activations of the forward pass, the
@@ -8,6 +9,8 @@ those every correct derivation holds in some local (a product may be written inl
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -47,11 +50,32 @@ def backward_steps(x, y, w, act: str, loss: str = "mse") -> list[Step]:
     ]
 
 
-def known_values(x, y, w) -> tuple[float, ...]:
-    """What a local may hold without departing: the inputs, and the constants of the formulas."""
-    return tuple(float(v) for v in np.concatenate([np.ravel(x), np.ravel(y), np.ravel(w)])) + (
-        0.0,
-        1.0,
-        0.5,
-        2.0,
-    )
+def known_values(x, y, w, *more: float) -> tuple[float, ...]:
+    """What a local may hold without departing: the inputs (a step size, an epoch count), and the
+    constants of the formulas."""
+    inputs = np.concatenate([np.ravel(x), np.ravel(y), np.ravel(w)])
+    return tuple(float(v) for v in inputs) + tuple(float(m) for m in more) + (0.0, 1.0, 0.5, 2.0)
+
+
+def forward_steps(x, w, act: str) -> list[Step]:
+    """The forward pass alone: what a traced call of the forward function is matched against."""
+    return [
+        s for s in backward_steps(x, (0.0, 0.0), w, act) if s.symbol in ("z_h", "h", "z_o", "o")
+    ]
+
+
+def update_steps(x, y, w, lr: float, act: str, loss: str = "mse") -> list[Step]:
+    """One step of gradient descent: the loss before it, the backward pass, the new weights.  A
+    training loop records the loss and returns the weights; its gradients may stay inline."""
+    x, y, w = (np.asarray(v, dtype=np.float64) for v in (x, y, w))
+    g = variations.gradients(variations.CORRECT, x, y, w, act, loss)
+    kept = {"E": (True, True), "dE/dw5..w8": (False, False), "dE/dw1..w4": (False, False)}
+    steps = [
+        replace(s, milestone=kept[s.symbol][0], returned=kept[s.symbol][1])
+        if s.symbol in kept
+        else s
+        for s in backward_steps(x, y, w, act, loss)
+    ]
+    after = tuple(float(v) for v in w - lr * g)
+    update = Step("w - lr·dE/dw", "the weights after the update", after, True, ("delta_h",), True)
+    return [*steps, update]

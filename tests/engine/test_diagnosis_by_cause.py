@@ -68,7 +68,9 @@ def _grade(tmp_path_factory, assignment: str, extra: tuple[Path, ...] = ()) -> P
 def graded(tmp_path_factory) -> dict[str, Path]:
     return {
         "backprop": _grade(
-            tmp_path_factory, "backprop", tuple(CATALOGUED / f"{n}.py" for n in HIDDEN_DELTA)
+            tmp_path_factory,
+            "backprop",
+            tuple(CATALOGUED / f"{n}.py" for n in (*HIDDEN_DELTA, "sequential_update")),
         ),
         "conv2d": _grade(tmp_path_factory, "conv2d"),
     }
@@ -203,3 +205,19 @@ def test_a_traced_calls_record_is_bounded_and_typed_as_it_is_read():
     malformed = {"records": [["f", 1, "x", [float("inf")]], ["f", 1, "x", [1e301]], "x"]}
     assert read_locals(malformed)["records"] == []
     assert read_locals("not a record") is None and read_locals({"records": "x"}) is None
+
+
+def _line_of(source: Path, function: str, assignment: str) -> int:
+    lines = source.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"def {function}"))
+    return next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith(assignment)) + 1
+
+
+def test_a_training_functions_own_bug_is_named_by_its_line_in_it(graded):
+    """sequential-update written in np_train: one traced update departs first at the hidden
+    delta computed with the already updated output weights, on its line in np_train."""
+    line = _line_of(CATALOGUED / "sequential_update.py", "np_train", "delta_h =")
+    grading = json.loads((graded["backprop"] / "sequential_update" / "grading.json").read_text())
+    notes = [c["diagnosis_note"] for c in grading["checks"] if c["entry"] == "np_train"]
+    said = f"The first value your np_train computes that departs from one step of gradient descent: line {line}, `delta_h` = "
+    assert any(said in note for note in notes), notes
