@@ -7,10 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # ASSIGNMENT=<name> grades by reference/<name>/ (its spec, reference and catalogue) in
-# every target; its example submissions are submissions/<name>/.
+# every target; its example submissions are submissions/<name>/, else the assignment's own
+# examples folder; its outputs go to reports/<name>/ (one assignment per outputs folder).
 ASSIGNMENT ?= backprop
-SUBMISSIONS ?= submissions/$(ASSIGNMENT)
-OUT ?= reports
+SUBMISSIONS ?= $(wildcard submissions/$(ASSIGNMENT))
+OUT ?= reports/$(ASSIGNMENT)
 SUB ?=
 CHECK_OUT ?= self-check
 SECRET_FILE ?=
@@ -63,7 +64,7 @@ mark: $(STAMP)
 # Every grading run of OUT's gradebook, and who moved between the last two (STUDENT=id: one student's).
 STUDENT ?=
 history: $(STAMP)
-	$(PY) -m grader history $(STUDENT) --out $(OUT)
+	$(PY) -m grader history $(STUDENT) --out $(OUT) --assignment $(ASSIGNMENT)
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,
@@ -111,4 +112,4 @@ autograder: $(STAMP)
 	$(PY) -m grader autograder-zip --out $(AUTOGRADER_ZIP) --assignment $(ASSIGNMENT) $(if $(SECRET_FILE),--secret-file $(SECRET_FILE))
 
 clean:
-	rm -rf $(VENV) $(CUDA_VENV) $(OUT) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(CUDA_VENV) reports .pytest_cache build *.egg-info

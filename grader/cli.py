@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from grader.core.assignment import DEFAULT_ASSIGNMENT, AssignmentError, names
+from grader.core.assignment import DEFAULT_ASSIGNMENT, REPOSITORY, AssignmentError, names
 from grader.core.cases import draw_cases, load_secret
 from grader.core.expected import expected_values
 from grader.core.spec import SpecError, load_spec, spec_path
@@ -90,6 +90,17 @@ def other_assignment(loaded, assignment: str, entry_points) -> str | None:
     )
 
 
+REPORTS = Path("reports")  # the outputs of assignment NAME go to reports/NAME/ unless --out says
+
+
+class UsageError(ValueError):
+    """A command asked for something it cannot do as asked; said before anything is written."""
+
+
+def _outputs_of(args, assignment: str) -> Path:
+    return args.out if args.out is not None else REPORTS / assignment
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader",
@@ -148,8 +159,17 @@ def _parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade", help="grade every submission in a folder (the instructor's view)"
     )
-    grade.add_argument("submissions", type=Path)
-    grade.add_argument("--out", type=Path, default=Path("reports"))
+    grade.add_argument(
+        "submissions",
+        type=Path,
+        nargs="?",
+        help="the folder of hand-ins (default: the assignment's own examples)",
+    )
+    grade.add_argument(
+        "--out",
+        type=Path,
+        help=f"where the outputs go, one assignment per folder (default: {REPORTS}/ASSIGNMENT)",
+    )
     grade.add_argument(
         "--jobs",
         type=int,
@@ -174,8 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--out",
         type=Path,
-        default=Path("reports"),
-        help="the folder `grade` wrote (default: %(default)s)",
+        help=f"the folder `grade` wrote (default: {REPORTS}/ASSIGNMENT)",
     )
     history.add_argument(
         "--since",
@@ -207,8 +226,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--out",
             type=Path,
-            default=Path("reports"),
-            help="the folder `grade` wrote (default: %(default)s)",
+            help=f"the folder `grade` wrote (default: {REPORTS}/ASSIGNMENT)",
         )
         if name == "import":
             sub.add_argument(
@@ -297,8 +315,7 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument(
         "--out",
         type=Path,
-        default=Path("reports"),
-        help="the folder `grade` wrote, with its gradebook (default: %(default)s)",
+        help=f"the folder `grade` wrote, with its gradebook (default: {REPORTS}/ASSIGNMENT)",
     )
     gradebook_option(mark)
     book_assignment(mark)
@@ -344,7 +361,10 @@ def command_expected(args, console: Console) -> int:
     spec = _spec(args)
     book = draw_cases(spec, _secret(args, spec))
     records = []
-    for item in expected_values(spec, book):
+    values = expected_values(spec, book)
+    if spec.is_own:  # what `grade` refuses (an entry that is no mistake), refused here too
+        check_catalog(spec, book, tuple(values))
+    for item in values:
         check = spec.check(item.check_id)
         records.append(
             {
@@ -361,13 +381,43 @@ def command_expected(args, console: Console) -> int:
     return 0
 
 
+def _refuse_another_assignments_outputs(args, name: str) -> None:
+    """One assignment, one outputs folder: a gradebook there of another assignment is refused."""
+    path = _gradebook_path(args)
+    if not path.is_file():
+        return
+    book = open_gradebook(path)
+    try:
+        others = [a for a in book.assignments() if a != name]
+    finally:
+        book.close()
+    if others:
+        raise UsageError(
+            f"{args.out} holds the outputs of {', '.join(others)}: grade {name} into a folder of its "
+            f"own (--out {REPORTS / name}, or OUT= with make); nothing was written"
+        )
+
+
 def command_grade(args, console: Console) -> int:
     spec = _spec(args)
     secret = _secret(args, spec)
+    args.out = _outputs_of(args, spec.name)
+    if args.submissions is None:
+        if spec.reference.examples is None:
+            raise UsageError(f"{spec.name} has no examples folder: name the folder to grade")
+        args.submissions = spec.reference.examples
+    if not args.submissions.is_dir():
+        raise UsageError(f"{args.submissions}: not a folder of submissions; nothing was graded")
     discovery = discover_submissions(
         args.submissions,
         reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES),
     )
+    if not discovery.submissions:
+        raise UsageError(
+            f"{args.submissions}: no submissions in it ({len(discovery.problems)} entries skipped); "
+            "nothing was graded or recorded"
+        )
+    _refuse_another_assignments_outputs(args, spec.name)
     book = open_gradebook(
         _gradebook_path(args)
     )  # a gradebook it cannot write is refused before anything is graded
@@ -467,7 +517,9 @@ def _gradebook_path(args) -> Path:
 
 
 def _existing_gradebook(args):
-    """The gradebook a reading command names, and its assignment; GradebookError if there is none."""
+    """The gradebook a reading command names, and its assignment; GradebookError if there is none.
+    Without --out, the folder of --assignment (else $GRADER_ASSIGNMENT, else the default one)."""
+    args.out = _outputs_of(args, args.assignment or DEFAULT_ASSIGNMENT)
     path = _gradebook_path(args)
     if not path.is_file():
         raise GradebookError(
@@ -631,7 +683,12 @@ def command_check(args, console: Console) -> int:
     report.print_causes(console, result)
     console.print(report.check_table(result))
     console.print(
-        f"Written answers ({result.manual_points:g} points) are graded by hand. Hidden cases are checked when you hand in: {_hidden_counts(spec)}."
+        (
+            ""
+            if not spec.questions
+            else f"Written answers ({result.manual_points:g} points) are graded by hand. "
+        )
+        + f"Hidden cases are checked when you hand in: {_hidden_counts(spec)}."
     )
     if result.reused_run:
         console.print(
@@ -695,8 +752,23 @@ def command_answer_key(args, console: Console) -> int:
     return 0
 
 
+def _secret_outside_the_repository(args) -> None:
+    """The hidden cases' secret is kept outside the repository (a file in it is one commit from
+    every student); one inside is refused, and nothing is built."""
+    if args.secret_file is None:
+        return
+    where = Path(args.secret_file).resolve()
+    if where.is_relative_to(REPOSITORY.resolve()):
+        raise UsageError(
+            f"{args.secret_file} is inside the repository ({REPOSITORY}): keep the secret file "
+            "outside it (for example ~/backprop-secret.txt); nothing was built"
+        )
+
+
 def command_autograder_image(args, console: Console) -> int:
     from grader.gradescope import image  # only here: it drives a container engine
+
+    _secret_outside_the_repository(args)
 
     problem = image.engine_problem()
     if problem:
@@ -734,6 +806,7 @@ def command_autograder_image(args, console: Console) -> int:
 
 
 def command_autograder_zip(args, console: Console) -> int:
+    _secret_outside_the_repository(args)
     spec = _spec(args)
     try:
         names = bundle.build_autograder_zip(args.out, secret_file=args.secret_file, spec=spec)
@@ -744,7 +817,12 @@ def command_autograder_zip(args, console: Console) -> int:
     console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)
     console.print(
-        f"On Gradescope: autograder points {points:g}; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand."
+        f"On Gradescope: autograder points {points:g}"
+        + (
+            f"; the written answers ({sum(q.points for q in spec.questions):g} points) are graded by hand."
+            if spec.questions
+            else "."
+        )
     )
     return 0
 
@@ -806,6 +884,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except GradebookError as error:
         console.print(f"[red]gradebook:[/red] {escape(str(error))}", highlight=False)
+        return 2
+    except UsageError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
     except AssignmentError as error:
         console.print(

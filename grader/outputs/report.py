@@ -108,9 +108,12 @@ def gradescope_results(
                 },
             }
         )
-    summary = [
-        f"Score {result.score:g} / {result.max_score:g} (written answers: {result.manual_points:g} more points, graded by hand)."
-    ]
+    by_hand = (
+        f" (written answers: {result.manual_points:g} more points, graded by hand)"
+        if result.manual_points
+        else ""
+    )
+    summary = [f"Score {result.score:g} / {result.max_score:g}{by_hand}."]
     causes = causes_of(result)
     if any(c.mode == "free-form" for c in result.checks):
         summary.append(
