@@ -122,3 +122,32 @@ def test_a_secret_file_inside_the_repository_is_refused_for_the_gradescope_zip(t
     assert completed.returncode == 2
     assert "is inside the repository" in " ".join(completed.stdout.split())
     assert not out.exists()
+
+
+def test_expected_refuses_the_catalogue_entry_grade_refuses(tmp_path):
+    """An outside assignment (through $GRADER_ASSIGNMENTS): the shipped homework with one more
+    catalogue entry whose variation is the reference itself.  `expected` and `grade` both refuse
+    it, naming the entry."""
+    folder = tmp_path / "assignments" / "nomistake"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "import dataclasses\n"
+        "from pathlib import Path\n"
+        "from grader.core.catalog import Misconception\n"
+        "from reference.backprop import REFERENCE as SHIPPED\n"
+        "from reference.backprop.variations import Variation\n"
+        "NONE = Misconception('not-a-mistake', 'Nothing', 'word ' * 30, 'f', ('numpy',), (Variation(),))\n"
+        "REFERENCE = dataclasses.replace(SHIPPED, catalog=SHIPPED.catalog + (NONE,),"
+        " source=Path(__file__).parent)\n"
+    )
+    text = (REPO / "reference" / "backprop" / "assignment.toml").read_text()
+    (folder / "assignment.toml").write_text(
+        re.sub(r'(?m)^name = "backprop"', 'name = "nomistake"', text, count=1)
+    )
+    env = {"GRADER_ASSIGNMENTS": str(tmp_path / "assignments")}
+    hand_ins = _class(tmp_path / "class", BACKPROP / "correct_scalar.py")
+    for command in (("expected",), ("grade", str(hand_ins), "--out", str(tmp_path / "out"))):
+        completed = run_grader(*command, "--assignment", "nomistake", "--no-cache", env=env)
+        assert completed.returncode == 2, (command, completed.stdout, completed.stderr)
+        said = " ".join((completed.stdout + completed.stderr).split())
+        assert "catalog['not-a-mistake'].variations[0]" in said and "it is not a mistake" in said
