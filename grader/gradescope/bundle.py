@@ -12,7 +12,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from grader.core.assignment import DEFAULT_ASSIGNMENT
+from grader.core.assignment import DEFAULT_ASSIGNMENT, folder_of, load_reference
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parents[1]
@@ -46,9 +46,21 @@ def bundle_entries(
             f"{', '.join(missing)} not found in {repository}: build the Gradescope zip from a clone of the grader's repository, not from an installed package"
         )
     entries = [(name, repository / "grader" / "gradescope" / name) for name in ROOT_SCRIPTS]
+    # the assignment's own folder, wherever it is (reference/, or a course's folder on
+    # $GRADER_ASSIGNMENTS): in the zip it is reference/<name>/, where the unpacked grader finds it
+    home = (
+        folder_of(assignment) if repository == REPOSITORY else repository / "reference" / assignment
+    )
+    if not (home / "__init__.py").is_file():
+        raise BundleError(f"{home}: no assignment {assignment!r} here to put in the zip")
+    examples = load_reference(assignment).examples if repository == REPOSITORY else None
     for folder in (*FOLDERS, f"reference/{assignment}"):
-        on_disk = _folder_on_disk(repository, folder)
+        on_disk = (
+            home if folder == f"reference/{assignment}" else _folder_on_disk(repository, folder)
+        )
         for path in sorted(on_disk.rglob("*")):
+            if examples is not None and path.resolve().is_relative_to(Path(examples).resolve()):
+                continue  # a course's example hand-ins inside its folder: never in the zip
             relative = Path(folder) / path.relative_to(on_disk)
             if any(
                 part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import stat
@@ -35,7 +36,7 @@ import jsonschema
 import pytest
 
 from grader.core.spec import load_spec, spec_path
-from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, build_zip
+from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, build_zip, run_grader
 
 SCRIPTS = REPO / "grader" / "gradescope"
 SHARED_SCHEMA = REPO / "grader" / "gradescope" / "gradescope_schema.json"
@@ -582,3 +583,42 @@ def test_the_convolution_zip_grades_its_examples_with_hidden_cases(
             t["extra_data"]["diagnoses"][0] == diagnosis for t in failed
         )  # named first; a root cause may follow
     assert "hidden case" in json.dumps(results)  # the bundled secret drew them
+
+
+def _outside_assignment(folder: Path, name: str) -> Path:
+    """The convolution homework as a course keeps its own: a folder outside the repository, on
+    $GRADER_ASSIGNMENTS, importing its own modules relatively, its examples inside it."""
+    home = folder / name
+    shutil.copytree(
+        REPO / "reference" / "conv2d", home, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for module in home.glob("*.py"):
+        text = module.read_text()
+        text = re.sub(r"from reference\.conv2d\.(\w+) import", r"from .\1 import", text)
+        text = text.replace("from reference.conv2d import", "from . import")
+        text = text.replace('REPOSITORY / "submissions" / "conv2d"', 'FOLDER / "examples"')
+        module.write_text(text)
+    spec = home / "assignment.toml"
+    spec.write_text(re.sub(r'(?m)^name = "conv2d"', f'name = "{name}"', spec.read_text(), count=1))
+    shutil.copytree(REPO / "submissions" / "conv2d", home / "examples")
+    return home
+
+
+def test_the_zip_of_an_outside_assignment_carries_it_and_grades_with_it(tmp_path):
+    """`autograder-zip --assignment layer` where layer/ is a course's own folder: the zip holds its
+    reference and spec (never its examples), and unpacked it grades a correct and a wrong hand-in."""
+    home = _outside_assignment(tmp_path / "assignments", "layer")
+    out = tmp_path / "autograder.zip"
+    env = {"GRADER_ASSIGNMENTS": str(home.parent)}
+    completed = run_grader("autograder-zip", "--out", str(out), "--assignment", "layer", env=env)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        assert archive.read("ASSIGNMENT").decode().strip() == "layer"
+    assert {"reference/layer/__init__.py", "reference/layer/assignment.toml"} <= names
+    assert not any("examples/" in n or n.startswith("reference/conv2d/") for n in names)
+    for example, full in (("correct_loops.py", True), ("kernel_flipped.py", False)):
+        root = autograder_tree(tmp_path / example, out, {"conv2d.py": home / "examples" / example})
+        results = run_autograder(root).results
+        assert_valid(results)
+        assert (results["score"] == results["extra_data"]["max_score"]) is full, results["output"]
