@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 REQUIRED = object()  # an option without a default: every check of the entry point gives it
-FRAMEWORKS = ("numpy", "torch")  # what the submission's process makes an input into (float64)
+FRAMEWORKS = ("numpy", "torch")  # what the submission's process makes an input into
+DTYPES = ("float64", "float32", "int64", "bool")  # an input's element type (default float64)
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,19 @@ class Parameter:
         default_factory=dict, hash=False
     )  # option: JSON Schema of the value a check may give
     default: object = REQUIRED  # option: the value where a check leaves it out
+    dtype: str = "float64"  # input: the element type it arrives as (one of DTYPES)
 
 
 def option(name: str, schema: dict, default: object = REQUIRED) -> Parameter:
     return Parameter(name, "option", schema, default)
 
 
-def inputs(*names: str) -> tuple[Parameter, ...]:
-    return tuple(Parameter(name, "input") for name in names)
+def inputs(*names: str, dtypes: dict | None = None) -> tuple[Parameter, ...]:
+    """Case inputs in positional order; `dtypes` gives an element type other than float64, by
+    name (integer labels: {"y": "int64"}, a mask: {"mask": "bool"})."""
+    return tuple(
+        Parameter(name, "input", dtype=(dtypes or {}).get(name, "float64")) for name in names
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,13 @@ class EntryPoint:
     @property
     def inputs(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters if p.kind == "input")
+
+    @property
+    def input_dtypes(self) -> tuple[tuple[str, str], ...]:
+        """(name, element type) of the inputs that are not float64."""
+        return tuple(
+            (p.name, p.dtype) for p in self.parameters if p.kind == "input" and p.dtype != "float64"
+        )
 
     @property
     def options(self) -> tuple[Parameter, ...]:
@@ -110,6 +123,14 @@ class Contract:
                         f"{entry.framework!r} is not one of {', '.join(FRAMEWORKS)}",
                     )
                 )
+            for parameter in entry.parameters:
+                if parameter.dtype not in DTYPES:
+                    found.append(
+                        (
+                            f"entry_points.{name}.parameters.{parameter.name}.dtype",
+                            f"{parameter.dtype!r} is not one of {', '.join(DTYPES)}",
+                        )
+                    )
             names = [p.name for p in entry.parameters]
             if len(set(names)) != len(names):
                 found.append((f"entry_points.{name}.parameters", "two parameters share a name"))

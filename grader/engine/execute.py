@@ -77,14 +77,16 @@ class Call:
     derivatives: tuple[tuple[int, str], ...] = ()
     trains: bool = False
     trace: bool = False  # a probe's call: record the numbers its functions compute, line by line
+    dtypes: tuple[tuple[str, str], ...] = ()  # inputs that arrive as another type than float64
 
     def to_request(self) -> dict:
         """The call as the submission's process makes it, without its inputs (`inputs_line`
         sends them at the call's turn): its arguments in order, each a case input (an array of
         the call's framework) or a keyword argument's value."""
         inputs = self.case.inputs
+        dtypes = dict(self.dtypes)
         arguments = [
-            {"name": name, "input": True}
+            ({"name": name, "input": True} | ({"dtype": dtypes[name]} if name in dtypes else {}))
             if name in inputs
             else {"name": name, "value": self.kwargs[name]}
             for name in self.arguments

@@ -83,6 +83,7 @@ def plan_grading(
                 framework=entry.framework,
                 derivatives=entry.derivatives(spec.contract.quantities),
                 trains=entry.trains,
+                dtypes=entry.input_dtypes,
             )
         if watch_of(spec, check):  # a call shared by checks records what each one's rules need
             calls[key] = replace(

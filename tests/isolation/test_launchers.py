@@ -9,7 +9,7 @@ import time
 import pytest
 
 from grader.core.cases import draw_cases
-from grader.core.spec import load_spec
+from grader.core.spec import load_spec, spec_path
 from grader.engine.discover import submission_at
 from grader.engine.pipeline import grade_submission, plan_grading
 from grader.isolation.launchers import FreshLauncher, WarmLauncher, can_fork
@@ -98,3 +98,48 @@ def test_a_fault_of_the_grader_on_one_submission_is_that_submission_s_verdict(pl
         "the grader failed on this submission (ValueError: no processes left)"
         in result.checks[0].message
     )
+
+
+@pytest.mark.parametrize("launcher_kind", ["fresh", "warm"])
+def test_inputs_arrive_as_the_element_type_the_contract_declares(tmp_path, launcher_kind):
+    """Integer labels and a boolean mask arrive as int64 and bool arrays, in NumPy and in torch;
+    an input with no declared type stays float64."""
+    from grader.core.cases import Case
+    from grader.core.contract import inputs
+    from grader.engine.execute import Call, execute_submission
+    from grader.engine.load import load_submission
+
+    hand_in = tmp_path / "hand_in.py"
+    hand_in.write_text(
+        "def kinds(x, labels, mask):\n"
+        "    # 1 where each argument is of its declared element type\n"
+        "    return [float(str(v.dtype).endswith(t)) for v, t in ((x, 'float64'), (labels, 'int64'), (mask, 'bool'))]\n"
+    )
+    declared = inputs("x", "labels", "mask", dtypes={"labels": "int64", "mask": "bool"})
+    dtypes = tuple((p.name, p.dtype) for p in declared if p.dtype != "float64")
+    case = Case.of("given", {"x": [0.5, 0.3], "labels": [2.0, 0.0], "mask": [1.0, 0.0]})
+    calls = [
+        Call(f"c{framework}", "kinds", {}, case, arguments=("x", "labels", "mask"),
+             framework=framework, dtypes=dtypes)
+        for framework in ("numpy", "torch")
+    ]  # fmt: skip
+    spec = load_spec(spec_path("backprop"))
+    (tmp_path / "s").mkdir()
+    launcher = WarmLauncher() if launcher_kind == "warm" else FreshLauncher()
+    try:
+        execution = execute_submission(
+            load_submission(submission_at(hand_in)),
+            calls,
+            spec.limits,
+            tmp_path / "s",
+            launcher,
+            probe_layers(),
+        )
+    finally:
+        launcher.close()
+    for call in calls:
+        outcome = execution.outcomes[call.id]
+        assert outcome.status == "ok", outcome.error
+        assert outcome.value["seq"] == [1.0, 1.0, 1.0] or outcome.value == [1.0, 1.0, 1.0], (
+            outcome.value
+        )

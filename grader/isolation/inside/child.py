@@ -344,20 +344,29 @@ class Requests:
         return message.get("inputs") if message.get("id") == call_id else None
 
 
+ELEMENT_TYPES = ("float64", "float32", "int64", "bool")  # what an input may arrive as
+
+
 def make_arguments(call: dict):
-    """Fresh float64 arguments for every call, in the order the request gives: each case input
-    an array of the call's framework (NumPy or torch), each other argument its value."""
+    """Fresh arguments for every call, in the order the request gives: each case input an array
+    of the call's framework (NumPy or torch) of its declared element type (float64 unless the
+    contract says otherwise), each other argument its value."""
     if call["framework"] == "numpy":
         import numpy
 
-        make = lambda v: numpy.array(v, dtype=numpy.float64)  # noqa: E731
+        make = lambda v, d: numpy.array(v, dtype=getattr(numpy, d))  # noqa: E731
     else:
         import torch
 
-        make = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+        make = lambda v, d: torch.tensor(v, dtype=getattr(torch, d))  # noqa: E731
     inputs = call.get("inputs") or {}
+
+    def element_type(argument) -> str:
+        dtype = argument.get("dtype", "float64")
+        return dtype if dtype in ELEMENT_TYPES else "float64"
+
     return [
-        (a["name"], make(inputs[a["name"]]) if a.get("input") else a["value"])
+        (a["name"], make(inputs[a["name"]], element_type(a)) if a.get("input") else a["value"])
         for a in call["arguments"]
     ]
 
