@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from grader.core.assignment import DEFAULT_ASSIGNMENT, REPOSITORY, AssignmentError, names
+from grader.core.assignment import (
+    DEFAULT_ASSIGNMENT,
+    REPOSITORY,
+    AssignmentError,
+    folder_of,
+    names,
+)
 from grader.core.cases import draw_cases, load_secret
 from grader.core.expected import expected_values
 from grader.core.spec import SpecError, load_spec, spec_path
@@ -307,6 +314,18 @@ def _parser() -> argparse.ArgumentParser:
         "--secret-file",
         type=Path,
         help="put this secret in the zip as secret.txt (hidden cases on Gradescope)",
+    )
+
+    scaffold = commands.add_parser(
+        "new-assignment",
+        help="write a new, working assignment folder to edit into a course's own homework",
+    )
+    scaffold.add_argument("name", help="the assignment's name: lowercase letters, digits and _")
+    scaffold.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("."),
+        help="where the folder NAME/ goes (default: here); put it on $GRADER_ASSIGNMENTS",
     )
 
     mark = commands.add_parser(
@@ -827,6 +846,48 @@ def command_autograder_zip(args, console: Console) -> int:
     return 0
 
 
+SCAFFOLD = Path(__file__).resolve().parents[1] / "templates" / "assignment"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # the spec's own pattern for an assignment's name
+
+
+def command_new_assignment(args, console: Console) -> int:
+    """Copy the scaffold (templates/assignment/) to DIR/NAME with its name filled in: a spec of one
+    check, its reference, one catalogued mistake, a starter file, a correct and a wrong example."""
+    scaffold = (
+        SCAFFOLD
+        if SCAFFOLD.is_dir()
+        else Path(__file__).resolve().parent / "templates" / "assignment"
+    )
+    if not NAME_PATTERN.match(args.name):
+        raise UsageError(
+            f"{args.name!r}: an assignment's name is lowercase letters, digits and _, a letter first"
+        )
+    if args.name in names():
+        raise UsageError(
+            f"{args.name!r} is already an assignment ({folder_of(args.name)}): choose another name"
+        )
+    home = args.dir / args.name
+    if home.exists():
+        raise UsageError(f"{home} already exists: nothing was written")
+    for source in sorted(scaffold.rglob("*")):
+        if source.is_dir() or "__pycache__" in source.parts:
+            continue
+        target = home / str(source.relative_to(scaffold)).replace("__NAME__", args.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            source.read_text(encoding="utf-8").replace("__NAME__", args.name), encoding="utf-8"
+        )
+    where = args.dir.resolve()
+    console.print(
+        f"{home}/: a working assignment {args.name!r} (one check, one catalogued mistake, a starter file, "
+        f"two examples).  Grade its examples with:\n  GRADER_ASSIGNMENTS={where} python -m grader grade "
+        f"--assignment {args.name}\nthen edit __init__.py and assignment.toml into your homework "
+        "(docs/assignments.md).",
+        highlight=False,
+    )
+    return 0
+
+
 def command_mark(args, console: Console) -> int:
     name = marking.clean_marker(args.marker) if args.marker is not None else None
     try:
@@ -877,6 +938,7 @@ def main(argv: list[str] | None = None) -> int:
             "autograder-zip": command_autograder_zip,
             "answer-key": command_answer_key,
             "autograder-image": command_autograder_image,
+            "new-assignment": command_new_assignment,
         }
         return commands[args.command](args, console)
     except SpecError as error:

@@ -64,7 +64,7 @@ def bundle_entries(
             relative = Path(folder) / path.relative_to(on_disk)
             if any(
                 part in SKIPPED_NAMES or part.startswith(".") for part in relative.parts
-            ) or relative.parts[:2] == ("grader", "templates"):
+            ) or relative.parts[:2] in (("grader", "templates"), ("templates", "assignment")):
                 continue
             if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
                 entries.append((relative.as_posix(), path))
