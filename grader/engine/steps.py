@@ -108,7 +108,7 @@ def first_departure(
     after = max(right, default=-1)
     missing = next((i for i in milestones if i > after and i not in found_at), None)
     if missing is None:  # every milestone after the last right one is there: one the call hands
-        # back (a loss it records at the wrong time, say) may still be missing
+        # back (a value it records at the wrong time, say) may still be missing
         missing = next((i for i in milestones if steps[i].returned and i not in found_at), None)
     if missing is None:
         return None
