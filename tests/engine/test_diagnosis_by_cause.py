@@ -129,6 +129,13 @@ def test_training_that_steps_with_wrong_gradients_is_the_backward_functions_caus
     assert "Your np_train takes its steps with the gradients of your np_backward" in page
 
 
+def test_a_step_taken_twice_is_not_called_a_loss_the_passing_gradients_contradict(graded):
+    out = graded["backprop"]
+    causes = _causes(out, "learning_rate_applied_twice_in_torch_train")
+    assert causes and _function(causes[0][1]) == "torch_train", causes
+    assert "mseloss-as-half-sse" not in _named(out, "learning_rate_applied_twice_in_torch_train")
+
+
 def test_two_mistakes_are_both_named_in_the_order_the_code_runs(graded):
     causes = _causes(graded["backprop"], "two_mistakes_forward_and_loss_curve")
     assert [(kind, _function(title)) for kind, title in causes] == [
