@@ -1,6 +1,7 @@
 """`grader.contract`, by the name the README gives an assignment's authors: grader/core/contract.py's names."""
 
 from grader.core.contract import (
+    DTYPES,
     FRAMEWORKS,
     REQUIRED,
     Contract,
@@ -14,6 +15,7 @@ from grader.core.contract import (
 __all__ = [
     "REQUIRED",
     "FRAMEWORKS",
+    "DTYPES",
     "Parameter",
     "option",
     "inputs",

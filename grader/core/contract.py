@@ -34,7 +34,7 @@ def option(name: str, schema: dict, default: object = REQUIRED) -> Parameter:
 
 def inputs(*names: str, dtypes: dict | None = None) -> tuple[Parameter, ...]:
     """Case inputs in positional order; `dtypes` gives an element type other than float64, by
-    name (integer labels: {"y": "int64"}, a mask: {"mask": "bool"})."""
+    name (integer labels: {"labels": "int64"}, a mask: {"mask": "bool"})."""
     return tuple(
         Parameter(name, "input", dtype=(dtypes or {}).get(name, "float64")) for name in names
     )
