@@ -366,7 +366,8 @@ def summary_table(results: list[SubmissionResult], totals: dict | None = None) -
     with `totals` (student -> gradebook Total), the written marks and the total too."""
     table = Table(title="Grades")
     parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
-    marks = ("written", "total") if totals is not None else ()
+    asked = any(total.questions for total in (totals or {}).values())  # any written question
+    marks = (("written", "total") if asked else ("total",)) if totals is not None else ()
     for column in ("submission", "autograded", *parts, *marks, "first thing to fix"):
         table.add_column(
             column, justify="right" if column in ("autograded", *parts, *marks) else "left"
@@ -384,7 +385,7 @@ def summary_table(results: list[SubmissionResult], totals: dict | None = None) -
         marked = []
         if totals is not None:
             written, _, overall = written_cells(totals.get(result.submission.id))
-            marked = [written, overall]
+            marked = [written, overall] if asked else [overall]
         table.add_row(
             plain(result.submission.id),
             f"{_points(result.score)}/{_points(result.max_score)}",

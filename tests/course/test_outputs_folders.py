@@ -111,6 +111,8 @@ def test_an_assignment_without_written_questions_shows_none(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     page = (tmp_path / "o" / "correct_loops" / "report.html").read_text()
     assert "Written answers" not in page and "graded by hand" not in page
+    header = next(line for line in completed.stdout.splitlines() if "autograded" in line)
+    assert "total" in header and "written" not in header  # the grade table's columns
     assert "graded by hand" not in (tmp_path / "o" / "correct_loops" / "results.json").read_text()
 
 
