@@ -79,10 +79,11 @@ CATALOG: tuple[Misconception, ...] = (
     Misconception(
         "hidden-delta-o1-path-unit-derivative",
         "The hidden unit's derivative used in place of o1's, on o1's path",
-        "In the error that reaches each hidden unit, the term coming from o1 is multiplied by the hidden unit's slope "
-        "h*(1 - h) where o1's own slope o1*(1 - o1) belongs; the term from o2 is right. The error from each output passes "
-        "first through that output's activation: delta_o1 = (o1 - y1)*o1*(1 - o1) is the factor on o1's path, the same "
-        "delta the output-layer gradients dE/dw5 and dE/dw7 use. Build both hidden deltas from delta_o1 and delta_o2.",
+        "In the error that reaches each hidden unit, the term coming from o1 is multiplied by the hidden "
+        "unit's slope h*(1 - h) where o1's own slope o1*(1 - o1) belongs; the term from o2 is right. The "
+        "error from each output passes first through that output's activation: delta_o1 = "
+        "(o1 - y1)*o1*(1 - o1) is the factor on o1's path, the same delta the output-layer gradients "
+        "dE/dw5 and dE/dw7 use. Build both hidden deltas from delta_o1 and delta_o2.",
         "delta_h1 = ((o1 - y1)*o1*(1 - o1)*w5 + (o2 - y2)*o2*(1 - o2)*w6) * h1*(1 - h1)",
         NUMPY,
         (Variation(hidden_delta="o1-hidden-slope"),),
@@ -142,10 +143,10 @@ CATALOG: tuple[Misconception, ...] = (
     Misconception(
         "sequential-update",
         "Output weights updated before the hidden gradients were computed",
-        "w5..w8 were updated first, and the hidden gradients were then computed with the new output weights: either the "
-        "new w5..w8 carried this forward pass's output deltas back, or a second backward pass ran at the partly updated "
-        "weights. All eight gradients belong to the same point: compute them from one forward pass at the current "
-        "weights, then update all eight at once.",
+        "w5..w8 were updated first, and the hidden gradients were then computed with the new output "
+        "weights: either the new w5..w8 carried this forward pass's output deltas back, or a second "
+        "backward pass ran at the partly updated weights. All eight gradients belong to the same point: "
+        "compute them from one forward pass at the current weights, then update all eight at once.",
         "g = dE/dw at the current w (all eight), then w = w - lr * g",
         NUMPY,
         (Variation(sequential="carried"), Variation(sequential="recomputed")),

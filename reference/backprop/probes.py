@@ -80,9 +80,6 @@ class ForwardProbe:
         return (self.trace,)
 
 
-_OUTPUTS = QUANTITIES["o"]  # what a probe reads of each forward call
-
-
 def forward_entry(check: Check) -> str:
     """The entry point computing the outputs `check.entry` differentiates: the forward pass of its part."""
     return next(
@@ -295,26 +292,6 @@ def update_follows(item: CheckEvidence, probe: UpdateProbe, outcomes: dict, spec
     return Finding((diagnosis,))
 
 
-def _forward_outputs(outcome, check: Check, size: int) -> np.ndarray | None:
-    if outcome is None or outcome.status != "ok":
-        return None
-    try:
-        forward = forward_entry(check)
-        return observed_quantity(
-            outcome.value,
-            replace(
-                check,
-                entry=forward,
-                quantity="o",
-                signature=ENTRY_POINTS[forward],
-                measure=_OUTPUTS,
-            ),
-            (size,),
-        )
-    except ShapeError:
-        return None
-
-
 # A change of the outputs is measurable above a few float32 roundings (a float32
 # forward pass is accepted); the reference's change is required to be seen only
 # where it is well above that, so rounding never decides.
@@ -374,7 +351,7 @@ def ignored_inputs(
 def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray] | None:
     """The student's forward outputs at each of the probe's calls; None unless all are finite numbers."""
     outputs = [
-        _forward_outputs(outcomes.get(i), check, len(xyw(probe.case)[1]))
+        _member(outcomes.get(i), check, forward_entry(check), "o", len(xyw(probe.case)[1]))
         for i in probe.forward_calls
     ]
     return None if any(o is None or not np.all(np.isfinite(o)) for o in outputs) else outputs

@@ -18,6 +18,21 @@ from grader.engine.steps import Step
 from reference.backprop import units, variations
 
 
+def _step(symbol, words, values, milestone=True, needs=()) -> Step:
+    return Step(symbol, words, tuple(float(v) for v in np.ravel(values)), milestone, needs)
+
+
+def forward_steps(x, w, act: str) -> list[Step]:
+    """The forward pass: what a traced call of the forward function is matched against."""
+    f, _ = variations.forward(variations.CORRECT, x, w, act)
+    return [
+        _step("z_h", "the hidden pre-activations", f.z_hidden, False),
+        _step("h", "the hidden values", f.h),
+        _step("z_o", "the output pre-activations", f.z_output, False, ("h",)),
+        _step("o", "the outputs", f.o, needs=("h",)),
+    ]
+
+
 def backward_steps(x, y, w, act: str, loss: str = "mse") -> list[Step]:
     x, y, w = (np.asarray(v, dtype=np.float64) for v in (x, y, w))
     f, _ = variations.forward(variations.CORRECT, x, w, act)
@@ -29,24 +44,17 @@ def backward_steps(x, y, w, act: str, loss: str = "mse") -> list[Step]:
     reaching = np.array([delta_o[0] * w5 + delta_o[1] * w6, delta_o[0] * w7 + delta_o[1] * w8])
     delta_h = reaching * slope_h
     g = variations.gradients(variations.CORRECT, x, y, w, act, loss)
-
-    def step(symbol, words, values, milestone=True, needs=()):
-        return Step(symbol, words, tuple(float(v) for v in np.ravel(values)), milestone, needs)
-
     return [
-        step("z_h", "the hidden pre-activations", f.z_hidden, False),
-        step("h", "the hidden values", f.h),
-        step("z_o", "the output pre-activations", f.z_output, False, ("h",)),
-        step("o", "the outputs", f.o, needs=("h",)),
-        step("E", "the loss", [units.loss_value(f.o, y, loss)], False, ("o",)),
-        step("dE/do", "the output errors", error, False, ("o",)),
-        step("f'(z_o)", "the output slopes", slope_o, False, ("o",)),
-        step("delta_o", "the output deltas dE/dz_o", delta_o, needs=("o",)),
-        step("dE/dw5..w8", "the output-layer gradients", g[4:], needs=("delta_o", "h")),
-        step("f'(z_h)", "the hidden slopes", slope_h, False, ("h",)),
-        step("delta_o·w", "the error reaching each hidden unit", reaching, False, ("delta_o",)),
-        step("delta_h", "the hidden deltas dE/dz_h", delta_h, needs=("delta_o", "h")),
-        step("dE/dw1..w4", "the hidden-layer gradients", g[:4], needs=("delta_h",)),
+        *forward_steps(x, w, act),
+        _step("E", "the loss", [units.loss_value(f.o, y, loss)], False, ("o",)),
+        _step("dE/do", "the output errors", error, False, ("o",)),
+        _step("f'(z_o)", "the output slopes", slope_o, False, ("o",)),
+        _step("delta_o", "the output deltas dE/dz_o", delta_o, needs=("o",)),
+        _step("dE/dw5..w8", "the output-layer gradients", g[4:], needs=("delta_o", "h")),
+        _step("f'(z_h)", "the hidden slopes", slope_h, False, ("h",)),
+        _step("delta_o·w", "the error reaching each hidden unit", reaching, False, ("delta_o",)),
+        _step("delta_h", "the hidden deltas dE/dz_h", delta_h, needs=("delta_o", "h")),
+        _step("dE/dw1..w4", "the hidden-layer gradients", g[:4], needs=("delta_h",)),
     ]
 
 
@@ -55,13 +63,6 @@ def known_values(x, y, w, *more: float) -> tuple[float, ...]:
     constants of the formulas."""
     inputs = np.concatenate([np.ravel(x), np.ravel(y), np.ravel(w)])
     return tuple(float(v) for v in inputs) + tuple(float(m) for m in more) + (0.0, 1.0, 0.5, 2.0)
-
-
-def forward_steps(x, w, act: str) -> list[Step]:
-    """The forward pass alone: what a traced call of the forward function is matched against."""
-    return [
-        s for s in backward_steps(x, (0.0, 0.0), w, act) if s.symbol in ("z_h", "h", "z_o", "o")
-    ]
 
 
 def update_steps(x, y, w, lr: float, act: str, loss: str = "mse") -> list[Step]:

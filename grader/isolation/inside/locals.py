@@ -7,7 +7,8 @@ value changed since the last line of that frame, with the statement that assigne
 The grader matches these against the assignment's intermediate quantities to say which
 value is the first to depart, and on which line.  Bounded: at most MAX_RECORDS records of
 at most MAX_ELEMENTS numbers each, and MAX_REPEATS of one local at one line (a loop keeps its
-first values); what does not fit is counted, and a local too large to record is named.  Only the probes' calls are recorded, in a process without the rules'
+first values); what does not fit is counted, and a local too large to record is named.
+Only the probes' calls are recorded, in a process without the rules'
 recorders, so this never touches the evidence a rule is judged by.
 """
 

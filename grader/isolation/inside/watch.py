@@ -261,8 +261,8 @@ class Watch:
             return None
         record = {
             "kinds": sorted(kinds), "keep": "gradients-from-autograd" in kinds, "ops": 0, "torch_count": 0, "values": [],
-            "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "sites": {}, "modes": [], "unreadable": False,
-            "inputs": list(inputs), "passes": 0, "passes_from_inputs": 0, "graphs_unread": 0,
+            "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "modes": [], "unreadable": False,
+            "inputs": list(inputs), "passes": 0, "passes_from_inputs": 0, "graphs_unread": 0, "sites": {},
         }  # fmt: skip
         self.record = record
         previous = self._getprofile()
