@@ -8,6 +8,7 @@ in the torch part) are graded with the bundled class in tests/test_grading.py.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -173,6 +174,9 @@ def test_the_record_of_a_call_is_read_bounded_and_typed():
 
 LAUNDERING = REPO / "tests" / "hostile" / "launders_hand_gradients_through_a_backward_pass.py"
 TORCH_FUNC_PART_B = REPO / "tests" / "fixtures" / "styles" / "torch_func_part_b.py"
+INLINE_DIFFERENCES = (
+    REPO / "tests" / "fixtures" / "styles" / "inline_forward_differences_np_backward.py"
+)
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +191,10 @@ def laundering_graded(tmp_path_factory) -> Path:
         shutil.copy(source, folder / source.name)
     (folder / "correct_with_torch_func.py").write_text(  # correct_scalar's Part B by torch.func
         (SUBMISSIONS / "correct_scalar.py").read_text() + TORCH_FUNC_PART_B.read_text()
+    )
+    (folder / "finite_differences_inline.py").write_text(  # its np_backward written inline
+        (SUBMISSIONS / "finite_differences_in_numpy_part.py").read_text()
+        + INLINE_DIFFERENCES.read_text()
     )
     out = folder / "out"
     completed = run_grader("grade", str(folder), "--out", str(out), "--no-cache")
@@ -232,3 +240,26 @@ def test_correct_part_b_beside_it_keeps_every_point_and_no_finding(laundering_gr
     grading = json.loads((laundering_graded / correct / "grading.json").read_text())
     assert all(not c["rule_findings"] for c in grading["checks"])
     assert grading["score"] == grading["max_score"] > 0
+
+
+def test_inline_finite_differences_are_flagged_by_their_repeated_line_and_their_accuracy(
+    laundering_graded,
+):
+    """No helper is called 16 times: the evidence is a line run once per weight, and float64
+    values that agree with the reference only as a finite difference does; its points stay."""
+    spec = load_spec()
+    grading = json.loads(
+        (laundering_graded / "finite_differences_inline" / "grading.json").read_text()
+    )
+    [rule] = [r for r in grading["rules"] if r["rule"] == "no-numerical-differentiation"]
+    assert rule["status"] == "broken" and rule["outcome"] == "flag"
+    assert re.search(r"the calls on line \d+ of np_backward \d+ times", rule["evidence"])
+    assert "agree with the reference only to" in rule["evidence"]
+    backward = [c for c in grading["checks"] if c["entry"] == "np_backward"]
+    assert backward and all(c["score"] == spec.check(c["check"]).points for c in backward)
+
+
+def test_no_correct_hand_in_beside_it_breaks_a_rule(laundering_graded):
+    for name in ("correct_scalar", "correct_torch_optim", "correct_with_torch_func"):
+        grading = json.loads((laundering_graded / name / "grading.json").read_text())
+        assert [r for r in grading["rules"] if r["status"] == "broken"] == [], name
