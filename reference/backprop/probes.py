@@ -360,15 +360,10 @@ def probe_outputs(probe: Probe, outcomes: dict, check: Check) -> list[np.ndarray
 def first_wrong_step(probe: Probe, outcomes: dict, check: Check) -> str:
     """Which local of the traced backward call departs first from the chain rule, and on which
     line (grader.engine.steps); empty where there is no trace or nothing to say."""
-    outcome = outcomes.get(probe.trace) if probe.trace else None
-    if outcome is None or not outcome.locals:
-        return ""
     x, y, w = xyw(probe.case)
     steps = backward_steps(x, y, w, check.args["act"], check.args.get("loss", "mse"))
-    departure = first_departure(outcome.locals, steps, known_values(x, y, w), check.tolerance)
-    if departure is None:
-        return ""
-    return departure.sentence(check.entry, "the chain rule")
+    outcome = outcomes.get(probe.trace) if probe.trace else None
+    return _traced(outcome, steps, known_values(x, y, w), check, check.entry, "the chain rule")
 
 
 def root_cause(
