@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = REPO / "submissions" / "backprop"
 TEST_SECRET = "a-secret-only-the-tests-know"
+# A course's own homework (a linear layer with an MSE loss), written from docs/assignments.md
+# alone by an author who had not seen the engine's code, kept as it was written.
+COURSE_ASSIGNMENT = REPO / "tests" / "fixtures" / "assignments" / "linmse"
 
 
 def run_grader(
@@ -122,3 +126,11 @@ def write_spec(
     path = folder / "assignment.toml"
     path.write_text("".join(kept), encoding="utf-8")
     return path
+
+
+def course_assignment(folder: Path) -> tuple[Path, dict]:
+    """The course's homework where a course keeps it: a folder outside the repository, named
+    by $GRADER_ASSIGNMENTS (returned as the environment that finds it)."""
+    home = folder / COURSE_ASSIGNMENT.name
+    shutil.copytree(COURSE_ASSIGNMENT, home, ignore=shutil.ignore_patterns("__pycache__"))
+    return home, {"GRADER_ASSIGNMENTS": str(folder)}

@@ -24,7 +24,14 @@ import pytest
 
 from grader.core.spec import load_spec, spec_path
 from grader.gradescope import container, image
-from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET
+from tests.conftest import (
+    REPO,
+    SUBMISSIONS,
+    TEST_SECRET,
+    course_assignment,
+    grading,
+    run_grader,
+)
 from tests.outputs.test_student_views import answer_key, hidden_case_text, leaked  # noqa: F401 - answer_key is a fixture
 
 pytestmark = pytest.mark.container
@@ -35,27 +42,33 @@ SPEC = load_spec(spec_path("backprop", None))
 FULL_MARKS = sum(check.points for check in SPEC.checks)
 
 
-@pytest.fixture(scope="module")
-def image_tag(tmp_path_factory):
+def _built_image(folder: Path, tag: str, assignment: str = "backprop", env: dict | None = None):
+    """`make image` as docs/gradescope.md says to build one, with the tests' secret in it."""
     problem = image.engine_problem()
     if problem:
         pytest.fail(f"make container-test needs a Docker engine: {problem}")
-    given = os.environ.get("GRADER_TEST_IMAGE")
-    if given:
-        yield given
-        return
-    folder = tmp_path_factory.mktemp("image")
     secret = folder / "secret.txt"
     secret.write_text(TEST_SECRET + "\n")
-    tag = f"backprop-autograder:test-{os.getpid()}"
-    built = subprocess.run(  # as docs/gradescope.md says to build one
-        ["make", "-s", "image", f"IMAGE_TAG={tag}", f"SECRET_FILE={secret}"],
+    built = subprocess.run(
+        ["make", "-s", "image", f"IMAGE_TAG={tag}", f"SECRET_FILE={secret}"]
+        + [f"ASSIGNMENT={assignment}"],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=1800,
+        env={**os.environ, **(env or {})},
     )
     assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
+    return tag
+
+
+@pytest.fixture(scope="module")
+def image_tag(tmp_path_factory):
+    given = os.environ.get("GRADER_TEST_IMAGE")
+    if given:
+        yield given
+        return
+    tag = _built_image(tmp_path_factory.mktemp("image"), f"backprop-autograder:test-{os.getpid()}")
     yield tag
     subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
 
@@ -407,3 +420,53 @@ def test_a_build_missing_a_wheel_fails_at_its_step_and_tags_no_image(image_tag, 
         set(subprocess.run(listing, capture_output=True, text=True).stdout.split())
         for listing in (containers, images)
     ] == before  # no layer, no container
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The course's own homework (tests/fixtures/assignments/linmse) from its folder outside the
+    repository: its image, and what `grade` on this machine gives its examples."""
+    home, env = course_assignment(tmp_path_factory.mktemp("course"))
+    tag = _built_image(
+        tmp_path_factory.mktemp("course-image"),
+        f"linmse-autograder:test-{os.getpid()}",
+        "linmse",
+        env,
+    )
+    out = tmp_path_factory.mktemp("course-graded")
+    completed = run_grader(
+        "grade", "--assignment", "linmse", "--out", str(out), secret=TEST_SECRET, env=env
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    yield tag, home, out
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
+
+
+COURSE_EXAMPLES = sorted(
+    p.stem for p in (REPO / "tests/fixtures/assignments/linmse/examples").glob("*.py")
+)
+
+
+@pytest.mark.parametrize("example", COURSE_EXAMPLES)
+def test_a_course_assignment_grades_in_its_container_as_grade_does(course, example, tmp_path):
+    """Every check's score, status and named cause in the container are what `grade` gave."""
+    tag, home, out = course
+    results = assert_valid(grade(tag, tmp_path, {"linmse.py": home / "examples" / f"{example}.py"}))
+    on_the_host = grading(out, example)
+    assert results["score"] == on_the_host["score"]
+    assert [
+        (
+            t["extra_data"]["check"],
+            t["score"],
+            t["extra_data"]["status"],
+            t["extra_data"]["diagnoses"],
+        )
+        for t in results["tests"]
+    ] == [
+        (c["check"], c["score"], c["status"], [d["id"] for d in c["diagnoses"]])
+        for c in on_the_host["checks"]
+    ]
+    assert sorted(results["extra_data"]["rule_violations"]) == sorted(
+        r["rule"] for r in on_the_host["rules"] if r["status"] == "broken"
+    )
+    assert "hidden case" in json.dumps(results)  # the image's secret drew them
