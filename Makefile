@@ -74,6 +74,7 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) bench/throughput.py --assignment $(ASSIGNMENT) $(BENCH_ARGS)
 	$(PY) bench/rules_cost.py --assignment $(ASSIGNMENT)
+	$(PY) bench/integrity.py
 
 # Optional: nbgrader and otter-grader (installed into .venv-peers/) grade an
 # equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).

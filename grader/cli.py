@@ -33,7 +33,7 @@ from grader.core.assignment import (
 from grader.core.cases import draw_cases, load_secret
 from grader.core.expected import expected_values
 from grader.core.spec import SpecError, load_spec, spec_path
-from grader.course import marking
+from grader.course import integrity, marking
 from grader.course.gradebook import (
     GRADEBOOK_FILE,
     RESERVED_NAMES,
@@ -217,6 +217,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     gradebook_option(history)
     book_assignment(history)
+
+    similar = commands.add_parser(
+        "similar",
+        help="for staff: hand-ins that share wrong answers few others give, and how alike their code is (OUT/integrity/)",
+    )
+    similar.add_argument("out", type=Path, help="the folder `grade` wrote")
+    gradebook_option(similar)
+    book_assignment(similar)
 
     marks = commands.add_parser(
         "marks",
@@ -513,6 +521,7 @@ def command_grade(args, console: Console) -> int:
         runs = len(book.runs(spec.name))
         totals = {total.student: total for total in book.totals(spec.name)}
     console.print(report.summary_table(results, totals))
+    _write_leads(console, args.out, spec, [r.submission.id for r in results])
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(
@@ -528,6 +537,41 @@ def command_grade(args, console: Console) -> int:
         f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.",
         highlight=False,
     )
+    return 0
+
+
+def _write_leads(console: Console, out: Path, spec, ids: list[str] | None = None) -> None:
+    """OUT/integrity/ for staff; a failure there is said, and the class outputs stand."""
+    try:
+        leads = integrity.find_leads(
+            integrity.read_class(out, ids),
+            [path.read_text(encoding="utf-8") for path in spec.reference.starter],
+        )
+        page = integrity.write_leads(out, leads, spec.name)
+    except Exception as error:  # noqa: BLE001 - the leads are extra: grading is done and written
+        console.print(
+            report.plain(f"shared wrong answers not compared: {html.failure_reason(error, True)}"),
+            highlight=False,
+        )
+        return
+    similar = sum(lead.similar_code for lead in leads.leads)
+    said = leads.nothing_to_compare or (
+        f"{len(leads.leads)} pair{'s' if len(leads.leads) != 1 else ''} share wrong answers few "
+        f"others give, {similar} of them with similar code"
+    )
+    console.print(
+        report.plain(f"Shared wrong answers (staff only, a lead, never a verdict): {said}; {page}"),
+        highlight=False,
+    )
+
+
+def command_similar(args, console: Console) -> int:
+    book, assignment = _existing_gradebook(args)
+    book.close()
+    spec = load_spec(spec_path(assignment, None))
+    if not list(args.out.glob("*/grading.json")):
+        raise UsageError(f"{args.out}: no graded hand-ins in it (`grade --out {args.out}` first)")
+    _write_leads(console, args.out, spec)
     return 0
 
 
@@ -930,6 +974,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {
             "grade": command_grade,
             "history": command_history,
+            "similar": command_similar,
             "marks": command_marks,
             "mark": command_mark,
             "check": command_check,

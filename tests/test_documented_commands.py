@@ -316,6 +316,11 @@ TINY_RUNS = {
         ["--size", "2", "--repeats", "1", "--jobs", "1", "--assignment", "conv2d"],
         lambda r: r["rules_recording_conv2d"]["submissions"] == 2,
     ),
+    "integrity.py": (
+        ["--no-examples", "--pairs", "1", "--independent", "0", "--catalogued", "0"]
+        + ["--records", "50"],
+        lambda r: r["integrity"]["copied_pairs_listed_first"] and r["integrity"]["identical_said"],
+    ),
     "sandbox_cost.py": (
         ["--repeat", "1", "--fresh", "0"],
         lambda r: r["warm"]["all layers"]["runs"] == 1 and "none" in r["warm"],

@@ -802,6 +802,11 @@ def unrendered_page(submission_id: str, reason: str) -> str:
         return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
 
 
+def render_page(template: str, **context) -> str:
+    """A page of templates/report/ drawn from plain data (the course tools' own pages)."""
+    return _environment().get_template(template).render(script=None, **context)
+
+
 def write_report(
     result: SubmissionResult, spec: Spec, folder: Path, book: CaseBook | None = None
 ) -> Path:
