@@ -90,6 +90,15 @@ _BASE_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "hidden_visibility": {"enum": ["hidden", "after_due_date", "after_published"]},
+                "hidden_feedback": {
+                    "type": "object",
+                    "required": ["submissions", "hours"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "submissions": {"type": "integer", "minimum": 1},
+                        "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 8760},
+                    },
+                },
             },
         },
         "tolerance": {
@@ -325,6 +334,9 @@ class Spec:
     limits: Limits
     hidden_visibility: str
     reference: Reference = field(hash=False, compare=False, repr=False)  # the assignment's code
+    # [gradescope] hidden_feedback: at most this many submissions in a window of so many hours
+    # see their hidden cases' verdicts at once; later ones see them when grades are published
+    hidden_feedback: tuple[int, float] | None = None
     tables: dict = field(
         default_factory=dict, hash=False
     )  # the assignment's own tables (Reference.spec_tables)
@@ -520,6 +532,11 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
         float32_margin=raw["assignment"]["float32_margin"],
         limits=Limits(**raw["limits"]),
         hidden_visibility=raw.get("gradescope", {}).get("hidden_visibility", "after_published"),
+        hidden_feedback=(
+            (limit["submissions"], float(limit["hours"]))
+            if (limit := raw.get("gradescope", {}).get("hidden_feedback"))
+            else None
+        ),
         reference=reference,
         tables={name: raw[name] for name in reference.spec_tables},
         checks=tuple(checks),

@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from grader.core.cases import load_secret
@@ -81,6 +82,9 @@ class SubmissionMetadata:
     assignment_points: float | None = None  # Gradescope's total, manual grading included
     submitters: int = 0
     problem: str | None = None  # why the file could not be read, for the instructor's log
+    created_at: datetime | None = None  # when this submission was made
+    earlier: tuple[datetime, ...] = ()  # when the same student's earlier submissions were made
+    unreadable_times: int = 0  # earlier submissions whose time could not be read
 
     def to_dict(self) -> dict:
         return {
@@ -109,6 +113,15 @@ class ContainerRun:
     ] = ()  # for the instructor: Gradescope shows run_autograder's output to staff only
 
 
+def _moment(value) -> datetime | None:
+    """A Gradescope time ("2026-12-07T14:22:32.365935-08:00"), None where it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def read_metadata(path: Path) -> SubmissionMetadata:
     if not path.is_file():
         return SubmissionMetadata()
@@ -116,7 +129,15 @@ def read_metadata(path: Path) -> SubmissionMetadata:
         data = json.loads(path.read_text(encoding="utf-8"))
         assignment = data.get("assignment") or {}
         points = assignment.get("total_points")
+        previous = data.get("previous_submissions") or []
+        earlier = [
+            _moment(entry.get("submission_time")) if isinstance(entry, dict) else None
+            for entry in (previous if isinstance(previous, list) else [])
+        ]
         return SubmissionMetadata(
+            created_at=_moment(data.get("created_at")),
+            earlier=tuple(moment for moment in earlier if moment is not None),
+            unreadable_times=sum(moment is None for moment in earlier),
             submission_id=str(data["id"]) if data.get("id") is not None else None,
             assignment_title=str(assignment["title"])
             if assignment.get("title") is not None
@@ -203,13 +224,79 @@ def _with_notice(results: dict, notice: str) -> dict:
     return {**results, "output": lead + str(results.get("output", ""))}
 
 
+@dataclass(frozen=True)
+class HiddenFeedback:
+    """Whether this submission may see its hidden cases' verdicts now, and why."""
+
+    shown: bool
+    returns_at: datetime | None = None  # when a new submission would see them again
+    counted: int = 0  # earlier submissions inside the window
+    note: str = ""  # for the instructor's log: what in the metadata was not used
+
+
+def hidden_feedback(
+    spec: Spec, metadata: SubmissionMetadata, now: datetime | None = None
+) -> HiddenFeedback:
+    """[gradescope] hidden_feedback = {submissions = N, hours = H}: of a student's submissions,
+    at most N in any H hours see their hidden cases' verdicts at once, counted from
+    submission_metadata.json's earlier submissions.  Missing, malformed or future times never
+    hold a verdict back: they are not counted, and the note says so."""
+    if spec.hidden_feedback is None:
+        return HiddenFeedback(True)
+    allowed, hours = spec.hidden_feedback
+    now = metadata.created_at or now or datetime.now(UTC)
+    window = timedelta(hours=hours)
+    future = [moment for moment in metadata.earlier if moment > now]
+    inside = sorted(moment for moment in metadata.earlier if now - window < moment <= now)
+    notes = []
+    if metadata.problem:
+        notes.append("no earlier submissions counted: the metadata was unreadable")
+    if metadata.unreadable_times:
+        notes.append(
+            f"{metadata.unreadable_times} earlier submission time(s) unreadable, not counted"
+        )
+    if future:
+        notes.append(f"{len(future)} earlier submission time(s) after this one's, not counted")
+    if len(inside) < allowed:
+        return HiddenFeedback(True, counted=len(inside), note="; ".join(notes))
+    return HiddenFeedback(
+        False, inside[len(inside) - allowed] + window, len(inside), "; ".join(notes)
+    )
+
+
+def _held_back(results: dict, result: SubmissionResult, spec: Spec, feedback: HiddenFeedback):
+    """Each test whose check ran a hidden case shown only when grades are published, and a
+    message at the top that says why and when hidden feedback returns; the score stays whole."""
+    hidden = {c.check.id for c in result.checks if any(v.hidden for v in c.verdicts)}
+    tests = [
+        {**test, "visibility": "after_published"} if test["extra_data"]["check"] in hidden else test
+        for test in results["tests"]
+    ]
+    allowed, hours = spec.hidden_feedback
+    when = feedback.returns_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    notice = (
+        f"Hidden-case results are shown for {allowed} submission{'s' if allowed != 1 else ''} in "
+        f"any {hours:g} hours, and you have made {feedback.counted} already: this submission's "
+        f"{len(hidden)} checks with hidden cases will show when grades are published. A "
+        f"submission made after {when} shows them again. Your score is recorded in full."
+    )
+    extra = {**results.get("extra_data", {}), "hidden_feedback_returns": when}
+    return _with_notice({**results, "tests": tests, "extra_data": extra}, notice)
+
+
 def container_results(
-    result: SubmissionResult, spec: Spec, metadata: SubmissionMetadata, folder: Path
+    result: SubmissionResult,
+    spec: Spec,
+    metadata: SubmissionMetadata,
+    folder: Path,
+    feedback: HiddenFeedback | None = None,
 ) -> dict:
     results = report.gradescope_results(result, spec.hidden_visibility, output_format=OUTPUT_FORMAT)
     notice = entry_point_notice(result, folder, spec)
     if notice:
         results = _with_notice(results, notice)
+    if feedback is not None and not feedback.shown and result.ran_hidden:
+        results = _held_back(results, result, spec, feedback)
     extra = {
         **results.get("extra_data", {}),
         "submission": metadata.to_dict(),
@@ -321,7 +408,8 @@ def grade_container(
         )
         graded = grade_one(session, submission)
     result = graded.result
-    results = container_results(result, spec, metadata, tree.submission)
+    feedback = hidden_feedback(spec, metadata)
+    results = container_results(result, spec, metadata, tree.submission, feedback)
     notes = [
         f"secret: {secret.origin}",
         f"answer key: {'read from ' + str(tree.answer_key) if session.plan.from_answer_key else 'computed now (none stored for these cases)'}",
@@ -334,6 +422,13 @@ def grade_container(
     ]
     if metadata.problem:
         notes.append(metadata.problem)
+    if spec.hidden_feedback is not None:
+        notes.append(
+            "hidden feedback: "
+            + ("shown" if feedback.shown else "held back until grades are published")
+            + f" ({feedback.counted} earlier submission(s) in the window)"
+            + (f"; {feedback.note}" if feedback.note else "")
+        )
     total = result.max_score + result.manual_points
     if metadata.assignment_points is not None and abs(metadata.assignment_points - total) > 1e-9:
         notes.append(

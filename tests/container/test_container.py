@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -470,3 +471,48 @@ def test_a_course_assignment_grades_in_its_container_as_grade_does(course, examp
         r["rule"] for r in on_the_host["rules"] if r["status"] == "broken"
     )
     assert "hidden case" in json.dumps(results)  # the image's secret drew them
+
+
+def test_a_third_submission_in_the_window_shows_no_hidden_verdicts_and_says_when_they_return(
+    course, tmp_path
+):
+    """The course's spec shows hidden-case verdicts for 2 submissions in any 24 hours: with two
+    earlier ones in submission_metadata.json (as Gradescope mounts it), every check that ran a
+    hidden case waits for grades to be published, the message says when feedback returns,
+    and the score is recorded in full; staff still get every test."""
+    tag, home, out = course
+    now = datetime.now(UTC)
+    earlier = [now - timedelta(hours=hours) for hours in (2, 20)]
+    metadata = tmp_path / "submission_metadata.json"
+    metadata.write_text(
+        json.dumps(
+            {
+                "id": 99,
+                "created_at": now.isoformat(),
+                "previous_submissions": [
+                    {"submission_time": moment.isoformat(), "score": 2.0} for moment in earlier
+                ],
+            }
+        )
+    )
+    graded = grade(
+        tag,
+        tmp_path / "third",
+        {"linmse.py": home / "examples" / "gradient_of_sum.py"},
+        options=("-v", f"{metadata}:/autograder/submission_metadata.json:ro"),
+    )
+    results = assert_valid(graded)
+    on_the_host = grading(out, "gradient_of_sum")
+    assert results["score"] == on_the_host["score"]  # recorded in full
+    hidden = {c["check"] for c in on_the_host["checks"] if any(k["hidden"] for k in c["cases"])}
+    assert hidden
+    assert {t["extra_data"]["check"] for t in results["tests"]} == {
+        c["check"] for c in on_the_host["checks"]
+    }  # staff see every test
+    assert all(
+        (t["visibility"] == "after_published") == (t["extra_data"]["check"] in hidden)
+        for t in results["tests"]
+    )
+    returns = (earlier[1] + timedelta(hours=24)).strftime("%Y-%m-%d %H:%M UTC")
+    assert returns in results["output"] and "when grades are published" in results["output"]
+    assert "hidden feedback: held back" in graded.log
