@@ -16,8 +16,8 @@ the numbers are a common mistake.  So:
 - A pair that shares at least MIN_SHARED such answers is a lead.  Its code is compared with
   copydetect (a MOSS-like winnowing detector; names are normalised, so renamed variables
   still match), on the code the grader ran, notebook cells joined, with the starter files'
-  code, and the passages more than `common_above(n)` hand-ins hold, as the code every
-  hand-in shares.  Similar code ranks first; the same wrong numbers in different code
+  code, and the passages more than SHARED_PASSAGES (or `common_above(n)`) hand-ins hold,
+  as code every hand-in may share (MOSS's default).  Similar code ranks first; the same wrong numbers in different code
   follow, said as such.
 
 It reads what `grade` wrote (OUT/<id>/grading.json) and the hand-ins' files where they still
@@ -55,6 +55,8 @@ NOISE_TOKENS = 25
 # which differs in every process, so a winnowing window would keep other k-grams in each run
 # and the figures would not repeat.  Hand-ins are small: keeping them all costs little.
 WINDOW = 1
+# code passages more hand-ins than this hold are shared code, as MOSS leaves out by default
+SHARED_PASSAGES = 10
 MAX_VALUES = 100_000  # of one answer, hashed and compared; the grader bounds what it reads anyway
 MAX_CODE_CHARS = 400_000  # of one hand-in's code, compared
 FOLDER = "integrity"
@@ -310,7 +312,7 @@ def compare_code(
     for text in population:
         for value in hashes(text).hashes:
             counts[value] += 1
-    limit = common_above(len(population))
+    limit = max(SHARED_PASSAGES, common_above(len(population)))
     shared |= {value for value, count in counts.items() if count > limit}
     shared_array = np.array(sorted(shared), dtype=np.int64)
     prints: dict[str, object] = {}
@@ -382,8 +384,15 @@ def lead_context(lead: Lead) -> dict:
     elif lead.similarity is None:
         code = "code not compared"
     else:
-        kind = "similar code" if lead.similar_code else "different code"
-        code = f"{kind}: {lead.similarity:.0%} of the smaller hand-in's code matches"
+        kind = (
+            "similar code"
+            if lead.similar_code
+            else "different code, or code as much of the class writes it"
+        )
+        code = (
+            f"{kind}: {lead.similarity:.0%} of the smaller hand-in's code matches, beyond the "
+            "starter and the passages many hand-ins share"
+        )
     return {
         "a": lead.a,
         "b": lead.b,
@@ -415,6 +424,7 @@ def write_leads(out: Path, leads: Leads, assignment: str) -> Path:
         different=[c for c in contexts if not c["similar"]],
         nothing=leads.nothing_to_compare,
         min_shared=MIN_SHARED,
+        shared_passages=SHARED_PASSAGES,
     )
     path = folder / LEADS_PAGE
     path.write_text(page, encoding="utf-8")
