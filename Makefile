@@ -55,11 +55,13 @@ expected: $(STAMP)
 	$(PY) -m grader expected --assignment $(ASSIGNMENT)
 
 # The written answers of the class graded into $(OUT), marked in a browser: open the URL it prints
-# (127.0.0.1 only; MARKER=name records who marks, PORT=n picks the port).
+# (127.0.0.1 only; MARKER=name records who marks, PORT=n picks the port, NAMES=1 shows the
+# students' names, which are otherwise hidden until an answer is marked).
 MARKER ?=
 PORT ?= 0
+NAMES ?=
 mark: $(STAMP)
-	$(PY) -m grader mark --out $(OUT) --assignment $(ASSIGNMENT) --port $(PORT) $(if $(MARKER),--marker "$(MARKER)")
+	$(PY) -m grader mark --out $(OUT) --assignment $(ASSIGNMENT) --port $(PORT) $(if $(MARKER),--marker "$(MARKER)") $(if $(NAMES),--names)
 
 # Every grading run of OUT's gradebook, and who moved between the last two (STUDENT=id: one student's).
 STUDENT ?=

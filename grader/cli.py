@@ -355,6 +355,11 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument(
         "--marker", help="your name, recorded with each mark (else each browser is asked once)"
     )
+    mark.add_argument(
+        "--names",
+        action="store_true",
+        help="show the students' names (default: anonymous, 'Hand-in N' until an answer is marked)",
+    )
     return parser
 
 
@@ -946,7 +951,9 @@ def command_mark(args, console: Console) -> int:
         def refresh(book):  # grades.csv and the dashboard show the new mark in their totals
             report.refresh_class_outputs(args.out, book, chosen)
 
-        setup = marking.Marking(_gradebook_path(args), chosen, name, refresh=refresh)
+        setup = marking.Marking(
+            _gradebook_path(args), chosen, name, refresh=refresh, names=args.names
+        )
 
         def announce(server):  # as Jupyter does: the URL with its token, the one way in
             console.print(

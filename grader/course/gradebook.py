@@ -14,10 +14,12 @@ Nothing here runs a submission: it stores plain data drawn from results the grad
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import os
 import re
+import secrets
 import sqlite3
 import time
 import tomllib
@@ -73,6 +75,18 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # the spec's rubric of a written question: its lines, as a JSON list
     "ALTER TABLE questions ADD COLUMN rubric TEXT NOT NULL DEFAULT '[]';",
+    # marks given in one action (every blank answer of a question), undone as one; a revision
+    # that takes a mark away (no mark again); each assignment's secret salt of anonymous marking
+    """
+    CREATE TABLE mark_batches (
+        id INTEGER PRIMARY KEY, assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+        question_id TEXT NOT NULL, points REAL NOT NULL, comment TEXT NOT NULL,
+        marker TEXT NOT NULL, made_at TEXT NOT NULL, undone_by TEXT, undone_at TEXT);
+    ALTER TABLE marks ADD COLUMN batch_id INTEGER REFERENCES mark_batches(id);
+    ALTER TABLE marks ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE assignments ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+    UPDATE assignments SET salt = lower(hex(randomblob(16))) WHERE salt = '';
+    """,
 )
 VERSION = len(MIGRATIONS)
 
@@ -108,6 +122,7 @@ class Mark:
     marker: str
     when: str  # ISO 8601, UTC
     revision: int  # 1 for the first mark, one more at every change
+    removed: bool = False  # a revision that takes the mark away: no mark from then on (an undo)
 
     def to_dict(self) -> dict:
         return {
@@ -126,6 +141,23 @@ class AnswerRow:
     student: str
     text: str  # '' where the latest run found no answer
     mark: Mark | None
+
+
+@dataclass(frozen=True)
+class MarkBatch:
+    """Marks given in one action (every blank, unmarked answer of a question given the same
+    points), taken back as one by `undo_batch`."""
+
+    id: int
+    question: str
+    points: float
+    comment: str
+    marker: str
+    when: str
+    given: int  # how many marks it wrote
+    standing: int  # how many of them are still the current mark
+    undone_by: str | None = None
+    undone_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -405,7 +437,8 @@ class Gradebook:
         if not create:
             return None
         return self._db.execute(
-            "INSERT INTO assignments (name, title) VALUES (?, ?)", (name, title or name)
+            "INSERT INTO assignments (name, title, salt) VALUES (?, ?, ?)",
+            (name, title or name, secrets.token_hex(16)),
         ).lastrowid
 
     def _student_id(self, assignment_id: int, name: str) -> int:
@@ -611,7 +644,8 @@ class Gradebook:
         query = (
             "SELECT st.name, m.question_id, m.points, m.comment, m.marker, m.marked_at, m.revision FROM marks m "
             "JOIN students st ON st.id = m.student_id JOIN assignments a ON a.id = st.assignment_id "
-            "WHERE a.name = ? AND m.revision = (SELECT max(revision) FROM marks WHERE student_id = m.student_id AND question_id = m.question_id)"
+            "WHERE a.name = ? AND m.removed = 0 AND m.revision = (SELECT max(revision) FROM marks "
+            "WHERE student_id = m.student_id AND question_id = m.question_id)"
         )
         parameters: tuple = (assignment,)
         if question_id is not None:
@@ -644,13 +678,14 @@ class Gradebook:
         )
 
     def mark_history(self, assignment: str, student: str, question_id: str) -> list[Mark]:
-        """Every revision of one mark, the first first."""
+        """Every revision of one mark, the first first (one that took it away is `removed`)."""
         rows = self._db.execute(
-            "SELECT st.name, m.question_id, m.points, m.comment, m.marker, m.marked_at, m.revision FROM marks m JOIN students st ON st.id = m.student_id "
+            "SELECT st.name, m.question_id, m.points, m.comment, m.marker, m.marked_at, "
+            "m.revision, m.removed FROM marks m JOIN students st ON st.id = m.student_id "
             "JOIN assignments a ON a.id = st.assignment_id WHERE a.name = ? AND st.name = ? AND m.question_id = ? ORDER BY m.revision",
             (assignment, student, question_id),
         )
-        return [Mark(*row) for row in rows]
+        return [Mark(*row[:7], removed=bool(row[7])) for row in rows]
 
     def set_mark(
         self,
@@ -734,7 +769,7 @@ class Gradebook:
             raise MarkRefused(
                 f"the comment is longer than {MAX_COMMENT_CHARS} characters (or the marker's name than 200)"
             )
-        revision = (current.revision if current else 0) + 1
+        revision = self._last_revision(assignment, entry.student, entry.question) + 1
         return Mark(
             entry.student,
             entry.question,
@@ -745,10 +780,23 @@ class Gradebook:
             revision,
         )
 
-    def _write(self, assignment: str, mark: Mark) -> Mark:
+    def _last_revision(self, assignment: str, student: str, question_id: str) -> int:
+        """The number of a mark's latest revision, one that took it away included; 0 if none."""
+        row = self._db.execute(
+            "SELECT max(m.revision) FROM marks m JOIN students st ON st.id = m.student_id "
+            "JOIN assignments a ON a.id = st.assignment_id "
+            "WHERE a.name = ? AND st.name = ? AND m.question_id = ?",
+            (assignment, student, question_id),
+        ).fetchone()
+        return row[0] or 0
+
+    def _write(
+        self, assignment: str, mark: Mark, batch_id: int | None = None, removed: bool = False
+    ) -> Mark:
         student_id = self._student_id(self._assignment_id(assignment), mark.student)
         self._db.execute(
-            "INSERT INTO marks (student_id, question_id, revision, points, comment, marker, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO marks (student_id, question_id, revision, points, comment, marker, "
+            "marked_at, batch_id, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 student_id,
                 mark.question,
@@ -757,9 +805,126 @@ class Gradebook:
                 mark.comment,
                 mark.marker,
                 mark.when,
+                batch_id,
+                int(removed),
             ),
         )
         return mark
+
+    # --- marks given in one action ---------------------------------------------------------------
+
+    def mark_blank_answers(
+        self, assignment: str, question_id: str, points, comment: str, marker: str
+    ) -> MarkBatch:
+        """Give `points` to every answer of `question_id` that is blank (the latest run found no
+        text) and not marked yet, as one batch in one transaction; a mark someone gave is never
+        replaced.  MarkRefused when no such answer is left."""
+        with self._writing() as db:
+            question = self._question(assignment, question_id)
+            points = parse_points(points)
+            if not 0 <= points <= question.points:
+                raise MarkRefused(
+                    f"{points:g} points is out of range for question {question.id} "
+                    f"(0 to {question.points:g})"
+                )
+            if len(comment) > MAX_COMMENT_CHARS or len(marker) > 200:
+                raise MarkRefused(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+            blank = [
+                answer.student
+                for answer in self.answers(assignment, question.id)
+                if not answer.text.strip() and answer.mark is None
+            ]
+            if not blank:
+                raise MarkRefused(f"no blank answer of question {question.id} is left unmarked")
+            when = _now()
+            batch_id = db.execute(
+                "INSERT INTO mark_batches (assignment_id, question_id, points, comment, marker, "
+                "made_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (self._assignment_id(assignment), question.id, points, comment, marker, when),
+            ).lastrowid
+            for student in blank:
+                revision = self._last_revision(assignment, student, question.id) + 1
+                mark = Mark(student, question.id, points, comment, marker, when, revision)
+                self._write(assignment, mark, batch_id)
+        return MarkBatch(
+            batch_id, question.id, points, comment, marker, when, len(blank), len(blank)
+        )
+
+    def last_batch(self, assignment: str, question_id: str) -> MarkBatch | None:
+        """The latest batch of marks given to `question_id`, undone or not; None if none was."""
+        row = self._db.execute(
+            "SELECT b.id FROM mark_batches b JOIN assignments a ON a.id = b.assignment_id "
+            "WHERE a.name = ? AND b.question_id = ? ORDER BY b.id DESC LIMIT 1",
+            (assignment, question_id),
+        ).fetchone()
+        return self._batch(assignment, row[0]) if row else None
+
+    def _batch(self, assignment: str, batch_id: int) -> MarkBatch | None:
+        row = self._db.execute(
+            "SELECT b.id, b.question_id, b.points, b.comment, b.marker, b.made_at, b.undone_by, "
+            "b.undone_at FROM mark_batches b JOIN assignments a ON a.id = b.assignment_id "
+            "WHERE a.name = ? AND b.id = ?",
+            (assignment, batch_id),
+        ).fetchone()
+        if row is None:
+            return None
+        given, standing = self._db.execute(
+            "SELECT count(*), coalesce(sum(m.revision = (SELECT max(revision) FROM marks "
+            "WHERE student_id = m.student_id AND question_id = m.question_id)), 0) "
+            "FROM marks m WHERE m.batch_id = ? AND m.removed = 0",
+            (batch_id,),
+        ).fetchone()
+        return MarkBatch(*row[:6], given, standing, row[6], row[7])
+
+    def undo_batch(self, assignment: str, batch_id: int, marker: str) -> tuple[int, int]:
+        """Take back a batch in one transaction: each of its marks that is still the current one
+        goes (a revision by `marker` that removes it, so the answer has no mark again, as before
+        the batch); one changed since is someone's later decision and is kept.  (taken back,
+        kept); MarkRefused if the batch is unknown or was undone already."""
+        with self._writing() as db:
+            batch = self._batch(assignment, batch_id)
+            if batch is None:
+                raise MarkRefused(f"no batch of marks {batch_id} in {assignment}")
+            if batch.undone_at is not None:
+                raise MarkRefused(
+                    f"those marks were taken back already, by {batch.undone_by or 'someone'} "
+                    f"at {batch.undone_at}"
+                )
+            when, taken = _now(), 0
+            rows = db.execute(
+                "SELECT st.name, m.revision FROM marks m JOIN students st ON st.id = m.student_id "
+                "WHERE m.batch_id = ? AND m.removed = 0",
+                (batch_id,),
+            ).fetchall()
+            for student, revision in rows:
+                if self._last_revision(assignment, student, batch.question) != revision:
+                    continue  # changed since: kept
+                gone = Mark(student, batch.question, 0.0, "", marker, when, revision + 1, True)
+                self._write(assignment, gone, batch_id, removed=True)
+                taken += 1
+            db.execute(
+                "UPDATE mark_batches SET undone_by = ?, undone_at = ? WHERE id = ?",
+                (marker, when, batch_id),
+            )
+        return taken, len(rows) - taken
+
+    # --- anonymous marking -----------------------------------------------------------------------
+
+    def handin_keys(self, assignment: str) -> dict[str, str]:
+        """student -> a key that names their hand-in without their name: keyed by the assignment's
+        secret salt (random, kept in the gradebook), so every marking server of this gradebook
+        gives the same keys, which no one can work out from a name, and sorting by them shuffles
+        the class in an order that holds across runs."""
+        row = self._db.execute(
+            "SELECT salt FROM assignments WHERE name = ?", (assignment,)
+        ).fetchone()
+        salt = (row[0] if row else "").encode()
+        return {
+            student: hmac.new(
+                salt, student.encode("utf-8", "surrogatepass"), hashlib.sha256
+            ).hexdigest()[:16]
+            for student in self.students(assignment)
+        }
 
     # --- totals ------------------------------------------------------------------------------
 

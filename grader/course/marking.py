@@ -4,7 +4,12 @@ A small server of the standard library, on 127.0.0.1 only, shows one page per
 written question with every student's answer for it, one after another, and a
 score box and a comment for each; the marks go into the gradebook `grade`
 wrote, which arbitrates between several markers at once (a save against a mark
-that changed meanwhile is refused, never written over).  As Jupyter does, the
+that changed meanwhile is refused, never written over).  A page lists the
+answers that have text; the blank ones are a link away, and take 0 in one
+action that one action undoes.  Marking is anonymous unless the instructor asks
+for names: a hand-in is "Hand-in N" (the class shuffled by the gradebook's
+secret salt, the same on every server) and its form names it by an opaque key,
+so no name reaches the page before its answer is marked.  As Jupyter does, the
 server prints a URL holding a random token; the token, then a cookie set from
 it, lets a browser in, and every other request gets 403.  The Host header must
 name this server (no DNS rebinding), a form comes from its own origin and
@@ -44,6 +49,7 @@ STATIC = {"marking.js": "text/javascript; charset=utf-8", "marking.css": "text/c
 MAX_BODY = 64 * 1024  # bytes of a form: a comment and a few fields
 MAX_COMMENT = 4_000  # characters
 MAX_MARKER = 60
+BLANK_COMMENT = "No answer found."  # what a student reads beside the 0 of a blank answer
 _COUNT = re.compile(r"[0-9]{1,9}")
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
@@ -72,6 +78,7 @@ class Marking:
     refresh: Callable[[Gradebook], object] | None = (
         None  # rewrites the class outputs (grades.csv, the dashboard) from the gradebook
     )
+    names: bool = False  # --names: names shown; else a name shows once its answer is marked
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     key: bytes = field(
         default_factory=lambda: secrets.token_bytes(32), repr=False
@@ -331,7 +338,9 @@ class MarkingHandler(BaseHTTPRequestHandler):
             name = path[len("/static/") :]
             return self._send(HTTPStatus.OK, (TEMPLATES / name).read_bytes(), STATIC[name])
         if path.startswith("/question/"):
-            return self._question(unquote(path[len("/question/") :]))
+            question_id, action = _question_path(path)
+            if not action:
+                return self._question(question_id)
         raise Refusal(HTTPStatus.NOT_FOUND, "No such page.")
 
     def _post(self, path: str) -> None:
@@ -340,7 +349,10 @@ class MarkingHandler(BaseHTTPRequestHandler):
         if path == "/marker":
             return self._set_marker(form)
         if path.startswith("/question/"):
-            return self._save_mark(unquote(path[len("/question/") :]), form)
+            question_id, action = _question_path(path)
+            forms = {"": self._save_mark, "blank": self._mark_blank, "undo": self._undo_blank}
+            if action in forms:
+                return forms[action](question_id, form)
         raise Refusal(HTTPStatus.NOT_FOUND, "No such form.")
 
     # -- pages
@@ -379,30 +391,72 @@ class MarkingHandler(BaseHTTPRequestHandler):
             f"No written question {printable(question_id)[:40]!r} in {self.server.marking.assignment}.",
         )
 
+    def _show_blank(self) -> bool:
+        return self._query.get("blank") == ["1"]
+
+    def _view_href(self, question_id: str, stale: bool = False) -> str:
+        """The question's page as this request sees it (blank answers shown or not)."""
+        query = "&".join(
+            name for name, wanted in (("stale=1", stale), ("blank=1", self._show_blank())) if wanted
+        )
+        return _question_href(question_id) + (f"?{query}" if query else "")
+
     def _question(
-        self, question_id: str, status: int = HTTPStatus.OK, notes: dict | None = None
+        self,
+        question_id: str,
+        status: int = HTTPStatus.OK,
+        notes: dict | None = None,
+        notice: str | None = None,
     ) -> None:
-        """The page of one question; `notes` (student -> what the last save said, what was typed) after a refused save."""
+        """The page of one question; `notes` (student -> what the last save said, what was typed)
+        after a refused save, `notice` after a refused action on the whole question."""
         marking = self.server.marking
-        with open_gradebook(marking.gradebook) as book:
+        notes = notes or {}
+        with open_gradebook(marking.gradebook) as book, book.snapshot():
             question = self._find_question(book, question_id, HTTPStatus.NOT_FOUND)
             ids = [q.id for q in book.questions(marking.assignment)]
             answers = book.answers(marking.assignment, question.id)
+            keys = book.handin_keys(marking.assignment)
+            batch = book.last_batch(marking.assignment, question.id)
         position = ids.index(question.id)
         neighbours = {
             "previous": ids[position - 1] if position else None,
             "next": ids[position + 1] if position + 1 < len(ids) else None,
         }
+        # anonymous: the class in the order of its keys (a shuffle no name predicts), numbered so
+        ordered = answers if marking.names else sorted(answers, key=lambda a: keys[a.student])
+        show_blank = self._show_blank()
         cards = []
-        for number, answer in enumerate(answers):
-            note = {"message": None, "conflict": None} | (notes or {}).get(answer.student, {})
+        for label, answer in enumerate(ordered, 1):
+            blank = not answer.text.strip()
+            if blank and not show_blank and answer.student not in notes:
+                continue
+            note = {"message": None, "conflict": None} | notes.get(answer.student, {})
             mark = answer.mark.to_dict() if answer.mark else None
-            cards.append({"number": number, "student": answer.student, "text": answer.text, "mark": mark, "note": note,
-                          "typed_points": note.get("points", "" if mark is None else f"{mark['points']:g}"),
-                          "typed_comment": note.get("comment", "" if mark is None else mark["comment"])})  # fmt: skip
-        self._page(status, "question.html", question=question, rubric=question.rubric, cards=cards,
-                   neighbours={k: (v, _question_href(v)) if v else None for k, v in neighbours.items()}, here=_question_href(question.id),
-                   max_comment=MAX_COMMENT, stale="stale" in self._query, marked=sum(1 for c in cards if c["mark"]), **self._common())  # fmt: skip
+            points, comment = ("", "") if mark is None else (f"{mark['points']:g}", mark["comment"])
+            cards.append(
+                {
+                    "number": len(cards),
+                    "label": f"Hand-in {label}",
+                    "handin": keys[answer.student],
+                    "name": answer.student if marking.names or mark is not None else "",
+                    "text": answer.text,
+                    "blank": blank,
+                    "mark": mark,
+                    "note": note,
+                    "typed_points": note.get("points", points),
+                    "typed_comment": note.get("comment", comment),
+                }
+            )
+        href = _question_href(question.id)
+        links = {k: (v, _question_href(v)) if v else None for k, v in neighbours.items()}
+        self._page(
+            status, "question.html", question=question, rubric=question.rubric, cards=cards,
+            neighbours=links, here=self._view_href(question.id), question_href=href,
+            query="?blank=1" if show_blank else "", show_blank=show_blank,
+            progress=_progress(answers), batch=batch, notice=notice, names=marking.names,
+            max_comment=MAX_COMMENT, stale="stale" in self._query, **self._common(),
+        )  # fmt: skip
 
     # -- forms
     def _set_marker(self, form: dict) -> None:
@@ -418,14 +472,36 @@ class MarkingHandler(BaseHTTPRequestHandler):
             back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
         )
 
-    def _save_mark(self, question_id: str, form: dict) -> None:
-        marking = self.server.marking
+    def _required_marker(self) -> str:
         marker = self._marker()
         if marker is None:
             raise Refusal(
                 HTTPStatus.BAD_REQUEST,
                 "Say who you are first (the name box at the top of the page): every mark records its marker.",
             )
+        return marker
+
+    def _student_of(self, book: Gradebook, form: dict) -> str:
+        """The student a form marks: by the page's opaque hand-in key, or (a script's) by name."""
+        assignment = self.server.marking.assignment
+        if "handin" in form:
+            for student, key in book.handin_keys(assignment).items():
+                if same(form["handin"], key):
+                    return student
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST,
+                f"No such hand-in in {assignment} (graded again meanwhile?): reload the page.",
+            )
+        student = form.get("student", "")
+        if student not in book.students(assignment):
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST, f"No student {printable(student)[:60]!r} in {assignment}."
+            )
+        return student
+
+    def _save_mark(self, question_id: str, form: dict) -> None:
+        marking = self.server.marking
+        marker = self._required_marker()
         comment = form.get("comment", "").replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT:
             raise Refusal(
@@ -438,14 +514,9 @@ class MarkingHandler(BaseHTTPRequestHandler):
                 HTTPStatus.BAD_REQUEST, "The form's revision is not a number: reload the page."
             )
         revision = int(revision_text) if revision_text else None
-        student = form.get("student", "")
         with open_gradebook(marking.gradebook) as book:
             question = self._find_question(book, question_id, HTTPStatus.BAD_REQUEST)
-            if student not in book.students(marking.assignment):
-                raise Refusal(
-                    HTTPStatus.BAD_REQUEST,
-                    f"No student {printable(student)[:60]!r} in {marking.assignment}.",
-                )
+            student = self._student_of(book, form)
             typed = {"points": form.get("points", "")[:20], "comment": comment}
             try:
                 points = parse_points(form.get("points"), question.points)
@@ -482,14 +553,52 @@ class MarkingHandler(BaseHTTPRequestHandler):
                 return self._refused_save(
                     question.id, student, Refusal(HTTPStatus.BAD_REQUEST, str(refusal)), typed
                 )
+            progress = _progress(book.answers(marking.assignment, question.id))
             stale = self._refresh(book)
         if self._wants_json():
-            return self._json(HTTPStatus.OK, {"saved": mark.to_dict(), "stale": stale})
+            reply = {"saved": mark.to_dict(), "stale": stale, "progress": progress}
+            return self._json(HTTPStatus.OK, reply)
         following = form.get("following", "")
         anchor = (
             f"answer-{following}" if _COUNT.fullmatch(following) else "top"
         )  # without script: open at the next answer
-        self._redirect(f"{_question_href(question.id)}{'?stale=1' if stale else ''}#{anchor}")
+        self._redirect(f"{self._view_href(question.id, bool(stale))}#{anchor}")
+
+    def _mark_blank(self, question_id: str, form: dict) -> None:
+        """Every blank answer not marked yet gets 0, as one batch (a mark someone gave is kept)."""
+        marking = self.server.marking
+        marker = self._required_marker()
+        with open_gradebook(marking.gradebook) as book:
+            question = self._find_question(book, question_id, HTTPStatus.BAD_REQUEST)
+            try:
+                book.mark_blank_answers(marking.assignment, question.id, 0, BLANK_COMMENT, marker)
+            except MarkRefused as refusal:
+                notice = f"Nothing was given 0: {refusal} (someone may have done it meanwhile)."
+                return self._question(question.id, HTTPStatus.CONFLICT, notice=notice)
+            stale = self._refresh(book)
+        self._redirect(f"{self._view_href(question.id, bool(stale))}#top")
+
+    def _undo_blank(self, question_id: str, form: dict) -> None:
+        """The question's latest batch taken back: those of its marks that still stand go."""
+        marking = self.server.marking
+        marker = self._required_marker()
+        wanted = form.get("batch", "").strip()
+        if not _COUNT.fullmatch(wanted):
+            raise Refusal(
+                HTTPStatus.BAD_REQUEST, "The form's batch is not a number: reload the page."
+            )
+        with open_gradebook(marking.gradebook) as book:
+            question = self._find_question(book, question_id, HTTPStatus.BAD_REQUEST)
+            batch = book.last_batch(marking.assignment, question.id)
+            try:
+                if batch is None or batch.id != int(wanted):
+                    raise MarkRefused("those marks are no longer the latest given at once; reload")
+                book.undo_batch(marking.assignment, batch.id, marker)
+            except MarkRefused as refusal:
+                notice = f"Nothing was undone: {refusal}."
+                return self._question(question.id, HTTPStatus.CONFLICT, notice=notice)
+            stale = self._refresh(book)
+        self._redirect(f"{self._view_href(question.id, bool(stale))}#top")
 
     def _refused_save(
         self,
@@ -535,6 +644,24 @@ def refresh_lock(path: Path):
 
 def _question_href(question_id: str) -> str:
     return "/question/" + quote(question_id, safe="")
+
+
+def _question_path(path: str) -> tuple[str, str]:
+    """/question/ID[/ACTION] as (question id, action): the id is quoted whole, "/" included."""
+    question, _, action = path[len("/question/") :].partition("/")
+    return unquote(question), action
+
+
+def _progress(answers) -> dict[str, int]:
+    """How far the marking of one question is, over the whole class (blank answers included)."""
+    blank = [answer for answer in answers if not answer.text.strip()]
+    return {
+        "students": len(answers),
+        "marked": sum(1 for answer in answers if answer.mark is not None),
+        "answered": len(answers) - len(blank),
+        "blank": len(blank),
+        "blank_unmarked": sum(1 for answer in blank if answer.mark is None),
+    }
 
 
 def refuse_address(host: str) -> None:

@@ -4,7 +4,7 @@
   var cards = Array.prototype.slice.call(document.querySelectorAll("section.answer"));
   if (!cards.length) { return; }
   var current = 0;
-  var counter = document.getElementById("marked-count");
+  var counter = document.getElementById("marked-count"), bar = document.getElementById("progress-bar");
 
   function choose(index, focus) {
     index = Math.max(0, Math.min(cards.length - 1, index));
@@ -48,13 +48,16 @@
       .then(function (response) { return response.json(); })
       .then(function (reply) {
         if (reply.saved) {
-          var wasMarked = card.classList.contains("marked");
           field(card, "revision").value = reply.saved.revision;
           status.textContent = reply.saved.points + " / " + document.getElementById("question-points").textContent + ", marked by " + reply.saved.marker + " at " + reply.saved.when;
           card.classList.add("marked");
           card.classList.remove("refused");
           say(card, reply.stale);
-          if (!wasMarked && counter) { counter.textContent = String(Number(counter.textContent) + 1); }
+          card.querySelector("h2.student .name").textContent = reply.saved.student;  // marked: its name may show
+          if (reply.progress) {  // the whole class, others' marks included
+            counter.textContent = String(reply.progress.marked);
+            bar.value = reply.progress.marked;
+          }
           if (index === current) { choose(index + 1); }
           return;
         }

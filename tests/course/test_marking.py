@@ -5,12 +5,15 @@ them with HTML in its answer) is graded by the real CLI into a gradebook; then
 `python -m grader mark` runs as a real server on a free port, and the URL it prints is
 the way in.  Plain HTTP (urllib) probes what the server refuses; headless Chromium, driven
 by selenium, marks by keyboard as two assistants at once, and grades.csv and the
-dashboard are read afterwards.
+dashboard are read afterwards.  A class of 52 of which one hand-in has written answers
+(two hand-ins graded once by the grader's pipeline, recorded under 52 names as `grade`
+records a run) shows what marking skips: the blank answers.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import http.cookiejar
 import os
 import queue
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.core.spec import load_spec
 from grader.course.gradebook import open_gradebook
 from tests.conftest import REPO, SUBMISSIONS, run_grader, write_spec
 
@@ -68,17 +72,17 @@ class Graded:
     gradebook: Path
 
 
-def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
-    """The class of three, graded by `grade` on one check (the written answers are what is marked here),
-    by a spec holding only `questions` (all of the assignment's, if None)."""
-    folder = root / "class"
-    for student, answers in ANSWERS.items():
-        (folder / student).mkdir(parents=True)
-        shutil.copy(SUBMISSIONS / "correct_scalar.py", folder / student / "main.py")
-        text = "".join(
-            f"## Question {question}\n{answer}\n\n" for question, answer in answers.items()
-        )
-        (folder / student / "answers.md").write_text(text, encoding="utf-8")
+def hand_in(folder: Path, answers: dict[str, str] | None) -> None:
+    """The correct scalar hand-in in `folder`, with an answers.md of `answers` (none if None)."""
+    folder.mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "correct_scalar.py", folder / "main.py")
+    if answers is not None:
+        text = "".join(f"## Question {q}\n{answer}\n\n" for q, answer in answers.items())
+        (folder / "answers.md").write_text(text, encoding="utf-8")
+
+
+def spec_of(root: Path, questions: tuple[str, ...] | None = None) -> Path:
+    """A spec of one check and only `questions` (all of the assignment's, if None)."""
     spec = write_spec(root, ("np-forward-hidden",))
     if questions is not None:
         sections = re.split(r"(?m)^(?=\[)", spec.read_text(encoding="utf-8"))
@@ -89,6 +93,16 @@ def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
             or re.search(r'(?m)^id = "([^"]+)"', s).group(1) in questions
         ]
         spec.write_text("".join(kept), encoding="utf-8")
+    return spec
+
+
+def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
+    """The class of three, graded by `grade` on one check (the written answers are what is marked here),
+    by a spec holding only `questions` (all of the assignment's, if None)."""
+    folder = root / "class"
+    for student, answers in ANSWERS.items():
+        hand_in(folder / student, answers)
+    spec = spec_of(root, questions)
     out = root / "out"
     completed = run_grader(
         "grade", str(folder), "--out", str(out), "--spec", str(spec), "--jobs", "2"
@@ -102,6 +116,58 @@ def grade_three(root: Path, questions: tuple[str, ...] | None = None) -> Graded:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Graded:
     return grade_three(tmp_path_factory.mktemp("marking"))
+
+
+CLASS_SIZE = 52
+QUESTION = "10.1"  # the one written question of the class of 52
+
+
+@dataclass(frozen=True)
+class BigClass:
+    graded: Graded
+    students: tuple[str, ...]
+    answered: str  # the one student whose hand-in has written answers
+    answer: str  # their answer, as the grader read it
+
+
+def class_with_one_answer(root: Path, size: int = CLASS_SIZE) -> BigClass:
+    """A class of `size` of which one hand-in has written answers, cheaply: two hand-ins (ada's
+    answers.md and none) graded once, here, by the grader's own pipeline, and the run recorded as
+    `grade` records one, under `size` names (the blank one's result for all but one); grades.csv
+    drawn from it."""
+    from grader.engine.discover import discover_submissions
+    from grader.engine.pipeline import grade_class, open_session
+    from grader.outputs import report
+
+    hand_in(root / "two" / "answered", ANSWERS["ada"])
+    hand_in(root / "two" / "blank", None)
+    spec = load_spec(spec_of(root, (QUESTION,)))
+    with open_session(spec, None) as session:
+        graded = {
+            g.result.submission.id: g.result
+            for g in grade_class(session, discover_submissions(root / "two").submissions, jobs=2)
+        }
+    assert graded["answered"].answers.get(QUESTION) and not graded["blank"].answers
+    students = tuple(f"pupil{number:02d}" for number in range(1, size + 1))
+    answered = students[size * 3 // 5]  # neither first nor last, by name
+    results = [
+        dataclasses.replace(
+            graded["answered" if student == answered else "blank"],
+            submission=dataclasses.replace(graded["blank"].submission, id=student),
+        )
+        for student in students
+    ]
+    out = root / "out"
+    with open_gradebook(out / "gradebook.sqlite") as book:
+        book.record_run(spec.name, spec, results, hidden=False)
+        report.refresh_class_outputs(out, book, spec.name)
+    answer = graded["answered"].answers[QUESTION]
+    return BigClass(Graded(out, out / "gradebook.sqlite"), students, answered, answer)
+
+
+@pytest.fixture(scope="module")
+def big_class(tmp_path_factory) -> BigClass:
+    return class_with_one_answer(tmp_path_factory.mktemp("big-class"))
 
 
 @dataclass
@@ -349,6 +415,11 @@ def test_html_in_an_answer_is_shown_as_text(server):
         answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
     )
     assert escaped in page  # the newline included: the text block keeps it (white-space: pre-wrap)
+    # anonymous, nothing of this question marked yet: "Hand-in N", no student's name anywhere
+    assert re.findall(r'<span class="label">Hand-in (\d+)</span>', page) == [
+        str(n) for n in range(1, len(ANSWERS) + 1)
+    ]
+    assert not re.findall(rf"\b(?:{'|'.join(ANSWERS)})\b", page)
 
 
 def test_a_plain_form_against_a_changed_mark_shows_both_values_and_keeps_theirs(server, graded):
@@ -369,9 +440,8 @@ def test_a_plain_form_against_a_changed_mark_shows_both_values_and_keeps_theirs(
     yours = re.search(r'<tr class="yours">(.*?)</tr>', page, re.S).group(1)
     assert f">{maximum:g}<" in theirs and "theirs" in theirs and ">0<" in yours and "mine" in yours
     assert current_marks(graded)[("ada", "10.2")] == kept
-    revision = re.search(
-        r'name="student" value="ada">\s*<input type="hidden" name="revision" value="(\d+)"', page
-    ).group(1)
+    [card] = [c for c in page.split("<section")[1:] if '<span class="name">ada</span>' in c]
+    revision = re.search(r'name="revision" value="(\d+)"', card).group(1)
     assert int(revision) == kept[3]
     assert (
         post_mark(
@@ -421,7 +491,8 @@ def test_a_mark_is_refused_until_the_marker_says_who_they_are(graded):
 
 
 def test_make_mark_serves_the_gradebook_of_out(graded):
-    """Does `make mark OUT=... MARKER=...` serve that folder's gradebook, recording the marker given?"""
+    """Does `make mark OUT=... MARKER=... NAMES=1` serve that folder's gradebook, recording the
+    marker given, with the students' names shown as asked?"""
     command = [
         "make",
         "-s",
@@ -433,6 +504,7 @@ def test_make_mark_serves_the_gradebook_of_out(graded):
         f"PY={sys.executable}",
         f"OUT={graded.out}",
         "MARKER=Make User",
+        "NAMES=1",
     ]
     with marking_server(graded, command=command) as server:
         opener, _ = signed_in(server)
@@ -442,6 +514,9 @@ def test_make_mark_serves_the_gradebook_of_out(graded):
             and "Marking as <strong>Make User</strong>" in page
             and f"{len(ANSWERS)} students" in page
         )
+        status, page = fetch(opener, server.base + "/question/10.3")  # names asked for: shown
+        assert status == 200 and 'class="label"' not in page
+        assert re.findall(r'<span class="name">(\w+)</span>', page) == sorted(ANSWERS)
 
 
 def test_two_servers_of_one_gradebook_saving_the_same_mark_at_once_land_exactly_one(server, graded):
@@ -484,15 +559,18 @@ def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(server.url)
-        driver.get(f"{server.base}/question/10.5")
+        driver.get(f"{server.base}/question/10.1")
         assert not driver.find_elements(
             "css selector", "section.answer.current"
         )  # the page's script did not run: it marks the current answer
         card = next(
             c
             for c in driver.find_elements("css selector", "section.answer")
-            if c.find_element("css selector", "h2.student").text == "ada"
+            if c.find_element("css selector", ".text").get_attribute("textContent")
+            == ANSWERS["ada"]["10.1"]
         )
+        assert card.find_element("css selector", "h2.student").text.startswith("Hand-in ")
+        assert "ada" not in card.text  # anonymous until marked
         card.find_element("css selector", "input.points").send_keys("1")
         card.find_element("css selector", "textarea").send_keys("line one\nline <two>")
         card.find_element("css selector", "button[type=submit]").click()
@@ -502,12 +580,14 @@ def test_marking_works_in_a_browser_without_script(server, graded, tmp_path):
         card = next(
             c
             for c in driver.find_elements("css selector", "section.answer")
-            if c.find_element("css selector", "h2.student").text == "ada"
+            if c.find_element("css selector", ".text").get_attribute("textContent")
+            == ANSWERS["ada"]["10.1"]
         )
         assert "marked by Plain Probe" in card.find_element("css selector", ".status").text
+        assert card.find_element("css selector", "h2.student .name").text == "ada"
     finally:
         driver.quit()
-    assert current_marks(graded)[("ada", "10.5")][:3] == (1, "line one\nline <two>", "Plain Probe")
+    assert current_marks(graded)[("ada", "10.1")][:3] == (1, "line one\nline <two>", "Plain Probe")
 
 
 def test_the_server_listens_on_127_0_0_1_only(graded):
@@ -516,6 +596,55 @@ def test_the_server_listens_on_127_0_0_1_only(graded):
         completed = run_grader("mark", "--out", str(graded.out), "--host", host, timeout=60)
         assert completed.returncode == 2, completed.stdout
         assert "127.0.0.1 only" in completed.stdout and "token=" not in completed.stdout
+
+
+def test_giving_the_blank_answers_0_is_one_action_one_undoes_and_others_cannot_send(big_class):
+    """Are the action giving every blank answer 0 and the one undoing it refused without the
+    session's CSRF token, from another origin, or before the marker says who they are; is a form
+    naming no hand-in of the class refused; and is a batch undone only as its question's latest,
+    once, back to no mark?"""
+    graded = big_class.graded
+    with marking_server(graded) as server:
+        opener, csrf = signed_in(server)
+        before = current_marks(graded)
+
+        def send(action: str, form: dict, origin: str | None = server.base) -> tuple[int, str]:
+            headers = {"Origin": origin} if origin else {}
+            return fetch(opener, f"{server.base}/question/{QUESTION}/{action}", form, headers)
+
+        for token, origin in ((None, server.base), ("0" * len(csrf), server.base), (csrf, None),
+                              (csrf, "http://evil.example")):  # fmt: skip
+            for action in ("blank", "undo"):
+                form = {"batch": "1"} | ({} if token is None else {"csrf": token})
+                assert send(action, form, origin)[0] == 403, (action, token, origin)
+        status, page = send("blank", {"csrf": csrf})
+        assert status == 400 and "Say who you are" in page
+        form = {"csrf": csrf, "marker": "Dana", "next": f"/question/{QUESTION}"}
+        assert fetch(opener, server.base + "/marker", form, {"Origin": server.base})[0] == 200
+        status, page = post_mark(server, opener, csrf, QUESTION, "", "1", handin="0" * 16)
+        assert status == 400 and "No such hand-in" in page
+        assert current_marks(graded) == before
+        # the action: every blank answer not marked yet gets 0, by Dana
+        status, page = send("blank", {"csrf": csrf})
+        assert status == 200 and 'id="undo-blank"' in page, page
+        given = {key: mark[:3] for key, mark in current_marks(graded).items() if key not in before}
+        blank = [s for s in big_class.students if s != big_class.answered]
+        assert given == {
+            (s, QUESTION): (0, "No answer found.", "Dana")
+            for s in blank
+            if (s, QUESTION) not in before
+        }
+        batch = int(re.search(r'name="batch" value="(\d+)"', page).group(1))
+        status, page = send("undo", {"csrf": csrf, "batch": str(batch - 1)})  # not the latest
+        assert status == 409 and "Nothing was undone" in page
+        assert len(current_marks(graded)) == len(before) + len(given)
+        # the undo: no mark where there was none; a second one refused
+        status, page = send("undo", {"csrf": csrf, "batch": str(batch)})
+        assert status == 200 and "was undone by Dana" in page
+        assert current_marks(graded) == before
+        status, page = send("undo", {"csrf": csrf, "batch": str(batch)})
+        assert status == 409 and "taken back already" in page
+        assert current_marks(graded) == before
 
 
 # -- in a browser: two assistants at once
@@ -550,11 +679,13 @@ class Assistant:
         )
 
     def open(self, question: str) -> dict[str, int]:
-        """The question's page; which card holds which student's answer."""
+        """The question's page; which card holds which student's answer (told by the answer: the
+        page names no one before their answer is marked)."""
         self.driver.get(f"{self.server.base}/question/{urllib.parse.quote(question, safe='')}")
         cards = self.driver.find_elements("css selector", "section.answer")
+        by_answer = {answers[question]: student for student, answers in ANSWERS.items()}
         return {
-            card.find_element("css selector", "h2.student").text: int(
+            by_answer[card.find_element("css selector", ".text").get_attribute("textContent")]: int(
                 card.get_attribute("data-number")
             )
             for card in cards
@@ -632,9 +763,10 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
             # both open the first question before either saves: Brook's page will be out of date
             cards = ada.open(first)
             assert brook.open(first) == cards and sorted(cards) == sorted(ANSWERS)
-            # Ada marks the first question in order: each save moves to the next answer
-            for student, points in (("ada", most[first]), ("bob", 0), ("cy", 1)):
-                ada.score_and_save(cards[student], points)
+            # Ada marks the first question in the page's order (the class shuffled); a save moves on
+            given = {"ada": most[first], "bob": 0, "cy": 1}
+            for student in sorted(cards, key=cards.get):
+                ada.score_and_save(cards[student], given[student])
             # Brook, on the page read before Ada's marks, gives cy full marks: refused, with both values
             box = brook.card(cards["cy"]).find_element("css selector", "input.points")
             box.click()
@@ -658,16 +790,19 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
 
             def ada_marks_the_second():  # j / k and the arrows choose the answer; in an order that shows a wrong move
                 cards = ada.open(second)
+                given = {"ada": most[second], "bob": 0, "cy": 1}
+                top, middle, bottom = sorted(cards, key=cards.get)
                 ada.press("j", "j")
-                ada.score_and_save(cards["cy"], 1)
+                ada.score_and_save(cards[bottom], given[bottom])
                 ada.press("k", Keys.ARROW_UP)
-                ada.score_and_save(cards["ada"], most[second])
-                ada.score_and_save(cards["bob"], 0)
+                ada.score_and_save(cards[top], given[top])
+                ada.score_and_save(cards[middle], given[middle])
 
             def brook_marks_the_third():
                 cards = brook.open(third)
-                for student, points in (("ada", 1), ("bob", most[third]), ("cy", 0)):
-                    brook.score_and_save(cards[student], points)
+                given = {"ada": 1, "bob": most[third], "cy": 0}
+                for student in sorted(cards, key=cards.get):
+                    brook.score_and_save(cards[student], given[student])
 
             with ThreadPoolExecutor(2) as pool:  # at the same time, on the same server
                 for done in [pool.submit(ada_marks_the_second), pool.submit(brook_marks_the_third)]:
@@ -708,6 +843,140 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
             cells[1].split(" / ")[0] == f"{written[student]:g}"
             and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}"
         ), row
+
+
+def looked_at(driver) -> dict:
+    """What a question's page shows: its answers' texts, its text, its DOM, its height."""
+    return driver.execute_script(
+        "return {answers: Array.from(document.querySelectorAll('section.answer .text'),"
+        " e => e.textContent), text: document.body.innerText,"
+        " dom: document.documentElement.outerHTML,"
+        " height: document.documentElement.scrollHeight}"
+    )  # fmt: skip
+
+
+def named(seen: dict, students) -> set[str]:
+    """The students whose name is anywhere in the page, its text or its DOM (attributes too)."""
+    return {student for student in students if student in seen["dom"] or student in seen["text"]}
+
+
+def rubric_in_view_at_the_bottom(driver) -> bool:
+    return driver.execute_script(
+        "window.scrollTo(0, document.documentElement.scrollHeight);"
+        " const box = document.getElementById('rubric').getBoundingClientRect();"
+        " return window.scrollY > 0 && box.height > 0 && box.top >= 0"
+        " && box.top < window.innerHeight"
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None, reason="Chromium or chromedriver is not installed"
+)
+def test_two_assistants_mark_a_class_of_52_where_one_hand_in_has_written_answers(
+    big_class, tmp_path
+):
+    """Two assistants at once on a class of 52 of which one hand-in answered: does the page show
+    that one answer (the 51 blank ones a link away) and no student's name before a mark is saved;
+    is it marked by keyboard alone while the other gives the blank ones 0 in one action; does one
+    action undo exactly that; and do the progress, the rubric kept in view and grades.csv follow?"""
+    graded, students, answered = big_class.graded, big_class.students, big_class.answered
+    page = f"/question/{QUESTION}"
+    maximum = int(question_points(graded)[QUESTION])
+    heights = {}
+    with marking_server(graded) as server:
+        # Cleo gave a blank answer 1 by the plain form: nothing given at once may touch that mark
+        cleo, csrf = signed_in(server)
+        form = {"csrf": csrf, "marker": "Cleo", "next": "/"}
+        assert fetch(cleo, server.base + "/marker", form, {"Origin": server.base})[0] == 200
+        tried = next(s for s in students if s != answered)
+        assert post_mark(server, cleo, csrf, QUESTION, tried, "1", comment="an idea")[0] == 200
+        before = current_marks(graded)
+        assert set(before) == {(tried, QUESTION)}
+        drivers = [chrome(tmp_path / f"profile-{n}") for n in (1, 2)]
+        try:
+            ada, brook = (
+                Assistant(drivers[0], server, "Ada Lovelace"),
+                Assistant(drivers[1], server, "Brook"),
+            )
+            for assistant in (ada, brook):
+                assistant.driver.set_window_size(1280, 900)
+                assistant.sign_in()
+                assistant.driver.get(server.base + page)
+                seen = looked_at(assistant.driver)
+                assert seen["answers"] == [big_class.answer]  # the blank ones are not listed
+                assert named(seen, students) == set()  # no name before a mark is saved
+                assert f"1 of {CLASS_SIZE} marked" in seen["text"]
+                assert f"Show the {CLASS_SIZE - 1} blank ones" in seen["text"]
+                assert f"Give the {CLASS_SIZE - 2} unmarked blank answers 0" in seen["text"]
+            heights["answered only"] = seen["height"]
+
+            def ada_marks_the_answer() -> str:  # by keyboard alone: the page opens on the answer
+                ada.score_and_save(0, maximum)
+                ada.wait(
+                    lambda d: d.find_element("css selector", "h2.student .name").text == answered,
+                    "the marked answer's name is not shown",
+                )
+                return ada.driver.find_element("id", "progress").text
+
+            def brook_gives_the_blank_ones_0() -> None:
+                brook.driver.find_element("css selector", "#zero-blank button").click()
+                brook.wait(lambda d: d.find_elements("id", "undo-blank"), "no 0 was given")
+
+            with ThreadPoolExecutor(2) as pool:  # at the same time, on the same server
+                marking = pool.submit(ada_marks_the_answer)
+                zeroing = pool.submit(brook_gives_the_blank_ones_0)
+                progress, _ = marking.result(), zeroing.result()
+            # Ada's progress followed her save (and counts Brook's 0s if they landed first)
+            assert progress in (f"2 of {CLASS_SIZE} marked", f"{CLASS_SIZE} of {CLASS_SIZE} marked")
+            marks = current_marks(graded)
+            zeroed = [s for s in students if s not in (answered, tried)]
+            given = {s: marks[(s, QUESTION)][:3] for s in zeroed}
+            assert given == dict.fromkeys(zeroed, (0, "No answer found.", "Brook"))
+            ada_mark = marks[(answered, QUESTION)]
+            assert ada_mark[:3] == (maximum, "", "Ada Lovelace")
+            assert marks[(tried, QUESTION)] == before[(tried, QUESTION)]
+            brook.driver.get(server.base + page)
+            assert f"{CLASS_SIZE} of {CLASS_SIZE} marked" in looked_at(brook.driver)["text"]
+            # one action undoes it: the marks there were before it, and none where there was none
+            brook.driver.find_element("css selector", "#undo-blank button").click()
+            brook.wait(
+                lambda d: "undone by Brook" in d.find_element("id", "undone").text, "not undone"
+            )
+            assert current_marks(graded) == before | {(answered, QUESTION): ada_mark}
+            with open_gradebook(graded.gradebook) as book:
+                for student in zeroed:
+                    last = book.mark_history(ASSIGNMENT, student, QUESTION)[-2:]
+                    assert [(m.points, m.marker, m.removed) for m in last] == [
+                        (0, "Brook", False), (0, "Brook", True)
+                    ]  # fmt: skip
+            # the blank ones, a link away: named only where marked
+            brook.driver.find_element("id", "toggle-blank").click()
+            brook.wait(
+                lambda d: len(d.find_elements("css selector", "section.answer")) == CLASS_SIZE,
+                "the blank answers are not shown",
+            )
+            seen = looked_at(brook.driver)
+            assert named(seen, students) == {answered, tried}
+            assert f"2 of {CLASS_SIZE} marked" in seen["text"]
+            heights["all shown"] = seen["height"]
+            for width in (1280, 390):  # the rubric kept in view, also at a phone's width
+                brook.driver.set_window_size(width, 900)
+                assert rubric_in_view_at_the_bottom(brook.driver), width
+            brook.driver.set_window_size(1280, 900)
+            brook_gives_the_blank_ones_0()  # again, for good
+        finally:
+            for driver in drivers:
+                driver.quit()
+    assert heights["answered only"] < heights["all shown"], heights
+    rows = {
+        row["id"]: row
+        for row in csv.DictReader((graded.out / "grades.csv").open(encoding="utf-8-sig"))
+    }
+    assert sorted(rows) == list(students)
+    for student in students:
+        written = maximum if student == answered else 1 if student == tried else 0
+        assert float(rows[student]["written_score"]) == written, student
+        assert float(rows[student]["total"]) == float(rows[student]["score"]) + written
 
 
 HOSTILE_NOTEBOOK = "answers_inject_markup_into_the_marking_page"
