@@ -442,7 +442,13 @@ def command_grade(args, console: Console) -> int:
         raise UsageError(f"{args.submissions}: not a folder of submissions; nothing was graded")
     discovery = discover_submissions(
         args.submissions,
-        reserved=(report.GRADES_FILE, html.DASHBOARD_FILE, report.REFRESH_LOCK, *RESERVED_NAMES),
+        reserved=(
+            report.GRADES_FILE,
+            html.DASHBOARD_FILE,
+            report.REFRESH_LOCK,
+            integrity.FOLDER,
+            *RESERVED_NAMES,
+        ),
     )
     if not discovery.submissions:
         raise UsageError(
