@@ -2,8 +2,8 @@
 (tests/fixtures/assignments/linmse), written from docs/assignments.md alone and kept in a
 folder outside the repository, graded with hidden cases through the real command line.
 Correct hand-ins keep full marks, each catalogued mistake is named by its cause, and the
-Part A and Part B rules judge its own entry points right (its zip, in an autograder tree
-and in the container: tests/gradescope, tests/container)."""
+Part A and Part B rules judge its own entry points right (its zip in the Gradescope image:
+tests/container)."""
 
 from __future__ import annotations
 
