@@ -23,6 +23,7 @@ import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +31,10 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# --tree DIR grades with the grader of another checkout (a baseline revision), this script's
+# own measuring and class: like with like.  Read before the grader is imported.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve() if "--tree" in sys.argv[:-1] else REPO
+sys.path.insert(0, str(TREE))
 
 from specs import spec_with_checks  # noqa: E402 - bench/specs.py
 
@@ -61,7 +65,8 @@ def grade_timed(
     allows; per-submission records and the wall time."""
     descriptions = {call.id: call.describe() for call in plan.calls}
 
-    def record(submission, timing) -> dict:
+    def record(submission, graded) -> dict:
+        timing = graded.timing
         calls: dict[str, float] = {}
         for call_id, seconds in timing.calls.items():
             calls[descriptions[call_id]] = calls.get(descriptions[call_id], 0.0) + seconds
@@ -72,6 +77,7 @@ def grade_timed(
             "compute": compute,
             "timeout_seconds": timing.timed_out,
             "calls": calls,
+            "free_form": any(c.mode == "free-form" for c in graded.result.checks),
         }
 
     submissions = discover_submissions(folder).submissions[:limit]
@@ -81,7 +87,7 @@ def grade_timed(
         started = time.perf_counter()
         graded = grade_class(session, submissions, jobs=jobs)
         seconds = time.perf_counter() - started
-    return [record(s, g.timing) for s, g in zip(submissions, graded)], seconds
+    return [record(s, g) for s, g in zip(submissions, graded)], seconds
 
 
 def summarise(records: list[dict], seconds: float, jobs: int) -> dict:
@@ -97,6 +103,28 @@ def summarise(records: list[dict], seconds: float, jobs: int) -> dict:
         ),
         "median_compute_ms": round(1000 * statistics.median(r["compute"] for r in normal), 1),
         "seconds_with_zero_overhead": round(floor, 2),
+    }
+
+
+def median_overhead_ms(records: list[dict]) -> float | None:
+    normal = [r for r in records if not r["timeout_seconds"]]
+    if not normal:
+        return None
+    return round(1000 * statistics.median(r["wall"] - r["compute"] for r in normal), 1)
+
+
+def by_kind(records: list[dict]) -> dict:
+    """Template hand-ins and free-form ones apart: the two cost differently, and a class's mix
+    of them must not move the figure."""
+    kinds = {"template": False, "free_form": True}
+    return {
+        kind: {
+            "submissions": sum(r.get("free_form", False) is free for r in records),
+            "median_overhead_ms": median_overhead_ms(
+                [r for r in records if r.get("free_form", False) is free]
+            ),
+        }
+        for kind, free in kinds.items()
     }
 
 
@@ -149,7 +177,24 @@ def main() -> None:
         default=REPO / "bench" / "results.json",
         help="the results file the figures are added to (default: bench/results.json)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also grade the class with the grader of REV, alternating with this one in the same "
+        "run, and print both with their ratio ('auto': the commit before the change, that is "
+        "HEAD if the tree has uncommitted changes, else HEAD~1)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)  # read at import: TREE
+    parser.add_argument("--class-folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--records-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.records_out:  # one round of --baseline: the warm run's records only
+        spec = load_spec(spec_path(args.assignment))
+        plan = plan_grading(spec, draw_cases(spec, None))
+        records, seconds = grade_timed(args.class_folder, spec, plan, True, args.jobs)
+        args.records_out.write_text(json.dumps({"records": records, "seconds": seconds}))
+        return
     own_spec = spec_path(args.assignment)
     args.spec = args.spec or own_spec
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
@@ -202,6 +247,9 @@ def main() -> None:
         "student_compute_by_call": compute_by_call(warm_records),
         "peak_rss_mib": {"parent": round(parent_peak_mib), "child": round(child_peak_mib)},
     }
+    result["by_kind"] = by_kind(warm_records)
+    if args.baseline:
+        result["like_for_like"] = like_for_like(args, spec.reference.examples)
     path = args.out
     stored = (
         json.loads(path.read_text()) if path.exists() else {}
@@ -240,9 +288,88 @@ def main() -> None:
     print(
         f"peak RSS parent {result['peak_rss_mib']['parent']} MiB, child {result['peak_rss_mib']['child']} MiB"
     )
+    if args.baseline:
+        same = result["like_for_like"]
+        print(
+            f"\nbeside {same['baseline']} in the same run ({same['rounds']} rounds, alternating):"
+        )
+        for kind, row in same["kinds"].items():
+            print(
+                f"  {kind:10} median overhead {row['current_ms']} ms against {row['baseline_ms']} ms"
+                f" (ratio {row['ratio']}; {row['submissions']} hand-ins a round)"
+            )
     print("\nwhere the student's compute goes (warm run, submissions that returned):")
     for row in result["student_compute_by_call"][:8]:
         print(f"  {row['share']:>6.1%}  {row['median_ms']:>8} ms  {row['call']}")
+
+
+def default_baseline() -> str:
+    """The commit before the change being measured: HEAD while the tree has uncommitted changes
+    (they are the change), else HEAD's parent."""
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return "HEAD" if dirty else "HEAD~1"
+
+
+def like_for_like(args, examples: Path) -> dict:
+    """This grader and the one of --baseline on one class, round by round in alternating order,
+    each round a fresh process of this script (warm workers, every layer); medians over all
+    rounds, template and free-form hand-ins apart."""
+    rev = default_baseline() if args.baseline == "auto" else args.baseline
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", rev],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    records: dict[str, list] = {"current": [], "baseline": []}
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as scratch:
+        base = Path(scratch, "baseline")
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base), commit],
+            check=True,
+        )
+        try:
+            folder = Path(scratch, "class")
+            folder.mkdir()
+            build_class(folder, args.size, examples)
+            for round_number in range(args.rounds):
+                order = (
+                    ("current", "baseline") if round_number % 2 == 0 else ("baseline", "current")
+                )
+                for which in order:
+                    out = Path(scratch, f"{which}-{round_number}.json")
+                    command = [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--records-out",
+                        str(out),
+                    ]
+                    command += ["--class-folder", str(folder), "--assignment", args.assignment]
+                    command += ["--jobs", str(args.jobs)]
+                    if which == "baseline":
+                        command += ["--tree", str(base)]
+                    subprocess.run(command, check=True, cwd=REPO)
+                    records[which] += json.loads(out.read_text())["records"]
+        finally:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base)], check=False
+            )
+    kinds = {}
+    current, baseline = by_kind(records["current"]), by_kind(records["baseline"])
+    for kind in current:
+        now, then = current[kind]["median_overhead_ms"], baseline[kind]["median_overhead_ms"]
+        kinds[kind] = {
+            "current_ms": now,
+            "baseline_ms": then,
+            "ratio": round(now / then, 2) if now and then else None,
+            "submissions": current[kind]["submissions"] // max(1, args.rounds),
+        }
+    return {"baseline": commit, "rounds": args.rounds, "kinds": kinds}
 
 
 if __name__ == "__main__":
