@@ -48,7 +48,7 @@ from grader.engine.discover import Problem, discover_submissions, submission_at
 from grader.engine.load import load_submission
 from grader.engine.pipeline import grade_class, grade_one, open_session
 from grader.gradescope import bundle, container
-from grader.outputs import html, report
+from grader.outputs import html, report, terminal
 from grader.outputs.views import student_view
 
 # ------------------------------------------------------------------ another assignment's hand-in
@@ -443,14 +443,16 @@ def command_grade(args, console: Console) -> int:
     for problem in discovery.problems:
         console.print(
             Text.assemble(
-                ("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")
+                ("skipped", "yellow"),
+                " ",
+                terminal.plain(f"{problem.path.name}: {problem.message}"),
             ),
             highlight=False,
         )
     for submission in discovery.submissions:
         if submission.renaming:
             console.print(
-                Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)),
+                Text.assemble(("renamed", "yellow"), " ", terminal.plain(submission.renaming)),
                 highlight=False,
             )
     if not secret:
@@ -495,7 +497,7 @@ def command_grade(args, console: Console) -> int:
                         Text.assemble(
                             ("not written", "red"),
                             " ",
-                            report.plain(f"{result.submission.id}: {failure}"),
+                            terminal.plain(f"{result.submission.id}: {failure}"),
                         ),
                         highlight=False,
                     )
@@ -512,7 +514,7 @@ def command_grade(args, console: Console) -> int:
         moved = book.movements(spec.name)
         runs = len(book.runs(spec.name))
         totals = {total.student: total for total in book.totals(spec.name)}
-    console.print(report.summary_table(results, totals))
+    console.print(terminal.summary_table(results, totals))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(
@@ -577,18 +579,18 @@ def command_history(args, console: Console) -> int:
             sys.stdout.write("\n")
             return 0
         runs = book.runs(assignment)
-        table = Table(title=report.plain(f"Grading runs of {assignment}"))
+        table = Table(title=terminal.plain(f"Grading runs of {assignment}"))
         for column in ("run", "when", "hidden cases", "students", "spec", "grader"):
             table.add_column(column)
         for run in runs:
-            spec = report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
+            spec = terminal.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
             table.add_row(
                 str(run.id),
                 run.when,
                 "yes" if run.hidden else "no",
                 str(run.students),
                 spec,
-                report.plain(run.grader_version),
+                terminal.plain(run.grader_version),
             )
         console.print(table)
         if len(runs) < 2:
@@ -603,7 +605,7 @@ def command_history(args, console: Console) -> int:
         ]
         if not moved:
             console.print(
-                report.plain(
+                terminal.plain(
                     f"Between run {earlier} and run {later}: "
                     + (f"{args.student} did not move." if args.student else "nobody moved.")
                 ),
@@ -611,20 +613,20 @@ def command_history(args, console: Console) -> int:
             )
             return 0
         console.print(
-            report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"),
+            terminal.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"),
             highlight=False,
         )
         for movement in moved:
             number = html.format_number
             console.print(
-                report.plain(
+                terminal.plain(
                     f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"
                 ),
                 highlight=False,
             )
             for change in movement.checks:
                 console.print(
-                    report.plain(
+                    terminal.plain(
                         f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"
                     ),
                     highlight=False,
@@ -656,7 +658,7 @@ def command_marks(args, console: Console) -> int:
             )
             for where, problem in refusal.problems:
                 console.print(
-                    Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")),
+                    Text.assemble(("refused", "red"), " ", terminal.plain(f"{where}: {problem}")),
                     highlight=False,
                 )
             return 2
@@ -677,7 +679,7 @@ def command_check(args, console: Console) -> int:
     if isinstance(item, Problem):
         console.print(
             Text.assemble(
-                ("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")
+                ("cannot check", "red"), " ", terminal.plain(f"{item.path}: {item.message}")
             ),
             highlight=False,
         )
@@ -688,7 +690,7 @@ def command_check(args, console: Console) -> int:
     if mismatch:
         console.print(
             Text.assemble(
-                ("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")
+                ("cannot check", "red"), " ", terminal.plain(f"{item.path.name}: {mismatch}")
             ),
             highlight=False,
         )
@@ -698,9 +700,9 @@ def command_check(args, console: Console) -> int:
     ) as session:  # public cases only, whatever the environment holds
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
-    report.print_problems(console, result, causes_said=True)
-    report.print_causes(console, result)
-    console.print(report.check_table(result))
+    terminal.print_problems(console, result, causes_said=True)
+    terminal.print_causes(console, result)
+    console.print(terminal.check_table(result))
     console.print(
         (
             ""
@@ -719,10 +721,10 @@ def command_check(args, console: Console) -> int:
             result, spec, folder
         ):  # the student's copy: its page only
             console.print(
-                Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False
+                Text.assemble(("not written", "red"), " ", terminal.plain(failure)), highlight=False
             )
         console.print(
-            Text.assemble("Your report: ", report.plain(str(folder / html.PAGES["student"]))),
+            Text.assemble("Your report: ", terminal.plain(str(folder / html.PAGES["student"]))),
             highlight=False,
         )
     console.print(
@@ -745,10 +747,10 @@ def command_gradescope(args, console: Console) -> int:
         return 1
     for note in run.notes:  # the staff log: the full result, its text made printable
         console.print(
-            report.plain(note), highlight=False, soft_wrap=True
+            terminal.plain(note), highlight=False, soft_wrap=True
         )  # one line each: a log is read by programs too
-    report.print_problems(console, run.result)
-    console.print(report.check_table(run.result, every_check=True))
+    terminal.print_problems(console, run.result)
+    console.print(terminal.check_table(run.result, every_check=True))
     console.print(
         f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s"
     )
@@ -794,7 +796,7 @@ def command_autograder_image(args, console: Console) -> int:
         console.print(f"[red]cannot build the image:[/red] {escape(problem)}", highlight=False)
         return 2
     spec = _spec(args)
-    say = lambda text: console.print(report.plain(text), highlight=False)  # noqa: E731
+    say = lambda text: console.print(terminal.plain(text), highlight=False)  # noqa: E731
     try:
         base = image.base_image(log=say)
         with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
@@ -807,7 +809,7 @@ def command_autograder_image(args, console: Console) -> int:
     except image.ImageError as error:
         console.print(
             Text.assemble(
-                ("image not built", "red"), f" at {error.step}: ", report.plain(error.reason)
+                ("image not built", "red"), f" at {error.step}: ", terminal.plain(error.reason)
             ),
             highlight=False,
         )
