@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -49,7 +50,8 @@ from grader.engine.load import load_submission
 from grader.engine.pipeline import grade_class, grade_one, open_session
 from grader.gradescope import bundle, container
 from grader.outputs import html, report, terminal
-from grader.outputs.views import student_view
+from grader.outputs.views import printable_data, student_view
+from grader.selfcheck import SELF_CHECK_FILE
 
 # ------------------------------------------------------------------ another assignment's hand-in
 
@@ -486,10 +488,17 @@ def command_grade(args, console: Console) -> int:
             f"Submissions run in processes of their own, {session.launched}; {args.jobs} at a time.",
             highlight=False,
         )
-        with Progress(*columns, console=console, transient=True) as progress:
+        started = time.monotonic()
+        # a terminal gets a progress bar; a pipe or a log one short line per hand-in, on stderr
+        log = None if console.is_terminal else Console(stderr=True, highlight=False)
+        with Progress(
+            *columns, console=console, transient=True, disable=log is not None
+        ) as progress:
             task = progress.add_task("grading", total=len(discovery.submissions))
+            done = 0
 
             def graded(result):
+                nonlocal done
                 for failure in report.write_outputs(
                     result, spec, args.out / result.submission.id, session.book
                 ):
@@ -502,11 +511,19 @@ def command_grade(args, console: Console) -> int:
                         highlight=False,
                     )
                 progress.advance(task)
+                done += 1
+                if log is not None:
+                    log.print(
+                        terminal.progress_line(done, len(discovery.submissions), result),
+                        no_wrap=True,
+                        overflow="ellipsis",
+                    )
 
             results = [
                 g.result
                 for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)
             ]
+        seconds = time.monotonic() - started
     with book:  # the run lands whole, after grading: a grade stopped before here leaves the gradebook as it was
         run = book.record_run(spec.name, spec, results, hidden=bool(secret))
         dashboard = html.write_dashboard(results, spec, args.out)
@@ -514,7 +531,7 @@ def command_grade(args, console: Console) -> int:
         moved = book.movements(spec.name)
         runs = len(book.runs(spec.name))
         totals = {total.student: total for total in book.totals(spec.name)}
-    console.print(terminal.summary_table(results, totals))
+    console.print(terminal.summary_table(results, totals, width=console.width))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(
@@ -530,6 +547,7 @@ def command_grade(args, console: Console) -> int:
         f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.",
         highlight=False,
     )
+    console.print(terminal.class_summary(results, seconds, console.width, totals))
     return 0
 
 
@@ -700,36 +718,23 @@ def command_check(args, console: Console) -> int:
     ) as session:  # public cases only, whatever the environment holds
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
-    terminal.print_problems(console, result, causes_said=True)
-    terminal.print_causes(console, result)
-    console.print(terminal.check_table(result))
-    console.print(
-        (
-            ""
-            if not spec.questions
-            else f"Written answers ({result.manual_points:g} points) are graded by hand. "
-        )
-        + f"Hidden cases are checked when you hand in: {_hidden_counts(spec)}."
-    )
-    if result.reused_run:
-        console.print(
-            "Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again)."
-        )
+    summary = terminal.student_summary(result, isolation=session.sandbox.describe())
+    page = ""
     if args.out:
         folder = args.out / result.submission.id
         for failure in report.write_outputs(
             result, spec, folder
         ):  # the student's copy: its page only
             console.print(
-                Text.assemble(("not written", "red"), " ", terminal.plain(failure)), highlight=False
+                Text.assemble(("not written", "red"), " ", terminal.plain(failure)),
+                highlight=False,
             )
-        console.print(
-            Text.assemble("Your report: ", terminal.plain(str(folder / html.PAGES["student"]))),
-            highlight=False,
+        # what the notebook's self-check shows inline (grader.selfcheck reads it)
+        (folder / SELF_CHECK_FILE).write_text(
+            json.dumps(printable_data(summary), indent=1), encoding="utf-8"
         )
-    console.print(
-        escape(session.sandbox.describe()), highlight=False
-    )  # last (grader.selfcheck reads it there): the isolation this machine gave
+        page = str(folder / html.PAGES["student"])
+    terminal.print_check(console, summary, page)
     return 0
 
 

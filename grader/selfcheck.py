@@ -38,6 +38,7 @@ CHECK_SECONDS = (
 NOTEBOOK_VARIABLES = ("JPY_SESSION_NAME",)  # set by Jupyter for a notebook's kernel
 VSCODE_NAME = "__vsc_ipynb_file__"  # set in the user namespace by VS Code's notebooks
 ENGINE = Path(__file__).resolve().parent
+SELF_CHECK_FILE = "self-check.json"  # `check --out` writes it beside the report page: what is shown inline
 REFUSALS = (
     "cannot check",
     "cannot run",
