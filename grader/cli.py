@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -48,8 +49,9 @@ from grader.engine.discover import Problem, discover_submissions, submission_at
 from grader.engine.load import load_submission
 from grader.engine.pipeline import grade_class, grade_one, open_session
 from grader.gradescope import bundle, container
-from grader.outputs import html, report
-from grader.outputs.views import student_view
+from grader.outputs import html, report, terminal
+from grader.outputs.views import printable_data, student_view
+from grader.selfcheck import SELF_CHECK_FILE
 
 # ------------------------------------------------------------------ another assignment's hand-in
 
@@ -462,14 +464,16 @@ def command_grade(args, console: Console) -> int:
     for problem in discovery.problems:
         console.print(
             Text.assemble(
-                ("skipped", "yellow"), " ", report.plain(f"{problem.path.name}: {problem.message}")
+                ("skipped", "yellow"),
+                " ",
+                terminal.plain(f"{problem.path.name}: {problem.message}"),
             ),
             highlight=False,
         )
     for submission in discovery.submissions:
         if submission.renaming:
             console.print(
-                Text.assemble(("renamed", "yellow"), " ", report.plain(submission.renaming)),
+                Text.assemble(("renamed", "yellow"), " ", terminal.plain(submission.renaming)),
                 highlight=False,
             )
     if not secret:
@@ -503,10 +507,17 @@ def command_grade(args, console: Console) -> int:
             f"Submissions run in processes of their own, {session.launched}; {args.jobs} at a time.",
             highlight=False,
         )
-        with Progress(*columns, console=console, transient=True) as progress:
+        started = time.monotonic()
+        # a terminal gets a progress bar; a pipe or a log one short line per hand-in, on stderr
+        log = None if console.is_terminal else Console(stderr=True, highlight=False)
+        with Progress(
+            *columns, console=console, transient=True, disable=log is not None
+        ) as progress:
             task = progress.add_task("grading", total=len(discovery.submissions))
+            done = 0
 
             def graded(result):
+                nonlocal done
                 for failure in report.write_outputs(
                     result, spec, args.out / result.submission.id, session.book
                 ):
@@ -514,16 +525,24 @@ def command_grade(args, console: Console) -> int:
                         Text.assemble(
                             ("not written", "red"),
                             " ",
-                            report.plain(f"{result.submission.id}: {failure}"),
+                            terminal.plain(f"{result.submission.id}: {failure}"),
                         ),
                         highlight=False,
                     )
                 progress.advance(task)
+                done += 1
+                if log is not None:
+                    log.print(
+                        terminal.progress_line(done, len(discovery.submissions), result),
+                        no_wrap=True,
+                        overflow="ellipsis",
+                    )
 
             results = [
                 g.result
                 for g in grade_class(session, discovery.submissions, graded, jobs=args.jobs)
             ]
+        seconds = time.monotonic() - started
     with book:  # the run lands whole, after grading: a grade stopped before here leaves the gradebook as it was
         run = book.record_run(spec.name, spec, results, hidden=bool(secret))
         dashboard = html.write_dashboard(results, spec, args.out)
@@ -531,8 +550,7 @@ def command_grade(args, console: Console) -> int:
         moved = book.movements(spec.name)
         runs = len(book.runs(spec.name))
         totals = {total.student: total for total in book.totals(spec.name)}
-    console.print(report.summary_table(results, totals))
-    _write_leads(console, args.out, spec, [r.submission.id for r in results])
+    console.print(terminal.summary_table(results, totals, width=console.width))
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(
@@ -548,6 +566,8 @@ def command_grade(args, console: Console) -> int:
         f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.",
         highlight=False,
     )
+    _write_leads(console, args.out, spec, [r.submission.id for r in results])
+    console.print(terminal.class_summary(results, seconds, console.width, totals))
     return 0
 
 
@@ -632,18 +652,18 @@ def command_history(args, console: Console) -> int:
             sys.stdout.write("\n")
             return 0
         runs = book.runs(assignment)
-        table = Table(title=report.plain(f"Grading runs of {assignment}"))
+        table = Table(title=terminal.plain(f"Grading runs of {assignment}"))
         for column in ("run", "when", "hidden cases", "students", "spec", "grader"):
             table.add_column(column)
         for run in runs:
-            spec = report.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
+            spec = terminal.plain(f"{run.spec_digest[:12]} {Path(run.spec_source).name}")
             table.add_row(
                 str(run.id),
                 run.when,
                 "yes" if run.hidden else "no",
                 str(run.students),
                 spec,
-                report.plain(run.grader_version),
+                terminal.plain(run.grader_version),
             )
         console.print(table)
         if len(runs) < 2:
@@ -658,7 +678,7 @@ def command_history(args, console: Console) -> int:
         ]
         if not moved:
             console.print(
-                report.plain(
+                terminal.plain(
                     f"Between run {earlier} and run {later}: "
                     + (f"{args.student} did not move." if args.student else "nobody moved.")
                 ),
@@ -666,20 +686,20 @@ def command_history(args, console: Console) -> int:
             )
             return 0
         console.print(
-            report.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"),
+            terminal.plain(f"Between run {earlier} and run {later}, {len(moved)} moved:"),
             highlight=False,
         )
         for movement in moved:
             number = html.format_number
             console.print(
-                report.plain(
+                terminal.plain(
                     f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"
                 ),
                 highlight=False,
             )
             for change in movement.checks:
                 console.print(
-                    report.plain(
+                    terminal.plain(
                         f"  {change.check}: {number(change.before, 'g')} -> {number(change.after, 'g')}"
                     ),
                     highlight=False,
@@ -711,7 +731,7 @@ def command_marks(args, console: Console) -> int:
             )
             for where, problem in refusal.problems:
                 console.print(
-                    Text.assemble(("refused", "red"), " ", report.plain(f"{where}: {problem}")),
+                    Text.assemble(("refused", "red"), " ", terminal.plain(f"{where}: {problem}")),
                     highlight=False,
                 )
             return 2
@@ -732,7 +752,7 @@ def command_check(args, console: Console) -> int:
     if isinstance(item, Problem):
         console.print(
             Text.assemble(
-                ("cannot check", "red"), " ", report.plain(f"{item.path}: {item.message}")
+                ("cannot check", "red"), " ", terminal.plain(f"{item.path}: {item.message}")
             ),
             highlight=False,
         )
@@ -743,7 +763,7 @@ def command_check(args, console: Console) -> int:
     if mismatch:
         console.print(
             Text.assemble(
-                ("cannot check", "red"), " ", report.plain(f"{item.path.name}: {mismatch}")
+                ("cannot check", "red"), " ", terminal.plain(f"{item.path.name}: {mismatch}")
             ),
             highlight=False,
         )
@@ -753,36 +773,23 @@ def command_check(args, console: Console) -> int:
     ) as session:  # public cases only, whatever the environment holds
         graded = grade_one(session, item).result
     result = student_view(graded)  # everything below is the student's view
-    report.print_problems(console, result, causes_said=True)
-    report.print_causes(console, result)
-    console.print(report.check_table(result))
-    console.print(
-        (
-            ""
-            if not spec.questions
-            else f"Written answers ({result.manual_points:g} points) are graded by hand. "
-        )
-        + f"Hidden cases are checked when you hand in: {_hidden_counts(spec)}."
-    )
-    if result.reused_run:
-        console.print(
-            "Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again)."
-        )
+    summary = terminal.student_summary(result, isolation=session.sandbox.describe())
+    page = ""
     if args.out:
         folder = args.out / result.submission.id
         for failure in report.write_outputs(
             result, spec, folder
         ):  # the student's copy: its page only
             console.print(
-                Text.assemble(("not written", "red"), " ", report.plain(failure)), highlight=False
+                Text.assemble(("not written", "red"), " ", terminal.plain(failure)),
+                highlight=False,
             )
-        console.print(
-            Text.assemble("Your report: ", report.plain(str(folder / html.PAGES["student"]))),
-            highlight=False,
+        # what the notebook's self-check shows inline (grader.selfcheck reads it)
+        (folder / SELF_CHECK_FILE).write_text(
+            json.dumps(printable_data(summary), indent=1), encoding="utf-8"
         )
-    console.print(
-        escape(session.sandbox.describe()), highlight=False
-    )  # last (grader.selfcheck reads it there): the isolation this machine gave
+        page = str(folder / html.PAGES["student"])
+    terminal.print_check(console, summary, page)
     return 0
 
 
@@ -800,10 +807,10 @@ def command_gradescope(args, console: Console) -> int:
         return 1
     for note in run.notes:  # the staff log: the full result, its text made printable
         console.print(
-            report.plain(note), highlight=False, soft_wrap=True
+            terminal.plain(note), highlight=False, soft_wrap=True
         )  # one line each: a log is read by programs too
-    report.print_problems(console, run.result)
-    console.print(report.check_table(run.result, every_check=True))
+    terminal.print_problems(console, run.result)
+    console.print(terminal.check_table(run.result, every_check=True))
     console.print(
         f"results.json written: {run.result.score:g} / {run.result.max_score:g} in {run.result.seconds:.1f} s"
     )
@@ -849,7 +856,7 @@ def command_autograder_image(args, console: Console) -> int:
         console.print(f"[red]cannot build the image:[/red] {escape(problem)}", highlight=False)
         return 2
     spec = _spec(args)
-    say = lambda text: console.print(report.plain(text), highlight=False)  # noqa: E731
+    say = lambda text: console.print(terminal.plain(text), highlight=False)  # noqa: E731
     try:
         base = image.base_image(log=say)
         with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
@@ -862,7 +869,7 @@ def command_autograder_image(args, console: Console) -> int:
     except image.ImageError as error:
         console.print(
             Text.assemble(
-                ("image not built", "red"), f" at {error.step}: ", report.plain(error.reason)
+                ("image not built", "red"), f" at {error.step}: ", terminal.plain(error.reason)
             ),
             highlight=False,
         )

@@ -2,9 +2,11 @@
 notebook `from grader import self_check; self_check("hw3.ipynb")`.
 
 The notebook's call never runs the student's code in its own kernel: it runs the command
-line's `check` in a process of its own on the file as saved, reads back the student's
-results.json (plain data, the student's view: no hidden case ever runs without the
-secret) and shows it inline.  Whether the saved file is the code the student sees is told
+line's `check` in a process of its own on the file as saved, reads back the summary it
+wrote beside the student's report page (self-check.json: plain data, the student's view; no
+hidden case ever runs without the secret) and shows it inline, as the student's page in
+short: the score, each failing check with its values and its cause, the passed ones folded,
+a link to the full page, and the notes on how it was checked folded away at the end.  Whether the saved file is the code the student sees is told
 by content, not by clocks: every cell the kernel ran must be a code cell of the saved
 notebook, as it ran (the kernel keeps no time per cell, and a notebook's mtime says when
 it was saved, not whether a later edit was).
@@ -17,13 +19,12 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -38,6 +39,10 @@ CHECK_SECONDS = (
 NOTEBOOK_VARIABLES = ("JPY_SESSION_NAME",)  # set by Jupyter for a notebook's kernel
 VSCODE_NAME = "__vsc_ipynb_file__"  # set in the user namespace by VS Code's notebooks
 ENGINE = Path(__file__).resolve().parent
+DEFAULT_OUT = "self-check"  # beside the checked file, as `make check` keeps its report
+SELF_CHECK_FILE = (
+    "self-check.json"  # `check --out` writes it beside the report page: what is shown inline
+)
 REFUSALS = (
     "cannot check",
     "cannot run",
@@ -171,117 +176,219 @@ def unsaved_cells(saved: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------ the report shown inline
 
-
-@dataclass(frozen=True)
-class CheckLine:
-    name: str
-    score: float
-    max_score: float
-    status: str
+# Colours that read on a light and a dark theme: the front end's own (JupyterLab, VS Code) where it
+# has them, else a pair chosen by the system's colour scheme; text and borders from currentColor,
+# and no background of its own.
+STYLE = """<style>
+.grader-self-check { --gsc-fail: var(--jp-error-color1, var(--vscode-errorForeground, #cf222e));
+  --gsc-pass: var(--jp-success-color1, var(--vscode-testing-iconPassed, #1a7f37)); color-scheme: light dark; }
+@media (prefers-color-scheme: dark) { .grader-self-check {
+  --gsc-fail: var(--jp-error-color1, var(--vscode-errorForeground, #ff7b72));
+  --gsc-pass: var(--jp-success-color1, var(--vscode-testing-iconPassed, #3fb950)); } }
+body[data-jp-theme-light="false"] .grader-self-check, body.vscode-dark .grader-self-check {
+  --gsc-fail: var(--jp-error-color1, #ff7b72); --gsc-pass: var(--jp-success-color1, #3fb950); }
+.grader-self-check table { border-collapse: collapse; margin: 0.3em 0 0.6em; }
+.grader-self-check th, .grader-self-check td { border: 1px solid currentColor;
+  border-color: color-mix(in srgb, currentColor 25%, transparent); padding: 0.15em 0.6em; text-align: left; }
+.grader-self-check td.num { font-family: monospace; text-align: right; }
+</style>"""
+FAIL = "color: var(--gsc-fail, #cf222e)"
+PASS = "color: var(--gsc-pass, #1a7f37)"
+MUTED = "opacity: 0.75"
+CHECKS_WITH_VALUES = 3  # of a cause's failing checks, shown with their values; the rest by name
 
 
 @dataclass(frozen=True)
 class SelfCheck:
-    """What one self-check found: the student's view, as plain data, with an HTML and a text form."""
+    """What one self-check found: the student's view, as plain data (`details`, what `check`
+    wrote beside the report page), with an HTML and a text form."""
 
     path: Path | None
     assignment: str
     problem: str | None = None  # why nothing was graded, and what to do
-    score: float | None = None
-    max_score: float | None = None
-    first_fix: str | None = None
-    summary: tuple[str, ...] = ()
-    checks: tuple[CheckLine, ...] = ()
-    notes: tuple[str, ...] = ()  # which file was graded, unsaved changes, the isolation used
+    details: dict = field(default_factory=dict, compare=False, hash=False)
+    report: Path | None = None  # the student's full page, where it was kept
+    warnings: tuple[str, ...] = ()  # what the student must know first (unsaved cells)
+    notes: tuple[str, ...] = ()  # which file was graded, the isolation used
+
+    @property
+    def score(self) -> float | None:
+        return self.details.get("score")
+
+    @property
+    def max_score(self) -> float | None:
+        return self.details.get("max_score")
+
+    @property
+    def first_fix(self) -> str | None:
+        causes = self.details.get("causes") or []
+        return causes[0]["summary"] if causes else None
 
     @property
     def passed(self) -> bool:
         return self.problem is None and self.score is not None and self.score == self.max_score
 
-    def __str__(self) -> str:
-        lines = [*self.notes]
-        if self.problem:
-            return "\n".join([*lines, f"Not checked: {self.problem}"])
-        lines.append(f"Score {self.score:g} / {self.max_score:g}")
-        lines.append(
-            f"First thing to fix: {self.first_fix}"
-            if self.first_fix
-            else "Every autograded check passed."
+    def _lines_said(self) -> list[str]:
+        d = self.details
+        return (
+            [d[key] for key in ("written", "hidden", "reused") if d.get(key)]
+            + [f"Flagged: {rule}" for rule in d.get("rules", [])]
+            + [f"Problem: {problem}" for problem in d.get("problems", [])]
         )
-        lines += [s for s in self.summary if not s.startswith(("Score ", "First thing to fix"))]
-        failing = [
-            c for c in self.checks if c.status != "passed"
-        ]  # as the terminal's table: the passed ones counted, not listed
-        lines += [f"  {c.status:>9}  {c.score:g}/{c.max_score:g}  {c.name}" for c in failing]
+
+    def __str__(self) -> str:
+        lines = [*self.warnings]
+        if self.problem:
+            return "\n".join([*lines, *self.notes, f"Not checked: {self.problem}"])
+        d = self.details
+        failing = d.get("failing", [])
+        lines.append(f"Score {self.score:g} / {self.max_score:g}")
+        causes = d.get("causes", [])
+        if not causes:
+            lines.append("Every autograded check passed.")
+        for cause in causes:
+            lead = "First thing to fix: " if cause["number"] == 1 else f"{cause['number']}. "
+            lines.append(f"{lead}{cause['summary']}.")
+            lines += [
+                f"   {text}"
+                for text in (cause["advice"], cause["formula"] and f"Right: {cause['formula']}")
+                if text
+            ]
+            for check in (c for c in failing if c["cause"] == cause["number"]):
+                lines.append(
+                    f"   {check['check']} ({check['score']:g} / {check['points']:g}): {_said(check['example'])}"
+                )
         lines.append(
-            f"{len(self.checks) - len(failing)} of {len(self.checks)} checks passed"
+            f"{d.get('passed', 0)} of {d.get('checks', 0)} checks passed"
             + (" (not listed)" if failing else "")
         )
-        return "\n".join(lines)
+        lines += self._lines_said()
+        if self.report:
+            lines.append(f"Your full report: {self.report}")
+        return "\n".join([*lines, *self.notes])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         e = html.escape
-        notes = "".join(f"<p style='color:#57606a'>{e(note)}</p>" for note in self.notes)
+        warnings = "".join(f"<p style='{FAIL}'><strong>{e(w)}</strong></p>" for w in self.warnings)
+        notes = "".join(f"<p style='{MUTED}'>{e(note)}</p>" for note in self.notes)
+        folded = f"<details><summary style='{MUTED}'>About this check</summary>{notes}</details>"
         if self.problem:
-            return f"<div>{notes}<p><strong style='color:#cf222e'>Not checked:</strong> {e(self.problem)}</p></div>"
-        fix = "<p><strong style='color:#1a7f37'>Every autograded check passed.</strong></p>"
-        if self.first_fix:
-            fix = f"<p><strong style='color:#cf222e'>First thing to fix:</strong> {e(self.first_fix)}</p>"
-        more = "".join(
-            f"<p>{e(s)}</p>"
-            for s in self.summary
-            if not s.startswith(("Score ", "First thing to fix"))
+            body = f"<p><strong style='{FAIL}'>Not checked:</strong> {e(self.problem)}</p>"
+            return f"<div class='grader-self-check'>{STYLE}{warnings}{body}{folded}</div>"
+        d = self.details
+        failing = d.get("failing", [])
+        done = f"{d.get('passed', 0)} of {d.get('checks', 0)} checks passed (public cases)"
+        head = f"<h3 style='margin:0.2em 0'>Score {self.score:g} / {self.max_score:g} <small style='{MUTED}'>{e(done)}</small></h3>"
+        parts = [head, warnings]
+        causes = d.get("causes", [])
+        if not causes:
+            parts.append(f"<p><strong style='{PASS}'>Every autograded check passed.</strong></p>")
+        for cause in causes:
+            parts.append(_cause_html(cause, [c for c in failing if c["cause"] == cause["number"]]))
+        unnumbered = [c for c in failing if not c["cause"]]
+        if unnumbered:
+            parts.append(_cause_html(None, unnumbered))
+        passed = d.get("passed_checks", [])
+        if passed:
+            items = "".join(
+                f"<li><span style='{PASS}'>passed</span> <code>{e(c['check'])}</code> ({c['points']:g} points): {e(c['description'])}</li>"
+                for c in passed
+            )
+            parts.append(
+                f"<details><summary><span style='{PASS}'>{len(passed)} checks passed</span></summary><ul>{items}</ul></details>"
+            )
+        parts += [f"<p>{e(line)}</p>" for line in self._lines_said()]
+        if self.report:
+            parts.append(
+                f"<p><a href='{e(_link(self.report))}' target='_blank'>Open your full report</a> "
+                f"<span style='{MUTED}'>({e(str(self.report))}): every value, the curves, each case.</span></p>"
+            )
+        parts.append(folded)
+        return f"<div class='grader-self-check'>{STYLE}{''.join(parts)}</div>"
+
+
+def _said(example: dict | None) -> str:
+    """A failing case in words: the values that are off (a public case), else its verdict's reason."""
+    if not example:
+        return "no points (see the cause above)"
+    if example["values"]:
+        shown = "; ".join(
+            f"{v['name']} got {v['got']}, expected {v['expected']}" for v in example["values"][:2]
         )
-        rows = "".join(
-            f"<tr><td>{e(c.name)}</td><td>{c.score:g} / {c.max_score:g}</td><td>{e(c.status)}</td></tr>"
-            for c in self.checks
+        return f"on {example['case']}, {shown}"
+    return f"on {example['case']}: {example['message']}"
+
+
+def _values_table(example: dict) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr><td><code>{e(v['name'])}</code></td><td class='num'>{e(v['got'])}</td><td class='num'>{e(v['expected'])}</td></tr>"
+        for v in example["values"]
+    )
+    more = example["off"] - len(example["values"])
+    extra = (
+        f"<p style='{MUTED}'>and {more} more values off: see the full report</p>"
+        if more > 0
+        else ""
+    )
+    return f"<table><tr><th>value</th><th>got</th><th>expected</th></tr>{rows}</table>{extra}"
+
+
+def _check_html(check: dict, with_values: bool) -> str:
+    e = html.escape
+    example = check["example"]
+    status = check["status"].replace("timeout", "timed out")
+    lead = (
+        f"<p style='margin:0.4em 0 0.1em'><strong style='{FAIL}'>{e(status)}</strong> <code>{e(check['check'])}</code> "
+        f"({check['score']:g} / {check['points']:g}): {e(check['description'])}</p>"
+    )
+    if not example:
+        return lead
+    said = f"<p style='margin:0.1em 0 0.1em 1.5em'>On {e(example['case'])}: {e(example['message'])}</p>"
+    if with_values and example["values"]:
+        return lead + said + f"<div style='margin-left:1.5em'>{_values_table(example)}</div>"
+    return lead + said
+
+
+def _cause_html(cause: dict | None, checks: list[dict]) -> str:
+    e = html.escape
+    parts = []
+    if cause is not None:
+        label = "First thing to fix:" if cause["number"] == 1 else f"{cause['number']}."
+        parts.append(
+            f"<p style='margin:0.8em 0 0.2em'><strong style='{FAIL}'>{label}</strong> <strong>{e(cause['summary'])}.</strong></p>"
         )
-        table = f"<details><summary>{len(self.checks)} checks</summary><table><tr><th>check</th><th>points</th><th>status</th></tr>{rows}</table></details>"
-        return f"<div>{notes}<h3>Score {self.score:g} / {self.max_score:g}</h3>{fix}{more}{table}</div>"
-
-
-def _paragraphs(output: str) -> tuple[str, ...]:
-    """The plain sentences of a results.json summary drawn as HTML paragraphs."""
-    found = re.findall(r"<p>(.*?)</p>", output, flags=re.S) or [output]
-    return tuple(html.unescape(re.sub(r"<[^>]+>", "", p)).strip() for p in found if p.strip())
-
-
-def _read_results(folder: Path, path: Path, assignment: str, notes: list[str]) -> SelfCheck:
-    [results_file, *_] = sorted(folder.glob("*/results.json"))
-    results = json.loads(results_file.read_text(encoding="utf-8"))
-    summary = _paragraphs(str(results.get("output", "")))
-    first = next(
-        (
-            s.removeprefix("First thing to fix:").strip()
-            for s in summary
-            if s.startswith("First thing to fix:")
-        ),
-        None,
-    )
-    shown = results.get("tests", [])  # the student's copy: public cases only, no hidden one was run
-    checks = tuple(
-        CheckLine(
-            str(t.get("name", "")),
-            float(t.get("score", 0)),
-            float(t.get("max_score", 0)),
-            str(t.get("extra_data", {}).get("status", t.get("status", ""))),
+        if cause["advice"]:
+            parts.append(f"<p style='margin:0.2em 0'>{e(cause['advice'])}</p>")
+        if cause["formula"]:
+            parts.append(f"<p style='margin:0.2em 0'>Right: <code>{e(cause['formula'])}</code></p>")
+    shown, rest = checks[:CHECKS_WITH_VALUES], checks[CHECKS_WITH_VALUES:]
+    parts += [_check_html(check, True) for check in shown]
+    if rest:
+        listed = "".join(_check_html(check, False) for check in rest)
+        parts.append(
+            f"<details><summary>{len(rest)} more failing checks of this cause</summary>{listed}</details>"
         )
-        for t in shown
-    )
-    extra = results.get("extra_data", {})
-    return SelfCheck(
-        path,
-        assignment,
-        None,
-        float(results.get("score", 0)),
-        float(extra.get("max_score", 0)),
-        first,
-        summary,
-        checks,
-        tuple(notes),
-    )
+    return f"<div style='border-left: 3px solid var(--gsc-fail, #cf222e); padding-left: 0.8em; margin: 0.5em 0'>{''.join(parts)}</div>"
+
+
+def _link(report: Path) -> str:
+    """The report page's address from the notebook: relative to the kernel's folder (a Jupyter
+    server serves it from there), else a file: URL."""
+    try:
+        return report.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return report.resolve().as_uri()
+
+
+def _read_results(folder: Path, path: Path, assignment: str, warnings, notes, report) -> SelfCheck:
+    [written] = sorted(folder.glob(f"*/{SELF_CHECK_FILE}"))
+    details = json.loads(written.read_text(encoding="utf-8"))
+    isolation = str(details.get("isolation") or "").removeprefix("sandbox: ")
+    notes = [*notes, *([f"Isolation: {isolation}"] if isolation else [])]
+    return SelfCheck(path, assignment, None, details, report, tuple(warnings), tuple(notes))
 
 
 def _inside_a_grading_run() -> bool:
@@ -328,6 +435,7 @@ def self_check(
             f"{path} does not exist (the current folder is {Path.cwd()}): give the path of your saved notebook or .py file",
         )
     path = path.resolve()
+    warnings: list[str] = []
     if path.is_dir():
         notes = [
             f"Checked the files as saved on disk: {path.name}/ (the last saved {datetime_of(_newest(path))})."
@@ -339,15 +447,19 @@ def self_check(
     if path.suffix == ".ipynb":
         cells, problem = _saved_code_cells(path)
         if problem:
-            return SelfCheck(path, assignment, problem, notes=tuple(notes))
+            return SelfCheck(path, assignment, problem, notes=tuple(notes))  # nothing ran
         unsaved = unsaved_cells(cells)
         if unsaved:
             first = _code(unsaved[-1]).splitlines()[0][:60]
             said = f"Warning: {len(unsaved)} cell(s) you ran are not in the saved file as you ran them (the last begins {first!r})"
-            notes.append(
+            warnings.append(
                 f"{said}: save the notebook (Ctrl-S / Cmd-S) and check again to grade them."
             )
-    return _run_check(path, assignment, out, notes)
+    if (
+        out is None
+    ):  # the report page is kept where `make check` keeps it: self-check/ beside the file
+        out = path.parent / DEFAULT_OUT
+    return _run_check(path, assignment, Path(out), warnings, notes)
 
 
 def _newest(folder: Path, budget: int = 1000) -> float:
@@ -367,13 +479,9 @@ def datetime_of(seconds: float) -> str:
     return f"{when}, {ago // 60} min {ago % 60} s ago" if ago < 86400 else when
 
 
-def isolation_of(printed: str) -> str | None:
-    """The isolation `check` said it had: its last paragraph, from "sandbox:" on (wrapped to the terminal)."""
-    head, found, tail = printed.rpartition("sandbox:")
-    return " ".join(tail.split()) if found and (not head or head.endswith("\n")) else None
-
-
-def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
+def _run_check(
+    path: Path, assignment: str, out: Path, warnings: list[str], notes: list[str]
+) -> SelfCheck:
     with tempfile.TemporaryDirectory(prefix="self-check-") as scratch:
         folder = Path(scratch) / "report"  # this check's results alone, whatever `out` held before
         # -P and a scratch working folder: nothing of the student's folder shadows the grader's modules;
@@ -419,10 +527,8 @@ def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
             for line in (completed.stdout + "\n" + completed.stderr).splitlines()
             if line.strip()
         ]
-        isolation = isolation_of(completed.stdout)
-        notes += [f"Isolation: {isolation}"] if isolation else []
-        if completed.returncode != 0 or not any(folder.glob("*/results.json")):
-            said = [line for line in printed if not line.startswith("sandbox:")]
+        if completed.returncode != 0 or not any(folder.glob(f"*/{SELF_CHECK_FILE}")):
+            said = list(printed)
             refused = [n for n, line in enumerate(said) if line.startswith(REFUSALS)]
             said = (
                 said[refused[0] :] if refused else said[-3:]
@@ -433,10 +539,11 @@ def _run_check(path: Path, assignment: str, out, notes: list[str]) -> SelfCheck:
                 " ".join(said) or f"the check ended with status {completed.returncode}",
                 notes=tuple(notes),
             )
-        if out is not None:
+        report = None
+        try:
             for written in folder.iterdir():
-                shutil.copytree(written, Path(out) / written.name, dirs_exist_ok=True)
-            notes.append(
-                f"Your report page: {Path(out).resolve() / next(folder.iterdir()).name / 'report.html'}"
-            )
-        return _read_results(folder, path, assignment, notes)
+                shutil.copytree(written, out / written.name, dirs_exist_ok=True)
+            report = out.resolve() / next(folder.iterdir()).name / "report.html"
+        except OSError as error:  # a folder it cannot write: the check stands, without its page
+            notes.append(f"The report page could not be kept in {out}: {error.strerror or error}")
+        return _read_results(folder, path, assignment, warnings, notes, report)

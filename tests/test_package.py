@@ -20,7 +20,7 @@ import pytest
 
 from grader.core.assignment import DEFAULT_ASSIGNMENT, load_reference, names
 from grader.core.spec import load_spec, spec_path
-from grader.selfcheck import REQUIREMENTS, isolation_of
+from grader.selfcheck import REQUIREMENTS, SELF_CHECK_FILE
 from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 CORRECT = SUBMISSIONS / "correct_scalar.py"
@@ -232,6 +232,12 @@ def verdicts(out: Path) -> dict[str, str]:
     }
 
 
+def isolation_of(out: Path) -> str:
+    """The isolation a `check --out OUT` had, as it wrote it for the notebook's self-check."""
+    [written] = out.glob(f"*/{SELF_CHECK_FILE}")
+    return json.loads(written.read_text())["isolation"]
+
+
 @pytest.mark.parametrize("hand_in", [CORRECT, MISTAKEN], ids=["correct", "mistaken"])
 def test_the_process_only_path_gives_the_same_verdicts(hand_in, tmp_path):
     """With $GRADER_ISOLATION=process (as on macOS, Windows, Linux without namespaces), are the verdicts
@@ -247,12 +253,15 @@ def test_the_process_only_path_gives_the_same_verdicts(hand_in, tmp_path):
     )
     assert full.returncode == forced.returncode == 0, forced.stdout[-2000:] + forced.stderr[-2000:]
     assert verdicts(tmp_path / "process") == verdicts(tmp_path / "full")
-    line = isolation_of(forced.stdout)
+    line = isolation_of(tmp_path / "process")
     assert (
-        line.startswith("process-group, rlimits; not used:")
+        line.startswith("sandbox: process-group, rlimits; not used:")
         and "turned off by $GRADER_ISOLATION=process" in line
     )
-    assert "$GRADER_ISOLATION" not in isolation_of(full.stdout)
+    assert "$GRADER_ISOLATION" not in isolation_of(tmp_path / "full")
+    assert (
+        "sandbox:" not in forced.stdout
+    )  # the student's terminal is spared it; the notebook folds it
 
 
 # ------------------------------------------------------------------ bad input: a message, never a traceback

@@ -34,6 +34,12 @@ class Cause:
     points: float = 0.0  # what it costs
     diagnosis: str = ""  # the catalogue's id, for a named mistake
     detail: str = ""  # what the probes found (which function the bug is in, and why)
+    staff: str = ""  # the title in the course staff's words, where the student's differs
+
+    @property
+    def staff_title(self) -> str:
+        """The title as the course staff read it ("did not load: ...", not "Your submission ...")."""
+        return self.staff or self.title
 
     @property
     def summary(self) -> str:
@@ -128,36 +134,46 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             headline = next(
                 (text.strip() for text in reversed(message.splitlines()) if text.strip()), ""
             ).removeprefix(f"{kind_of}: ")
-            title = f"Your submission did not load: {kind_of} in {where}{cell}{f', line {line.group(1)}' if line else ''}: {headline}"
-            detail = message
-        elif result.load.status == "unstarted":
-            title = (
-                f"The grader could not start your submission: {scrubbed(result.load.message, 300)}"
+            said = (
+                f"{kind_of} in {where}{cell}{f', line {line.group(1)}' if line else ''}: {headline}"
             )
+            title, staff, detail = (
+                f"Your submission did not load: {said}",
+                f"did not load: {said}",
+                message,
+            )
+        elif result.load.status == "unstarted":
+            said = scrubbed(result.load.message, 300)
+            title = f"The grader could not start your submission: {said}"
             advice = (
                 "None of your code had run yet, so this is not a fault in it: grade it again, and if the same happens, "
                 "tell your instructor (the grader's installation or the machine needs looking at)."
             )
-            return Cause("load", title, advice, checks=checks, points=points)
+            staff = f"not started by the grader: {said}"
+            return Cause("load", title, advice, checks=checks, points=points, staff=staff)
         else:
-            title, detail = (
-                f"Your submission could not be run ({result.load.status}): {scrubbed(result.load.message, 300)}",
-                "",
-            )
+            said = f"({result.load.status}): {scrubbed(result.load.message, 300)}"
+            title, staff = f"Your submission could not be run {said}", f"could not be run {said}"
+            detail = ""
         advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."
-        return Cause("load", title, advice, checks=checks, points=points, detail=detail)
+        return Cause(
+            "load", title, advice, checks=checks, points=points, detail=detail, staff=staff
+        )
     if kind == "free-form":
         seen = [o for c in result.checks for o in c.observations if o.check_id]
         counts = {s: sum(o.status == s for o in seen) for s in ("right", "wrong", "not-found")}
         entries = ", ".join(dict.fromkeys(c.check.entry for c in result.checks))
         title = f"Your hand-in does not follow the template (it defines none of {entries}), so it was graded free-form, from what its scripts did"
+        staff = f"free-form: defines none of {entries}"
         advice = (
             f"Checked on the scripts' own setup: {counts['right']} quantities right, {counts['wrong']} wrong, {counts['not-found']} not found. "
             "Not checked: the hidden cases, and the variants the scripts did not run. Keep the template's function names and arguments to be graded in full"
         )
         hints = port_hints(result.checks)
         advice += (": " + "; ".join(hints) + ".") if hints else "."
-        return Cause("free-form", title, scrubbed(advice, 2000), checks=checks, points=points)
+        return Cause(
+            "free-form", title, scrubbed(advice, 2000), checks=checks, points=points, staff=staff
+        )
     if kind == "missing":
         missing = list(dict.fromkeys(c.check.entry for c in members))
         defined = [
@@ -183,6 +199,7 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             where=entry,
             checks=checks,
             points=points,
+            staff=f"rule {finding.rule} broken (points withheld)",
         )
     if kind == "timeout":
         advice = (

@@ -211,6 +211,8 @@ def test_a_notebook_self_check_under_the_cuda_build(cuda_python, tmp_path, monke
         -3000:
     ]
     first = " ".join(
-        re.search(r"First thing to fix: (.*?)\.\n\n", oracle.stdout, flags=re.S).group(1).split()
+        re.search(r"First thing to fix: (.*?); fixing it", oracle.stdout, flags=re.S)
+        .group(1)
+        .split()
     )
     assert first in inline and mistake_title() in inline

@@ -210,8 +210,10 @@ def test_each_shortcut_gets_its_rules_outcome_with_the_message(graded_class, sub
             "Every autograded check passed" not in page and 'class="badge failed">withheld' in page
         )
     said = (
-        f"Rule {rule_id}:" if rule.outcome == "withhold" else f"rule {rule_id} (flagged)"
-    )  # a withholding rule is a cause
+        f"rule {rule_id} broken (points withheld)"
+        if rule.outcome == "withhold"
+        else f"rule {rule_id} (flagged)"
+    )  # a withholding rule is a cause: the table's first thing to fix, in the staff's words
     assert said in " ".join(completed.stdout.split())
     board = (out / "index.html").read_text()
     assert rule_id in board and submission_id in board.split('id="rules"')[1].split("</ul>")[0]

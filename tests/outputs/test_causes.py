@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.core.spec import load_spec, spec_path
 from tests.conftest import SUBMISSIONS, grading, run_grader
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -51,17 +52,66 @@ def test_the_self_check_of_the_classic_mistake_says_it_once_in_an_80_column_term
     )
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
-    assert len(lines) <= 60 and max(len(line) for line in lines) <= 80
+    assert len(lines) <= 25 and max(len(line) for line in lines) <= 80
     text = " ".join(completed.stdout.split())
-    checks, points = lost(
-        grading(out, "hidden_delta_from_weight_grads")
-    )  # the public cases fail the same checks
+    record = grading(out, "hidden_delta_from_weight_grads")
+    checks, points = lost(record)  # the public cases fail the same checks
     first = f"First thing to fix: np_backward: Hidden-layer delta built from the output-weight gradients; fixing it should fix {checks} checks, {points:g} points."
     assert text.startswith(first)
+    assert text.count("Hidden-layer delta built from the output-weight gradients") == 1  # once
+    assert "Likely mistake" not in text and "\n2. " not in completed.stdout  # one cause, no second
+    # its paragraph whole, every line of it under the same indent, and nothing of the isolation
+    explanation = next(
+        d["explanation"]
+        for c in record["checks"]
+        for d in c["diagnoses"]
+        if d["kind"] == "misconception"
+    )
+    assert " ".join(explanation.split()) in text
+    paragraph = lines[1 : next(n for n, line in enumerate(lines) if line.startswith("   Right:"))]
+    assert paragraph and all(line.startswith("   ") and line[3] != " " for line in paragraph)
+    assert "sandbox:" not in text and "for each of" not in text
+    closing = lines[-1].strip("= ")  # the last line, as pytest's: the score of the public cases
+    assert closing.startswith("hidden_delta_from_weight_grads.py: ") and closing.endswith(
+        f" / {record['max_score']:g} points"
+    )
+
+
+@pytest.mark.parametrize("assignment", ["backprop", "conv2d"])
+def test_a_correct_hand_in_is_a_line_of_congratulations_and_what_to_know(assignment, tmp_path):
+    """At most 5 lines at 80 columns: its score, and the written answers said as they are (none
+    found in a .py; nothing at all where the spec asks none: conv2d's, its question taken out)."""
+    spec_file = spec_path(assignment)
+    if assignment == "conv2d":
+        text = spec_file.read_text()
+        spec_file = tmp_path / "assignment.toml"
+        spec_file.write_text(
+            "".join(s for s in re.split(r"(?m)^(?=\[)", text) if not s.startswith("[[question]]"))
+        )
+    spec = load_spec(spec_file)
+    assert bool(spec.questions) == (assignment == "backprop")
+    name = "correct_scalar.py" if assignment == "backprop" else "correct_loops.py"
+    completed = run_grader(
+        "check",
+        str(spec.reference.examples / name),
+        "--spec",
+        str(spec_file),
+        env={"COLUMNS": "80"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    points = sum(c.points for c in spec.checks)
+    assert len(lines) <= 5 and max(len(line) for line in lines) <= 80, completed.stdout
     assert (
-        text.count("Hidden-layer delta built from the output-weight gradients") == 2
-    )  # the first thing to fix, and cause 1
-    assert "Likely mistake" not in text and "2." not in text.split("┏")[0]  # one cause, no second
+        f"all {len(spec.checks)} checks passed, {points:g} / {points:g} points. Well done!"
+        in (lines[-1])
+    )
+    text = " ".join(completed.stdout.split())
+    if spec.questions:
+        written = sum(q.points for q in spec.questions)
+        assert f"No written answers found: {written:g} points depend on them (put them " in text
+    else:
+        assert "written" not in text.lower()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
@@ -113,6 +163,6 @@ def test_the_textbook_numbering_reads_as_one_cause_in_the_forward_pass(graded_cl
     row = next(
         line
         for line in completed.stdout.splitlines()
-        if line.startswith("│ textbook_weight_numberi")
+        if line.startswith("textbook_weight_numbering ")
     )
     assert "np_forward: Weights" in row  # grade's table: the first thing to fix, per student

@@ -34,7 +34,7 @@ from grader.engine.compare import judge
 from grader.engine.discover import Submission
 from grader.engine.execute import LoadReport
 from grader.engine.score import CheckResult, SubmissionResult
-from grader.outputs import charts, html, report
+from grader.outputs import charts, html, report, terminal
 from grader.outputs.charts import curve_chart, histogram
 from grader.outputs.views import student_view
 from tests.conftest import REPO, SUBMISSIONS, TEST_SECRET, run_grader
@@ -210,9 +210,9 @@ def test_every_renderer_takes_extreme_values(two_checks, tmp_path):
     with (tmp_path / "grades.csv").open(encoding="utf-8-sig") as handle:
         assert [row["id"] for row in csv.DictReader(handle)] == [r.submission.id for r in results]
     console = Console(file=io.StringIO(), width=200)
-    console.print(report.summary_table(results))
+    console.print(terminal.summary_table(results))
     for result in results:
-        console.print(report.check_table(result))
+        console.print(terminal.check_table(result))
     assert "could not draw" not in html.write_dashboard(results, spec, tmp_path).read_text()
 
 

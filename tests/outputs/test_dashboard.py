@@ -62,6 +62,7 @@ def triage(tmp_path_factory):
         "--jobs",
         "2",
         secret=TEST_SECRET,
+        env={"COLUMNS": "80"},  # an 80-column terminal (the table's test measures it)
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed, out, spec
@@ -260,16 +261,44 @@ def test_a_call_not_made_after_a_timeout_names_the_call_that_hung(triage):
         )
 
 
-def test_the_self_check_says_how_many_hidden_cases_each_check_has(triage):
+def test_the_self_check_says_in_a_students_words_that_hidden_cases_come_at_hand_in(triage):
     _, _, spec = triage
     completed = run_grader("check", str(SUBMISSIONS / "correct_scalar.py"), "--spec", str(spec))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    counts = {c.hidden_cases for c in load_spec(spec).checks}
-    assert counts == {1}
-    assert (
-        f"Hidden cases are checked when you hand in: 1 hidden case for each of {len(CHECKS)} checks."
-        in " ".join(completed.stdout.split())
-    )
+    assert {c.hidden_cases for c in load_spec(spec).checks} == {1}
+    said = " ".join(completed.stdout.split())
+    assert "When you hand in, hidden cases with other inputs are checked too." in said
+    assert "hidden case for each" not in said and "sandbox:" not in said
+
+
+def test_the_grade_table_is_one_line_per_student_at_80_columns_then_a_summary(triage):
+    """Sorted highest score first (the lowest stay in view above the closing line), in the staff's
+    words, closed by one line as pytest's; the progress of a piped run is one line per hand-in."""
+    completed, out, _ = triage
+    lines = completed.stdout.splitlines()
+    header = next(n for n, line in enumerate(lines) if line.startswith("submission "))
+    students = ids(out)
+    rows = lines[header + 1 : header + 1 + len(students)]
+    assert max(len(line) for line in lines[header:]) <= 80
+    data = {student: grading(out, student) for student in students}
+    shown = [row.split()[0] for row in rows]
+    scores = [
+        next(d["score"] for i, d in data.items() if i.startswith(s.rstrip("…"))) for s in shown
+    ]
+    assert scores == sorted(scores, reverse=True) and len(set(shown)) == len(students)
+    assert not any(line.startswith(tuple(students)) for line in lines[header + 1 + len(students) :])
+    for student in NOT_LOADING - {"infinite_loop_at_import"}:  # a syntax error: did not load
+        row = next(r for r in rows if r.startswith(student + " "))
+        assert "did not load: SyntaxError" in row and "Your submission" not in row
+    full = sum(d["score"] == d["max_score"] for d in data.values())
+    flagged = sum(any(r["outcome"] == "flag" for r in d["rules"]) for d in data.values())
+    mean = sum(d["score"] for d in data.values()) / len(data)
+    closing = lines[-1].strip("= ")
+    assert closing.startswith(f"{len(students)} graded, {full} full marks, ")
+    assert f"{flagged} flagged" in closing and f"mean {mean:.1f}/" in closing, closing
+    assert f"{len(NOT_LOADING)} not loaded" in closing
+    progress = [line for line in completed.stderr.splitlines() if line.startswith("[")]
+    assert len(progress) == len(students) and all(len(line) <= 80 for line in progress)
 
 
 def test_who_needs_help_lists_the_lowest_scores_of_those_who_loaded_with_their_first_thing_to_fix(

@@ -56,7 +56,9 @@ def small_class(tmp_path_factory):
     )
     shutil.copy(HOSTILE, submissions / HOSTILE.name)
     out, student = root / "out", root / "student"
-    graded = run_grader("grade", str(submissions), "--out", str(out), secret=TEST_SECRET)
+    graded = run_grader(
+        "grade", str(submissions), "--out", str(out), secret=TEST_SECRET, env={"COLUMNS": "120"}
+    )
     checked = run_grader(
         "check",
         str(SUBMISSIONS / "hidden_delta_from_weight_grads.py"),
@@ -111,6 +113,23 @@ def test_every_submission_gets_a_report_and_the_dashboard_links_to_each(small_cl
         f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")
     }  # the student's page and the instructor's
     assert all((out / link).is_file() for link in links)
+
+
+def test_the_grade_table_is_one_line_per_student_at_120_columns_with_the_parts(small_class):
+    """A header, one line per student with its points per part, the closing line last."""
+    graded, out, _, _ = small_class
+    lines = graded.stdout.splitlines()
+    header = next(n for n, line in enumerate(lines) if line.startswith("submission "))
+    students = sorted((p.name for p in out.iterdir() if p.is_dir()), key=len, reverse=True)
+    rows = lines[header + 1 : header + 1 + len(students)]
+    assert all(row.startswith(tuple(students)) for row in rows) and len(rows) == len(students)
+    assert not lines[header + 1 + len(students)].startswith(tuple(students))
+    assert max(len(line) for line in lines) <= 120
+    for part, score in grading(out, "hidden_delta_from_weight_grads")["parts"].items():
+        assert f" {part} " in f" {lines[header]} "
+        row = next(r for r in rows if r.startswith("hidden_delta_from_weight_grads "))
+        assert f" {score['score']:g}/{score['max_score']:g} " in row
+    assert lines[-1].startswith("=") and lines[-1].strip("= ").startswith(f"{len(students)} graded")
 
 
 def test_every_bundled_submission_gets_a_report_linked_from_the_dashboard(graded_class):
