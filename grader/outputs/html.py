@@ -878,14 +878,14 @@ def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
     )
 
 
-def check_fragment(check_result: CheckResult) -> str:
+def check_fragment(check_result: CheckResult, explained: dict[str, str] | None = None) -> str:
     """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
-    results.json is a student view, so `check_result` comes from the student's copy."""
-    return (
-        _environment()
-        .get_template("gradescope_check.html")
-        .render(check=check_context(check_result, redacted=True))
-    )
+    results.json is a student view, so `check_result` comes from the student's copy.  `explained`:
+    the mistakes an earlier test explains, by id, and where; they are named here, not explained again."""
+    check = check_context(check_result, redacted=True)
+    for diagnosis in check["diagnoses"]:
+        diagnosis["explained_at"] = (explained or {}).get(diagnosis["id"], "")
+    return _environment().get_template("gradescope_check.html").render(check=check)
 
 
 def paragraphs(lines: list[str]) -> str:
