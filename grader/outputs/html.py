@@ -878,13 +878,20 @@ def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
     )
 
 
-def check_fragment(check_result: CheckResult, explained: dict[str, str] | None = None) -> str:
+def paragraph_key(diagnosis) -> tuple[str, str]:
+    """What makes a mistake's paragraph the same one: its id and its words (a diagnosis that speaks
+    of one check's own case says something else at each)."""
+    return (diagnosis.id, diagnosis.explanation)
+
+
+def check_fragment(check_result: CheckResult, explained: dict | None = None) -> str:
     """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
     results.json is a student view, so `check_result` comes from the student's copy.  `explained`:
-    the mistakes an earlier test explains, by id, and where; they are named here, not explained again."""
+    where an earlier test explains a mistake's paragraph (by `paragraph_key`); such a mistake is
+    named here, not explained again."""
     check = check_context(check_result, redacted=True)
-    for diagnosis in check["diagnoses"]:
-        diagnosis["explained_at"] = (explained or {}).get(diagnosis["id"], "")
+    for diagnosis, source in zip(check["diagnoses"], check_result.diagnoses):
+        diagnosis["explained_at"] = (explained or {}).get(paragraph_key(source), "")
     return _environment().get_template("gradescope_check.html").render(check=check)
 
 

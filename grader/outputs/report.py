@@ -41,10 +41,10 @@ def plain(text) -> Text:
 
 
 def _test_output(
-    result: CheckResult, output_format: str = "text", explained: dict[str, str] | None = None
+    result: CheckResult, output_format: str = "text", explained: dict | None = None
 ) -> str:
     """One check's feedback in results.json, from the student's copy of the check; a mistake in
-    `explained` (its id, and the test that explains it) is named, not explained again."""
+    `explained` (where an earlier test explains it, by `html.paragraph_key`) is named, not explained again."""
     if output_format == "html":
         return html.check_fragment(result, explained)  # the report page's feedback, escaped
     explained = explained or {}
@@ -65,10 +65,9 @@ def _test_output(
             f"- hidden cases: {cases}" + (f" — {line['reason']}" if line["reason"] else "")
         )
     for diagnosis in result.diagnoses:
-        if diagnosis.id in explained:
-            lines.append(
-                f"\nLikely mistake — {diagnosis.title} (explained under {explained[diagnosis.id]} above)"
-            )
+        if html.paragraph_key(diagnosis) in explained:
+            where = explained[html.paragraph_key(diagnosis)]
+            lines.append(f"\nLikely mistake — {diagnosis.title} (explained under {where} above)")
         else:
             lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
     if result.diagnosis_note:
@@ -76,9 +75,7 @@ def _test_output(
     return "\n".join(lines)
 
 
-def _drawn_output(
-    result: CheckResult, output_format: str, explained: dict[str, str] | None = None
-) -> dict:
+def _drawn_output(result: CheckResult, output_format: str, explained: dict | None = None) -> dict:
     """A test's `output` in `output_format`; where that cannot be drawn, its plain text; where
     neither can, a sentence saying so.  One check's feedback never costs the whole results.json."""
     reason = ""
@@ -109,7 +106,9 @@ def gradescope_results(
         check = check_result.check
         drawn = _drawn_output(check_result, output_format, explained)
         for diagnosis in check_result.diagnoses:
-            explained.setdefault(diagnosis.id, f"test {check.experiment}.{number} ({check.id})")
+            explained.setdefault(
+                html.paragraph_key(diagnosis), f"test {check.experiment}.{number} ({check.id})"
+            )
         tests.append(
             {
                 "name": f"{check.id}: {check.message}",
