@@ -581,7 +581,9 @@ def _write_leads(console: Console, out: Path, spec, ids: list[str] | None = None
         page = integrity.write_leads(out, leads, spec.name)
     except Exception as error:  # noqa: BLE001 - the leads are extra: grading is done and written
         console.print(
-            report.plain(f"shared wrong answers not compared: {html.failure_reason(error, True)}"),
+            terminal.plain(
+                f"shared wrong answers not compared: {html.failure_reason(error, True)}"
+            ),
             highlight=False,
         )
         return
@@ -591,7 +593,9 @@ def _write_leads(console: Console, out: Path, spec, ids: list[str] | None = None
         f"others give, {similar} of them with similar code"
     )
     console.print(
-        report.plain(f"Shared wrong answers (staff only, a lead, never a verdict): {said}; {page}"),
+        terminal.plain(
+            f"Shared wrong answers (staff only, a lead, never a verdict): {said}; {page}"
+        ),
         highlight=False,
     )
 

@@ -33,7 +33,7 @@ from grader.engine.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.engine.score import CheckResult, SubmissionResult
 from grader.outputs.causes import causes_of, scrubbed
 from grader.outputs.charts import as_float, curve_chart, histogram
-from grader.outputs.views import printable, without_folders
+from grader.outputs.views import hidden_reason, printable, without_folders
 
 
 def templates_folder(name: str) -> Path:
@@ -63,6 +63,7 @@ ANSWER_CHARS = 20_000
 LOAD_PROBLEMS = 20
 CURVE_ROWS = 10  # the off elements of a curve (or a long array) listed under it
 FIRST_ROWS = 4  # of them, the first ones off: where the values part from the reference
+PRINTED_ROWS = 3  # of a case's values off, those on paper; the page says how many it leaves out
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
 OBSERVATIONS = 60  # of a free-form run, on its page
@@ -130,7 +131,8 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
         state = "off" if name in off else ("ok" if compared[index] else "not compared")
         rows.append(
             {"index": index, "name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference),
-             "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False}
+             "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False,
+             "printed": False}
         )  # fmt: skip
         badness.append(math.inf if difference is None else difference)
     if not check.measure.curve and len(rows) <= LONG:
@@ -190,6 +192,11 @@ def _case(
             "same_traceback": bool(traceback) and traceback == previous_traceback,
         }
     rows, more_rows = _rows(check_result.check, case) if shown else ([], 0)
+    # on paper: the first values off; what it leaves out of them is counted, never dropped silently
+    off_rows = [row for row in rows if row["state"] == "off"]
+    for number, row in enumerate(off_rows):
+        row["printed"] = number < PRINTED_ROWS
+    print_more = max(0, len(off_rows) - PRINTED_ROWS) + more_rows
     parts_at = None
     if shown:
         names = element_names(
@@ -228,6 +235,7 @@ def _case(
         "values_shown": shown,
         "rows": rows,
         "more_rows": more_rows,
+        "print_more": print_more,
         "nonfinite": nonfinite,
         "curve": measure.curve,
         "chart": chart,
@@ -263,15 +271,42 @@ def _rule(entry: dict) -> dict:
     }
 
 
-def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict:
+def _hidden_line(cases: list[dict], reasons: list[str]) -> dict | None:
+    """A check's hidden cases in one line, each by its number and verdict, with the fixed reason
+    said once where every one that did not pass has the same."""
+    if not cases:
+        return None
+    failing = {reason for case, reason in zip(cases, reasons) if case["status"] != "passed"}
+    once = len(failing) == 1
+    items = [
+        {
+            "number": case["label"].removeprefix("hidden case "),
+            "status": case["status"],
+            "status_word": case["status_word"],
+            "reason": "" if once or case["status"] == "passed" else reason,
+        }
+        for case, reason in zip(cases, reasons)
+    ]
+    return {"cases": items, "reason": failing.pop() if once else ""}
+
+
+FREEFORM_WORDS = {"passed": "right", "failed": "wrong", "error": "not found"}
+
+
+def check_context(
+    check_result: CheckResult, inputs: dict | None = None, redacted: bool = True
+) -> dict:
+    """One check as a page draws it; `redacted`: `check_result` is the student's copy, whose hidden
+    cases hold their fixed reason as their message."""
     check = check_result.check
     withheld = check_result.withheld
+    freeform = check_result.mode == "free-form"
     withholding = dict.fromkeys(f.rule for f in check_result.rule_findings if f.withholds)
     withheld_summary = clip(
         f"no points: its calls broke the rule {', '.join(withholding)} (see Rules of the assignment)",
         MESSAGE_CHARS,
     )
-    cases, previous = [], None
+    cases, reasons, previous = [], [], None
     for verdict in check_result.verdicts:
         # whether compared values came back nan/inf: a fact about the submission, not a hidden value
         nonfinite = verdict.observed is not None and any(
@@ -281,6 +316,13 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         case = _case(check_result, verdict.to_dict(), inputs or {}, previous, nonfinite)
         previous = clip((verdict.error or {}).get("traceback"), TRACEBACK_CHARS) or previous
         cases.append(case)
+        reasons.append(scrubbed(verdict.message, 200) if redacted else hidden_reason(verdict))
+    # the first case that did not pass is the check's lead: shown in full, on screen and on paper
+    lead = next((case for case in cases if case["status"] != "passed"), None)
+    for case in cases:
+        case["lead"] = case is lead
+    hidden = [(case, reason) for case, reason in zip(cases, reasons) if case["hidden"]]
+    status = "failed" if withheld else check_result.status
     return {
         "id": check.id,
         "description": check.message,
@@ -289,10 +331,12 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         "tolerance": str(check.tolerance),
         "visibility": check.visibility,
         # a check whose numbers are right but whose calls broke a withholding rule is not passed
-        "status": "failed" if withheld else check_result.status,
+        "status": status,
         "status_word": "withheld"
         if withheld
-        else STATUS_WORDS.get(check_result.status, check_result.status),
+        else FREEFORM_WORDS.get(status, status)
+        if freeform
+        else STATUS_WORDS.get(status, status),
         "passed": check_result.passed and not withheld,
         "score": f"{check_result.score:g}",
         "points": f"{check.points:g}",
@@ -307,8 +351,20 @@ def check_context(check_result: CheckResult, inputs: dict | None = None) -> dict
         if check_result.passed
         else clip(getattr(check_result, "diagnosis_note", ""), MESSAGE_CHARS),
         "cases": cases,
+        # drawn as blocks: the public cases, and a hidden one with values (the instructor's) as lead
+        "blocks": [c for c in cases if not c["hidden"] or (c["lead"] and c["values_shown"])],
+        "hidden_line": _hidden_line([c for c, _ in hidden], [r for _, r in hidden]),
+        # the instructor's other hidden cases, in full behind the line that lists them
+        "hidden_in_full": [c for c, _ in hidden if c["values_shown"] and not c["lead"]],
+        "freeform": freeform,
+        "observations": [
+            _observation(o) for o in check_result.observations if o.status != "not-found"
+        ]
+        if freeform
+        else [],
         "rules": [_rule(f.to_dict()) for f in getattr(check_result, "rule_findings", ())[:4]],
         "withheld": withheld,
+        "folded": False,  # its values behind a fold: its cause is shown in full above (report_context)
         "cause": None,  # the number of its cause on the page (report_context sets it)
         "cause_kind": "",
         "cause_title": "",
@@ -340,7 +396,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
     instructor = result.view != "student"
     inputs = case_inputs(spec, book if instructor else None)
     causes = causes_of(result)
-    checks = {c.check.id: check_context(c, inputs) for c in result.checks}
+    checks = {c.check.id: check_context(c, inputs, not instructor) for c in result.checks}
     for number, cause in enumerate(causes, start=1):
         for check_id in cause.checks:
             checks[check_id] |= {
@@ -379,6 +435,7 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
                 "experiments": experiments,
             }
         )
+    _fold(check for part in parts for e in part["experiments"] for check in e["checks"])
     diagnoses: dict[str, dict] = {}
     for check_result in result.checks:
         for diagnosis in check_result.diagnoses:
@@ -413,7 +470,12 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         ],
         "failed": [checks[c.check.id] for c in result.checks if not c.passed or c.withheld],
         "causes": [
-            _cause(number, cause) | {"every_check": len(cause.checks) == len(result.checks) > 1}
+            _cause(number, cause)
+            | {
+                "every_check": len(cause.checks) == len(result.checks) > 1,
+                # a cause of almost every check is said by the few it leaves out
+                "all_but": _all_but(cause.checks, [c.check.id for c in result.checks]),
+            }
             for number, cause in enumerate(causes, start=1)
         ],
         "none_ran": len(causes) == 1
@@ -422,9 +484,11 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
         "diagnoses": list(diagnoses.values()),
         "load": _load(result),
         "problems": [clip(p, MESSAGE_CHARS) for p in result.problems],
+        # what a free-form run found that no check's card shows (a check's own are on its card)
         "observations": [
-            _observation(o) for o in getattr(result, "observations", ())[:OBSERVATIONS]
-        ],
+            _observation(o) for o in getattr(result, "observations", ()) if o.check_id not in checks
+        ][:OBSERVATIONS],
+        "freeform": any(c.mode == "free-form" for c in result.checks),
         "questions": [
             {
                 "id": q.id,
@@ -434,11 +498,54 @@ def report_context(result: SubmissionResult, spec: Spec, book: CaseBook | None =
             }
             for q in result.questions
         ],
+        "written": _written(result),
         "rules": [_rule(entry) for entry in result.rule_summary],
         "withhold_printed": withheld,
         "stdout": clip(result.stdout, PRINTED_CHARS),
         "stderr": clip(result.stderr, PRINTED_CHARS),
         "seconds": "" if withheld else f"{result.seconds:.1f}",
+    }
+
+
+ALL_BUT = 4  # a cause's list of checks is "all but" these few when that is shorter
+
+
+def _all_but(of_cause, every) -> list[str]:
+    others = [check for check in every if check not in set(of_cause)]
+    return others if 0 < len(others) <= ALL_BUT and len(others) < len(of_cause) else []
+
+
+def _fold(checks) -> None:
+    """Fold the values of a failing check whose cause an earlier check on the page already shows in
+    full: each cause's evidence once.  The first failing check is never folded."""
+    shown: set[int] = set()
+    for check in checks:
+        unfound = check["freeform"] and check["status"] == "error"  # listed in a line, not drawn
+        if check["passed"] or check["cause_kind"] in ("load", "missing") or unfound:
+            continue
+        check["folded"] = check["cause"] is not None and check["cause"] in shown
+        shown.add(check["cause"])
+
+
+# where the grader looks for written answers (grader.engine.answers), in the student's words
+ANSWERS_WHERE = (
+    "a markdown cell of the notebook under a heading that names the question, "
+    "as in “## Question {id}”, or an answers.md beside the code with such headings"
+)
+
+
+def _written(result: SubmissionResult) -> dict | None:
+    """The written answers as the run found them: none where the spec asks for none."""
+    if not result.questions:
+        return None
+    missing = [q for q in result.questions if not (result.answers.get(q.id) or "").strip()]
+    return {
+        "found": len(result.questions) - len(missing),
+        "questions": len(result.questions),
+        "points": format_number(sum(q.points for q in result.questions), "g"),
+        "missing": [q.id for q in missing],
+        "missing_points": format_number(sum(q.points for q in missing), "g"),
+        "where": ANSWERS_WHERE.format(id=result.questions[0].id),
     }
 
 
@@ -771,14 +878,21 @@ def render_dashboard(results: list[SubmissionResult], spec: Spec) -> str:
     )
 
 
-def check_fragment(check_result: CheckResult) -> str:
+def paragraph_key(diagnosis) -> tuple[str, str]:
+    """What makes a mistake's paragraph the same one: its id and its words (a diagnosis that speaks
+    of one check's own case says something else at each)."""
+    return (diagnosis.id, diagnosis.explanation)
+
+
+def check_fragment(check_result: CheckResult, explained: dict | None = None) -> str:
     """One check's feedback as an HTML fragment, for a results.json test `output` (output_format "html");
-    results.json is a student view, so `check_result` comes from the student's copy."""
-    return (
-        _environment()
-        .get_template("gradescope_check.html")
-        .render(check=check_context(check_result))
-    )
+    results.json is a student view, so `check_result` comes from the student's copy.  `explained`:
+    where an earlier test explains a mistake's paragraph (by `paragraph_key`); such a mistake is
+    named here, not explained again."""
+    check = check_context(check_result, redacted=True)
+    for diagnosis, source in zip(check["diagnoses"], check_result.diagnoses):
+        diagnosis["explained_at"] = (explained or {}).get(paragraph_key(source), "")
+    return _environment().get_template("gradescope_check.html").render(check=check)
 
 
 def paragraphs(lines: list[str]) -> str:
@@ -931,8 +1045,12 @@ def gradebook_context(book, assignment: str) -> dict:
     }
 
 
-def student_marks_context(total, questions, marks: dict, instructor: bool) -> dict:
-    """One student's written marks and total, for their pages; the marker's name on the instructor's only."""
+def student_marks_context(
+    total, questions, marks: dict, instructor: bool, answered: set[str] | None = None
+) -> dict:
+    """One student's written marks and total, for their pages; the marker's name on the instructor's
+    only.  `answered`: the questions the run found an answer to (None: every one)."""
+    answered = {q.id for q in questions} if answered is None else answered
     listed = []
     for question in questions:
         mark = marks.get(question.id)
@@ -941,12 +1059,15 @@ def student_marks_context(total, questions, marks: dict, instructor: bool) -> di
                 "question": question.id,
                 "max": format_number(question.points, "g"),
                 "points": None if mark is None else format_number(mark.points, "g"),
+                "answered": question.id in answered,
                 "comment": clip(mark.comment, 4000) if mark else "",
                 "marker": mark.marker if mark else "",
                 "when": mark.when if mark else "",
                 "revision": mark.revision if mark else 0,
             }
         )
+    # nothing to mark: no answer was found and none is marked (the page's top says so)
+    nothing = bool(questions) and not answered and not total.marked
     return {
         "instructor": instructor,
         "written": None
@@ -955,11 +1076,14 @@ def student_marks_context(total, questions, marks: dict, instructor: bool) -> di
         "written_max": format_number(total.written_max, "g"),
         "marked": total.marked,
         "questions": total.questions,
+        "complete": total.fully_marked,
+        "nothing_to_mark": nothing,
         "total": None if not total.fully_marked else format_number(total.total, "g"),
+        "so_far": format_number(total.total_so_far, "g"),
         "maximum": format_number(total.maximum, "g"),
         "autograded": format_number(total.autograded, "g"),
         "autograded_max": format_number(total.autograded_max, "g"),
-        "marks": listed,
+        "marks": [] if nothing else listed,
     }
 
 
@@ -971,12 +1095,21 @@ def refresh_gradebook_views(out: Path, book, assignment: str) -> None:
     marks: dict[str, dict] = {}
     for mark in book.marks(assignment):
         marks.setdefault(mark.student, {})[mark.question] = mark
+    answered: dict[str, set[str]] = {}
+    for question in questions:
+        for row in book.answers(assignment, question.id):
+            if row.text.strip():
+                answered.setdefault(row.student, set()).add(question.id)
     for total in book.totals(assignment):
         folder = out / total.student
         if folder.parent != out or total.student in ("", ".", ".."):
             continue  # an id is a folder name of `out` or nothing
         for view, page in PAGES.items():
             entry = student_marks_context(
-                total, questions, marks.get(total.student, {}), instructor=view == "instructor"
+                total,
+                questions,
+                marks.get(total.student, {}),
+                instructor=view == "instructor",
+                answered=answered.get(total.student, set()),
             )
             _redraw(folder / page, str(macros.student_marks(entry)))

@@ -26,31 +26,48 @@ GRADESCOPE_STATUS = {"passed": "passed"}  # failed, error and timeout are all "f
 GRADES_FILE = "grades.csv"  # at the top of the output folder, beside one folder per submission
 
 
-def _test_output(result: CheckResult, output_format: str = "text") -> str:
-    """One check's feedback in results.json, from the student's copy of the check."""
+def _test_output(
+    result: CheckResult, output_format: str = "text", explained: dict | None = None
+) -> str:
+    """One check's feedback in results.json, from the student's copy of the check; a mistake in
+    `explained` (where an earlier test explains it, by `html.paragraph_key`) is named, not explained again."""
     if output_format == "html":
-        return html.check_fragment(result)  # the report page's feedback, escaped
+        return html.check_fragment(result, explained)  # the report page's feedback, escaped
+    explained = explained or {}
     lines = [f"{result.call}", f"{result.check.message}", ""]
     lines += rule_lines(result.rule_findings)
-    for verdict in result.verdicts:
-        label = "hidden case" if verdict.hidden else f"{verdict.case_id} case"
-        lines.append(f"- {label}: {verdict.status} — {printable(verdict.message)}")
+    public = [v for v in result.verdicts if not v.hidden]
+    for verdict in public:
+        lines.append(f"- {verdict.case_id} case: {verdict.status} — {printable(verdict.message)}")
         for note in verdict.notes:
             lines.append(f"  note: {printable(note)}")
+    line = html.check_context(result, redacted=True)["hidden_line"]
+    if line:
+        cases = " · ".join(
+            f"{c['number']} {c['status_word']}" + (f" ({c['reason']})" if c["reason"] else "")
+            for c in line["cases"]
+        )
+        lines.append(
+            f"- hidden cases: {cases}" + (f" — {line['reason']}" if line["reason"] else "")
+        )
     for diagnosis in result.diagnoses:
-        lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
+        if html.paragraph_key(diagnosis) in explained:
+            where = explained[html.paragraph_key(diagnosis)]
+            lines.append(f"\nLikely mistake — {diagnosis.title} (explained under {where} above)")
+        else:
+            lines.append(f"\nLikely mistake — {diagnosis.title}: {diagnosis.explanation}")
     if result.diagnosis_note:
         lines.append(f"\n{result.diagnosis_note}")
     return "\n".join(lines)
 
 
-def _drawn_output(result: CheckResult, output_format: str) -> dict:
+def _drawn_output(result: CheckResult, output_format: str, explained: dict | None = None) -> dict:
     """A test's `output` in `output_format`; where that cannot be drawn, its plain text; where
     neither can, a sentence saying so.  One check's feedback never costs the whole results.json."""
     reason = ""
     for form in dict.fromkeys((output_format, "text")):
         try:
-            return {"output": _test_output(result, form), "output_format": form}
+            return {"output": _test_output(result, form, explained), "output_format": form}
         except Exception as error:  # noqa: BLE001 - the next, plainer form
             reason = html.failure_reason(error, False)  # a student view
     return {
@@ -70,8 +87,14 @@ def gradescope_results(
         )
     result = student_view(result)
     tests = []
+    explained: dict[str, str] = {}  # each mistake explained once, at the first test it explains
     for number, check_result in enumerate(result.checks, start=1):
         check = check_result.check
+        drawn = _drawn_output(check_result, output_format, explained)
+        for diagnosis in check_result.diagnoses:
+            explained.setdefault(
+                html.paragraph_key(diagnosis), f"test {check.experiment}.{number} ({check.id})"
+            )
         tests.append(
             {
                 "name": f"{check.id}: {check.message}",
@@ -81,7 +104,7 @@ def gradescope_results(
                 "status": "failed"
                 if check_result.withheld
                 else GRADESCOPE_STATUS.get(check_result.status, "failed"),
-                **_drawn_output(check_result, output_format),
+                **drawn,
                 "visibility": "visible" if check.visibility == "visible" else hidden_visibility,
                 "extra_data": {
                     "check": check.id,

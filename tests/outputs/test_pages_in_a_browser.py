@@ -2,7 +2,8 @@
 
 One `grade` run of the real CLI (the full spec, hidden cases on) over the hidden-delta
 hand-in, whose 1000-epoch curve is off at 999 epochs and whose zero-weights gradients
-are expected to be exactly 0 where it returns non-zero values, and a correct hand-in.
+are expected to be exactly 0 where it returns non-zero values, a correct hand-in and the
+published two-file hand-in graded free-form; none of them holds a written answer.
 The pages are opened in headless Chromium; a probe script, put in a copy of a page
 before its Content-Security-Policy, measures the layout and writes what it found into
 the DOM that Chromium dumps.
@@ -19,9 +20,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from grader.core.spec import load_spec
 from grader.engine.compare import element_names
+from grader.outputs.html import PRINTED_ROWS, format_number
 from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
 
 CHROMIUM = next(
@@ -47,14 +50,23 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 MISTAKE = "hidden_delta_from_weight_grads"
 CURVE = "np-train-lr5-1000-curve"  # 1000 epochs
 ZEROS = "np-zero-init-gradients"  # some gradients are exactly 0 there
+FREEFORM = "freeform_published"  # two scripts, without the template's entry points
+CORRECT = "correct_scalar"
 PRINTED_PAGES = 10  # "a few": the page printed 16 before it had print rules, the instructor's 32
+TALLEST = (
+    6000  # CSS px at 1280 px: the hidden-delta page was 16,382 when each hidden case had a block
+)
+FREEFORM_RATIO = (
+    1.2  # the free-form page against the correct template hand-in's (24,272 against 5,417)
+)
 
 # Measures, once the page is laid out: header cells of value tables past the right edge, and
-# the smallest drawn size (CSS pixels) of a chart's visible label.
+# the smallest drawn size (CSS pixels) of a chart's visible label, every fold opened.
 # Headless Chromium lays out --dump-dom pages at least 500 px wide (its screenshots at 400 px
 # are 400): the probe narrows the page itself to 400 px, inside the phone rules (max-width 600px).
 LAYOUT_PROBE = """<head><script>addEventListener('load', function () {
   document.documentElement.style.width = '400px';
+  document.querySelectorAll('details').forEach(function (fold) { fold.open = true; });  // as a reader opens them
   var width = document.documentElement.getBoundingClientRect().width, clipped = 0, measured = 0, smallest = 1e9;
   document.querySelectorAll('table.values th').forEach(function (cell) {
     if (cell.offsetParent === null || getComputedStyle(cell).display === 'none') { return; }
@@ -76,6 +88,20 @@ UNFIXED = (
     " font-size: 1rem !important; } table.values td, table.values th { padding: .25rem .6rem !important; overflow-wrap: normal !important; }"
     " table.values .state { display: table-cell !important; }</style>"
 )
+# The page's height; where the note of missing written answers is; and the text of the first failing
+# check as a reader sees it without opening anything (what a closed <details> holds taken out).
+PAGE_PROBE = """<head><script>addEventListener('load', function () {
+  var body = document.body, first = document.querySelector('section.check:not(.passed)');
+  body.setAttribute('data-height', document.documentElement.scrollHeight);
+  var note = document.getElementById('written-missing');
+  body.setAttribute('data-written-at', note ? Math.round(note.getBoundingClientRect().top) : -1);
+  if (first) {
+    var copy = first.cloneNode(true);
+    copy.querySelectorAll('details:not([open]) > :not(summary)').forEach(function (e) { e.remove(); });
+    body.setAttribute('data-first', first.id.replace('check-', ''));
+    body.setAttribute('data-first-text', copy.textContent.replace(/\\s+/g, ' '));
+  }
+});</script>"""
 FILTER_PROBE = """<head><script>addEventListener('load', function () {
   var box = document.getElementById('filter');
   box.value = 'HIDDEN delta'; box.dispatchEvent(new Event('input'));
@@ -91,8 +117,9 @@ def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     folder = root / "class"
     folder.mkdir()
-    for name in (MISTAKE, "correct_scalar"):
+    for name in (MISTAKE, CORRECT):
         shutil.copy(SUBMISSIONS / f"{name}.py", folder / f"{name}.py")
+    shutil.copytree(SUBMISSIONS / FREEFORM, folder / FREEFORM)
     out = root / "out"
     completed = run_grader(
         "grade", str(folder), "--out", str(out), "--jobs", "2", secret=TEST_SECRET
@@ -164,6 +191,17 @@ def opened(pages):
             student.as_uri(),
         ),
     }
+    for name, page in (
+        ("mistake", student),
+        ("mistake-instructor", instructor),
+        ("correct", out / CORRECT / "report.html"),
+        ("freeform", out / FREEFORM / "report.html"),
+    ):
+        runs[f"page-{name}"] = (
+            "--window-size=1280,2000",
+            "--dump-dom",
+            probed(page, PAGE_PROBE, f"probed-{page.name}").as_uri(),
+        )
     with ThreadPoolExecutor(3) as pool:
         doms = dict(
             zip(
@@ -207,8 +245,9 @@ def test_a_report_prints_in_a_few_pages(opened):
 def test_the_students_table_filters_as_one_types(opened):
     doms, _ = opened
     dom = doms["filter"]
-    assert re.search(r'data-shown="([^"]*)"', dom).group(1) == MISTAKE  # every word, in any case
-    assert re.search(r'data-all="(\d+)"', dom).group(1) == "2"
+    # every word, in any case: the two hand-ins with the hidden-delta mistake, template and free-form
+    assert set(re.search(r'data-shown="([^"]*)"', dom).group(1).split(",")) == {MISTAKE, FREEFORM}
+    assert re.search(r'data-all="(\d+)"', dom).group(1) == "3"
 
 
 def test_a_long_curve_shows_its_difference_and_where_it_parts(pages):
@@ -266,3 +305,117 @@ def test_gradescope_feedback_uses_no_css_class(pages):
         outputs = [results["output"], *(test["output"] for test in results["tests"])]
         assert all("class=" not in output for output in outputs), student
         assert any("Likely mistake" in output for output in outputs) or student != MISTAKE
+
+
+def probe(dom: str, name: str) -> str:
+    return unescape(re.search(rf'data-{name}="([^"]*)"', dom).group(1))
+
+
+def page_order(grading: dict) -> list[dict]:
+    """The checks in the order a page draws them: by part, then by experiment, as the spec lists them."""
+    parts = list(dict.fromkeys(c["part"] for c in grading["checks"]))
+    return sorted(grading["checks"], key=lambda c: (parts.index(c["part"]), c["experiment"]))
+
+
+def test_the_hidden_delta_page_is_short_and_the_free_form_page_no_longer_than_a_correct_one(opened):
+    doms, _ = opened
+    heights = {
+        name: int(probe(doms[f"page-{name}"], "height"))
+        for name in ("mistake", "correct", "freeform")
+    }
+    assert heights["mistake"] <= TALLEST, heights
+    assert heights["freeform"] <= FREEFORM_RATIO * heights["correct"], heights
+
+
+@pytest.mark.parametrize("name", ["mistake", "mistake-instructor", "freeform"])
+def test_the_first_failing_checks_values_and_cause_are_shown_without_opening_anything(
+    pages, opened, name
+):
+    """Does the first failing check on the page show what it got, what was expected and its cause
+    with every <details> closed?  Values and the mistake come from grading.json."""
+    out, _ = pages
+    doms, _ = opened
+    student = FREEFORM if name == "freeform" else MISTAKE
+    grading = json.loads((out / student / "grading.json").read_text(encoding="utf-8"))
+    first = next(c for c in page_order(grading) if c["status"] != "passed")
+    dom = doms[f"page-{name}"]
+    assert probe(dom, "first") == first["check"]
+    text = probe(dom, "first-text")
+    if first["mode"] == "free-form":
+        seen = next(o for o in first["observations"] if o["status"] == "wrong")
+        got, want = seen["observed"][0], seen["expected"][0]
+    else:
+        case = next(c for c in first["cases"] if c["status"] != "passed" and not c["hidden"])
+        names = element_names(load_spec().check(first["check"]), (len(case["expected"]),))
+        index = next(i for i, element in enumerate(names) if element in case["off"])
+        got, want = case["observed"][index], case["expected"][index]
+    assert format_number(got) in text and format_number(want) in text, text
+    assert first["diagnoses"] and first["diagnoses"][0]["title"] in text, text
+
+
+def test_hidden_cases_are_one_line_and_paper_says_what_it_leaves_out(pages):
+    out, _ = pages
+    grading = json.loads((out / MISTAKE / "grading.json").read_text(encoding="utf-8"))
+    page = (out / MISTAKE / "report.html").read_text(encoding="utf-8")
+    first = next(c for c in page_order(grading) if c["status"] != "passed")
+    hidden = [c for c in first["cases"] if c["hidden"]]
+    words = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out"}
+    line = " · ".join(f"{n} {words[c['status']]}" for n, c in enumerate(hidden, start=1))
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", section(page, first["check"]))).split())
+    assert f"hidden cases: {line} — wrong value" in text
+    assert "hidden case 1" not in text and page.count("only whether it passed") == 1
+    given = next(c for c in first["cases"] if not c["hidden"])
+    left_out = len(given["off"]) - PRINTED_ROWS
+    assert left_out > 0 and f"+{left_out} more row{'s' if left_out != 1 else ''} off" in text
+
+
+def test_missing_written_answers_are_said_at_the_top_and_marking_says_how_far_it_is(opened, pages):
+    """No answer in the hand-in: the page says so near its top, with the points at stake, and
+    nothing reads "not marked".  One question marked: "1 of n marked so far", not a total."""
+    out, root = pages
+    doms, _ = opened
+    spec = load_spec()
+    points = format_number(sum(q.points for q in spec.questions), "g")
+    page = (out / MISTAKE / "report.html").read_text(encoding="utf-8")
+    assert f"<strong>No written answers found:</strong> {points} points depend on them" in page
+    assert "not marked" not in page and 'id="written-score"' not in page
+    assert 0 < int(probe(doms["page-mistake"], "written-at")) < 1000
+    marked = root / "marked"
+    shutil.copytree(out, marked)
+    question = spec.questions[0]
+    sheet = root / "marks.csv"
+    sheet.write_text(
+        f"student,question,points,comment,marker\n{MISTAKE},{question.id},{question.points},,ta\n"
+    )
+    completed = run_grader("marks", "import", str(sheet), "--out", str(marked))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    page = (marked / MISTAKE / "report.html").read_text(encoding="utf-8")
+    region = page.split("<!-- gradebook -->", 1)[1].split("<!-- /gradebook -->", 1)[0]
+    assert f'id="written-score">1 of {len(spec.questions)} marked so far<' in region
+    assert 'id="total-score"' not in region and f"{question.points:g} / " in region
+
+
+def test_results_json_explains_each_mistake_once(pages):
+    out, _ = pages
+    results = json.loads((out / MISTAKE / "results.json").read_text(encoding="utf-8"))
+    grading = json.loads((out / MISTAKE / "grading.json").read_text(encoding="utf-8"))
+    text = "".join([results["output"], *(test["output"] for test in results["tests"])])
+    mistakes = {d["id"]: d for c in grading["checks"] for d in c["diagnoses"]}
+    shared = [
+        m
+        for m in mistakes.values()
+        if sum(m["id"] in t["extra_data"]["diagnoses"] for t in results["tests"]) > 1
+    ]
+    assert shared, "a mistake that explains several checks"
+    for mistake in mistakes.values():  # a paragraph once, and one that differs per check once each
+        paragraphs = {
+            d["explanation"]
+            for c in grading["checks"]
+            for d in c["diagnoses"]
+            if d["id"] == mistake["id"]
+        }
+        for paragraph in paragraphs:
+            assert text.count(str(escape(paragraph))) == 1, mistake["id"]
+        assert text.count(f"Likely mistake: {escape(mistake['title'])}") == sum(
+            mistake["id"] in t["extra_data"]["diagnoses"] for t in results["tests"]
+        )  # named at every test it explains
