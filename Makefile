@@ -70,16 +70,19 @@ history: $(STAMP)
 
 # Throughput: a synthetic class graded with warm workers and with fresh
 # interpreters in the same run; BENCH_SIZE / BENCH_FRESH_SIZE set the class sizes,
-# BENCH_ARGS passes options (e.g. --skip-checks '*-1000-*'; see --help).  Then the
-# cost of recording what the calls of the rules did (BENCH_RULES_SIZE submissions).
+# BENCH_ARGS passes options (e.g. --skip-checks '*-1000-*'; see --help); BASELINE=<rev>
+# grades the same class with that revision's grader in the same run, alternating (auto: the
+# commit before the change).  Then the cost of recording what the calls of the rules did
+# (BENCH_RULES_SIZE submissions), and the shared wrong answers of a class built for them.
 BENCH_ARGS ?=
+BASELINE ?= auto
 bench: $(STAMP)
-	$(PY) bench/throughput.py --assignment $(ASSIGNMENT) $(BENCH_ARGS)
+	$(PY) bench/throughput.py --assignment $(ASSIGNMENT) --baseline $(BASELINE) $(BENCH_ARGS)
 	$(PY) bench/rules_cost.py --assignment $(ASSIGNMENT)
 	$(PY) bench/integrity.py
 
 # Optional: nbgrader and otter-grader (installed into .venv-peers/) grade an
-# equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (5).
+# equivalent notebook beside this grader; BENCH_PEERS_SIZE sets the count (20).
 bench-peers: $(STAMP)
 	$(PY) bench/peers.py
 

@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument(
         "--size",
         type=int,
-        default=int(os.environ.get("BENCH_PEERS_SIZE", 5)),
+        default=int(os.environ.get("BENCH_PEERS_SIZE", 20)),
         help="submissions per tool",
     )
     args = parser.parse_args()

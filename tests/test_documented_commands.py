@@ -387,3 +387,28 @@ def test_the_benchmarks_that_need_docker_or_peers_parse_their_arguments(script):
     )
     assert completed.returncode == 0, completed.stderr
     assert "usage:" in completed.stdout and "--" in completed.stdout
+
+
+def test_the_docs_figures_are_the_ones_bench_results_holds():
+    """The throughput figures docs/how-it-works.md quotes are those of bench/results.json, as the
+    last quiet `make bench` wrote them (rounded as the page rounds them)."""
+    results = json.loads((BENCH / "results.json").read_text())
+    text = " ".join((REPO / "docs" / "how-it-works.md").read_text().split())
+    quoted = re.search(
+        r"median (\d+) ms against ([\d.]+) s with fresh interpreters, and the class went "
+        r"([\d.]+)x faster",
+        text,
+    )
+    assert quoted, "docs/how-it-works.md no longer quotes the throughput figures"
+    warm, fresh, speedup = quoted.groups()
+    assert int(warm) == round(results["median_overhead_ms"])
+    assert float(fresh) == round(results["fresh_interpreter"]["median_overhead_ms"] / 1000, 1)
+    assert float(speedup) == results["speedup_vs_fresh_interpreter"]
+    ceiling = re.search(r"at most ([\d.]+)x faster here", text)
+    assert ceiling and float(ceiling.group(1)) == results["speedup_ceiling"]
+    same = results.get("like_for_like")
+    if same:  # written by `make bench` since it measures beside a baseline
+        for kind, words in (("template", "template"), ("free_form", "free-form")):
+            row = same["kinds"][kind]
+            sentence = f"{words} hand-ins a median {row['current_ms']:g} ms against {row['baseline_ms']:g} ms"
+            assert sentence in text, f"docs/how-it-works.md should say: {sentence}"
