@@ -49,9 +49,8 @@ from grader.engine.discover import Problem, discover_submissions, submission_at
 from grader.engine.load import load_submission
 from grader.engine.pipeline import grade_class, grade_one, open_session
 from grader.gradescope import bundle, container
-from grader.outputs import html, report, terminal
+from grader.outputs import SELF_CHECK_FILE, html, report, terminal
 from grader.outputs.views import printable_data, student_view
-from grader.selfcheck import SELF_CHECK_FILE
 
 # ------------------------------------------------------------------ another assignment's hand-in
 
@@ -222,7 +221,7 @@ def _parser() -> argparse.ArgumentParser:
 
     similar = commands.add_parser(
         "similar",
-        help="for staff: hand-ins that share wrong answers few others give, and how alike their code is (OUT/integrity/)",
+        help="for staff: hand-ins that share wrong answers few others give, and how alike their code is (OUT/similar.html)",
     )
     similar.add_argument("out", type=Path, help="the folder `grade` wrote")
     gradebook_option(similar)
@@ -448,7 +447,7 @@ def command_grade(args, console: Console) -> int:
             report.GRADES_FILE,
             html.DASHBOARD_FILE,
             report.REFRESH_LOCK,
-            integrity.FOLDER,
+            integrity.LEADS_PAGE,
             *RESERVED_NAMES,
         ),
     )
@@ -572,7 +571,7 @@ def command_grade(args, console: Console) -> int:
 
 
 def _write_leads(console: Console, out: Path, spec, ids: list[str] | None = None) -> None:
-    """OUT/integrity/ for staff; a failure there is said, and the class outputs stand."""
+    """OUT/similar.html for staff; a failure there is said, and the class outputs stand."""
     try:
         leads = integrity.find_leads(
             integrity.read_class(out, ids),

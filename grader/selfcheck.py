@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from grader.outputs import SELF_CHECK_FILE  # a name only: the package's __init__ loads nothing
+
 # The versions the engine is tested with; pyproject.toml declares the same ranges.
 REQUIREMENTS = {"numpy": ">=2.0", "torch": ">=2.13,<2.15"}
 CPU_TORCH_INDEX = (
@@ -40,9 +42,6 @@ NOTEBOOK_VARIABLES = ("JPY_SESSION_NAME",)  # set by Jupyter for a notebook's ke
 VSCODE_NAME = "__vsc_ipynb_file__"  # set in the user namespace by VS Code's notebooks
 ENGINE = Path(__file__).resolve().parent
 DEFAULT_OUT = "self-check"  # beside the checked file, as `make check` keeps its report
-SELF_CHECK_FILE = (
-    "self-check.json"  # `check --out` writes it beside the report page: what is shown inline
-)
 REFUSALS = (
     "cannot check",
     "cannot run",

@@ -20,7 +20,8 @@ import pytest
 
 from grader.core.assignment import DEFAULT_ASSIGNMENT, load_reference, names
 from grader.core.spec import load_spec, spec_path
-from grader.selfcheck import REQUIREMENTS, SELF_CHECK_FILE
+from grader.outputs import SELF_CHECK_FILE
+from grader.selfcheck import REQUIREMENTS
 from tests.conftest import REPO, SUBMISSIONS, run_grader
 
 CORRECT = SUBMISSIONS / "correct_scalar.py"

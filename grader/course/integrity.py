@@ -21,7 +21,8 @@ the numbers are a common mistake.  So:
   follow, said as such.
 
 It reads what `grade` wrote (OUT/<id>/grading.json) and the hand-ins' files where they still
-are, and writes OUT/integrity/ (LEADS_PAGE and one page per lead whose code was compared).
+are, and writes LEADS_PAGE beside the dashboard, and one page per lead whose code was compared
+(PAIR_PAGES, the pair's ids after it).
 It changes no score and reaches no student's view: a lead is for a conversation, never a
 verdict.
 """
@@ -59,8 +60,8 @@ WINDOW = 1
 SHARED_PASSAGES = 10
 MAX_VALUES = 100_000  # of one answer, hashed and compared; the grader bounds what it reads anyway
 MAX_CODE_CHARS = 400_000  # of one hand-in's code, compared
-FOLDER = "integrity"
-LEADS_PAGE = "index.html"
+LEADS_PAGE = "similar.html"  # in the outputs folder, beside the dashboard
+PAIR_PAGES = "similar-"  # similar-<a>--<b>.html beside it
 FULL_DIGITS = 16  # what float64 holds: values equal to the last digit
 
 
@@ -120,7 +121,7 @@ class Lead:
 
     @property
     def page(self) -> str:
-        return f"pair-{quote(self.a, safe='')}--{quote(self.b, safe='')}.html"
+        return f"{PAIR_PAGES}{quote(self.a, safe='')}--{quote(self.b, safe='')}.html"
 
 
 @dataclass
@@ -406,16 +407,15 @@ def lead_context(lead: Lead) -> dict:
 
 
 def write_leads(out: Path, leads: Leads, assignment: str) -> Path:
-    """OUT/integrity/: the leads page and one page per lead whose code was compared."""
-    folder = out / FOLDER
-    folder.mkdir(exist_ok=True)
-    for old in folder.glob("pair-*.html"):
-        old.unlink()
+    """OUT/similar.html, and OUT/similar-<a>--<b>.html for each lead whose code was compared."""
+    for old in out.glob(f"{PAIR_PAGES}*--*.html"):
+        if old.is_file():
+            old.unlink()
     contexts = [lead_context(lead) for lead in leads.leads]
     for context in contexts:
         if context["page"]:
             page = render_page("integrity_pair.html", lead=context, assignment=assignment)
-            (folder / context["page"]).write_text(page, encoding="utf-8")
+            (out / context["page"]).write_text(page, encoding="utf-8")
     page = render_page(
         "integrity.html",
         assignment=assignment,
@@ -426,6 +426,6 @@ def write_leads(out: Path, leads: Leads, assignment: str) -> Path:
         min_shared=MIN_SHARED,
         shared_passages=SHARED_PASSAGES,
     )
-    path = folder / LEADS_PAGE
+    path = out / LEADS_PAGE
     path.write_text(page, encoding="utf-8")
     return path

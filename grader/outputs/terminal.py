@@ -310,7 +310,7 @@ def student_summary(result: SubmissionResult, isolation: str = "") -> dict:
         "hidden": "When you hand in, hidden cases with other inputs are checked too."
         if hidden
         else "",
-        "reused": "Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again)."
+        "reused": "Unchanged since an earlier check: its answers reused (--no-cache runs it again)."
         if result.reused_run
         else "",
         "isolation": printable(isolation),

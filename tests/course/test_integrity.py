@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 
 from bench.integrity import write_class
-from grader.course.integrity import FOLDER, LEADS_PAGE, common_above
+from grader.course.integrity import LEADS_PAGE, PAIR_PAGES, common_above
 from tests.conftest import TEST_SECRET, course_assignment, run_grader
 
 INDEPENDENT = 5  # more than common_above(10): their shared wrong answer is a common one
@@ -48,8 +48,8 @@ def test_grade_says_where_the_leads_are_and_that_they_are_no_verdict(graded):
     completed, out, _, _ = graded
     said = " ".join(completed.stdout.split())
     assert "Shared wrong answers (staff only, a lead, never a verdict): 2 pairs" in said
-    assert str(out / FOLDER / LEADS_PAGE) in said
-    page = _text((out / FOLDER / LEADS_PAGE).read_text())
+    assert str(out / LEADS_PAGE) in said
+    page = _text((out / LEADS_PAGE).read_text())
     assert "never a verdict" in page and "Nothing on this page changes a score" in page
 
 
@@ -57,7 +57,7 @@ def test_the_copied_pair_and_the_resubmission_come_first_and_no_independent_stud
     graded,
 ):
     _, out, truth, _ = graded
-    page = (out / FOLDER / LEADS_PAGE).read_text()
+    page = (out / LEADS_PAGE).read_text()
     similar = _section(page, "similar")
     listed = [frozenset(pair) for pair in re.findall(r'id="lead-([^"]+?)--([^"]+)"', similar)]
     assert set(listed) == truth["copied"] | truth["identical"]
@@ -69,7 +69,7 @@ def test_the_copied_pair_and_the_resubmission_come_first_and_no_independent_stud
 
 def test_an_uncatalogued_mistake_many_make_is_counted_common_and_a_catalogued_one_left_out(graded):
     _, out, _, _ = graded
-    page = (out / FOLDER / LEADS_PAGE).read_text()
+    page = (out / LEADS_PAGE).read_text()
     common = _text(_section(page, "common"))
     assert f"np-db hidden-1 {INDEPENDENT}" in common  # db the batch mean, on every case
     assert "np-dw" not in common  # the gradients of the sum: the catalogue names it
@@ -82,7 +82,7 @@ def test_the_pair_page_marks_the_matching_passages_of_both_hand_ins(graded):
     _, out, truth, _ = graded
     [pair] = truth["copied"]
     original, copy = sorted(pair, key=lambda name: "copy" in name)
-    [path] = (out / FOLDER).glob(f"pair-*{original[:7]}*.html")
+    [path] = out.glob(f"{PAIR_PAGES}*{original[:7]}*.html")
     page = path.read_text()
     columns = page.split("<h2>")[1:]
     assert len(columns) == 2
@@ -99,13 +99,13 @@ def test_nothing_of_it_reaches_a_students_page_or_results(graded):
     for student in students:
         for name in ("report.html", "results.json"):
             text = (out / student / name).read_text()
-            assert f"{FOLDER}/" not in text and "Shared wrong answers" not in text
+            assert LEADS_PAGE not in text and "Shared wrong answers" not in text
             assert not [other for other in students - {student} if other in text]
 
 
 def test_the_similar_command_writes_the_same_leads_again(graded):
     _, out, _, env = graded
-    page = out / FOLDER / LEADS_PAGE
+    page = out / LEADS_PAGE
     before = _section(page.read_text(), "similar")
     page.unlink()
     completed = run_grader("similar", str(out), env=env)
@@ -125,5 +125,5 @@ def test_a_class_of_one_has_nothing_to_compare(graded, tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "fewer than two hand-ins: nothing to compare" in " ".join(completed.stdout.split())
-    assert "nothing to compare" in _text((out / FOLDER / LEADS_PAGE).read_text())
+    assert "nothing to compare" in _text((out / LEADS_PAGE).read_text())
     assert json.loads((out / "alone" / "grading.json").read_text())["score"] == 0

@@ -150,7 +150,7 @@ def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused
     first = run_grader("check", str(submission), "--cache", str(cache))
     again = run_grader("check", str(submission), "--cache", str(cache))
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
-    assert "answers from then were used" not in first.stdout
-    assert "answers from then were used (--no-cache runs it again)" in again.stdout
-    reused = "Your code has not changed since an earlier check, so its answers from then were used (--no-cache runs it again).\n"
+    assert "answers reused" not in first.stdout
+    assert "its answers reused (--no-cache runs it again)" in again.stdout
+    reused = "Unchanged since an earlier check: its answers reused (--no-cache runs it again).\n"
     assert again.stdout.replace(reused, "") == first.stdout  # the same self-check otherwise

@@ -76,7 +76,7 @@ ATTACKS = (
     "huge_but_finite_loss_curve.py",
     "named_like_grades_csv.py",
     "named_like_index_html.py",
-    "named_like_the_integrity_folder.py",
+    "named_like_the_similar_page.py",
     "links_out_of_the_submissions_folder.py",
     "writes_16mib_of_empty_lists_on_the_result_channel.py",
     "floods_the_result_channel_with_well_formed_lines.py",
@@ -100,14 +100,14 @@ ATTACKS = (
 SAVED_AS = {
     "named_like_grades_csv.py": "grades.csv.py",  # ids of the grader's own files
     "named_like_index_html.py": "index.html.py",
-    "named_like_the_integrity_folder.py": "integrity.py",
+    "named_like_the_similar_page.py": "similar.html.py",
     "named_like_correct_first_with_an_escape.py": "correct_first\x1b.py",  # names that do not show
     "named_in_bytes_that_are_not_utf8.py": os.fsdecode(b"not_utf8_\xff\xfe.py"),
 }
 RENAMED = {
     "named_like_grades_csv": "grades.csv-2",
     "named_like_index_html": "index.html-2",
-    "named_like_the_integrity_folder": "integrity-2",
+    "named_like_the_similar_page": "similar.html-2",
 }
 ESCAPED = {  # names that do not show: ids with those characters written as escapes
     "named_like_correct_first_with_an_escape": "correct_first\\x1b",
@@ -755,7 +755,7 @@ def test_ids_named_like_the_class_outputs_are_renamed_and_announced(hostile_run)
         RENAMED.values()
     )
     assert 'id="renamed"' in (hostile_run.out / "index.html").read_text()
-    assert "Shared wrong answers" in (hostile_run.out / "integrity" / "index.html").read_text()
+    assert "Shared wrong answers" in (hostile_run.out / "similar.html").read_text()
 
 
 def test_ids_that_would_display_alike_stay_distinct_everywhere(hostile_run):
