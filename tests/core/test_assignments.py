@@ -286,5 +286,4 @@ def test_the_self_check_of_the_convolution_homework_gives_a_correct_hand_in_full
         f"correct_vectorised.py: all {len(spec.checks)} checks passed, {total:g} / {total:g} points"
         in " ".join(completed.stdout.split())
     )
-    assert "Every autograded check passed." in completed.stdout
     assert (tmp_path / "correct_vectorised" / "report.html").is_file()
