@@ -80,7 +80,7 @@ FILTER_PROBE = """<head><script>addEventListener('load', function () {
   var box = document.getElementById('filter');
   box.value = 'HIDDEN delta'; box.dispatchEvent(new Event('input'));
   var shown = Array.prototype.filter.call(document.querySelectorAll('#students tbody tr'), function (row) { return !row.hidden; });
-  document.body.setAttribute('data-shown', shown.map(function (row) { return row.cells[0].textContent.trim(); }).join(','));
+  document.body.setAttribute('data-shown', shown.map(function (row) { return row.cells[0].querySelector('a').textContent.trim(); }).join(','));
   box.value = ''; box.dispatchEvent(new Event('input'));
   document.body.setAttribute('data-all', document.querySelectorAll('#students tbody tr:not([hidden])').length);
 });</script>"""
