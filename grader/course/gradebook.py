@@ -978,7 +978,7 @@ def _student_rows(result) -> tuple:
         document = json.dumps(
             {"not_written": f"{type(error).__name__}", "submission": {"id": result.submission.id}}
         )
-    status = "graded" if html.loaded(result) else f"did not load: {html.load_failure_kind(result)}"
+    status = html.run_status(result)  # graded | read free-form | did not load: why
     causes = causes_of(result)
     checks = [
         (

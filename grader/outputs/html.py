@@ -29,11 +29,12 @@ from markupsafe import Markup
 from grader.core.cases import CaseBook, draw_cases
 from grader.core.spec import Spec
 from grader.engine.compare import element_names
+from grader.engine.freeform import port_hints
 from grader.engine.rules import RULE_EFFECTS, RULE_STATUS_WORDS
 from grader.engine.score import CheckResult, SubmissionResult
 from grader.outputs.causes import causes_of, scrubbed
 from grader.outputs.charts import as_float, curve_chart, histogram
-from grader.outputs.views import hidden_reason, printable, without_folders
+from grader.outputs.views import hidden_reason, printable, student_view, without_folders
 
 
 def templates_folder(name: str) -> Path:
@@ -67,7 +68,6 @@ PRINTED_ROWS = 3  # of a case's values off, those on paper; the page says how ma
 LONG = 16  # a quantity of more elements lists only its worst off ones
 FAILURE_MESSAGES = 12  # on the dashboard
 OBSERVATIONS = 60  # of a free-form run, on its page
-NEEDS_HELP = 12  # the lowest scores of those who loaded, each with the first thing to fix
 DASHBOARD_FILE = "index.html"  # at the top of the output folder, beside one folder per submission
 
 _NUMBER = re.compile(
@@ -595,6 +595,22 @@ def loaded(result: SubmissionResult) -> bool:
     return bool(result.load.entry_points) or made
 
 
+def read_free_form(result: SubmissionResult) -> bool:
+    """Whether the hand-in was graded free-form: it defines no entry point of the template, and the
+    grader read what its scripts computed and printed instead (grader.engine.freeform)."""
+    return any(c.mode == "free-form" for c in result.checks)
+
+
+def run_status(result: SubmissionResult) -> str:
+    """How the grader got at a submission's numbers, in a few words: "graded" (through the
+    template's functions), "read free-form", or "did not load: " and why."""
+    if loaded(result):
+        return "graded"
+    return (
+        "read free-form" if read_free_form(result) else f"did not load: {load_failure_kind(result)}"
+    )
+
+
 def load_failure(result: SubmissionResult) -> str:
     """Why a submission did not load, in one line: the words of its cause (grader.outputs.causes)."""
     cause = next((c for c in causes_of(result) if c.kind in ("load", "missing", "free-form")), None)
@@ -611,13 +627,42 @@ def load_failure_kind(result: SubmissionResult) -> str:
     return "no entry point found"
 
 
+def load_failure_detail(result: SubmissionResult) -> str:
+    """Where and how a submission failed to load, without the kind its group already says: the
+    file, cell and line of the first error and its last line, or what the grader was told."""
+    if result.load.problems:
+        problem = result.load.problems[0]
+        message = scrubbed(problem.get("message"), 2000)
+        line = re.search(r"\bline (\d+)", message)
+        kind = scrubbed(problem.get("type"), 100)
+        last = next((t.strip() for t in reversed(message.splitlines()) if t.strip()), "")
+        where = ", ".join(
+            part
+            for part in (
+                scrubbed(str(problem.get("file") or ""), 200),
+                f"cell {problem['cell']}" if problem.get("cell") is not None else "",
+                f"line {line.group(1)}" if line else "",
+            )
+            if part
+        )
+        return clip(f"{where}: {last.removeprefix(f'{kind}: ')}".strip(": "), 300)
+    if result.load.status != "ok":
+        return clip(scrubbed(result.load.message, 300), 300)
+    return load_failure(result)
+
+
 _LISTED = re.compile(r"…(?:(?:,\s*|\s+and\s+)…)+(?:\s+more)?")
+
+
+def _blanked(message: str) -> str:
+    """A failure message as `_pattern` reads it: without folders and the list of functions defined."""
+    return without_folders(message.split("; the submission defines ")[0])
 
 
 def _pattern(message: str, check=None) -> str:
     """A failure message with its details blanked (numbers, folders, the names of elements, the
     list of functions a submission defines), so one cause groups across students and checks."""
-    message = without_folders(message.split("; the submission defines ")[0])
+    message = _blanked(message)
     words = check.measure.words if check is not None and check.measure is not None else ""
     if words:  # the quantity's own name may hold element names ("dE/dw1..dE/dw8"): kept whole
         message = message.replace(words, "\0")
@@ -633,11 +678,21 @@ def _pattern(message: str, check=None) -> str:
     return _LISTED.sub("…", _NUMBER.sub("…", message)).replace("\0", words)
 
 
+def _representative(members: list[tuple[str, str, str]]) -> dict:
+    """One failure as a student of it saw it, in full: the most frequent of the messages grouped
+    under it ((message, student, check) each), and whose it is where the others differ."""
+    counts = Counter(message for message, _, _ in members)
+    message, _ = counts.most_common(1)[0]
+    _, student, check = next(member for member in members if member[0] == message)
+    return {"text": message, "of": "" if len(counts) == 1 else f"{student}'s {check}"}
+
+
 def _who(result: SubmissionResult) -> dict:
     """A student as the dashboard's lists name one: the id and the links to both views."""
     folder = quote(result.submission.id, safe="")
     return {
         "id": printable(result.submission.id),
+        "key": folder,  # names the student's row to the gradebook's redraw
         "href": f"{folder}/{PAGES['instructor']}",
         "student_href": f"{folder}/{PAGES['student']}",
     }
@@ -655,57 +710,157 @@ def mistakes_of(result: SubmissionResult) -> list:
     return named or [d for d in found.values() if _kind(d) == "root-cause"]
 
 
+NAMED = 6  # students named in a row of the dashboard's lists; the others behind "and N more"
+
+
+def _listed(students: list[dict]) -> dict:
+    return {"shown": students[:NAMED], "more": students[NAMED:]}
+
+
+def _grouped(entries: list[tuple[str, str, dict]]) -> list[dict]:
+    """(reason, detail, student) into one group per reason: the detail said once where every
+    student of the group shares it, else beside each student."""
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for reason, detail, student in entries:
+        groups.setdefault(reason, []).append((detail, student))
+    said = []
+    for reason, members in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        details = {detail for detail, _ in members}
+        shared = details.pop() if len(details) == 1 else None
+        said.append(
+            {
+                "reason": reason,
+                "detail": shared or "",
+                "students": [
+                    {**student, "detail": "" if shared is not None else detail}
+                    for detail, student in members
+                ],
+            }
+        )
+    return said
+
+
+FOUND = {"right": "right", "wrong": "wrong", "not-found": "not found"}
+
+
+def _found(result: SubmissionResult) -> dict[str, list[dict]]:
+    """Each quantity the grader looked for in a hand-in read free-form, once: wrong where any of
+    its observations is (with the mistakes that reproduce it), else right where any is, else not
+    found."""
+    titles = {d.id: d.title for c in result.checks for d in c.diagnoses}
+    seen = result.observations or tuple(o for c in result.checks for o in c.observations)
+    quantities: dict[str, tuple[set, dict]] = {}
+    for observation in seen:
+        statuses, mistakes = quantities.setdefault(clip(observation.quantity, 200), (set(), {}))
+        statuses.add(observation.status)
+        for mistake in observation.diagnoses:
+            mistakes.setdefault(mistake, clip(titles.get(mistake, mistake), 200))
+    found: dict[str, list[dict]] = {status: [] for status in FOUND}
+    for quantity, (statuses, mistakes) in quantities.items():
+        status = "wrong" if "wrong" in statuses else "right" if "right" in statuses else "not-found"
+        found[status].append({"quantity": quantity, "mistakes": list(mistakes.values())})
+    return found
+
+
+def _free_forms(results: list[SubmissionResult]) -> list[dict]:
+    """The hand-ins read free-form, those whose findings are the same as one entry: what was found
+    of the homework, what their functions look like, and how their runs ended."""
+    groups: dict[str, dict] = {}
+    for result in results:
+        found = _found(result)
+        run = [
+            p.removeprefix("free-form run: ") for p in result.problems if p.startswith("free-form")
+        ]
+        entry = {
+            "score": f"{result.score:g}",
+            "max_score": f"{result.max_score:g}",
+            "right": found["right"],
+            "wrong": found["wrong"],
+            "not_found": found["not-found"],
+            "mistakes": list(dict.fromkeys(m for q in found["wrong"] for m in q["mistakes"])),
+            "looks_like": [clip(hint, 200) for hint in port_hints(result.checks)[:4]],
+            "run": clip("; ".join(run), MESSAGE_CHARS),
+        }
+        key = repr(sorted(entry.items()))
+        groups.setdefault(key, {**entry, "students": []})["students"].append(_who(result))
+    return list(groups.values())
+
+
+def _to_fix(result: SubmissionResult, causes: list) -> dict:
+    """A row's first thing to fix, in a line: the first cause of a graded hand-in and what it
+    costs (a rule by its name: its words are said once, under Rules), or how it was read."""
+    if read_free_form(result):
+        found = _found(result)
+        words = ", ".join(f"{len(found[s])} {FOUND[s]}" for s in FOUND if found[s])
+        return {
+            "text": f"Read free-form: {words or 'nothing found'}",
+            "anchor": "free-form",
+        }
+    if not loaded(result):
+        return {"text": f"Did not load: {load_failure_kind(result)}", "anchor": "not-loaded"}
+    if not causes:
+        return {"text": "", "anchor": ""}
+    first, more, anchor = causes[0], len(causes) - 1, ""
+    title = clip(first.title, MESSAGE_CHARS)
+    if first.kind == "rule":
+        rule = next(
+            (f.rule for c in result.checks if c.check.id in first.checks for f in c.rule_findings
+             if f.withholds),
+            "",
+        )  # fmt: skip
+        title, anchor = f"Rule {rule} broken: its checks give no points", f"rule-{rule}"
+    checks = f"{len(first.checks)} check{'s' if len(first.checks) != 1 else ''}"
+    points = f"{first.points:g} point{'s' if first.points != 1 else ''}"
+    others = f"; +{more} more cause{'s' if more != 1 else ''}" if more else ""
+    return {"text": f"{title.rstrip('.')} ({checks}, {points}{others})", "anchor": anchor}
+
+
 def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
+    """The class dashboard: one row per student, and each thing said of several students once,
+    with the students under it.  Failures are read from each student's own view (grader.outputs.
+    views), so a hidden case is said there as its verdict and reason, never with its values."""
     totals = [r.score for r in results]
     max_score = max((r.max_score for r in results), default=0)
     parts = tuple(dict.fromkeys(part for result in results for part in result.parts))
     ran = [r for r in results if loaded(r)]
-    not_loaded = [r for r in results if not loaded(r)]
-    checks = []
+    free = [r for r in results if not loaded(r) and read_free_form(r)]
+    not_loaded = [r for r in results if not loaded(r) and not read_free_form(r)]
+    checks, everyone = [], []
     for check in spec.checks:
-        # a submission that never loaded failed nothing it was asked: it is not in the rate
+        # the template's checks as its functions were called: a free-form hand-in, and one that
+        # never loaded, were not asked them, and are not in the rate
         tried = [c for r in ran for c in r.checks if c.check.id == check.id]
         passed = sum(c.passed for c in tried)
-        rate = passed / len(tried) if tried else 0.0
+        if tried and passed == len(tried):
+            everyone.append(check.id)
+            continue
         checks.append(
             {
                 "id": check.id,
                 "description": check.message,
-                "part": check.part,
-                "experiment": check.experiment,
                 "passed": passed,
                 "total": len(tried),
-                "percent": round(100 * rate),
+                "percent": round(100 * passed / len(tried)) if tried else 0,
             }
         )
     checks.sort(key=lambda c: (c["passed"] / c["total"] if c["total"] else 1.0, c["id"]))
 
     failures: dict[str, dict] = {}
-
-    def failure(message: str, result: SubmissionResult, check_ids) -> None:
-        entry = failures.setdefault(
-            message, {"message": message, "students": {}, "checks": Counter()}
-        )
-        entry["students"].setdefault(result.submission.id, _who(result))
-        entry["checks"].update(check_ids)
-
-    for result in not_loaded:  # one cause for all its checks
-        failure(
-            f"did not load: {load_failure_kind(result)}",
-            result,
-            [c.check.id for c in result.checks],
-        )
     for result in ran:
-        for check_result in result.checks:
-            if not check_result.passed:
-                failure(
-                    _pattern(clip(check_result.message, MESSAGE_CHARS), check_result.check),
-                    result,
-                    [check_result.check.id],
-                )
-    frequent = sorted(
-        failures.values(), key=lambda entry: (-len(entry["students"]), entry["message"])
-    )[:FAILURE_MESSAGES]
+        for check_result in student_view(result).checks:
+            if check_result.passed:
+                continue
+            message = clip(check_result.message, MESSAGE_CHARS)
+            entry = failures.setdefault(
+                _pattern(message, check_result.check),
+                {"messages": [], "students": {}, "checks": Counter()},
+            )
+            entry["messages"].append(
+                (_blanked(message), printable(result.submission.id), check_result.check.id)
+            )
+            entry["students"].setdefault(result.submission.id, _who(result))
+            entry["checks"][check_result.check.id] += 1
+    frequent = sorted(failures.items(), key=lambda item: (-len(item[1]["students"]), item[0]))
 
     mistakes: dict[str, dict] = {}
     for result in results:
@@ -736,75 +891,46 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
             row[entry["status"]].append(_who(result))
     timed_out = []
     for result in results:
-        if result.load.status == "timeout":
+        if result.load.status == "timeout" and not read_free_form(result):
             timed_out.append(
-                {
-                    **_who(result),
-                    "where": "while loading",
-                    "checks": [],
-                    "message": clip(result.load.message, MESSAGE_CHARS),
-                }
-            )
+                ("while loading", clip(without_folders(result.load.message), MESSAGE_CHARS),
+                 {**_who(result), "checks": []})
+            )  # fmt: skip
             continue
         stuck = [c for c in result.checks if c.status == "timeout"]
         if stuck:
             first = next(v for v in stuck[0].verdicts if v.status == "timeout")
             where = f"in {len(stuck)} check{'s' if len(stuck) != 1 else ''}"
             timed_out.append(
-                {
-                    **_who(result),
-                    "where": where,
-                    "checks": [c.check.id for c in stuck],
-                    "message": clip(without_folders(first.message), MESSAGE_CHARS),
-                }
-            )
+                (where, clip(without_folders(first.message), MESSAGE_CHARS),
+                 {**_who(result), "checks": [c.check.id for c in stuck]})
+            )  # fmt: skip
     students = []
     for result in results:
-        works = loaded(result)
+        causes = causes_of(result)
+        terms = [run_status(result), *(d.title for d in mistakes_of(result))]
+        terms += [d.id for d in mistakes_of(result)]
+        terms += [f"rule {entry['rule']}" for entry in result.rule_summary]
+        terms += ["timed out"] if any(c.status == "timeout" for c in result.checks) else []
         students.append(
             {
                 **_who(result),
                 "score": result.score,
                 "max_score": result.max_score,
                 "parts": [dict(zip(("score", "max"), result.part_score(part))) for part in parts],
-                "failing": sum(not c.passed or c.withheld for c in result.checks)
-                if works
-                else None,
-                "answers": sum(1 for q in result.questions if result.answers.get(q.id)),
-                "questions": len(result.questions),
-                "loaded": works,
-                "status": "ran" if works else "did not load",
-                "why": "" if works else load_failure(result),
-                "diagnoses": [
-                    {"id": d.id, "title": d.title, "kind": _kind(d)} for d in mistakes_of(result)
-                ],
-                "timed_out": any(c.status == "timeout" for c in result.checks),
-                "rules": [entry["rule"] for entry in result.rule_summary],
+                "status": run_status(result),
+                "fix": _to_fix(result, causes),
+                "terms": clip(" · ".join(dict.fromkeys(terms)), MESSAGE_CHARS),
                 "renaming": result.submission.renaming,
             }
         )
     hidden_counts = sorted({c.hidden_cases for c in spec.checks})
-    helped = [
-        (r, causes_of(r))
-        for r in sorted(
-            (r for r in ran if r.score < r.max_score),
-            key=lambda r: (r.score, printable(r.submission.id)),
-        )[:NEEDS_HELP]
-    ]
     return {
         "title": spec.title,
-        "needs_help": [
-            {
-                **_who(r),
-                "score": f"{r.score:g}",
-                "max_score": f"{r.max_score:g}",
-                "first": clip(causes[0].summary if causes else "", MESSAGE_CHARS),
-                "causes": len(causes),
-            }
-            for r, causes in helped
-        ],
         "count": len(results),
         "loaded": len(ran),
+        "free_form": len(free),
+        "not_loaded_count": len(not_loaded),
         "max_score": f"{max_score:g}",
         "mean": f"{statistics.fmean(totals):.1f}" if totals else "—",
         "median": f"{statistics.median(totals):g}" if totals else "—",
@@ -813,23 +939,31 @@ def dashboard_context(results: list[SubmissionResult], spec: Spec) -> dict:
         "hidden_cases": " or ".join(f"{n:g}" for n in hidden_counts),
         "histogram": histogram(totals, max_score),
         "checks": checks,
-        "not_loaded": [{**_who(r), "why": load_failure(r)} for r in not_loaded],
-        "timed_out": timed_out,
+        "passed_by_all": everyone,
+        "free_forms": _free_forms(free),
+        "not_loaded": _grouped(
+            [(load_failure_kind(r), load_failure_detail(r), _who(r)) for r in not_loaded]
+        ),
+        "timed_out": _grouped(
+            [(f"{message}", where, student) for where, message, student in timed_out]
+        ),
+        "timed_out_count": len(timed_out),
         "failures": [
             {
-                "message": entry["message"],
+                "message": _representative(entry["messages"]),
                 "count": len(entry["students"]),
-                "students": list(entry["students"].values()),
+                "students": _listed(list(entry["students"].values())),
                 "checks": [c for c, _ in entry["checks"].most_common()],
             }
-            for entry in frequent
+            for pattern, entry in frequent[:FAILURE_MESSAGES]
         ],
-        "more_failures": max(0, len(failures) - FAILURE_MESSAGES),
+        "more_failures": max(0, len(frequent) - FAILURE_MESSAGES),
         "mistakes": sorted(
             ({**m, "students": list(m["students"].values())} for m in mistakes.values()),
             key=lambda m: (-len(m["students"]), m["title"]),
         ),
         "students": students,
+        "questions": len(spec.questions),
         "parts": [{"id": part, "label": spec.part(part).label} for part in parts],
         "rules": sorted(rules.values(), key=lambda row: row["rule"]),
         "rule_violations": sum(
@@ -982,6 +1116,34 @@ def _redraw(path: Path, fragment: str) -> None:
         partial.replace(path)
 
 
+_REGION = re.compile(r"<!-- gradebook:([\w.~%:-]+) -->.*?<!-- /gradebook:\1 -->", re.DOTALL)
+
+
+def _spliced_regions(page: str, fragments: dict[str, str]) -> str:
+    """`page` with each of its named gradebook regions (`<!-- gradebook:NAME -->`, the dashboard's)
+    replaced by the fragment of that name; a region without one is left as it is.  The markers
+    are the template's own: a submission's text is escaped, so it holds none."""
+
+    def redrawn(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in fragments:
+            return match.group(0)
+        return f"<!-- gradebook:{name} -->{fragments[name]}<!-- /gradebook:{name} -->"
+
+    return _REGION.sub(redrawn, page)
+
+
+def _redraw_regions(path: Path, fragments: dict[str, str]) -> None:
+    """Replace the named gradebook regions of the page at `path`, whole."""
+    try:
+        page = path.read_text(encoding="utf-8")
+    except OSError:
+        return  # a page that was not written: nothing to redraw
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(_spliced_regions(page, fragments), encoding="utf-8")
+    partial.replace(path)
+
+
 def signed(value: float) -> str:
     """A change of points: +2, -0.5, 0."""
     return ("+" if value > 0 else "") + format_number(value, "g")
@@ -995,32 +1157,29 @@ def _moves(movement) -> str:
 
 
 def gradebook_context(book, assignment: str) -> dict:
-    """The dashboard's totals and movers, from the gradebook alone."""
+    """The dashboard's written marks, totals and movers, from the gradebook alone; each row is
+    keyed by its student's folder name, as the dashboard's table names it."""
     runs = book.runs(assignment)
     moved = {m.student: m for m in book.movements(assignment)} if len(runs) > 1 else {}
     questions = book.questions(assignment)
     rows = []
     for total in book.totals(assignment):
-        folder = quote(total.student, safe="")
         movement = moved.get(total.student)
-        written = (
-            "not marked"
-            if total.written is None and total.questions
-            else f"{format_number(total.written or 0, 'g')} / {format_number(total.written_max, 'g')}"
-        )
+        written = None if total.written is None and total.questions else total.written or 0
         rows.append(
             {
-                "id": printable(total.student),
-                "href": f"{folder}/{PAGES['instructor']}",
-                "autograded": f"{format_number(total.autograded, 'g')} / {format_number(total.autograded_max, 'g')}",
-                "written": written,
-                "marked": f"{total.marked} of {total.questions}",
+                "key": quote(total.student, safe=""),
+                "written": "not marked"
+                if written is None
+                else f"{format_number(written, 'g')} / {format_number(total.written_max, 'g')}",
+                "written_value": -1 if written is None else written,
+                "marked": total.marked,
+                "questions": total.questions,
                 "total": f"{format_number(total.total, 'g')} / {format_number(total.maximum, 'g')}"
                 if total.fully_marked
                 else "not marked",
-                "moved": f"{signed(movement.delta)} ({format_number(movement.before, 'g')} → {format_number(movement.after, 'g')})"
-                if movement
-                else "",
+                "total_value": total.total if total.fully_marked else -1,
+                "moved": signed(movement.delta) if movement else "",
             }
         )
     movers = [
@@ -1088,9 +1247,16 @@ def student_marks_context(
 
 
 def refresh_gradebook_views(out: Path, book, assignment: str) -> None:
-    """Redraw, from the gradebook, the totals of the dashboard and of each student's two pages."""
+    """Redraw, from the gradebook, the written marks and totals of the dashboard and of each
+    student's two pages."""
     macros = _environment().get_template("_gradebook.html").module
-    _redraw(out / DASHBOARD_FILE, str(macros.class_totals(gradebook_context(book, assignment))))
+    board = gradebook_context(book, assignment)
+    regions = {
+        "progress": str(macros.class_progress(board)),
+        "moved": str(macros.class_moved(board)),
+    }
+    regions |= {f"row:{row['key']}": str(macros.row_marks(row, board)) for row in board["rows"]}
+    _redraw_regions(out / DASHBOARD_FILE, regions)
     questions = book.questions(assignment)
     marks: dict[str, dict] = {}
     for mark in book.marks(assignment):

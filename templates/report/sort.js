@@ -26,7 +26,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
   });
 });
 
-// Filter the students table: a row stays when its text holds every word typed, in any case.
+// Filter the students table: a row stays when its text, or the words of its data-terms (its status,
+// mistakes and rules), hold every word typed, in any case.
 (function () {
   var box = document.getElementById("filter");
   var table = document.getElementById("students");
@@ -36,7 +37,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
     var rows = Array.prototype.slice.call(table.tBodies[0].rows), shown = 0;
     rows.forEach(function (row) {
-      var text = row.textContent.toLowerCase();
+      var text = (row.textContent + " " + (row.getAttribute("data-terms") || "")).toLowerCase();
       var keep = words.every(function (word) { return text.indexOf(word) !== -1; });
       row.hidden = !keep;
       shown += keep ? 1 : 0;

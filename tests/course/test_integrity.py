@@ -51,6 +51,7 @@ def test_grade_says_where_the_leads_are_and_that_they_are_no_verdict(graded):
     assert str(out / LEADS_PAGE) in said
     page = _text((out / LEADS_PAGE).read_text())
     assert "never a verdict" in page and "Nothing on this page changes a score" in page
+    assert f'href="{LEADS_PAGE}"' in (out / "index.html").read_text()  # linked from the dashboard
 
 
 def test_the_copied_pair_and_the_resubmission_come_first_and_no_independent_student_is_accused(

@@ -834,14 +834,18 @@ def test_two_assistants_mark_at_once_by_keyboard_and_the_totals_follow(tmp_path)
         assert float(rows[student]["total"]) == before[student] + written[student]
     dashboard = (graded.out / "index.html").read_text(encoding="utf-8")
     table = dashboard[
-        dashboard.index('id="totals"') : dashboard.index("</table>", dashboard.index('id="totals"'))
+        dashboard.index('id="students"') : dashboard.index(
+            "</table>", dashboard.index('id="students"')
+        )
     ]
     for student in ANSWERS:
-        row = re.search(rf">{student}</a></td>(.*?)</tr>", table).group(1)
-        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        row = re.search(rf">{student}</a>(.*?)</tr>", table, re.S).group(1)
+        cells = dict(
+            re.findall(r'<td class="num marks-(\w+)"[^>]*><span class="score">([^<]*)<', row)
+        )
         assert (
-            cells[1].split(" / ")[0] == f"{written[student]:g}"
-            and cells[3].split(" / ")[0] == f"{before[student] + written[student]:g}"
+            cells["written"].split(" / ")[0] == f"{written[student]:g}"
+            and cells["total"].split(" / ")[0] == f"{before[student] + written[student]:g}"
         ), row
 
 

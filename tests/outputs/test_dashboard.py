@@ -87,37 +87,45 @@ def ids(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if p.is_dir())
 
 
-def test_the_dashboard_lists_who_did_not_load_and_why(triage):
+def test_the_dashboard_lists_who_did_not_load_grouped_by_why(triage):
+    """One line per reason, said once, with its students under it: where each one failed beside it,
+    unless they all failed alike."""
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     section = block(board, "not-loaded")
     assert linked(section) == NOT_LOADING
-    for item in section.split("<li>")[1:]:
-        student = next(iter(linked(item)))
-        why = unescape(item.split("</span>:", 1)[1])
-        if student.startswith("syntax_error"):
-            assert (
-                "SyntaxError" in why and "line" in why and "/tmp" not in why
-            )  # the error, not the sandbox's folder
-        else:
-            assert grading(out, student)["load"]["message"] in why
+    groups = {
+        unescape(re.search(r"<strong>([^<]+)</strong>", item).group(1)): item
+        for item in section.split("<li>")[1:]
+    }
+    assert linked(groups["SyntaxError while loading"]) == {"syntax_error", "syntax_error_again"}
+    for student in ("syntax_error", "syntax_error_again"):  # each where its own file failed
+        where = groups["SyntaxError while loading"].split(f">{student}</a>")[1].split(";")[0]
+        assert f"{student}.py, line " in unescape(where) and "/tmp" not in where
+    timed_out = groups["loading timed out"]
+    assert linked(timed_out) == {"infinite_loop_at_import"}
+    assert grading(out, "infinite_loop_at_import")["load"]["message"] in unescape(timed_out)
 
 
 def test_the_dashboard_lists_who_timed_out_with_the_checks(triage):
+    """Grouped by what the grader said of the hang, said once; each student with where it hung."""
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     section = block(board, "timed-out")
     assert linked(section) == TIMING_OUT
     for item in section.split("<li>")[1:]:
-        student = next(iter(linked(item)))
-        if grading(out, student)["load"]["status"] == "timeout":
-            assert "while loading" in item  # every check, for one reason
-            continue
-        for check in grading(out, student)["checks"]:
-            assert (check["check"] in item) == (check["status"] == "timeout"), (
-                student,
-                check["check"],
-            )
+        said = unescape(item.split("</strong>")[0].removeprefix("<strong>"))
+        for student in linked(item):
+            own = item.split(f">{student}</a>", 1)[1].split("; <a href=")[0]
+            record = grading(out, student)
+            if record["load"]["status"] == "timeout":
+                assert "while loading" in item and record["load"]["message"] in said
+                continue
+            for check in record["checks"]:
+                assert (check["check"] in own) == (check["status"] == "timeout"), (
+                    student,
+                    check["check"],
+                )
 
 
 def test_each_catalogued_mistake_is_listed_with_the_students_who_made_it(triage):
@@ -158,9 +166,16 @@ def test_pass_rates_are_over_the_students_who_loaded(triage):
     _, out, spec = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     loaded = [s for s in ids(out) if s not in NOT_LOADING]
-    table = block(board, "pass-rates")
-    rows = re.findall(r'<td class="mono">([^<]+)</td>.*?<td class="num">(\d+) / (\d+)</td>', table)
-    assert {check for check, _, _ in rows} == {c.id for c in load_spec(spec).checks}
+    table = block(board, "pass-rates") if 'id="pass-rates"' in board else ""
+    rows = re.findall(
+        r'<span class="mono">([^<]+)</span>.*?<span class="num">(\d+) / (\d+)</span>', table
+    )
+    basis = board[board.index('id="pass-rate-basis"') :].split("</p>")[0]
+    everyone = re.findall(r'not listed: <span class="mono">([^<]+)</span>', basis)
+    rows += [
+        (check, len(loaded), len(loaded)) for check in ", ".join(everyone).split(", ") if check
+    ]
+    assert sorted(check for check, _, _ in rows) == sorted(c.id for c in load_spec(spec).checks)
     for check, passed, total in rows:
         statuses = [
             next(c["status"] for c in grading(out, s)["checks"] if c["check"] == check)
@@ -174,12 +189,12 @@ def test_pass_rates_are_over_the_students_who_loaded(triage):
 
 
 def test_the_most_frequent_failures_group_one_cause_across_details(triage):
-    """ "worst w1" and "worst w6" are one failure; the students who did not load are one row, not lost."""
+    """ "worst w1" and "worst w6" are one failure, written out as one of them had it; the students
+    who did not load are said once, under "Did not load", not again here."""
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
-    rows = block(board, "failures").split("<tr>")[2:]
-    syntax = [row for row in rows if "did not load: SyntaxError" in row]
-    assert len(syntax) == 1 and linked(syntax[0]) == {"syntax_error", "syntax_error_again"}
+    rows = block(board, "failures").split("<li>")[1:]
+    assert rows and not any(linked(row) & NOT_LOADING for row in rows)
     worst = {
         grading(out, s)["checks"][2]["message"].split("worst ")[1].split(":")[0]
         for s in ("hidden_delta_from_weight_grads", "textbook_weight_numbering")
@@ -194,17 +209,25 @@ def test_the_most_frequent_failures_group_one_cause_across_details(triage):
         "hidden_delta_from_weight_grads",
         "textbook_weight_numbering",
     } <= linked(weights[0])  # ... and are one row
+    messages = {  # ... said with the words and numbers of one of them
+        grading(out, s)["checks"][2]["message"]
+        for s in ("hidden_delta_from_weight_grads", "textbook_weight_numbering")
+    }
+    assert any(unescape(message) in unescape(weights[0]) for message in messages)
+    for row in rows:  # every failure written out: no detail left blank
+        assert "…" not in unescape(row.split('<span class="muted">Who:</span>')[0]), row
 
 
-def test_the_students_table_has_a_diagnosis_column_and_both_views(triage):
+def test_the_students_table_has_the_first_thing_to_fix_and_both_views(triage):
     _, out, _ = triage
     board = (out / "index.html").read_text(encoding="utf-8")
     table = block(board, "students")
-    row = next(r for r in table.split("<tr>") if ">hidden_delta_from_weight_grads</a>" in r)
+    row = next(r for r in table.split("<tr") if ">hidden_delta_from_weight_grads</a>" in r)
     assert (
         "Hidden-layer delta" in row and 'href="hidden_delta_from_weight_grads/report.html"' in row
     )
-    assert "did not load" in next(r for r in table.split("<tr>") if ">syntax_error</a>" in r)
+    syntax = next(r for r in table.split("<tr") if ">syntax_error</a>" in r)
+    assert '<a href="#not-loaded">Did not load: SyntaxError while loading</a>' in syntax
     assert (
         'id="filter"' in board
     )  # the filter box (tried in a browser in test_pages_in_a_browser.py)
@@ -301,26 +324,30 @@ def test_the_grade_table_is_one_line_per_student_at_80_columns_then_a_summary(tr
     assert len(progress) == len(students) and all(len(line) <= 80 for line in progress)
 
 
-def test_who_needs_help_lists_the_lowest_scores_of_those_who_loaded_with_their_first_thing_to_fix(
-    triage,
-):
-    _, out, _ = triage
+def test_the_one_table_gives_each_student_their_scores_and_first_thing_to_fix(triage):
+    """Autograded, per part, written and total in one row, and what to fix first: the one cause
+    and what it costs for who lost points, "full marks" for who did not."""
+    _, out, spec = triage
     board = (out / "index.html").read_text(encoding="utf-8")
-    start = board.index('id="needs-help"')
-    listed = board[start : board.index("</ol>", start)]
-    records = {name: grading(out, name) for name in ids(out)}
-    below = [
-        name
-        for name, r in records.items()
-        if name not in NOT_LOADING and r["score"] < r["max_score"]
-    ]
-    named = re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a> ([0-9.]+) / ', listed)
-    assert {unescape(n) for n, _ in named} == set(
-        below
-    )  # every one who loaded and lost points; none who did not load
-    scores = [float(score) for _, score in named]
-    assert scores == sorted(scores)  # the lowest first
-    assert (
-        "Hidden-layer delta built from the output-weight gradients; fixing it should fix"
-        in unescape(listed)
+    table = block(board, "students")
+    rows = {
+        unescape(re.search(r'<td class="who"[^>]*><a href="[^"]+">([^<]+)</a>', row).group(1)): row
+        for row in table.split("<tr")[2:]
+    }
+    assert set(rows) == set(ids(out))
+    questions = load_spec(spec).questions
+    for student, row in rows.items():
+        record = grading(out, student)
+        scores = re.findall(r'<span class="score">([^<]+)</span>', row)
+        assert scores[0] == f"{record['score']:g} / {record['max_score']:g}", student
+        assert len(scores) == 1 + 2 + (1 if questions else 0) + 1  # autograded, parts, marks
+        fix = unescape(re.search(r'<td class="fix"[^>]*>(.*?)</td>', row).group(1))
+        if student in NOT_LOADING:
+            assert "Did not load" in fix
+        elif record["score"] < record["max_score"]:
+            assert re.search(r"\(\d+ checks?, [\d.]+ points?", fix), (student, fix)
+        else:
+            assert "full marks" in fix
+    assert "Hidden-layer delta built from the output-weight gradients (" in unescape(
+        rows["hidden_delta_from_weight_grads"]
     )

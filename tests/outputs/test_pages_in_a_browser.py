@@ -7,11 +7,21 @@ published two-file hand-in graded free-form; none of them holds a written answer
 The pages are opened in headless Chromium; a probe script, put in a copy of a page
 before its Content-Security-Policy, measures the layout and writes what it found into
 the DOM that Chromium dumps.
+
+The class dashboard is measured on a class of 52: the bundled hand-ins graded through the
+grader's own API (their runs read back from the cache the session's `grade` of the bundled
+class filled), each recorded under two or three names in a gradebook, as `grade` records a
+run.  The endless loop is left out: a run that timed out is never cached, and would cost
+its time limit again.  The page is opened in frames 1280 and 390 px wide, so that its own
+media rules see those widths (a window of --dump-dom is at least 500 px wide).
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,9 +33,14 @@ import pytest
 from markupsafe import escape
 
 from grader.core.spec import load_spec
+from grader.course.gradebook import open_gradebook
+from grader.engine.cache import default_cache_dir
 from grader.engine.compare import element_names
+from grader.engine.discover import discover_submissions
+from grader.engine.pipeline import grade_class, open_session
+from grader.outputs import html, report
 from grader.outputs.html import PRINTED_ROWS, format_number
-from tests.conftest import SUBMISSIONS, TEST_SECRET, run_grader
+from tests.conftest import SUBMISSIONS, TEST_SECRET, grading, run_grader
 
 CHROMIUM = next(
     (
@@ -106,7 +121,7 @@ FILTER_PROBE = """<head><script>addEventListener('load', function () {
   var box = document.getElementById('filter');
   box.value = 'HIDDEN delta'; box.dispatchEvent(new Event('input'));
   var shown = Array.prototype.filter.call(document.querySelectorAll('#students tbody tr'), function (row) { return !row.hidden; });
-  document.body.setAttribute('data-shown', shown.map(function (row) { return row.cells[0].textContent.trim(); }).join(','));
+  document.body.setAttribute('data-shown', shown.map(function (row) { return row.cells[0].querySelector('a').textContent.trim(); }).join(','));
   box.value = ''; box.dispatchEvent(new Event('input'));
   document.body.setAttribute('data-all', document.querySelectorAll('#students tbody tr:not([hidden])').length);
 });</script>"""
@@ -419,3 +434,180 @@ def test_results_json_explains_each_mistake_once(pages):
         assert text.count(f"Likely mistake: {escape(mistake['title'])}") == sum(
             mistake["id"] in t["extra_data"]["diagnoses"] for t in results["tests"]
         )  # named at every test it explains
+
+
+# ------------------------------------------------------------------ the dashboard of a class of 52
+
+CLASS_SIZE = 52
+TALLEST = 6000  # px at 1280 px: the dashboard of 52 was 12,265 px and 15 printed pages
+DASHBOARD_PAGES = 8
+# In a page of frames (file pages may read each other with --allow-file-access-from-files): each
+# frame's document height and width against its own width, and the scores drawn past the frame's
+# edge, or past a box that scrolls or clips them.
+FRAMES_PROBE = """<!doctype html><body>%s<script>
+function measure(frame) {
+  var d = frame.contentDocument, width = d.documentElement.clientWidth, scores = 0, cut = [];
+  d.querySelectorAll('.score').forEach(function (score) {
+    var box = score.getBoundingClientRect();
+    if (box.width === 0) { return; }
+    scores += 1;
+    var clipped = box.right > width + 0.5 || score.scrollWidth > score.clientWidth + 1;
+    for (var up = score.parentElement; up && !clipped; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') {
+        var edge = up.getBoundingClientRect();
+        clipped = box.right > edge.right + 0.5 || box.left < edge.left - 0.5;
+      }
+    }
+    if (clipped) { cut.push(score.textContent.trim()); }
+  });
+  return [d.documentElement.scrollHeight, d.documentElement.scrollWidth, width, scores, cut.length].join(' ');
+}
+var frames = document.querySelectorAll('iframe'), left = frames.length, found = {};
+frames.forEach(function (frame) { frame.addEventListener('load', function () {
+  found[frame.id] = measure(frame); left -= 1;
+  if (!left) { document.body.setAttribute('data-frames', JSON.stringify(found)); }
+}); });
+</script>"""
+# The phone rules of the dashboard's tables undone: its rows laid out as a table again.
+TABLES = (
+    "<style>table.board { display: table !important; width: auto !important; } table.board thead"
+    " { display: table-header-group !important; } table.board tbody { display: table-row-group"
+    " !important; } table.board tr { display: table-row !important; } table.board td, table.board"
+    " th { display: table-cell !important; width: auto !important; white-space: nowrap; }</style>"
+)
+
+
+@pytest.fixture(scope="module")
+def class_of_52(graded_class, tmp_path_factory):
+    """(the output folder of a class of 52, its results).  `graded_class` graded the bundled
+    hand-ins with this spec and secret in this session, so their runs are in the cache."""
+    out = tmp_path_factory.mktemp("class-of-52")
+    spec = load_spec()
+    found = discover_submissions(SUBMISSIONS).submissions
+    bundled = tuple(s for s in found if s.id != "infinite_loop")
+    with open_session(
+        spec, TEST_SECRET.encode(), cache_dir=default_cache_dir(), warm=True, environ=os.environ
+    ) as session:
+        results = [graded.result for graded in grade_class(session, bundled, jobs=2)]
+    named = [
+        dataclasses.replace(
+            result,
+            submission=dataclasses.replace(
+                result.submission, id=result.submission.id + (f"-{copy}" if copy > 1 else "")
+            ),
+        )
+        for copy in (1, 2, 3)
+        for result in results
+    ][:CLASS_SIZE]
+    with open_gradebook(out / "gradebook.sqlite") as book:  # as `grade` records its run
+        book.record_run(spec.name, spec, named, hidden=True)
+        html.write_dashboard(named, spec, out)
+        report.refresh_class_outputs(out, book, spec.name)
+    return out, named
+
+
+def frames(page: Path, widths: dict[str, int], name: str) -> Path:
+    """A page beside `page` holding it in one frame per width."""
+    held = "".join(
+        f'<iframe id="{id_}" src="{page.name}" width="{width}" height="800"></iframe>'
+        for id_, width in widths.items()
+    )
+    framed = page.with_name(name)
+    framed.write_text(FRAMES_PROBE % held, encoding="utf-8")
+    return framed
+
+
+@pytest.fixture(scope="module")
+def measured_dashboard(class_of_52):
+    """{frame: (height, width, frame width, scores, scores clipped)} and the printed pages."""
+    out, _ = class_of_52
+    board = out / "index.html"
+    unfixed = probed(board, "<head>", "index-tables.html", TABLES)
+    runs = {
+        "frames": (
+            "--allow-file-access-from-files",
+            "--dump-dom",
+            frames(board, {"wide": 1280, "narrow": 390}, "frames.html").as_uri(),
+        ),
+        "unfixed": (
+            "--allow-file-access-from-files",
+            "--dump-dom",
+            frames(unfixed, {"narrow-unfixed": 390}, "frames-unfixed.html").as_uri(),
+        ),
+        "print": (f"--print-to-pdf={out / 'board.pdf'}", "--no-pdf-header-footer", board.as_uri()),
+    }
+    with ThreadPoolExecutor(3) as pool:
+        doms = dict(
+            zip(
+                runs,
+                pool.map(lambda item: chromium(out / f"profile-{item[0]}", *item[1]), runs.items()),
+            )
+        )
+    found = {}
+    for name in ("frames", "unfixed"):
+        said = unescape(re.search(r'data-frames="([^"]*)"', doms[name]).group(1))
+        found |= {frame: tuple(map(int, v.split())) for frame, v in json.loads(said).items()}
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", (out / "board.pdf").read_bytes()))
+    print(f"dashboard of {CLASS_SIZE}: {found}, printed on {pages} pages")
+    return found, pages
+
+
+def test_the_dashboard_of_a_class_of_52_is_short_fits_a_phone_and_cuts_no_score(
+    measured_dashboard,
+):
+    found, pages = measured_dashboard
+    height, _, _, scores, clipped = found["wide"]
+    assert height <= TALLEST and scores >= CLASS_SIZE and clipped == 0, found["wide"]
+    height, width, frame, scores, clipped = found["narrow"]
+    assert width <= frame == 390 and scores >= CLASS_SIZE and clipped == 0, found["narrow"]
+    _, width, frame, _, clipped = found["narrow-unfixed"]
+    assert width > frame or clipped > 0  # the measures see a table laid out too wide for the phone
+    assert 1 <= pages <= DASHBOARD_PAGES, f"the dashboard of {CLASS_SIZE} prints on {pages} pages"
+
+
+def free_form_and_not_loaded(board: str) -> tuple[set[str], set[str]]:
+    """The students the dashboard lists as read free-form, and as not loaded."""
+
+    def listed(anchor: str) -> set[str]:
+        start = board.index(f'id="{anchor}"')
+        part = board[start : board.index("<h2", start + 1)]
+        return {
+            unescape(n) for n in re.findall(r'<a href="[^"]+/instructor\.html">([^<]+)</a>', part)
+        }
+
+    return listed("free-form"), listed("not-loaded")
+
+
+def test_no_hand_in_read_free_form_is_listed_as_not_loaded(graded_class, class_of_52):
+    """On the dashboard of the session's `grade` of the bundled class and on the one of 52: is each
+    hand-in graded free-form (its grading.json says so) under "Read free-form", with what was
+    found of it, and under "Did not load" only those whose files did not load?"""
+    _, out = graded_class
+    students = [p.name for p in out.iterdir() if p.is_dir()]
+    free = {s for s in students if any(c["mode"] == "free-form" for c in grading(out, s)["checks"])}
+    assert len(free) >= 5
+    board = (out / "index.html").read_text(encoding="utf-8")
+    listed_free, listed_not_loaded = free_form_and_not_loaded(board)
+    assert listed_free == free and not listed_free & listed_not_loaded
+    with (out / "grades.csv").open(encoding="utf-8-sig", newline="") as handle:
+        status = {row["id"]: row["status"] for row in csv.DictReader(handle)}
+    assert free == {s for s, said in status.items() if said == "read free-form"}
+    assert listed_not_loaded == {s for s, said in status.items() if said.startswith("did not load")}
+    entries = board[board.index('id="free-forms"') :].split("</ul>")[0].split("<li>")
+    published = next(entry for entry in entries if ">freeform_published</a>" in entry)
+    statuses: dict[str, set] = {}
+    for observation in grading(out, "freeform_published")["observations"]:
+        statuses.setdefault(observation["quantity"], set()).add(observation["status"])
+    parts = re.split(r'class="found-(right|wrong|none)">', published.split('"muted hints"')[0])
+    said = {kind: unescape(words) for kind, words in zip(parts[1::2], parts[2::2])}
+    assert {"right", "wrong"} <= set(said)
+    for quantity, found in statuses.items():  # each quantity once: wrong anywhere, else found
+        kind = "wrong" if "wrong" in found else "right" if "right" in found else "none"
+        assert unescape(quantity) in said[kind], (quantity, found)
+        assert not any(unescape(quantity) in said[k] for k in said if k != kind), quantity
+    big, named = class_of_52
+    listed_free, listed_not_loaded = free_form_and_not_loaded(
+        (big / "index.html").read_text(encoding="utf-8")
+    )
+    assert listed_free == {r.submission.id for r in named if html.read_free_form(r)}
+    assert not listed_free & listed_not_loaded and listed_not_loaded

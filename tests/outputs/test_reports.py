@@ -424,13 +424,18 @@ def test_the_dashboard_lists_pass_rates_hardest_first(small_class):
     _, out, _, _ = small_class
     board = (out / "index.html").read_text(encoding="utf-8")
     table = board[
-        board.index('id="pass-rates"') : board.index("</table>", board.index('id="pass-rates"'))
+        board.index('id="pass-rates"') : board.index("</ul>", board.index('id="pass-rates"'))
     ]
     rates = [
         int(passed) / int(total)
-        for passed, total in re.findall(r'<td class="num">(\d+) / (\d+)</td>', table)
+        for passed, total in re.findall(r'<span class="num">(\d+) / (\d+)</span>', table)
     ]
-    assert len(rates) == len(load_spec().checks) and rates == sorted(rates)
+    basis = board[board.index('id="pass-rate-basis"') :].split("</p>")[0]
+    everyone = re.findall(r'not listed: <span class="mono">([^<]+)</span>', basis)
+    listed = len(rates) + len(", ".join(everyone).split(", ") if everyone else [])
+    assert (
+        listed == len(load_spec().checks) and rates == sorted(rates) and all(r < 1 for r in rates)
+    )
 
 
 # ---------------------------------------------------------------- in a real browser
@@ -491,7 +496,7 @@ def test_the_pages_open_in_chromium_with_the_score_shown_and_no_console_errors(
     probe = (
         "<head><script>addEventListener('load', function () {"
         " var total = document.querySelectorAll('#students th button')[1], first = function () {"
-        " return document.querySelector('#students tbody tr td').textContent.trim(); };"
+        " return document.querySelector('#students tbody tr td a').textContent.trim(); };"
         " total.click(); document.body.setAttribute('data-up', first());"
         " total.click(); document.body.setAttribute('data-down', first()); });</script>"
     )
@@ -542,7 +547,7 @@ def test_the_pages_open_in_chromium_with_the_score_shown_and_no_console_errors(
     listed = [
         unescape(i)
         for i in re.findall(
-            r'<td><a href="[^"]+">([^<]+)</a></td>',
+            r'<td class="who"[^>]*><a href="[^"]+">([^<]+)</a>',
             (out / "index.html").read_text(encoding="utf-8"),
         )
     ]
