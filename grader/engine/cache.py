@@ -152,7 +152,12 @@ def run_key(
     ]
     inputs = {
         "sources": sources,
-        "calls": [call.to_request() for call in calls],
+        # the request and the inputs the call is sent at its turn: another secret's hidden
+        # cases, or an edited given case, are other calls
+        "calls": [
+            {**call.to_request(), "inputs": hashlib.sha256(call.inputs_line()).hexdigest()}
+            for call in calls
+        ],
         "limits": dataclasses.asdict(limits),
         "sandbox": list(sandbox.layers),
         "launcher": launcher,

@@ -154,3 +154,25 @@ def test_a_student_checking_unchanged_code_again_is_told_its_answers_were_reused
     assert "its answers reused (--no-cache runs it again)" in again.stdout
     reused = "Unchanged since an earlier check: its answers reused (--no-cache runs it again).\n"
     assert again.stdout.replace(reused, "") == first.stdout  # the same self-check otherwise
+
+
+def test_a_regrade_with_another_secret_runs_the_code_again_on_its_own_hidden_cases(tmp_path):
+    """Runs are cached with the inputs of their calls: a correct hand-in graded with one secret,
+    then with another from the same cache, is run again on the new hidden cases and keeps
+    full marks (a run keyed without its inputs would be reused and compared with the new
+    secret's expected values)."""
+    cache, folder = tmp_path / "cache", tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SUBMISSIONS / "correct_scalar.py", folder)
+    runs = []
+    for secret in ("one-secret", "another-secret"):
+        out = tmp_path / secret
+        completed = run_grader(
+            "grade", str(folder), "--out", str(out), "--cache", str(cache), secret=secret
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        runs.append((completed, json.loads((out / "correct_scalar" / "grading.json").read_text())))
+    (_, first), (again, second) = runs
+    assert "were not run again" not in again.stdout
+    assert not second["reused_run"]
+    assert first["score"] == second["score"] == second["max_score"]
