@@ -30,6 +30,7 @@ from markupsafe import escape
 from grader.core.cases import draw_cases
 from grader.core.expected import expected_values
 from grader.core.spec import load_spec
+from grader.course.integrity import LEADS_PAGE
 from grader.engine.compare import judge
 from grader.engine.discover import Submission
 from grader.engine.execute import LoadReport
@@ -109,9 +110,9 @@ def test_every_submission_gets_a_report_and_the_dashboard_links_to_each(small_cl
     assert ACCENTED in ids and len(ids) == 4
     dashboard = (out / "index.html").read_text(encoding="utf-8")
     links = {unquote(href) for href in re.findall(r'href="([^"#]+)"', dashboard)}
-    assert links == {
-        f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")
-    }  # the student's page and the instructor's
+    assert links == {f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")} | {
+        LEADS_PAGE
+    }  # the student's page and the instructor's; the staff's shared wrong answers
     assert all((out / link).is_file() for link in links)
 
 
@@ -142,7 +143,7 @@ def test_every_bundled_submission_gets_a_report_linked_from_the_dashboard(graded
     }
     assert ids and links == {
         f"{i}/{page}" for i in ids for page in ("report.html", "instructor.html")
-    }
+    } | {LEADS_PAGE}
     assert all(
         (out / i / page).stat().st_size > 0
         for i in ids
