@@ -221,7 +221,8 @@ def _parser() -> argparse.ArgumentParser:
 
     similar = commands.add_parser(
         "similar",
-        help="for staff: hand-ins that share wrong answers few others give, and how alike their code is (OUT/similar.html)",
+        help="for staff: hand-ins that share wrong answers few others give, and how alike "
+        "their code is (OUT/similar.html)",
     )
     similar.add_argument("out", type=Path, help="the folder `grade` wrote")
     gradebook_option(similar)

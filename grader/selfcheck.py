@@ -6,8 +6,8 @@ line's `check` in a process of its own on the file as saved, reads back the summ
 wrote beside the student's report page (self-check.json: plain data, the student's view; no
 hidden case ever runs without the secret) and shows it inline, as the student's page in
 short: the score, each failing check with its values and its cause, the passed ones folded,
-a link to the full page, and the notes on how it was checked folded away at the end.  Whether the saved file is the code the student sees is told
-by content, not by clocks: every cell the kernel ran must be a code cell of the saved
+a link to the full page, and the notes on how it was checked folded away at the end.
+Whether the saved file is the code the student sees is told by content, not by clocks: every cell the kernel ran must be a code cell of the saved
 notebook, as it ran (the kernel keeps no time per cell, and a notebook's mtime says when
 it was saved, not whether a later edit was).
 
@@ -279,7 +279,10 @@ class SelfCheck:
         d = self.details
         failing = d.get("failing", [])
         done = f"{d.get('passed', 0)} of {d.get('checks', 0)} checks passed (public cases)"
-        head = f"<h3 style='margin:0.2em 0'>Score {self.score:g} / {self.max_score:g} <small style='{MUTED}'>{e(done)}</small></h3>"
+        head = (
+            f"<h3 style='margin:0.2em 0'>Score {self.score:g} / {self.max_score:g} "
+            f"<small style='{MUTED}'>{e(done)}</small></h3>"
+        )
         parts = [head, warnings]
         causes = d.get("causes", [])
         if not causes:
@@ -292,11 +295,13 @@ class SelfCheck:
         passed = d.get("passed_checks", [])
         if passed:
             items = "".join(
-                f"<li><span style='{PASS}'>passed</span> <code>{e(c['check'])}</code> ({c['points']:g} points): {e(c['description'])}</li>"
+                f"<li><span style='{PASS}'>passed</span> <code>{e(c['check'])}</code> "
+                f"({c['points']:g} points): {e(c['description'])}</li>"
                 for c in passed
             )
             parts.append(
-                f"<details><summary><span style='{PASS}'>{len(passed)} checks passed</span></summary><ul>{items}</ul></details>"
+                f"<details><summary><span style='{PASS}'>{len(passed)} checks passed</span>"
+                f"</summary><ul>{items}</ul></details>"
             )
         parts += [f"<p>{e(line)}</p>" for line in self._lines_said()]
         if self.report:
@@ -323,7 +328,8 @@ def _said(example: dict | None) -> str:
 def _values_table(example: dict) -> str:
     e = html.escape
     rows = "".join(
-        f"<tr><td><code>{e(v['name'])}</code></td><td class='num'>{e(v['got'])}</td><td class='num'>{e(v['expected'])}</td></tr>"
+        f"<tr><td><code>{e(v['name'])}</code></td><td class='num'>{e(v['got'])}</td>"
+        f"<td class='num'>{e(v['expected'])}</td></tr>"
         for v in example["values"]
     )
     more = example["off"] - len(example["values"])
@@ -357,7 +363,8 @@ def _cause_html(cause: dict | None, checks: list[dict]) -> str:
     if cause is not None:
         label = "First thing to fix:" if cause["number"] == 1 else f"{cause['number']}."
         parts.append(
-            f"<p style='margin:0.8em 0 0.2em'><strong style='{FAIL}'>{label}</strong> <strong>{e(cause['summary'])}.</strong></p>"
+            f"<p style='margin:0.8em 0 0.2em'><strong style='{FAIL}'>{label}</strong> "
+            f"<strong>{e(cause['summary'])}.</strong></p>"
         )
         if cause["advice"]:
             parts.append(f"<p style='margin:0.2em 0'>{e(cause['advice'])}</p>")
@@ -370,7 +377,8 @@ def _cause_html(cause: dict | None, checks: list[dict]) -> str:
         parts.append(
             f"<details><summary>{len(rest)} more failing checks of this cause</summary>{listed}</details>"
         )
-    return f"<div style='border-left: 3px solid var(--gsc-fail, #cf222e); padding-left: 0.8em; margin: 0.5em 0'>{''.join(parts)}</div>"
+    border = "border-left: 3px solid var(--gsc-fail, #cf222e); padding-left: 0.8em; margin: 0.5em 0"
+    return f"<div style='{border}'>{''.join(parts)}</div>"
 
 
 def _link(report: Path) -> str:

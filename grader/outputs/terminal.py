@@ -227,7 +227,10 @@ def _written(result: SubmissionResult) -> str:
         return ""
     found = [q for q in questions if (result.answers.get(q.id) or "").strip()]
     points = sum(q.points for q in questions)
-    where = f'under headings like "## {questions[0].id}" in your notebook, or in an answers.md in a folder with your code'
+    where = (
+        f'under headings like "## {questions[0].id}" in your notebook, '
+        "or in an answers.md in a folder with your code"
+    )
     if not found:
         return (
             f"No written answers found: {_points(points)} points depend on them (put them {where})."
