@@ -7,11 +7,12 @@ wrote beside the student's report page (self-check.json: plain data, the student
 hidden case ever runs without the secret) and shows it inline, as the student's page in
 short: the score, each failing check with its values and its cause, the passed ones folded,
 a link to the full page, and the notes on how it was checked folded away at the end.
-Whether the saved file is the code the student sees is told by content, not by clocks: every cell the kernel ran must be a code cell of the saved
-notebook, as it ran (the kernel keeps no time per cell, and a notebook's mtime says when
+Whether the saved file is the code the student sees is told by content, not by clocks:
+every cell the kernel ran must be a code cell of the saved notebook, as it ran (the kernel keeps no time per cell, and a notebook's mtime says when
 it was saved, not whether a later edit was).
 
-This module imports nothing but the standard library, so `import grader` stays light.
+This module imports nothing but the standard library (and the name SELF_CHECK_FILE from
+grader.outputs, whose __init__ loads nothing), so `import grader` stays light.
 """
 
 from __future__ import annotations
