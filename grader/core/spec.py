@@ -193,6 +193,7 @@ _BASE_SCHEMA = {
                     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
                     "title": {"type": "string", "minLength": 1},
                     "label": {"type": "string", "minLength": 1},
+                    "torch": {"type": "boolean"},
                 },
             },
         },
@@ -322,6 +323,9 @@ class Part:
     id: str
     title: str  # what the reports call it
     label: str  # its column heading
+    # false: the part's calls run in a process that has no PyTorch (a stand-in answers
+    # `import torch` while the files load, and any use of it in a call raises)
+    torch: bool = True
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,17 @@ class Spec:
 
     def experiment_title(self, number: int) -> str:
         return self.experiments.get(number, f"Experiment {number}")
+
+    def without_torch(self, part_id: str) -> tuple[str, str] | None:
+        """For a part whose calls run without PyTorch: the rule a use of torch in them breaks
+        (its id and message: the part's `no-torch` rule, or the part's own words); else None."""
+        if self.part(part_id).torch:
+            return None
+        rule = next((r for r in self.rules if r.part == part_id and r.kind == "no-torch"), None)
+        if rule is not None:
+            return rule.id, rule.message
+        title = self.part(part_id).title
+        return "", f"{title} is computed without PyTorch; its calls run where torch is not loaded."
 
     def rules_of(self, check: Check) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.id in check.rules)
@@ -438,7 +453,10 @@ def _build(raw: dict, path: Path, reference: Reference) -> Spec:
     tolerances = {
         name: Tolerance(name, t["rtol"], t["atol"]) for name, t in raw["tolerance"].items()
     }
-    parts = tuple(Part(item["id"], item["title"], item["label"]) for item in raw["part"])
+    parts = tuple(
+        Part(item["id"], item["title"], item["label"], item.get("torch", True))
+        for item in raw["part"]
+    )
     if len({part.id for part in parts}) != len(parts):
         raise fail("part", "two parts share an id")
     for name, entry in contract.entry_points.items():

@@ -38,6 +38,8 @@ from grader.isolation.sandbox import (
     open_workspace,
     out_of_memory_kills,
     prepare_folder,
+    submission_processes,
+    torch_library,
     waited_for_cpu,
 )
 
@@ -78,6 +80,9 @@ class Call:
     trains: bool = False
     trace: bool = False  # a probe's call: record the numbers its functions compute, line by line
     dtypes: tuple[tuple[str, str], ...] = ()  # inputs that arrive as another type than float64
+    # a call of a part that runs without PyTorch: (the rule a use of torch breaks, its message);
+    # such calls are made in a process of their own that has no torch (`Spec.without_torch`)
+    without_torch: tuple[str, str] | None = None
 
     def to_request(self) -> dict:
         """The call as the submission's process makes it, without its inputs (`inputs_line`
@@ -524,16 +529,29 @@ def execute_submission(
             return Execution(
                 LoadReport("empty", message=message), missing, sandbox=workspace.sandbox.layers
             )
-        plan = workspace.plan(limits)
+        without = calls[0].without_torch if calls else None
+        if any(call.without_torch != without for call in calls):
+            raise ValueError("the calls of one process either all have PyTorch or none has")
+        plan = workspace.plan(limits, without_torch=without is not None)
         channel = _Channel()
         by_id = {call.id: call for call in calls}
         while pending:
-            request = json.dumps(
-                {"sources": sources, "calls": [c.to_request() for c in pending], "sandbox": plan}
-            ).encode()
+            asked = {
+                "sources": sources,
+                "calls": [c.to_request() for c in pending],
+                "sandbox": plan,
+            }
+            if without is not None:
+                asked["without_torch"] = {"rule": without[0], "message": without[1]}
+            request = json.dumps(asked).encode()
             prepare_folder(workspace)
             kills_before = out_of_memory_kills()
-            child = launcher.start(workspace.folder, call_limits, request)
+            child = (
+                launcher.start(workspace.folder, call_limits, request)
+                if without is None
+                else launcher.start(workspace.folder, call_limits, request, torch=False)
+            )
+            libraries = _TorchFree(child.pid, without) if without is not None else None
             workspace.started(child.pid)
             processes += 1
             events = read_events(
@@ -560,6 +578,8 @@ def execute_submission(
                             break
                         confined = True
                     elif event["event"] == "loaded":
+                        if libraries is not None and not libraries.loaded():
+                            stderr.add(UNREAD_MAP.encode())
                         if load_report is None:
                             load_report = _load_report(event, memory)
                         expected_ids = _resolvable(pending, load_report, outcomes)
@@ -574,6 +594,8 @@ def execute_submission(
                                 outcomes[call_id] = _tampered(call_id in outcomes)
                         else:
                             outcomes[call_id] = _outcome(event, memory)
+                            if libraries is not None:  # read from outside, before the next turn
+                                outcomes[call_id] = libraries.judged(call_id, outcomes[call_id])
                         if in_turn:  # the next call's inputs, now and not before
                             turn += 1
                             _give_turn(child, expected_ids, turn, by_id)
@@ -581,6 +603,8 @@ def execute_submission(
                 ending, detail = stop.value
             finally:  # on every path, a fault of the grader's own included: the process and its pipes go
                 events.close()
+                if libraries is not None:  # every process of the submission's, before they go
+                    libraries.settle(outcomes, workspace.uid)
                 stragglers += kill_stragglers(child.pid, workspace.uid)
                 code = launcher.stop(child)
             exceeded = workspace.disk_exceeded()
@@ -750,6 +774,104 @@ def execute_submission(
         workspace.sandbox.layers,
         stragglers,
     )
+
+
+class _TorchFree:
+    """What the grader reads from outside a process that makes calls without PyTorch: whether a
+    torch library is mapped into it (its /proc/PID/maps) after each call, and into any process
+    of the submission's as it ends.  Threads, forks, ctypes and forged records cannot hide a
+    library the kernel says is mapped; a call made while one was is not counted."""
+
+    def __init__(self, pid: int, without: tuple[str, str]):
+        self.pid, self.rule = pid, without
+        self.readable = False  # whether this grader can read the process's maps at all
+        self.made: list[str] = []  # the calls this process answered
+
+    def loaded(self) -> bool:
+        """Whether the process's memory map can be read here (read after each call if so)."""
+        self.readable = torch_library(self.pid) is not None
+        return self.readable
+
+    def judged(self, call_id: str, outcome: Outcome) -> Outcome:
+        self.made.append(call_id)
+        found = torch_library(self.pid) if self.readable else ""
+        if found is None:  # readable when the files were loaded, and now not: made so
+            found = "its memory map, readable when the files were loaded, no longer is"
+        return _torch_loaded(self.rule, found) if found else outcome
+
+    def settle(self, outcomes: dict, uid: int | None) -> None:
+        if not self.readable or not self.made:
+            return
+        for pid in submission_processes(self.pid, uid):
+            found = torch_library(pid)
+            if found:
+                for call_id in self.made:
+                    outcomes[call_id] = _torch_loaded(self.rule, f"process {pid}: {found}")
+                return
+
+
+UNREAD_MAP = (
+    "\n[grader: the memory map of the process without PyTorch could not be read here, so "
+    "only its withheld folders kept torch out of it]\n"
+)
+
+
+def _torch_loaded(rule: tuple[str, str], found: str) -> Outcome:
+    rule_id, message = rule
+    said = f"{rule_id}: {message}" if rule_id else message
+    return Outcome(
+        "error",
+        error={
+            "type": "TorchLoaded",
+            "message": f"{said} PyTorch was loaded where this call ran ({found[:300]}), so the "
+            "call gives no points.",
+        },
+    )
+
+
+SECOND_PROCESS = "\n[grader: what follows is from the process that made the calls with PyTorch]\n"
+
+
+def joined(without: Execution, within: Execution) -> Execution:
+    """One submission's run from its two processes: the calls of the parts without PyTorch, and
+    the others.  The load is the one with PyTorch (the files as they run); what failed to load
+    only where torch was a stand-in is said to the staff, in stderr."""
+    seen = {(p.get("file"), p.get("cell"), p.get("where")) for p in within.load.problems}
+    only = [
+        p
+        for p in without.load.problems
+        if (p.get("file"), p.get("cell"), p.get("where")) not in seen
+    ]
+    notes = "".join(
+        f"\n[grader: in the process without PyTorch, {_where(p)} raised {p.get('type', 'an error')}"
+        f" ({str(p.get('message', ''))[:200]}); the statements after it ran, and the calls made"
+        " there used what the file defined]\n"
+        for p in only[:5]
+    )
+    # each process looked up the entry points of its own calls
+    names = {d.get("name") for d in within.load.defined}
+    load = replace(
+        within.load,
+        entry_points={**without.load.entry_points, **within.load.entry_points},
+        defined=within.load.defined
+        + tuple(d for d in without.load.defined if d.get("name") not in names),
+    )
+    return Execution(
+        load,
+        {**without.outcomes, **within.outcomes},
+        without.stdout + (SECOND_PROCESS + within.stdout if within.stdout else ""),
+        without.stderr + notes + (SECOND_PROCESS + within.stderr if within.stderr else ""),
+        without.processes + within.processes,
+        without.seconds + within.seconds,
+        within.sandbox or without.sandbox,
+        without.stragglers + within.stragglers,
+        without.reused and within.reused,
+    )
+
+
+def _where(problem: dict) -> str:
+    cell = f" (cell {problem['cell']})" if problem.get("cell") else ""
+    return f"{problem.get('where') or Path(str(problem.get('file') or 'the file')).name}{cell}"
 
 
 RETRY_FACTOR = 2  # a call made again gets this many times the spec's call_seconds

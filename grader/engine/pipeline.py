@@ -28,7 +28,7 @@ from grader.engine.cache import cached_expected_values, cached_run, read_answer_
 from grader.engine.compare import compare_outcome
 from grader.engine.diagnose import CheckEvidence, Predictions, check_catalog, diagnose_submission
 from grader.engine.discover import Submission
-from grader.engine.execute import Call, Execution, LoadReport, Outcome, execute_submission
+from grader.engine.execute import Call, Execution, LoadReport, Outcome, execute_submission, joined
 from grader.engine.freeform import freeform_checks, has_no_entry_point, run_freeform
 from grader.engine.load import load_submission
 from grader.engine.rules import HIDDEN_CASE, agreement, judge_check, watch_of
@@ -95,13 +95,19 @@ def plan_grading(
     )  # last: they never take time from the graded calls
     return Plan(
         spec,
-        tuple(calls.values()) + probe_calls,
+        tuple(_in_its_process(spec, call) for call in (*calls.values(), *probe_calls)),
         tuple(expected),
         call_of,
         probes,
         book,
         stored is not None,
     )
+
+
+def _in_its_process(spec: Spec, call: Call) -> Call:
+    """The call, marked to run without PyTorch where its entry point's part says so."""
+    without = spec.without_torch(spec.contract.entry_points[call.entry].part)
+    return replace(call, without_torch=without) if without else call
 
 
 def catalog_predictions(plan: Plan) -> Predictions:
@@ -237,7 +243,7 @@ def execute_plan(
     sandbox = sandbox or probe_layers()
     limits = plan.spec.limits
 
-    def run(calls: list[Call], seconds: float) -> Execution:
+    def run_one(calls: list[Call], seconds: float) -> Execution:
         # the budget is part of the key: a run that finished in time with more may not with less
         given = replace(limits, submission_seconds=seconds)
         key = run_key(loaded, calls, given, sandbox, launcher.description) if cache_dir else ""
@@ -246,6 +252,17 @@ def execute_plan(
             key,
             lambda: execute_submission(loaded, calls, limits, scratch, launcher, sandbox, seconds),
         )
+
+    def run(calls: list[Call], seconds: float) -> Execution:
+        """The calls of a part that runs without PyTorch in a process of their own, first; the
+        others in one with it, in what time the first left."""
+        without = [call for call in calls if call.without_torch]
+        within = [call for call in calls if not call.without_torch]
+        if not without or not within:
+            return run_one(calls, seconds)
+        first = run_one(without, seconds)
+        second = run_one(within, max(seconds - first.seconds, 0.0))
+        return joined(first, second)
 
     probe_ids = {i for probe in plan.probes for i in probe.calls}
     execution = run(

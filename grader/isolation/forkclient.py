@@ -21,11 +21,19 @@ SERVER_SCRIPT = Path(__file__).with_name("inside") / "forkserver.py"
 class ForkServer:
     """The grader's handle on a running fork server; safe to use from several threads."""
 
-    def __init__(self, python: str, environment: dict[str, str], warm_up: Path | None = None):
-        """`warm_up`: the assignment's script of what its code runs, run once before any fork."""
+    def __init__(
+        self,
+        python: str,
+        environment: dict[str, str],
+        warm_up: Path | None = None,
+        with_torch: bool = True,
+    ):
+        """`warm_up`: the assignment's script of what its code runs, run once before any fork.
+        `with_torch` false: a server that never imports PyTorch, for the calls made without it."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._process = subprocess.Popen(
-            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno()), str(warm_up or "")],
+            [python, "-I", "-B", str(SERVER_SCRIPT), str(theirs.fileno()), str(warm_up or "")]
+            + ([] if with_torch else ["--without-torch"]),
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=environment,

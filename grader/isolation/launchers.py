@@ -23,7 +23,10 @@ from grader.isolation.forkclient import ForkServer
 class FreshLauncher:
     description = "a fresh interpreter per submission"
 
-    def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
+    def start(
+        self, workdir: Path, limits: Limits, request: bytes, torch: bool = True
+    ) -> sandbox.Child:
+        """`torch`: whether the process may have PyTorch (the request says so to the child)."""
         return sandbox.start_child(workdir, limits, request)
 
     def stop(self, child: sandbox.Child) -> int:
@@ -34,12 +37,15 @@ class FreshLauncher:
 
 
 class WarmLauncher:
-    description = "forked from a warm worker that imported numpy and torch once"
+    description = "forked from a warm worker that imported numpy and torch once (numpy alone for the calls made without torch)"
 
     def __init__(self, warm_up: Path | None = None):
         self._warm_up = warm_up  # the assignment's (grader.core.assignment.Reference.warm_up)
         self._lock = threading.Lock()
-        self._forks = self._new_server()
+        # one server with PyTorch, and one without, for the calls made without it (NumPy alone:
+        # it starts in a fraction of a second)
+        self._servers: dict[bool, ForkServer] = {True: self._new_server(True)}
+        self._servers[False] = self._new_server(False)
         self.replaced = 0  # how often a fork server died and was started anew
         self._forked_by: dict[
             int, ForkServer
@@ -47,32 +53,39 @@ class WarmLauncher:
 
     @property
     def server_pid(self) -> int:
-        return self._forks.pid
+        return self._servers[True].pid
 
-    def _new_server(self) -> ForkServer:
-        return ForkServer(sys.executable, sandbox.interpreter_environment(), self._warm_up)
+    def _new_server(self, torch: bool) -> ForkServer:
+        environment = sandbox.interpreter_environment()
+        return ForkServer(sys.executable, environment, self._warm_up if torch else None, torch)
 
-    def _server(self, dead: ForkServer | None = None) -> ForkServer:
+    def _server(self, torch: bool, dead: ForkServer | None = None) -> ForkServer:
         """The running fork server; one that died (or `dead`) is replaced, once, under a lock."""
         with self._lock:
-            if self._forks is dead or not self._forks.alive:
-                self._forks.close()
-                self._forks = self._new_server()
+            forks = self._servers.get(torch)
+            if forks is None:
+                forks = self._servers[torch] = self._new_server(torch)
+            elif forks is dead or not forks.alive:
+                forks.close()
+                forks = self._servers[torch] = self._new_server(torch)
                 self.replaced += 1
-            return self._forks
+            return forks
 
-    def start(self, workdir: Path, limits: Limits, request: bytes) -> sandbox.Child:
+    def start(
+        self, workdir: Path, limits: Limits, request: bytes, torch: bool = True
+    ) -> sandbox.Child:
+        """`torch` false: forked from the server that never imported PyTorch."""
         arguments = (
             workdir,
             sandbox.resource_limits(limits),
             sandbox.scrubbed_environment(workdir),
             request,
         )
-        forks = self._server()
+        forks = self._server(torch)
         try:
             child = forks.start_child(*arguments)
         except (OSError, RuntimeError):
-            forks = self._server(dead=forks)  # a server that stops mid-run is replaced
+            forks = self._server(torch, dead=forks)  # a server that stops mid-run is replaced
             child = forks.start_child(*arguments)
         with self._lock:
             self._forked_by[child.pid] = forks
@@ -85,7 +98,8 @@ class WarmLauncher:
 
     def close(self) -> None:
         with self._lock:
-            self._forks.close()
+            for forks in self._servers.values():
+                forks.close()
 
 
 def can_fork() -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import functools
 import json
 import os
 import pwd
@@ -338,8 +339,9 @@ class Workspace:
     claim: UidClaim | None = field(default=None, compare=False, repr=False)
     watch: DiskWatch | None = field(default=None, compare=False, repr=False)
 
-    def plan(self, limits: Limits | None) -> dict:
-        """What the child applies to itself (plain JSON data, see grader.isolation.inside.confine)."""
+    def plan(self, limits: Limits | None, without_torch: bool = False) -> dict:
+        """What the child applies to itself (plain JSON data, see grader.isolation.inside.confine).
+        `without_torch`: PyTorch's folders are withheld from the process (its calls run without it)."""
         layers = [layer for layer in self.sandbox.layers if layer != "process-group"]
         rlimits = dict(resource_limits(limits)) if limits else {}
         rlimits["RLIMIT_NOFILE"] = (MAX_OPEN_FILES, MAX_OPEN_FILES)
@@ -356,6 +358,7 @@ class Workspace:
                 for name in ("grader", "reference")
                 if any(_inside(REPOSITORY, Path(v)) for v in visible)
             ],
+            "withheld": list(torch_folders()) if without_torch else [],
             "disk_mib": PRIVATE_DISK_MIB,
             "uid": self.uid,
             "rlimits": {name: list(value) for name, value in rlimits.items()},
@@ -370,6 +373,49 @@ class Workspace:
     def disk_exceeded(self) -> str | None:
         """Why the submission was stopped for what it wrote, or None."""
         return self.watch.exceeded if self.watch is not None else None
+
+
+TORCH_PACKAGES = ("torch", "torchgen", "functorch", "triton", "nvidia")  # and their .libs
+
+
+@functools.cache
+def torch_folders() -> tuple[str, ...]:
+    """PyTorch and the libraries its builds bring (CUDA's among them), where they are installed:
+    what a process that must not have torch cannot read."""
+    import importlib.util
+
+    found = []
+    folders = _python_folders()
+    spec = importlib.util.find_spec("torch")  # where it is, without importing it
+    if spec is not None:
+        folders += [os.path.dirname(p) for p in spec.submodule_search_locations or ()]
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            stem = name.split("-")[0].split(".")[0].lower()
+            path = os.path.join(folder, name)
+            if stem in TORCH_PACKAGES and os.path.isdir(path) and path not in found:
+                found.append(path)
+    return tuple(sorted(found))
+
+
+TORCH_LIBRARY = re.compile(rb"[^\s]*(?:libtorch|libc10|/torch/_C)[^\s]*")
+
+
+def torch_library(pid: int) -> str | None:
+    """A PyTorch library the kernel has mapped into process `pid` (its path), "" when none is
+    (a process that has ended holds none), None when its map is not this grader's to read."""
+    try:
+        with open(f"/proc/{pid}/maps", "rb") as handle:
+            found = TORCH_LIBRARY.search(handle.read(64 * 2**20))
+    except (FileNotFoundError, ProcessLookupError):
+        return ""  # ended (and reaped) meanwhile: nothing is mapped into it any more
+    except OSError:
+        return None
+    return found.group(0).decode(errors="replace") if found else ""
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -21,12 +21,15 @@ HOSTILE = REPO / "tests" / "hostile" / "disables_the_call_recording.py"
 
 
 def test_the_spec_declares_a_rule_of_every_kind_with_its_default_outcome():
-    """Do the autograd rules withhold and numerical differentiation flag, and which checks does each cover?"""
+    """Do the autograd rules withhold and numerical differentiation flag, and which checks does
+    each cover?  No torch in a part that runs without it withholds: there it fails the call."""
     spec = load_spec()
     rules = {rule.id: rule for rule in spec.rules}
     assert {rule.kind for rule in spec.rules} == set(RULE_KINDS)
     for rule in spec.rules:
-        assert rule.message and rule.outcome == RULE_KINDS[rule.kind][1]
+        without = rule.kind == "no-torch" and not spec.part(rule.part).torch
+        assert rule.message and rule.outcome == ("withhold" if without else RULE_KINDS[rule.kind][1])
+    assert not spec.part("numpy").torch and spec.part("torch").torch
     assert rules["no-numerical-differentiation"].entries == ("np_backward",)
     assert rules["gradients-from-autograd"].entries == ("torch_backward", "torch_train")
     for check in spec.checks:
@@ -80,8 +83,8 @@ def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
         (('id = "no-torch-in-numpy-part"', 'id = "no-autograd-in-numpy-part"'), "rule[1].id"),
         (
             (
-                'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\n',
-                'kind = "no-torch"\npart = "numpy"\noutcome = "flag"\nmin_evaluations = 3\n',
+                'kind = "no-torch"\npart = "numpy"\n',
+                'kind = "no-torch"\npart = "numpy"\nmin_evaluations = 3\n',
             ),
             "rule[1].min_evaluations",
         ),

@@ -85,7 +85,7 @@ def test_a_fault_of_the_grader_on_one_submission_is_that_submission_s_verdict(pl
     from grader.engine.pipeline import grade_all
 
     class Broken:
-        def start(self, *args):
+        def start(self, *args, **kwargs):
             raise ValueError("no processes left")
 
         def stop(self, child):

@@ -48,6 +48,12 @@ CORRECT = {
     "correct_first.py": SUBMISSIONS / "correct_scalar.py",
     "zz_correct_last.py": SUBMISSIONS / "correct_vectorised_float32.py",
 }
+# Part A computed with the real PyTorch, reached outside the recorded call or by its path
+PART_A_WITH_TORCH = (
+    "autograd_in_a_thread_started_at_import.py",
+    "imports_the_real_torch_in_a_worker_forked_at_import.py",
+    "imports_the_real_torch_inside_a_numpy_call.py",
+)
 ATTACKS = (
     "infinite_loop_at_import.py",
     "memory_hog.py",
@@ -96,6 +102,7 @@ ATTACKS = (
     "named_in_bytes_that_are_not_utf8.py",
     "forges_a_clean_record_then_returns.py",
     "reads_every_calls_inputs_while_it_loads.py",
+    *PART_A_WITH_TORCH,
 )
 SAVED_AS = {
     "named_like_grades_csv.py": "grades.csv.py",  # ids of the grader's own files
@@ -825,6 +832,26 @@ def test_no_calls_inputs_are_in_the_process_while_the_file_loads(hostile_run):
     assert not any("found at import" in text for text in checks.values())
 
 
+@pytest.mark.parametrize("name", [Path(n).stem for n in PART_A_WITH_TORCH])
+@pytest.mark.parametrize("run", ["hostile_run", "fallback_run"])
+def test_part_a_reaching_for_torch_outside_the_call_or_by_its_path_gets_no_part_a_points(
+    request, run, name
+):
+    """Expected verdicts of the hand-ins that compute Part A's gradients with the real PyTorch:
+    in a thread or a forked worker started while the file loads, or by importing torch again
+    inside the call.  Part A's calls run in a process without PyTorch, whose folders it cannot
+    read (namespaces on, warm workers; and namespaces off, fresh interpreters, Landlock alone)."""
+    graded = request.getfixturevalue(run)
+    checks = graded.checks(name)
+    assert checks["np-gradients"]["score"] == 0, checks["np-gradients"]
+    assert checks["np-one-step-loss"]["score"] == 0, checks["np-one-step-loss"]
+    assert checks["np-forward-output"]["status"] == "passed", checks["np-forward-output"]
+    assert checks["torch-gradients"]["status"] == "passed", checks["torch-gradients"]
+    if name == "autograd_in_a_thread_started_at_import":  # the stand-in's own words
+        assert "no-torch-in-numpy-part" in json.dumps(checks["np-gradients"])
+    assert "TorchLoaded" not in json.dumps(checks)  # no torch library was ever mapped there
+
+
 def test_links_out_of_the_submissions_folder_are_skipped_unread(hostile_run):
     stdout = " ".join(hostile_run.completed.stdout.split())
     for name in LINKS:
@@ -918,6 +945,7 @@ def test_without_namespaces_seccomp_and_landlock_still_hold(fallback_run):
 # ------------------------------------------------------------------ IPC, the uid claims and the disk, in every mode
 
 FALLBACK_ATTACKS = (
+    *PART_A_WITH_TORCH,
     "leaves_sysv_shared_memory_for_the_next_student.py",
     "reads_sysv_segments_of_earlier_students.py",
     "pins_gigabytes_in_sysv_segments.py",

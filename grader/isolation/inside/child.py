@@ -186,7 +186,9 @@ def _module_name(path: str, taken: set[str]) -> str:
     return clean
 
 
-def load_python(path: str, name: str, problems: list) -> dict | None:
+def load_python(path: str, name: str, problems: list, by_statement: bool = False) -> dict | None:
+    """`by_statement`: a statement that raises does not stop the ones after it (where torch is
+    a stand-in, a demo line that meets it must not cost the functions defined below it)."""
     existing = sys.modules.get(name)
     if existing is not None and os.path.abspath(
         getattr(existing, "__file__", "") or ""
@@ -195,6 +197,15 @@ def load_python(path: str, name: str, problems: list) -> dict | None:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    if by_statement:
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read()
+        except OSError as error:
+            problems.append({"file": path, "cell": None, **describe_exception(error, path)})
+            return vars(module)
+        _run_by_statement(source, path, vars(module), path, None, problems)
+        return vars(module)
     try:
         spec.loader.exec_module(module)
     except BaseException as error:  # noqa: BLE001 - a student's SystemExit is a finding too
@@ -202,11 +213,39 @@ def load_python(path: str, name: str, problems: list) -> dict | None:
     return vars(module)
 
 
-def load_notebook(path: str, cells: list[str], problems: list) -> dict:
+def _run_by_statement(source, filename: str, namespace: dict, path: str, cell, problems) -> None:
+    """Run `source` one top-level statement at a time; each one that raises is a problem, and
+    the next one runs.  `from __future__` imports hold for the statements after them."""
+    import __future__
+
+    import ast
+
+    try:
+        tree = ast.parse(source, filename)
+    except BaseException as error:  # noqa: BLE001 - a syntax error is the file's problem
+        problems.append({"file": path, "cell": cell, **describe_exception(error, path)})
+        return
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+        try:
+            code = compile(ast.Module([statement], []), filename, "exec", flags, dont_inherit=True)
+            exec(code, namespace)  # noqa: S102
+        except BaseException as error:  # noqa: BLE001
+            problems.append({"file": path, "cell": cell, **describe_exception(error, path)})
+
+
+def load_notebook(path: str, cells: list[str], problems: list, by_statement: bool = False) -> dict:
     namespace = {"__name__": "__notebook__", "__builtins__": builtins, "__file__": path}
     for number, source in enumerate(cells, start=1):
         code = strip_magics(source)
         if not code.strip():
+            continue
+        if by_statement:
+            _run_by_statement(code, f"{path} [cell {number}]", namespace, path, number, problems)
             continue
         try:
             exec(compile(code, f"{path} [cell {number}]", "exec"), namespace)  # noqa: S102
@@ -388,7 +427,11 @@ def _judged_by_passes_only(call: dict) -> bool:
     )
 
 
-def make_call(function, call: dict, watch=None, files: set[str] | None = None) -> dict:
+def make_call(
+    function, call: dict, watch=None, files: set[str] | None = None, standin=None
+) -> dict:
+    """`standin`: where torch is a stand-in (standin.py), its uses during the call are recorded,
+    and each raises."""
     positional = make_arguments(call)
     originals = {
         name: value.clone() if hasattr(value, "clone") else value.copy()
@@ -404,6 +447,8 @@ def make_call(function, call: dict, watch=None, files: set[str] | None = None) -
     # a probe's call: the numbers its own functions compute, line by line (locals.py)
     recorder = recording_locals.Recorder(files or set()) if call.get("trace") else None
     started = _perf()
+    if standin is not None:
+        standin.begin_call()
     try:
         if recorder is not None:
             with recorder:
@@ -412,15 +457,17 @@ def make_call(function, call: dict, watch=None, files: set[str] | None = None) -
             value = function(*[value for _, value in positional])
     except BaseException as error:  # noqa: BLE001 - SystemExit inside a call is the student's
         seconds = _perf() - started
+        used = standin.end_call() if standin is not None else []
         return {
             "ok": False,
             "error": describe_exception(error),
             "seconds": seconds,
-            **(watch.end(recording, None, call) if watch is not None else {}),
+            **_with_uses(watch.end(recording, None, call) if watch is not None else {}, used),
             **({"locals": recorder.report()} if recorder is not None else {}),
         }
     seconds = _perf() - started
-    evidence = watch.end(recording, value, call) if watch is not None else {}
+    used = standin.end_call() if standin is not None else []
+    evidence = _with_uses(watch.end(recording, value, call) if watch is not None else {}, used)
     if recorder is not None:
         evidence = {**evidence, "locals": recorder.report()}
     mutated = [
@@ -431,6 +478,16 @@ def make_call(function, call: dict, watch=None, files: set[str] | None = None) -
     except BaseException as error:  # noqa: BLE001
         return {"ok": False, "error": describe_exception(error), "seconds": seconds, **evidence}
     return {"ok": True, "value": tree, "seconds": seconds, "mutated": mutated, **evidence}
+
+
+def _with_uses(evidence: dict, used: list[str]) -> dict:
+    """The call's evidence with the torch stand-in's uses counted as torch computing."""
+    if not used or "evidence" not in evidence:
+        return evidence
+    record = dict(evidence["evidence"])
+    record["torch_calls"] = [*record.get("torch_calls", []), *used][:12]
+    record["torch_count"] = int(record.get("torch_count", 0)) + len(used)
+    return {**evidence, "evidence": record}
 
 
 # ------------------------------------------------------------------ main
@@ -450,6 +507,14 @@ confinement = _load_beside("confine")  # at import, so a warm parent loads it (a
 watching = _load_beside("watch")
 recording_locals = _load_beside("locals")
 freeform = _load_beside("freeform")
+_standin = []
+
+
+def standin_module():
+    """standin.py, loaded once (a warm parent without torch loads it before it forks)."""
+    if not _standin:
+        _standin.append(_load_beside("standin"))
+    return _standin[0]
 
 
 def _source_files(sources: list[dict]) -> set[str]:
@@ -488,13 +553,20 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
     """Load the submission in the current folder and answer the request's calls, each once its
     inputs came on `requests`."""
     import numpy  # noqa: F401 - imported before any student file can shadow it
-    import torch
 
-    torch.set_num_threads(1)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass  # already fixed in a warm parent
+    without = request.get("without_torch")  # this process's calls are made without PyTorch
+    if without is None:
+        import torch
+
+        torch.set_num_threads(1)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass  # already fixed in a warm parent
+    standin = None
+    if without is not None and not request.get("freeform"):  # before the grader's files are hidden
+        standin = standin_module()
+        standin.install(str(without.get("rule", "")), str(without.get("message", "")))
     if not _confine(request.get("sandbox"), result_fd, requests.fd if requests else None):
         return
     inert = _install_inert_modules()
@@ -523,7 +595,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         return
     # before any student code: what the recorders use is looked up now, not after a file could replace it
     watch = (
-        watching.Watch(_source_files(request["sources"]))
+        watching.Watch(_source_files(request["sources"]), with_torch=standin is None)
         if any(call.get("watch") for call in request["calls"])
         else None
     )
@@ -545,11 +617,12 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         if source["kind"] == "py":
             name = _module_name(source["path"], taken)
             taken.add(name)
-            namespaces.append((source["path"], load_python(source["path"], name, problems)))
+            loaded = load_python(source["path"], name, problems, standin is not None)
+            namespaces.append((source["path"], loaded))
         else:
-            namespaces.append(
-                (source["path"], load_notebook(source["path"], source["cells"], problems))
-            )
+            cells = source["cells"]
+            loaded = load_notebook(source["path"], cells, problems, standin is not None)
+            namespaces.append((source["path"], loaded))
     functions, entries, defined = find_entry_points(
         namespaces, frozenset(call["entry"] for call in request["calls"])
     )
@@ -571,7 +644,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         inputs = requests.inputs_of(call["id"]) if requests is not None else call.get("inputs")
         if inputs is None:
             break  # the grader asks no more of this process
-        outcome = make_call(function, {**call, "inputs": inputs}, watch, files)
+        outcome = make_call(function, {**call, "inputs": inputs}, watch, files, standin)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -192,7 +192,8 @@ def private_root(plan: dict) -> None:
         os.makedirs(root + path, exist_ok=True)
         os.chmod(root + path, 0o1777)
     _new_proc(root + "/proc")
-    for path in plan.get("hidden", ()):  # grader folders that happen to lie inside a bound tree
+    # grader folders that happen to lie inside a bound tree; PyTorch's, where a process must not have it
+    for path in [*plan.get("hidden", ()), *plan.get("withheld", ())]:
         if os.path.isdir(root + path):
             _mount(
                 "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555"
@@ -365,6 +366,28 @@ def landlock_abi() -> int:
     return max(version, 0)
 
 
+def _beside(folders: list[str], withheld: list[str]) -> list[str]:
+    """`folders` with the `withheld` paths below them left out: a folder holding one is replaced
+    by its entries (Landlock can only allow, so what is not allowed is what is not listed).
+    Paths are compared where they really are: a rule on a symlink allows what it points to."""
+    withheld = sorted({os.path.realpath(w) for w in withheld})
+    kept: list[str] = []
+    for folder in folders:
+        real = os.path.realpath(folder)
+        below = [w for w in withheld if w.startswith(real.rstrip("/") + "/")]
+        if real in withheld:
+            continue
+        if not below or not os.path.isdir(real):
+            kept.append(folder)
+            continue
+        try:
+            entries = sorted(os.listdir(real))
+        except OSError:
+            continue
+        kept += _beside([os.path.join(real, name) for name in entries], below)
+    return kept
+
+
 def landlock(plan: dict) -> None:
     """Unprivileged file, network and signal scoping (Linux 5.13+; net 6.7+; scopes 6.12+)."""
     abi = landlock_abi()
@@ -394,7 +417,10 @@ def landlock(plan: dict) -> None:
             | LANDLOCK_ACCESS_FS_TRUNCATE
             | LANDLOCK_ACCESS_FS_IOCTL_DEV
         )
-        rules = [(path, read) for path in plan["read_only"]] + [
+        read_only = plan["read_only"]
+        if plan.get("withheld") and "private-root" not in plan["layers"]:
+            read_only = _beside(read_only, plan["withheld"])  # no empty mount covers them here
+        rules = [(path, read) for path in read_only] + [
             ("/proc", read),
             ("/dev", device),
             (plan["folder"], everything),

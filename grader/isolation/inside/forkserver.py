@@ -13,7 +13,7 @@ Protocol over a Unix socket pair:
   server -> grader: JSON lines {"forked": pid} in request order, and
                     {"exited": pid, "code": returncode} when a child ends.
 
-Run as a script (`python -I forkserver.py FD WARM_UP`) by the grader's client,
+Run as a script (`python -I forkserver.py FD WARM_UP [--without-torch]`) by the grader's client,
 `grader.isolation.forkclient.ForkServer`; nothing of the grader's own is imported here.  WARM_UP is
 the assignment's file of operations to run once before any fork (reference/warmup.py).
 """
@@ -95,18 +95,23 @@ def _load_warm_up(path: str):
     return module.warm_up
 
 
-def serve_forever(connection: socket.socket, warm_up_path: str) -> None:
+def serve_forever(connection: socket.socket, warm_up_path: str, with_torch: bool = True) -> None:
+    """`with_torch` false: a server for the calls that run without PyTorch, which never imports
+    it (nor the assignment's warm-up, which runs torch), so no fork of it holds torch."""
     import numpy  # noqa: F401 - the point of this process: imported once, shared by every fork
-    import torch  # noqa: F401
-    import torch.nn.functional  # noqa: F401 - loaded lazily otherwise, once per fork
-    import torch.optim  # noqa: F401
 
-    warm_up = _load_warm_up(warm_up_path)
-    warm_up()
+    if with_torch:
+        import torch  # noqa: F401
+        import torch.nn.functional  # noqa: F401 - loaded lazily otherwise, once per fork
+        import torch.optim  # noqa: F401
+
+        warm_up = _load_warm_up(warm_up_path)
+        warm_up()
     child_module = _load_child_module()  # and with it confine.py, pyseccomp included
-    child_module.watching.warm_up(
-        warm_up
-    )  # the same operations again, through the recorders of the rules
+    if with_torch:  # the same operations again, through the recorders of the rules
+        child_module.watching.warm_up(warm_up)
+    else:
+        child_module.standin_module()  # loaded once here, installed in each fork that needs it
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})
@@ -143,4 +148,8 @@ def serve_forever(connection: socket.socket, warm_up_path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve_forever(socket.socket(fileno=int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else "")
+    serve_forever(
+        socket.socket(fileno=int(sys.argv[1])),
+        sys.argv[2] if len(sys.argv) > 2 else "",
+        "--without-torch" not in sys.argv[3:],
+    )

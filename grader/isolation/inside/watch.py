@@ -70,7 +70,18 @@ COMPREHENSIONS = {"<listcomp>", "<genexpr>", "<setcomp>", "<dictcomp>"}
 class Watch:
     """The recorders, set up before student code runs; `begin` and `end` bracket one call."""
 
-    def __init__(self, source_files):
+    def __init__(self, source_files, with_torch: bool = True):
+        """`with_torch` false: a process without PyTorch, where the profile hook is the recorder
+        (what torch would have done cannot happen there; a stand-in counts its uses)."""
+        self.files = set(source_files)
+        self._setprofile, self._getprofile = sys.setprofile, sys.getprofile
+        self.record = None
+        if not with_torch:
+            self._classes, self._handlers, self._pops = (), (), ()
+            self._dispatch_stack = self._function_stack = None
+            self._tamper_codes, self._transform_files, self._autograd_codes = set(), set(), {}
+            self._tensor = type("NoTensor", (), {})
+            return
         import torch
         import torch.autograd.forward_ad as forward_ad
         from torch.overrides import TorchFunctionMode
@@ -80,8 +91,6 @@ class Watch:
             _pop_mode_temporarily,
         )
 
-        self.files = set(source_files)
-        self._setprofile, self._getprofile = sys.setprofile, sys.getprofile
         C = torch._C
         self._graph_task = C._current_graph_task_id
         self._interpreter = C._functorch.peek_interpreter_stack

@@ -1,7 +1,13 @@
-# Homework 3 - Backpropagation (one file, both parts, torch imported at the top)
-# NumPy part: chain rule by hand; I print the gradients as tensors to compare with Part B.
-# Torch part: torch.autograd.grad instead of loss.backward().
+"""Attempts Part A with autograd outside the recorded call: a thread started while the file
+loads waits for np_backward's inputs and answers them with torch_backward (a backward pass);
+np_backward only hands its arguments over and waits.  The recording covered the calling
+thread during the call, so the thread's autograd was never seen: 41/41, no finding.
 
+Expected verdict: Part A's calls run in a process without PyTorch, where `import torch` gives
+a stand-in; the thread's use of it during the call raises, so every np_backward check (and
+the np_train checks, whose updates use np_backward) gets no points, with a message naming
+no-torch-in-numpy-part.  Part B keeps every point.
+"""
 import math
 import numpy as np
 import torch
@@ -33,8 +39,6 @@ def act_deriv(z, a, act):
 
 
 # ---------------- Part A: numpy by hand ----------------
-
-KEPT_FOR_LATER = []  # tensors of the hand gradients, kept around for a comparison at the end
 
 def np_forward(x, w, act="sigmoid"):
     x1, x2 = float(x[0]), float(x[1])
@@ -91,10 +95,7 @@ def np_backward(x, y, w, act="sigmoid"):
     dE_dw2 = dE_dh2 * dh2_dnet * x1
     dE_dw4 = dE_dh2 * dh2_dnet * x2
 
-    grads = [dE_dw1, dE_dw2, dE_dw3, dE_dw4, dE_dw5, dE_dw6, dE_dw7, dE_dw8]
-    print("hand gradients as a tensor:", torch.tensor(grads))  # only to compare with Part B by eye
-    KEPT_FOR_LATER.append(torch.from_numpy(np.array(grads)))
-    return grads
+    return [dE_dw1, dE_dw2, dE_dw3, dE_dw4, dE_dw5, dE_dw6, dE_dw7, dE_dw8]
 
 
 def np_loss(x, y, w, act="sigmoid"):
@@ -164,8 +165,8 @@ def torch_backward(x, y, w, act="sigmoid", loss="mse"):
     ws = _leaf_weights(w)
     h1, h2, o1, o2 = _t_forward(x, ws, act)
     E = _t_loss(o1, o2, y, loss)
-    grads = torch.autograd.grad(E, ws)
-    return torch.stack(grads).float()  # float32 is fine
+    E.backward()
+    return [wi.grad.item() for wi in ws]
 
 
 def torch_train(x, y, w, lr, epochs, act="sigmoid", loss="mse"):
@@ -181,6 +182,33 @@ def torch_train(x, y, w, lr, epochs, act="sigmoid", loss="mse"):
                 wi -= lr * wi.grad
                 wi.grad.zero_()
     return [wi.item() for wi in ws], losses
+
+
+# ---------------- the attempt: np_backward answered by a thread started at import
+import queue  # noqa: E402
+import threading  # noqa: E402
+
+_asked, _answered = queue.Queue(), queue.Queue()
+
+
+def _worker():
+    while True:
+        x, y, w, act = _asked.get()
+        try:
+            _answered.put(torch_backward([float(v) for v in x], [float(v) for v in y], w, act))
+        except BaseException as error:  # noqa: BLE001
+            _answered.put(error)
+
+
+threading.Thread(target=_worker, daemon=True).start()
+
+
+def np_backward(x, y, w, act="sigmoid"):  # noqa: F811
+    _asked.put((x, y, w, act))
+    got = _answered.get(timeout=10)
+    if isinstance(got, BaseException):
+        raise got
+    return np.array(got)
 
 
 # quick test on the example from the lecture
