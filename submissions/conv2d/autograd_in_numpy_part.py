@@ -2,10 +2,10 @@
 
 The numbers are right, but Part A asks for the backward pass derived by hand in NumPy.
 
-Expected verdict: the conv2d_backward checks give no points (rule
-no-autograd-in-numpy-part withholds them: autograd ran in the call); the
-conv2d_forward checks keep their points and are flagged (rule
-no-torch-in-numpy-part: torch computed in Part A); Part B passes.
+Expected verdict: every Part A check, conv2d_forward's and conv2d_backward's, give no points
+(rule no-torch-in-numpy-part withholds them: Part A's calls run where PyTorch is not loaded,
+so the first tensor each call makes fails it); Part B passes.  Run where torch is real, as
+the reference's own tests run it, every value is right.
 Expected diagnosis: none.
 """
 

@@ -28,7 +28,9 @@ def test_the_spec_declares_a_rule_of_every_kind_with_its_default_outcome():
     assert {rule.kind for rule in spec.rules} == set(RULE_KINDS)
     for rule in spec.rules:
         without = rule.kind == "no-torch" and not spec.part(rule.part).torch
-        assert rule.message and rule.outcome == ("withhold" if without else RULE_KINDS[rule.kind][1])
+        assert rule.message and rule.outcome == (
+            "withhold" if without else RULE_KINDS[rule.kind][1]
+        )
     assert not spec.part("numpy").torch and spec.part("torch").torch
     assert rules["no-numerical-differentiation"].entries == ("np_backward",)
     assert rules["gradients-from-autograd"].entries == ("torch_backward", "torch_train")
