@@ -543,3 +543,40 @@ print("RESULT " + json.dumps([outcome, sys.meta_path[0].__class__.__name__]))
     outcome, finder = run(tmp_path, driver)
     assert "already imported" in outcome and "PyTorch is absent" in outcome
     assert finder != "StandinFinder"
+
+
+def test_a_top_level_loop_that_waits_on_torch_ends_and_the_next_statement_runs(tmp_path):
+    """`while not converged:` where `converged` is a stand-in would never end while the file
+    loads: past a bound on the truths asked, that statement fails and the rest of the file runs."""
+    student = tmp_path / "waits_on_torch.py"
+    student.write_text(
+        "import torch\n"
+        "loss = torch.tensor(1.0)\n"
+        "converged = loss < 1e-6\n"
+        "while not converged:\n"
+        "    loss = loss * 0.5\n"
+        "    converged = loss < 1e-6\n"
+        "def np_backward(x):\n"
+        "    return x\n"
+    )
+    script = (
+        "import ast, importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('standin', {str(STANDIN)!r})\n"
+        "standin = importlib.util.module_from_spec(spec); spec.loader.exec_module(standin)\n"
+        "standin.install('no-torch-in-numpy-part', 'Part A is NumPy only.')\n"
+        f"source = open({str(student)!r}).read()\n"
+        "namespace, failed = {}, []\n"
+        "for statement in ast.parse(source).body:\n"
+        "    try:\n"
+        "        exec(compile(ast.Module([statement], []), 'f', 'exec'), namespace)\n"
+        "    except standin.TorchUnavailable as error:\n"
+        "        failed.append(str(error))\n"
+        "print(json.dumps({'failed': failed, 'defined': 'np_backward' in namespace}))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert found["defined"] and len(found["failed"]) == 1, found
+    assert "while it loaded" in found["failed"][0]

@@ -45,6 +45,7 @@ ROOTS = ("torch", "torchvision", "torchaudio", "functorch", "torchgen", "triton"
 VERSION = "0+standin"
 MAX_USES = 12  # distinct uses one call records
 MAX_USE_CHARS = 100
+MAX_TRUTHS_AT_LOAD = 100_000  # a stand-in's truth asked this often while loading: a loop on it
 _NAME_GROWTH = 60  # a value's name stops growing past this (a loop's chain of operations)
 _MARK = "_torch_standin"  # on the classes of this file's modules and finders, to find them again
 
@@ -56,12 +57,13 @@ class TorchUnavailable(RuntimeError):
 class _State:
     """Whether a call is running, and what it used: reached by the stand-ins' closures."""
 
-    __slots__ = ("rule_id", "message", "active", "uses")
+    __slots__ = ("rule_id", "message", "active", "uses", "truths")
 
     def __init__(self, rule_id: str, message: str):
         self.rule_id, self.message = rule_id, message
         self.active = False
         self.uses: dict[str, None] = {}
+        self.truths = 0  # how often the files' own code asked a stand-in's truth while loading
 
 
 _state: _State | None = None
@@ -210,6 +212,20 @@ def _build(state: _State):
             return (argument & 0xFF) + (argument >> 8)
         return argument
 
+    def truth(frame, what: str) -> bool:
+        """A stand-in's truth: false (true for an `assert`'s).  While the files load, a loop that
+        waits on one (`while not converged:`) would never end: past MAX_TRUTHS_AT_LOAD asks the
+        statement fails, and the next one runs."""
+        if not state.active:
+            state.truths += 1
+            if state.truths > MAX_TRUTHS_AT_LOAD:
+                state.truths = 0
+                raise TorchUnavailable(
+                    f"the file's code asked {what} {MAX_TRUTHS_AT_LOAD} times while it loaded, "
+                    "as a loop that waits on torch does; PyTorch is not loaded in this process"
+                )
+        return asserted(frame)
+
     def asserted(frame) -> bool:
         """Is the truth being asked for an `assert`'s, which then passes at load?"""
         try:
@@ -350,7 +366,7 @@ def _build(state: _State):
 
         def __bool__(self):
             use(f"{label(self)}'s bool()")
-            return asserted(sys._getframe(1))
+            return truth(sys._getframe(1), f"{label(self)}'s bool()")
 
         def __eq__(self, other):
             use(f"{label(self)}'s ==")
@@ -434,7 +450,7 @@ def _build(state: _State):
             if cls not in library:
                 return True
             use(f"{cls.__qualname__}'s bool()")
-            return asserted(sys._getframe(1))
+            return truth(sys._getframe(1), f"{cls.__qualname__}'s bool()")
 
         def __repr__(cls):
             if cls not in library:
