@@ -832,7 +832,7 @@ def _torch_loaded(rule: tuple[str, str], found: str) -> Outcome:
 SECOND_PROCESS = "\n[grader: what follows is from the process that made the calls with PyTorch]\n"
 
 
-def joined(without: Execution, within: Execution) -> Execution:
+def joined(without: Execution, within: Execution, limit: int) -> Execution:
     """One submission's run from its two processes: the calls of the parts without PyTorch, and
     the others.  The load is the one with PyTorch (the files as they run); what failed to load
     only where torch was a stand-in is said to the staff, in stderr."""
@@ -859,14 +859,27 @@ def joined(without: Execution, within: Execution) -> Execution:
     return Execution(
         load,
         {**without.outcomes, **within.outcomes},
-        without.stdout + (SECOND_PROCESS + within.stdout if within.stdout else ""),
-        without.stderr + notes + (SECOND_PROCESS + within.stderr if within.stderr else ""),
+        _bounded(_both(without.stdout, within.stdout), limit),
+        _bounded(_both(without.stderr + notes, within.stderr), limit),
         without.processes + within.processes,
         without.seconds + within.seconds,
         within.sandbox or without.sandbox,
         without.stragglers + within.stragglers,
         without.reused and within.reused,
     )
+
+
+def _both(first: str, second: str) -> str:
+    return first + SECOND_PROCESS + second if first and second else first + second
+
+
+def _bounded(text: str, limit: int, tail: int = 300) -> str:
+    """Two processes' output within one process's bound (`limit` characters, about the bytes):
+    its start, and its end, which says what each process's own bound left out."""
+    if len(text) <= limit:
+        return text
+    left = len(text) - limit
+    return text[: limit - tail] + f"\n[... {left} more characters not kept ...]\n" + text[-tail:]
 
 
 def _where(problem: dict) -> str:

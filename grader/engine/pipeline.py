@@ -262,7 +262,7 @@ def execute_plan(
             return run_one(calls, seconds)
         first = run_one(without, seconds)
         second = run_one(within, max(seconds - first.seconds, 0.0))
-        return joined(first, second)
+        return joined(first, second, limits.output_kib * 1024)
 
     probe_ids = {i for probe in plan.probes for i in probe.calls}
     execution = run(

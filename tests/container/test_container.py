@@ -297,6 +297,27 @@ def test_forged_results_do_not_count(image_tag, tmp_path):
 @pytest.mark.parametrize(
     "name",
     [
+        "autograd_in_a_thread_started_at_import.py",
+        "imports_the_real_torch_in_a_worker_forked_at_import.py",
+        "imports_the_real_torch_inside_a_numpy_call.py",
+    ],
+)
+def test_part_a_with_the_real_torch_gets_no_gradient_points_in_the_container(
+    image_tag, tmp_path, name
+):
+    """Part A's gradients from torch reached outside the call or by its path: in the container,
+    too, Part A's calls run where PyTorch is not loaded and its folders cannot be read."""
+    graded = grade(image_tag, tmp_path, {"homework.py": HOSTILE / name})
+    assert_valid(graded)
+    gradients = graded.test("np-gradients")
+    assert gradients["score"] == 0, gradients
+    assert graded.test("np-forward-output")["status"] == "passed"
+    assert graded.test("torch-gradients")["status"] == "passed"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
         "raises_hidden_inputs_in_its_exception.py",
         "returns_values_chosen_to_leak_hidden_cases.py",
         "reads_the_answer_key_in_its_container.py",

@@ -480,6 +480,32 @@ def make_call(
     return {"ok": True, "value": tree, "seconds": seconds, "mutated": mutated, **evidence}
 
 
+def _quiet_output() -> tuple[int, int]:
+    """stdout and stderr to /dev/null, at the file descriptors; what to restore them from."""
+    _flush()
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    return saved
+
+
+def _restore_output(saved: tuple[int, int]) -> None:
+    _flush()
+    for target, fd in zip((1, 2), saved):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a stream the student's code replaced or closed
+            pass
+
+
 def _with_uses(evidence: dict, used: list[str]) -> dict:
     """The call's evidence with the torch stand-in's uses counted as torch computing."""
     if not used or "evidence" not in evidence:
@@ -508,6 +534,25 @@ watching = _load_beside("watch")
 recording_locals = _load_beside("locals")
 freeform = _load_beside("freeform")
 _standin = []
+# The standard library's modules importing torch loads, which a hand-in may import too: the
+# server without torch imports them once, since where the interpreter's own folders cannot be
+# read by the submission's user (a Python under /root), a fork could not import them later.
+STANDARD_MODULES = (
+    "abc", "argparse", "array", "bisect", "cmath", "collections", "concurrent.futures", "contextlib",
+    "copy", "csv", "dataclasses", "decimal", "enum", "fractions", "functools", "glob", "heapq",
+    "itertools", "logging", "numbers", "operator", "pathlib", "pickle", "pprint", "queue", "random",
+    "statistics", "string", "struct", "textwrap", "threading", "typing", "unittest", "warnings",
+    "weakref",
+)  # fmt: skip
+
+
+def import_standard_modules() -> None:
+    """STANDARD_MODULES, imported before the process is confined (where torch is not)."""
+    for name in STANDARD_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
 
 
 def standin_module():
@@ -565,6 +610,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
             pass  # already fixed in a warm parent
     standin = None
     if without is not None and not request.get("freeform"):  # before the grader's files are hidden
+        import_standard_modules()  # the ones importing torch would have loaded
         standin = standin_module()
         standin.install(str(without.get("rule", "")), str(without.get("message", "")))
     if not _confine(request.get("sandbox"), result_fd, requests.fd if requests else None):
@@ -612,6 +658,9 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
         key=len,
     )
     sys.path[:0] = folders
+    # where torch is a stand-in, what the files print while they load is shown once, from the
+    # process with PyTorch: here it is discarded (the calls' own output is kept)
+    quiet = _quiet_output() if standin is not None else None
     taken: set[str] = set()
     for source in request["sources"]:
         if source["kind"] == "py":
@@ -623,6 +672,9 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
             cells = source["cells"]
             loaded = load_notebook(source["path"], cells, problems, standin is not None)
             namespaces.append((source["path"], loaded))
+    if quiet is not None:
+        _restore_output(quiet)
+    _flush()  # what loading printed reaches the grader before it hears the files are loaded
     functions, entries, defined = find_entry_points(
         namespaces, frozenset(call["entry"] for call in request["calls"])
     )
@@ -651,6 +703,7 @@ def serve(request: dict, result_fd: int, requests: Requests | None = None) -> No
             except Exception:  # noqa: BLE001
                 pass
         send(result_fd, {"event": "result", "id": call["id"], **outcome})
+    _flush()  # a process that made no call printed too: its output before "done"
     send(result_fd, {"event": "done"})
 
 

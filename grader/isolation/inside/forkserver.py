@@ -112,6 +112,7 @@ def serve_forever(connection: socket.socket, warm_up_path: str, with_torch: bool
         child_module.watching.warm_up(warm_up)
     else:
         child_module.standin_module()  # loaded once here, installed in each fork that needs it
+        child_module.import_standard_modules()
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})
