@@ -37,7 +37,10 @@ class FreshLauncher:
 
 
 class WarmLauncher:
-    description = "forked from a warm worker that imported numpy and torch once (numpy alone for the calls made without torch)"
+    description = (
+        "forked from a warm worker that imported numpy and torch once"
+        " (numpy alone for the calls made without torch)"
+    )
 
     def __init__(self, warm_up: Path | None = None):
         self._warm_up = warm_up  # the assignment's (grader.core.assignment.Reference.warm_up)

@@ -95,7 +95,7 @@ def test_a_check_may_hold_its_calls_to_rules_of_its_own(tmp_path: Path):
             ('quantity = "h"\n', 'quantity = "h"\nrules = ["gradients-from-autograd"]\n'),
             "check[0].rules",
         ),
-        (('message = "Part A is NumPy only', 'words = "Part A is NumPy only'), "rule[1]"),
+        (('message = """Part A is NumPy only', 'words = """Part A is NumPy only'), "rule[1]"),
     ],
 )
 def test_a_malformed_rule_is_refused_naming_the_key(tmp_path: Path, change, key):
