@@ -99,6 +99,8 @@ def numbers(tree) -> np.ndarray:
             raise ShapeError("returned an array the grader cannot read")
         return np.array(flat, dtype=float).reshape(shape)
     if "seq" in tree and isinstance(tree["seq"], list):
+        if all(type(item) in (int, float) for item in tree["seq"]):  # a list of numbers, at once
+            return np.array(tree["seq"], dtype=float)
         items = [numbers(item) for item in tree["seq"]]
         if items and any(item.shape != items[0].shape for item in items):
             raise ShapeError(
@@ -186,6 +188,16 @@ def element_names(check: Check, shape: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(f"{quantity.member}[{i}]" for i in range(int(np.prod(shape))))
 
 
+def element_name(check: Check, shape: tuple[int, ...], index: int) -> str:
+    """The name of element `index` (flat) of `element_names`, without naming all of them."""
+    quantity = check.measure
+    if quantity.elements:
+        return quantity.elements[index]
+    if len(shape) > 1:
+        return f"{quantity.member}[{','.join(map(str, np.unravel_index(index, shape)))}]"
+    return f"{quantity.member}[{index}]"
+
+
 def _format(value: float) -> str:
     return f"{value:.6g}" if np.isfinite(value) else str(value)
 
@@ -230,8 +242,7 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
     measured = mask & finite & np.isfinite(observed)
     max_abs = float(difference[measured].max()) if measured.any() else None
     max_rel = float(relative[measured].max()) if measured.any() else None
-    names = element_names(check, expected.shape)
-    off = tuple(names[i] for i in np.flatnonzero(bad))
+    off = tuple(element_name(check, expected.shape, int(i)) for i in np.flatnonzero(bad))
     base = {
         "case_id": case.id,
         "hidden": case.hidden,
@@ -255,10 +266,10 @@ def judge(check: Check, expected: Expected, observed: np.ndarray, notes: tuple =
             np.argmax(np.where(np.isfinite(difference[bad]), difference[bad], np.inf))
         ]
     )
-    detail = f"{names[worst]}: got {_format(observed[worst])}"
+    detail = f"{element_name(check, expected.shape, worst)}: got {_format(observed[worst])}"
     if not case.hidden:
         detail += f", expected {_format(want[worst])}"
-    listed = 8 if len(names) <= 16 else 3  # an array's element names are long: a few say where
+    listed = 8 if want.size <= 16 else 3  # an array's element names are long: a few say where
     shown = ", ".join(off[:listed]) + (
         f" and {len(off) - listed} more" if len(off) > listed else ""
     )
