@@ -22,6 +22,7 @@ import selectors
 import signal
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from grader.core.cases import Case
@@ -33,12 +34,11 @@ from grader.isolation.sandbox import (
     MemoryLimit,
     Sandbox,
     close_workspace,
-    kill_stragglers,
     memory_limit,
     open_workspace,
     out_of_memory_kills,
     prepare_folder,
-    submission_processes,
+    sweep,
     torch_library,
     waited_for_cpu,
 )
@@ -603,10 +603,16 @@ def execute_submission(
                 ending, detail = stop.value
             finally:  # on every path, a fault of the grader's own included: the process and its pipes go
                 events.close()
-                if libraries is not None:  # every process of the submission's, before they go
-                    libraries.settle(outcomes, workspace.uid)
-                stragglers += kill_stragglers(child.pid, workspace.uid)
-                code = launcher.stop(child)
+                # every process of the submission's, frozen; those of a process without PyTorch
+                # read for a torch library before they go
+                swept = sweep(
+                    child.pid,
+                    workspace.uid,
+                    inspect=partial(libraries.settle, outcomes) if libraries is not None else None,
+                )
+                workspace.swept(swept)
+                stragglers += swept.others
+                code = launcher.stop(child, wait=ending != "done")
             exceeded = workspace.disk_exceeded()
             if exceeded is not None:  # a submission that fills the disk is not started again
                 message = f"the submission {exceeded}, so it was stopped"
@@ -799,10 +805,11 @@ class _TorchFree:
             found = "its memory map, readable when the files were loaded, no longer is"
         return _torch_loaded(self.rule, found) if found else outcome
 
-    def settle(self, outcomes: dict, uid: int | None) -> None:
+    def settle(self, outcomes: dict, pids: list[int]) -> None:
+        """`pids`: every process of the submission's, frozen (sandbox.sweep)."""
         if not self.readable or not self.made:
             return
-        for pid in submission_processes(self.pid, uid):
+        for pid in pids:
             found = torch_library(pid)
             if found:
                 for call_id in self.made:

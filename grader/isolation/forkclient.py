@@ -45,6 +45,7 @@ class ForkServer:
         self._state = threading.Condition()
         self._forked: list[int] = []
         self._exited: dict[int, int] = {}
+        self._unawaited: set[int] = set()  # children whose end no one waits for
         self._closed = False
         self._threads = None
         threading.Thread(target=self._read, name="fork-server-reader", daemon=True).start()
@@ -73,6 +74,8 @@ class ForkServer:
                         self._threads = message["ready"]
                     elif "forked" in message:
                         self._forked.append(message["forked"])
+                    elif message["exited"] in self._unawaited:
+                        self._unawaited.discard(message["exited"])
                     else:
                         self._exited[message["exited"]] = message["code"]
                     self._state.notify_all()
@@ -128,13 +131,20 @@ class ForkServer:
             pass  # the child died before reading: its exit status says why
         return Child(pid, ours[3], ours[1], ours[2], None, ours[0])
 
-    def stop_child(self, child) -> int:
-        """Kill the child's process group; its return code, from this server."""
+    def stop_child(self, child, wait: bool = True) -> int:
+        """Kill the child's process group; its return code, from this server (0 without `wait`:
+        its end is not waited for, and this server's word of it is dropped when it comes)."""
         try:
             os.killpg(child.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        code = self.wait(child.pid)
+        if wait:
+            code = self.wait(child.pid)
+        else:
+            code = 0
+            with self._state:
+                if self._exited.pop(child.pid, None) is None:
+                    self._unawaited.add(child.pid)
         for fd in (child.result_fd, child.stdout_fd, child.stderr_fd, child.request_fd):
             os.close(fd)
         return code

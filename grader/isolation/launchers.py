@@ -29,7 +29,8 @@ class FreshLauncher:
         """`torch`: whether the process may have PyTorch (the request says so to the child)."""
         return sandbox.start_child(workdir, limits, request)
 
-    def stop(self, child: sandbox.Child) -> int:
+    def stop(self, child: sandbox.Child, wait: bool = True) -> int:
+        """Kill the child's group; its return code (a fresh interpreter is always waited for)."""
         return sandbox.stop_child(child)
 
     def close(self) -> None:
@@ -94,10 +95,12 @@ class WarmLauncher:
             self._forked_by[child.pid] = forks
         return child
 
-    def stop(self, child: sandbox.Child) -> int:
+    def stop(self, child: sandbox.Child, wait: bool = True) -> int:
+        """Kill the child's group; its return code, or 0 without `wait` (the kernel then frees
+        its memory while the grader goes on, and its server reaps it)."""
         with self._lock:
             forks = self._forked_by.pop(child.pid)
-        return forks.stop_child(child)
+        return forks.stop_child(child, wait)
 
     def close(self) -> None:
         with self._lock:

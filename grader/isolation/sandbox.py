@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,6 +338,8 @@ class Workspace:
     uid: int | None = None
     claim: UidClaim | None = field(default=None, compare=False, repr=False)
     watch: DiskWatch | None = field(default=None, compare=False, repr=False)
+    # whether a process of its user may still run: true until a sweep settles after the last start
+    unswept: list[bool] = field(default_factory=lambda: [True], compare=False, repr=False)
 
     def plan(self, limits: Limits | None, without_torch: bool = False) -> dict:
         """What the child applies to itself (plain JSON data, see grader.isolation.inside.confine).
@@ -367,8 +369,15 @@ class Workspace:
 
     def started(self, child_pid: int) -> None:
         """The submission's process now running (its writes are watched where they need to be)."""
+        self.unswept[0] = True
         if self.watch is not None:
             self.watch.follow(child_pid)
+
+    def swept(self, result: Swept) -> None:
+        """A sweep of its processes (`sweep`) ended: settled, nothing of the user's runs now, and
+        closing the workspace need not look again."""
+        if result.settled:
+            self.unswept[0] = False
 
     def disk_exceeded(self) -> str | None:
         """Why the submission was stopped for what it wrote, or None."""
@@ -402,7 +411,7 @@ def torch_folders() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-TORCH_LIBRARY = re.compile(rb"[^\s]*(?:libtorch|libc10|/torch/_C)[^\s]*")
+TORCH_LIBRARY = re.compile(rb"libtorch|libc10|/torch/_C")
 
 
 def torch_library(pid: int) -> str | None:
@@ -410,12 +419,18 @@ def torch_library(pid: int) -> str | None:
     (a process that has ended holds none), None when its map is not this grader's to read."""
     try:
         with open(f"/proc/{pid}/maps", "rb") as handle:
-            found = TORCH_LIBRARY.search(handle.read(64 * 2**20))
+            text = handle.read(64 * 2**20)
     except (FileNotFoundError, ProcessLookupError):
         return ""  # ended (and reaped) meanwhile: nothing is mapped into it any more
     except OSError:
         return None
-    return found.group(0).decode(errors="replace") if found else ""
+    found = TORCH_LIBRARY.search(text)
+    if found is None:
+        return ""
+    # the path around the name: a pattern that matched it whole would scan each line again from every byte
+    start = max(text.rfind(b" ", 0, found.start()), text.rfind(b"\n", 0, found.start())) + 1
+    ends = [i for i in (text.find(b"\n", found.end()), text.find(b" ", found.end())) if i >= 0]
+    return text[start : min(ends, default=len(text))].decode(errors="replace")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -529,17 +544,30 @@ def _try_claim(uid: int, folder: Path, legacy_free: bool) -> UidClaim | None:
         return UidClaim(uid, fd, legacy)
 
 
+ACCOUNTS_SECONDS = 10.0  # how long a lookup of the accounts database is taken as current
+_ACCOUNTS_SEEN: dict[int, tuple[float, bool]] = {}
+
+
 def _has_account(uid: int) -> bool:
+    """Whether an account has the uid: looked up anew every `ACCOUNTS_SECONDS` at most, not
+    once per submission (each lookup reads the accounts database)."""
+    now = time.monotonic()
+    seen = _ACCOUNTS_SEEN.get(uid)
+    if seen is not None and now - seen[0] < ACCOUNTS_SECONDS:
+        return seen[1]
     try:
         pwd.getpwuid(uid)
+        found = True
     except KeyError:
-        return False
-    return True
+        found = False
+    _ACCOUNTS_SEEN[uid] = (now, found)
+    return found
 
 
-def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
+def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS, layers: tuple[str, ...] = ()) -> UidClaim:
     """A uid no account and no process uses, held until released, so parallel submissions
-    and graders never share one.  When every one is busy, wait for one to be released."""
+    and graders never share one.  When every one is busy, wait for one to be released.
+    `layers`: the sandbox's, which say what a dead grader's leftovers of the uid could reach."""
     folder = _claims_folder()
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -557,7 +585,7 @@ def _claim_uid(wait_seconds: float = UID_WAIT_SECONDS) -> UidClaim:
                     continue
                 claim = _try_claim(uid, folder, legacy_free)
                 if claim is not None:
-                    remove_leftovers(uid)  # of a grader that died holding it
+                    remove_leftovers(uid, layers)  # of a grader that died holding it
                     return claim
         if time.monotonic() >= deadline:
             raise RuntimeError(
@@ -649,14 +677,19 @@ def leftovers(uids) -> list[str]:
     return found
 
 
-def remove_leftovers(uid: int) -> int:
+def remove_leftovers(uid: int, layers: tuple[str, ...] = ()) -> int:
     """Remove every SysV object, POSIX message queue and shared temporary file of `uid` (its
-    processes already killed): a uid is reused, and even a 0600 segment reaches its next holder."""
+    processes already killed): a uid is reused, and even a 0600 segment reaches its next holder.
+
+    What `layers` made private to the processes is not looked for: in an IPC namespace of their
+    own their objects go with it, and a private root has its own /tmp, /var/tmp and /dev/shm, so
+    the shared ones were out of their reach (as they are of the next holder's with those layers;
+    a holder without them removes what it can reach when it claims the uid)."""
     removed = 0
-    for kind, ident in ipc_objects({uid}):
+    for kind, ident in ipc_objects({uid}) if "ipcns" not in layers else ():
         if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
             removed += 1
-    for top in SHARED_TMP:
+    for top in SHARED_TMP if "private-root" not in layers else ():
         for path in list(_shared_tmp_entries({uid}, top)):
             try:
                 if stat.S_ISDIR(os.lstat(path).st_mode):
@@ -814,7 +847,7 @@ def open_workspace(sandbox: Sandbox, scratch: Path | None = None) -> Workspace:
     folder, mountpoint = box / "work", box / "root"
     folder.mkdir(mode=0o700)
     mountpoint.mkdir(mode=0o700)
-    claim = _claim_uid() if "uid-drop" in sandbox.layers else None
+    claim = _claim_uid(layers=sandbox.layers) if "uid-drop" in sandbox.layers else None
     uid = claim.uid if claim is not None else None
     if uid is not None and "private-root" not in sandbox.layers:
         os.chmod(box, 0o711)  # the user may pass through to its own folder, and list nothing
@@ -841,9 +874,10 @@ def close_workspace(workspace: Workspace) -> int:
     temporary files, its folder), release the uid.  Returns how many processes had to be killed."""
     if workspace.watch is not None:
         workspace.watch.stop()
-    killed = kill_stragglers(None, workspace.uid) if workspace.uid is not None else 0
+    unswept = workspace.uid is not None and workspace.unswept[0]
+    killed = kill_stragglers(None, workspace.uid) if unswept else 0
     if workspace.uid is not None:
-        remove_leftovers(workspace.uid)
+        remove_leftovers(workspace.uid, workspace.sandbox.layers)
     shutil.rmtree(workspace.box, ignore_errors=True)
     if workspace.claim is not None:
         workspace.claim.release()
@@ -928,10 +962,10 @@ def _process(pid: int) -> _Process | None:
     """One read of /proc/PID/status: it has the state, the parent, the uid, the group and the session."""
     try:  # plain system calls: a scan reads every process's status, three times per submission
         descriptor = os.open(f"/proc/{pid}/status", os.O_RDONLY)
-        try:
-            chunks = [os.read(descriptor, 4096)]
-            while chunks[-1]:
-                chunks.append(os.read(descriptor, 4096))
+        try:  # the kernel writes the whole file in one read where it fits (about 1.5 kB)
+            chunks = [os.read(descriptor, 16384)]
+            while len(chunks[-1]) == 16384:
+                chunks.append(os.read(descriptor, 16384))
         finally:
             os.close(descriptor)
     except OSError:
@@ -957,6 +991,11 @@ def waited_for_cpu(pid: int) -> float | None:
 
 def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
     """Live processes of a submission: its group, its session, its descendants, its uid."""
+    return [p.pid for p in _submission_table(child_pid, uid)]
+
+
+def _submission_table(child_pid: int | None, uid: int | None) -> list[_Process]:
+    """`submission_processes`, each as one read of its status found it."""
     if not os.path.isdir("/proc"):
         return []  # elsewhere only the process group is known, and killed by stop_child
     table = [p for p in map(_process, _pids()) if p is not None and p.state not in ("Z", "X")]
@@ -977,28 +1016,54 @@ def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
     if uid is not None:
         chosen |= {p.pid for p in table if p.uid == uid}
     chosen.discard(os.getpid())
-    return sorted(chosen)
+    return sorted((p for p in table if p.pid in chosen), key=lambda p: p.pid)
 
 
 def kill_stragglers(child_pid: int | None, uid: int | None, settle_seconds: float = 2.0) -> int:
-    """Freeze, then kill, every process of the submission; returns how many besides the child.
+    """Freeze, then kill, every process of the submission; returns how many besides the child."""
+    return sweep(child_pid, uid, settle_seconds).others
+
+
+@dataclass(frozen=True)
+class Swept:
+    others: int  # processes killed besides the child
+    settled: bool  # the last look found no new process: none of the submission's can run now
+
+
+def sweep(
+    child_pid: int | None,
+    uid: int | None,
+    settle_seconds: float = 2.0,
+    inspect: Callable[[list[int]], None] | None = None,
+) -> Swept:
+    """Freeze, then kill, every process of the submission.
 
     SIGSTOP first, round after round until no new process appears, so a fork
-    storm cannot outrun the killing; then SIGKILL to all of them at once."""
+    storm cannot outrun the killing; then SIGKILL to all of them at once.  The child's
+    group is stopped before the first look (one system call): a look that finds only
+    members of it, all stopped, needs no other, since none of them could run, and a fork
+    under way when the group's signal came stops its child too or does not happen.  `inspect`
+    is given the frozen processes before they are killed: stopped, none can change what it
+    holds while it is read."""
     frozen: set[int] = set()
     deadline = time.monotonic() + settle_seconds
+    settled = False
+    _freeze_group(child_pid)
     while time.monotonic() < deadline:
-        new = [pid for pid in submission_processes(child_pid, uid) if pid not in frozen]
-        if not new:
+        new = [p for p in _submission_table(child_pid, uid) if p.pid not in frozen]
+        for process in new:
+            _signal(process.pid, signal.SIGSTOP)
+            frozen.add(process.pid)
+        if all(p.group == child_pid and p.state in ("T", "t") for p in new):
+            settled = True  # nothing new, or only what the group's stop had stopped already
             break
-        for pid in new:
-            _signal(pid, signal.SIGSTOP)
-            frozen.add(pid)
+    if inspect is not None:
+        inspect(sorted(frozen))
     for pid in frozen:
         _signal(pid, signal.SIGKILL)
     others = frozen - {child_pid}
     _reap(others, deadline + 1.0)
-    return len(others)
+    return Swept(len(others), settled)
 
 
 def _freeze_group(child_pid: int | None) -> None:

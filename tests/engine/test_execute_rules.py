@@ -90,7 +90,7 @@ class ScriptedLauncher:
         self._processes[pid] = (fds, code)
         return sandbox.Child(pid, result_read, stdout_read, stderr_read, process=None)
 
-    def stop(self, child: sandbox.Child) -> int:
+    def stop(self, child: sandbox.Child, wait: bool = True) -> int:
         fds, code = self._processes.pop(child.pid)
         for fd in fds:
             os.close(fd)

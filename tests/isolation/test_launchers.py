@@ -88,7 +88,7 @@ def test_a_fault_of_the_grader_on_one_submission_is_that_submission_s_verdict(pl
         def start(self, *args, **kwargs):
             raise ValueError("no processes left")
 
-        def stop(self, child):
+        def stop(self, child, wait=True):
             return 0
 
     submissions = (submission_at(SUBMISSIONS / "correct_scalar.py"),)

@@ -110,9 +110,13 @@ def serve_forever(connection: socket.socket, warm_up_path: str, with_torch: bool
     child_module = _load_child_module()  # and with it confine.py, pyseccomp included
     if with_torch:  # the same operations again, through the recorders of the rules
         child_module.watching.warm_up(warm_up)
-    else:
-        child_module.standin_module()  # loaded once here, installed in each fork that needs it
+    else:  # the stand-in installed once here: each fork only sets the rule its request names
         child_module.import_standard_modules()
+        child_module.standin_module().install("", "")
+    try:  # the filter each fork loads: the grader and this server are the processes it protects
+        child_module.confinement.prepare_seccomp([os.getppid(), os.getpid()])
+    except Exception:  # noqa: BLE001 - a fork builds it itself, and says why it cannot
+        pass
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})
