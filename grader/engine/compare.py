@@ -99,7 +99,7 @@ def numbers(tree) -> np.ndarray:
             raise ShapeError("returned an array the grader cannot read")
         return np.array(flat, dtype=float).reshape(shape)
     if "seq" in tree and isinstance(tree["seq"], list):
-        if all(type(item) in (int, float) for item in tree["seq"]):  # a list of numbers, at once
+        if set(map(type, tree["seq"])) <= {int, float}:  # a list of numbers, at once (not bools)
             return np.array(tree["seq"], dtype=float)
         items = [numbers(item) for item in tree["seq"]]
         if items and any(item.shape != items[0].shape for item in items):

@@ -1039,7 +1039,9 @@ def sweep(
     """Freeze, then kill, every process of the submission.
 
     SIGSTOP first, round after round until no new process appears, so a fork
-    storm cannot outrun the killing; then SIGKILL to all of them at once.  The child's
+    storm cannot outrun the killing; then SIGKILL to all of them at once.  Each look at /proc
+    waits until every process stopped so far is seen stopped: a process that was sent SIGSTOP
+    while it forked may finish that fork first, and its child must be in the look.  The child's
     group is stopped before the first look (one system call): a look that finds only
     members of it, all stopped, needs no other, since none of them could run, and a fork
     under way when the group's signal came stops its child too or does not happen.  `inspect`
@@ -1050,6 +1052,10 @@ def sweep(
     settled = False
     _freeze_group(child_pid)
     while time.monotonic() < deadline:
+        if not all(map(_stopped, frozen)):  # a stop sent is not yet a stop made: it may still fork
+            time.sleep(0.001)
+            continue
+        # every process frozen so far has stopped: whatever it started is in /proc by now
         new = [p for p in _submission_table(child_pid, uid) if p.pid not in frozen]
         for process in new:
             _signal(process.pid, signal.SIGSTOP)
@@ -1064,6 +1070,12 @@ def sweep(
     others = frozen - {child_pid}
     _reap(others, deadline + 1.0)
     return Swept(len(others), settled)
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped or gone (it can start no other)."""
+    process = _process(pid)
+    return process is None or process.state in ("T", "t", "Z", "X")
 
 
 def _freeze_group(child_pid: int | None) -> None:

@@ -79,6 +79,7 @@ ATTACKS = (
     "source_in_gbk.py",
     "changes_arguments_in_place.py",
     "daemonizes_and_survives.py",
+    "stops_itself_in_its_group_beside_a_sibling_that_left_it.py",
     "huge_but_finite_loss_curve.py",
     "named_like_grades_csv.py",
     "named_like_index_html.py",
@@ -739,6 +740,12 @@ def test_a_daemon_is_found_and_killed(hostile_run):
     grading = hostile_run.grading("daemonizes_and_survives")
     assert "left running were killed" in grading["stderr"]
     assert statuses(hostile_run, "daemonizes_and_survives")["np-forward-output"] == "passed"
+
+
+def test_a_process_that_looks_frozen_does_not_end_the_sweep_early(hostile_run):
+    name = "stops_itself_in_its_group_beside_a_sibling_that_left_it"
+    assert "left running were killed" in hostile_run.grading(name)["stderr"]
+    assert statuses(hostile_run, name)["np-forward-output"] == "passed"
 
 
 def test_a_huge_but_finite_loss_curve_is_graded_and_drawn(hostile_run):

@@ -20,6 +20,7 @@ the assignment's file of operations to run once before any fork (reference/warmu
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -118,6 +119,10 @@ def serve_forever(connection: socket.socket, warm_up_path: str, with_torch: bool
     except Exception:  # noqa: BLE001 - a fork builds it itself, and says why it cannot
         pass
     child_module.confinement.become_subreaper()  # killed leftovers of a submission are reaped here, not left to init
+    # what is loaded now is never garbage: a fork's collections skip it, so they neither spend
+    # time on it nor write to (and so copy) every page that holds one of its objects
+    gc.collect()
+    gc.freeze()
     # forking is only safe from a single thread: the client refuses a server that has more
     _send_line(connection, {"ready": child_module.confinement.thread_count()})
     wakeup_read, wakeup_write = os.pipe()
