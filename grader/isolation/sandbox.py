@@ -81,6 +81,14 @@ CLAIMS_FOLDER = Path("/run/backprop-grader-sandbox-uids")
 UID_WAIT_SECONDS = 300.0  # all 534 uids busy: wait for one rather than fail the submission
 # World-writable folders a sandbox uid can leave files in when neither a private root nor Landlock keeps it out.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
+# the layer that gives a submission's processes their own of each (POSIX queues live in the
+# IPC namespace, whatever the root)
+PRIVATE_WITH = {
+    "/tmp": "private-root",
+    "/var/tmp": "private-root",
+    "/dev/shm": "private-root",
+    "/dev/mqueue": "ipcns",
+}
 
 
 @dataclass(frozen=True)
@@ -682,14 +690,16 @@ def remove_leftovers(uid: int, layers: tuple[str, ...] = ()) -> int:
     processes already killed): a uid is reused, and even a 0600 segment reaches its next holder.
 
     What `layers` made private to the processes is not looked for: in an IPC namespace of their
-    own their objects go with it, and a private root has its own /tmp, /var/tmp and /dev/shm, so
-    the shared ones were out of their reach (as they are of the next holder's with those layers;
+    own their SysV objects and POSIX queues go with it, and a private root has its own /tmp,
+    /var/tmp and /dev/shm (`PRIVATE_WITH`), so the shared ones were out of their reach (as they are of the next holder's with those layers;
     a holder without them removes what it can reach when it claims the uid)."""
     removed = 0
     for kind, ident in ipc_objects({uid}) if "ipcns" not in layers else ():
         if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
             removed += 1
-    for top in SHARED_TMP if "private-root" not in layers else ():
+    for top in SHARED_TMP:
+        if PRIVATE_WITH.get(top) in layers:
+            continue
         for path in list(_shared_tmp_entries({uid}, top)):
             try:
                 if stat.S_ISDIR(os.lstat(path).st_mode):
