@@ -1072,7 +1072,7 @@ NUMBER_TYPES = {int, float}  # what JSON's numbers parse to (a bool is a type of
 
 
 def _numbers_only(items: list) -> bool:
-    """Whether every item is a number, at C speed (a loss curve holds thousands)."""
+    """Whether every item is a number, at C speed (a returned list can hold thousands)."""
     return set(map(type, items)) <= NUMBER_TYPES
 
 
