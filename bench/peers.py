@@ -295,9 +295,8 @@ def main() -> None:
             continue
         result["seconds_per_submission"] = round(result["seconds"] / args.size, 3)
         result["ratio_to_ours_same_checks"] = round(result["seconds_per_submission"] / baseline, 1)
-        # the grader's own time: start-ups and the answer key spread over the class, included
-        # (a peer's student code is ours on the same checks: the same cells and calls)
-        # (with jobs running side by side the wall clock overlaps their code: no such figure)
+        # the grader's own time, start-ups and answer key included; a peer's student code is ours
+        # on the same checks, and jobs side by side overlap their code's wall time: no figure
         beyond = result["seconds"] / args.size - result.get("median_student_compute_s", compute)
         alone = result.get("jobs", 1) == 1 and beyond_ours > 0
         result["beyond_student_code_s"] = round(beyond, 3) if alone else None

@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.core.expected import Expected
 from grader.core.spec import Check
-from grader.engine.execute import Outcome
+from grader.engine.execute import Outcome, numbers_only
 
 
 class ShapeError(ValueError):
@@ -93,13 +93,11 @@ def numbers(tree) -> np.ndarray:
             raise ShapeError("returned an array the grader cannot read")
         if len(shape) > MAX_DIMENSIONS:
             raise ShapeError(f"returned an array of {len(shape)} dimensions where numbers belong")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat) or len(
-            flat
-        ) != int(np.prod(shape)):
+        if not numbers_only(flat) or len(flat) != int(np.prod(shape)):
             raise ShapeError("returned an array the grader cannot read")
         return np.array(flat, dtype=float).reshape(shape)
     if "seq" in tree and isinstance(tree["seq"], list):
-        if set(map(type, tree["seq"])) <= {int, float}:  # a list of numbers, at once (not bools)
+        if numbers_only(tree["seq"]):  # a list of numbers, at once
             return np.array(tree["seq"], dtype=float)
         items = [numbers(item) for item in tree["seq"]]
         if items and any(item.shape != items[0].shape for item in items):

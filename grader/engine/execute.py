@@ -1071,9 +1071,10 @@ def _is_number(value) -> bool:
 NUMBER_TYPES = {int, float}  # what JSON's numbers parse to (a bool is a type of its own here)
 
 
-def _numbers_only(items: list) -> bool:
-    """Whether every item is a number, at C speed (a returned list can hold thousands)."""
-    return set(map(type, items)) <= NUMBER_TYPES
+def numbers_only(items: list) -> bool:
+    """Whether every item is a number (`_is_number`): at C speed where all are plain ints and
+    floats, as JSON gives them (a returned list can hold thousands)."""
+    return set(map(type, items)) <= NUMBER_TYPES or all(map(_is_number, items))
 
 
 def _value_problem(tree) -> str | None:
@@ -1100,12 +1101,12 @@ def _value_problem(tree) -> str | None:
                 and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
             ):
                 return "an array without a flat list of values and a shape"
-            if math.prod(shape) != len(flat) or not _numbers_only(flat):
+            if math.prod(shape) != len(flat) or not numbers_only(flat):
                 return (
                     f"an array of {len(flat)} items that is not shape {tuple(shape)[:8]} of numbers"
                 )
         elif isinstance(node.get("seq"), list):
-            if not _numbers_only(node["seq"]):  # a list of numbers needs no look at each
+            if not numbers_only(node["seq"]):  # a list of numbers needs no look at each
                 stack.extend(node["seq"])
         else:
             return "a mapping that is no value"

@@ -691,8 +691,9 @@ def remove_leftovers(uid: int, layers: tuple[str, ...] = ()) -> int:
 
     What `layers` made private to the processes is not looked for: in an IPC namespace of their
     own their SysV objects and POSIX queues go with it, and a private root has its own /tmp,
-    /var/tmp and /dev/shm (`PRIVATE_WITH`), so the shared ones were out of their reach (as they are of the next holder's with those layers;
-    a holder without them removes what it can reach when it claims the uid)."""
+    /var/tmp and /dev/shm (`PRIVATE_WITH`), so the shared ones were out of their reach (as they
+    are of the next holder's with those layers; a holder without them removes what it can reach
+    when it claims the uid)."""
     removed = 0
     for kind, ident in ipc_objects({uid}) if "ipcns" not in layers else ():
         if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
