@@ -842,7 +842,9 @@ SECOND_PROCESS = "\n[grader: what follows is from the process that made the call
 def joined(without: Execution, within: Execution, limit: int) -> Execution:
     """One submission's run from its two processes: the calls of the parts without PyTorch, and
     the others.  The load is the one with PyTorch (the files as they run); what failed to load
-    only where torch was a stand-in is said to the staff, in stderr."""
+    only where torch was a stand-in is said to the staff, in stderr.  A process without PyTorch
+    that never finished loading never said which functions it found: its crash or timeout is
+    the load's, so the run is not taken for one that defines none of them."""
     seen = {(p.get("file"), p.get("cell"), p.get("where")) for p in within.load.problems}
     only = [
         p
@@ -863,6 +865,12 @@ def joined(without: Execution, within: Execution, limit: int) -> Execution:
         defined=within.load.defined
         + tuple(d for d in without.load.defined if d.get("name") not in names),
     )
+    if within.load.status == "ok" and without.load.status != "ok":
+        load = replace(
+            load,
+            status=without.load.status,
+            message=f"{without.load.message} (in the process that makes the calls without PyTorch)",
+        )
     return Execution(
         load,
         {**without.outcomes, **within.outcomes},

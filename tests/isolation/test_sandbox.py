@@ -63,6 +63,7 @@ ATTACKS = (
     "forges_results_then_exits.py",
     "sys_exit_at_import.py",
     "kills_itself_at_import.py",
+    "ends_only_the_process_without_torch_while_it_loads.py",
     "html_and_markup_in_output_and_errors.py",
     "floods_output.py",
     "connects_to_localhost.py",
@@ -604,6 +605,20 @@ def test_a_kill_of_its_own_at_import_is_the_submission_s_crash_not_the_machine_s
         and "made again" not in grading["stderr"]
     )
     assert "passed" not in statuses(hostile_run, "kills_itself_at_import").values()
+
+
+def test_a_loading_crash_where_torch_is_a_stand_in_is_the_load_s_not_a_free_form_hand_in(
+    hostile_run,
+):
+    """A file that ends only the process making the NumPy calls while it loads: that process never
+    said which functions it found, so the run is not one that defines none of them (free-form)."""
+    name = "ends_only_the_process_without_torch_while_it_loads"
+    grading = hostile_run.grading(name)
+    assert grading["load"]["status"] == "crash", grading["load"]
+    assert "killed by SIGKILL, not by the grader" in grading["load"]["message"]
+    assert "without PyTorch" in grading["load"]["message"]
+    assert {check["mode"] for check in grading["checks"]} == {"template"}
+    assert "passed" not in statuses(hostile_run, name).values()
 
 
 def test_html_and_markup_stay_plain_text(hostile_run):
