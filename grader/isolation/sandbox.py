@@ -335,9 +335,10 @@ def _not_world_readable(path: Path) -> str | None:
 # ------------------------------------------------------------------ a submission's workspace
 
 
-@dataclass(frozen=True)
+@dataclass
 class Workspace:
-    """One submission's private folder, and the user its processes run as."""
+    """One submission's private folder, and the user its processes run as; open until
+    `close_workspace`."""
 
     sandbox: Sandbox
     box: Path  # the grader's, 0711: holds the two below
@@ -347,7 +348,7 @@ class Workspace:
     claim: UidClaim | None = field(default=None, compare=False, repr=False)
     watch: DiskWatch | None = field(default=None, compare=False, repr=False)
     # whether a process of its user may still run: true until a sweep settles after the last start
-    unswept: list[bool] = field(default_factory=lambda: [True], compare=False, repr=False)
+    unswept: bool = field(default=True, compare=False, repr=False)
 
     def plan(self, limits: Limits | None, without_torch: bool = False) -> dict:
         """What the child applies to itself (plain JSON data, see grader.isolation.inside.confine).
@@ -377,7 +378,7 @@ class Workspace:
 
     def started(self, child_pid: int) -> None:
         """The submission's process now running (its writes are watched where they need to be)."""
-        self.unswept[0] = True
+        self.unswept = True
         if self.watch is not None:
             self.watch.follow(child_pid)
 
@@ -385,7 +386,7 @@ class Workspace:
         """A sweep of its processes (`sweep`) ended: settled, nothing of the user's runs now, and
         closing the workspace need not look again."""
         if result.settled:
-            self.unswept[0] = False
+            self.unswept = False
 
     def disk_exceeded(self) -> str | None:
         """Why the submission was stopped for what it wrote, or None."""
@@ -885,7 +886,7 @@ def close_workspace(workspace: Workspace) -> int:
     temporary files, its folder), release the uid.  Returns how many processes had to be killed."""
     if workspace.watch is not None:
         workspace.watch.stop()
-    unswept = workspace.uid is not None and workspace.unswept[0]
+    unswept = workspace.uid is not None and workspace.unswept
     killed = kill_stragglers(None, workspace.uid) if unswept else 0
     if workspace.uid is not None:
         remove_leftovers(workspace.uid, workspace.sandbox.layers)
