@@ -1007,28 +1007,41 @@ def submission_processes(child_pid: int | None, uid: int | None) -> list[int]:
 
 
 def _submission_table(child_pid: int | None, uid: int | None) -> list[_Process]:
-    """`submission_processes`, each as one read of its status found it."""
+    """`submission_processes`, each as one read of its status found it.
+
+    Of the processes of `uid`, only those below this grader: every process a submission starts
+    stays there (its process, its fork server and the grader are subreapers, and it may make no
+    PID namespace), while another grader's students may run as the same uid numbers (one in a
+    container, whose claims this grader cannot see) and are not this grader's to kill."""
     if not os.path.isdir("/proc"):
         return []  # elsewhere only the process group is known, and killed by stop_child
     table = [p for p in map(_process, _pids()) if p is not None and p.state not in ("Z", "X")]
+    children: dict[int, list[int]] = {}
+    for p in table:
+        children.setdefault(p.ppid, []).append(p.pid)
     chosen = (
         {child_pid} if child_pid is not None and any(p.pid == child_pid for p in table) else set()
     )
     if child_pid is not None:
         chosen |= {p.pid for p in table if child_pid in (p.group, p.session)}
-        children: dict[int, list[int]] = {}
-        for p in table:
-            children.setdefault(p.ppid, []).append(p.pid)
-        stack = [child_pid]
-        while stack:
-            for pid in children.get(stack.pop(), ()):
-                if pid not in chosen:
-                    chosen.add(pid)
-                stack.append(pid)
+        chosen |= _below(child_pid, children)
     if uid is not None:
-        chosen |= {p.pid for p in table if p.uid == uid}
+        ours = _below(os.getpid(), children)
+        chosen |= {p.pid for p in table if p.uid == uid and p.pid in ours}
     chosen.discard(os.getpid())
     return sorted((p for p in table if p.pid in chosen), key=lambda p: p.pid)
+
+
+def _below(root: int, children: dict[int, list[int]]) -> set[int]:
+    """Every descendant of `root`, by the parents the kernel gives."""
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for pid in children.get(stack.pop(), ()):
+            if pid not in found:
+                found.add(pid)
+                stack.append(pid)
+    return found
 
 
 def kill_stragglers(child_pid: int | None, uid: int | None, settle_seconds: float = 2.0) -> int:

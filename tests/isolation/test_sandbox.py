@@ -1169,6 +1169,44 @@ def test_everything_a_sandbox_uid_leaves_is_removed_even_owner_only():
         claim.release()
 
 
+SWEEPER = """
+import subprocess, sys, time
+from grader.isolation.sandbox import kill_stragglers
+uid = int(sys.argv[1])
+own = subprocess.Popen(["sleep", "60"], user=uid, group=uid, extra_groups=[])
+time.sleep(0.2)
+print(kill_stragglers(None, uid), own.poll() is not None)
+"""
+
+
+def test_a_sweep_kills_only_the_processes_of_its_uid_below_its_own_grader():
+    """Another grader's students may run as the same uid numbers (a grader in a container claims
+    them where this one cannot see): a sweep of that uid kills its own grader's straggler, never
+    a process of the uid that is not below that grader."""
+    from grader.isolation.sandbox import _claim_uid
+
+    _needs_root()
+    claim = _claim_uid()
+    other = subprocess.Popen(
+        ["sleep", "60"], user=claim.uid, group=claim.uid, extra_groups=[]
+    )  # the other grader's student: below the test, not below the sweeping grader
+    try:
+        swept = subprocess.run(
+            [sys.executable, "-c", SWEEPER, str(claim.uid)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert swept.returncode == 0, swept.stderr
+        assert swept.stdout.split() == ["1", "True"], swept.stdout
+        assert other.poll() is None, "the sweep killed a process that is not its grader's"
+    finally:
+        other.kill()
+        other.wait()
+        claim.release()
+
+
 def test_uid_claims_hold_against_squatted_names_and_a_sandbox_cannot_reach_them():
     from grader.isolation import sandbox
 
