@@ -1010,9 +1010,10 @@ def _submission_table(child_pid: int | None, uid: int | None) -> list[_Process]:
     """`submission_processes`, each as one read of its status found it.
 
     Of the processes of `uid`, only those below this grader: every process a submission starts
-    stays there (its process, its fork server and the grader are subreapers, and it may make no
-    PID namespace), while another grader's students may run as the same uid numbers (one in a
-    container, whose claims this grader cannot see) and are not this grader's to kill."""
+    stays there (its process, its fork server and the grader are subreapers, and a PID namespace
+    it made, where seccomp let it, would be below too), while another grader's students may run
+    as the same uid numbers (one in a container, whose claims this grader cannot see) and are
+    not this grader's to kill."""
     if not os.path.isdir("/proc"):
         return []  # elsewhere only the process group is known, and killed by stop_child
     table = [p for p in map(_process, _pids()) if p is not None and p.state not in ("Z", "X")]
