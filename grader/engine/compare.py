@@ -175,19 +175,15 @@ def observed_quantity(tree, check: Check, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def element_names(check: Check, shape: tuple[int, ...]) -> tuple[str, ...]:
-    """Each element's name: the contract's, else member[i] (member[i,j,...] for an array)."""
-    quantity = check.measure
-    if quantity.elements:
-        return quantity.elements
-    if len(shape) > 1:
-        return tuple(
-            f"{quantity.member}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)
-        )
-    return tuple(f"{quantity.member}[{i}]" for i in range(int(np.prod(shape))))
+    """Each element's name (`element_name`), in flat order."""
+    if check.measure.elements:
+        return check.measure.elements
+    return tuple(element_name(check, shape, i) for i in range(int(np.prod(shape))))
 
 
 def element_name(check: Check, shape: tuple[int, ...], index: int) -> str:
-    """The name of element `index` (flat) of `element_names`, without naming all of them."""
+    """The name of element `index` (flat): the contract's, else member[i] (member[i,j,...] for an
+    array); a failed check names the elements it lists, not all of them."""
     quantity = check.measure
     if quantity.elements:
         return quantity.elements[index]

@@ -22,9 +22,8 @@ from grader.core.text import storable
 
 NUMBER_CHARS = 32  # repr() of any float64 takes at most 24 characters
 OPEN, CLOSE = b"[{", b"]}"
-LONG_NUMBER = re.compile(
-    rb"[-+0-9.eE]{%d,}" % (NUMBER_CHARS + 1)
-)  # outside strings: a number token
+# a number longer than a float needs, looked for outside strings
+LONG_NUMBER = re.compile(rb"[-+0-9.eE]{%d,}" % (NUMBER_CHARS + 1))
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may hold a lone surrogate once parsed
 
 
@@ -62,8 +61,9 @@ def scan(line: bytes, bounds: Bounds) -> int:
         size = len(long.group())
         raise Refused(f"{bounds.what} holds a number of {size} characters, limit {NUMBER_CHARS}")
     marks = np.frombuffer(outside, np.uint8)  # the running depth at every byte, at C speed
-    steps = (marks == OPEN[0]).astype(np.int32) + (marks == OPEN[1]) - (marks == CLOSE[0])
-    if int(np.cumsum(steps - (marks == CLOSE[1])).max(initial=0)) > bounds.depth:
+    steps = sum((marks == mark).astype(np.int32) for mark in OPEN)
+    steps -= sum(marks == mark for mark in CLOSE)
+    if int(np.cumsum(steps).max(initial=0)) > bounds.depth:
         raise Refused(f"{bounds.what} is nested too deeply: more than {bounds.depth} levels")
     return values
 

@@ -436,10 +436,12 @@ def torch_library(pid: int) -> str | None:
     found = TORCH_LIBRARY.search(text)
     if found is None:
         return ""
-    # the path around the name: a pattern that matched it whole would scan each line again from every byte
-    start = max(text.rfind(b" ", 0, found.start()), text.rfind(b"\n", 0, found.start())) + 1
-    ends = [i for i in (text.find(b"\n", found.end()), text.find(b" ", found.end())) if i >= 0]
-    return text[start : min(ends, default=len(text))].decode(errors="replace")
+    # the path of the line the name is on (its sixth field): a pattern that matched the path
+    # whole would scan each line again from every byte
+    end = text.find(b"\n", found.end())
+    line = text[text.rfind(b"\n", 0, found.start()) + 1 : end if end >= 0 else len(text)]
+    fields = line.split(None, 5)
+    return (fields[5] if len(fields) == 6 else line).decode(errors="replace")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -696,9 +698,10 @@ def remove_leftovers(uid: int, layers: tuple[str, ...] = ()) -> int:
     are of the next holder's with those layers; a holder without them removes what it can reach
     when it claims the uid)."""
     removed = 0
-    for kind, ident in ipc_objects({uid}) if "ipcns" not in layers else ():
-        if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
-            removed += 1
+    if "ipcns" not in layers:
+        for kind, ident in ipc_objects({uid}):
+            if _IPC_REMOVERS[kind](ident) == 0 or ctypes.get_errno() in (errno.EINVAL, errno.EIDRM):
+                removed += 1
     for top in SHARED_TMP:
         if PRIVATE_WITH.get(top) in layers:
             continue
