@@ -93,7 +93,8 @@ def other_assignment(loaded, assignment: str, entry_points) -> str | None:
         return None
     listed = ", ".join(sorted(shared)[:4])
     return (
-        f"this looks like the {best} assignment (it defines {listed}), not {assignment}, whose functions ({', '.join(sorted(entry_points))}) it does not define: "
+        f"this looks like the {best} assignment (it defines {listed}), not {assignment}, "
+        f"whose functions ({', '.join(sorted(entry_points))}) it does not define: "
         f"check it with --assignment {best} (in a notebook: self_check(path, assignment={best!r}))"
     )
 
@@ -112,7 +113,10 @@ def _outputs_of(args, assignment: str) -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Grade a numerical homework: every submission run in isolation, compared with the reference, diagnosed and scored.",
+        description=(
+            "Grade a numerical homework: every submission run in isolation, "
+            "compared with the reference, diagnosed and scored."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -288,7 +292,10 @@ def _parser() -> argparse.ArgumentParser:
 
     image_command = commands.add_parser(
         "autograder-image",
-        help="build the autograder's Docker image as Gradescope builds it (from the zip; its wheels fetched with this machine's pip configuration)",
+        help=(
+            "build the autograder's Docker image as Gradescope builds it "
+            "(from the zip; its wheels fetched with this machine's pip configuration)"
+        ),
     )
     image_command.add_argument("--tag", default="backprop-autograder:latest")
     assignment(image_command)
@@ -300,7 +307,10 @@ def _parser() -> argparse.ArgumentParser:
 
     answer_key = commands.add_parser(
         "answer-key",
-        help="compute every check's expected values once, hidden cases included, into a folder only its owner reads (an LMS image's build step)",
+        help=(
+            "compute every check's expected values once, hidden cases included, "
+            "into a folder only its owner reads (an LMS image's build step)"
+        ),
     )
     answer_key.add_argument(
         "--out",
@@ -554,7 +564,9 @@ def command_grade(args, console: Console) -> int:
     reused = sum(r.reused_run for r in results)
     if reused:
         console.print(
-            f"{reused} of {len(results)} submissions were not run again: the same code gave its answers to the same calls in an earlier run (--no-cache runs every one)."
+            f"{reused} of {len(results)} submissions were not run again: "
+            "the same code gave its answers to the same calls in an earlier run "
+            "(--no-cache runs every one)."
         )
     said = (
         f"; {len(moved)} moved since the previous run (python -m grader history)"
@@ -563,7 +575,8 @@ def command_grade(args, console: Console) -> int:
     )
     console.print(escape(f"Gradebook: run {run} recorded in {book.path}{said}."), highlight=False)
     console.print(
-        f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); open {escape(str(dashboard))} in a browser.",
+        f"Reports in {args.out}/ ({len(results)} graded, {len(discovery.problems)} skipped); "
+        f"open {escape(str(dashboard))} in a browser.",
         highlight=False,
     )
     _write_leads(console, args.out, spec, [r.submission.id for r in results])
@@ -648,7 +661,9 @@ def command_history(args, console: Console) -> int:
             result = book.run_result(assignment, args.run, args.student)
             console.print(
                 Text(
-                    f"{args.student} in run {args.run}: {html.format_number(result.get('score'), 'g')} / {html.format_number(result.get('max_score'), 'g')}"
+                    f"{args.student} in run {args.run}: "
+                    f"{html.format_number(result.get('score'), 'g')} / "
+                    f"{html.format_number(result.get('max_score'), 'g')}"
                 ),
                 highlight=False,
             )
@@ -697,7 +712,8 @@ def command_history(args, console: Console) -> int:
             number = html.format_number
             console.print(
                 terminal.plain(
-                    f"{movement.student}: {number(movement.before, 'g')} -> {number(movement.after, 'g')} ({html.signed(movement.delta)})"
+                    f"{movement.student}: {number(movement.before, 'g')} -> "
+                    f"{number(movement.after, 'g')} ({html.signed(movement.delta)})"
                 ),
                 highlight=False,
             )
@@ -718,7 +734,8 @@ def command_marks(args, console: Console) -> int:
             rows, marked = write_marksheet(book, assignment, args.file)
             console.print(
                 escape(
-                    f"{args.file}: {rows} answers of {assignment} (every student and question), {marked} of them marked."
+                    f"{args.file}: {rows} answers of {assignment} (every student and question), "
+                    f"{marked} of them marked."
                 ),
                 highlight=False,
             )
@@ -803,7 +820,8 @@ def command_gradescope(args, console: Console) -> int:
         run = container.run_container(
             args.root, spec, dict(os.environ), args.secret_file, args.remove_secret_file
         )
-    except Exception:  # noqa: BLE001 - the grader failed, not the student: the student sees a message, staff the traceback
+    except Exception:  # noqa: BLE001 - the grader failed, not the student:
+        # the student sees a message, staff the traceback
         console.print_exception()
         container.write_results(
             container.failure_results(), container.AutograderTree(args.root).results
@@ -898,7 +916,10 @@ def command_autograder_zip(args, console: Console) -> int:
     except bundle.BundleError as error:
         console.print(f"[red]cannot build the zip:[/red] {escape(str(error))}", highlight=False)
         return 2
-    no_secret = f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
+    no_secret = (
+        f" (no secret in it: hidden cases run only where the LMS sets ${spec.secret_env}; "
+        "add one with --secret-file FILE or make autograder SECRET_FILE=FILE)"
+    )
     console.print(f"{args.out}: {len(names)} files" + ("" if args.secret_file else no_secret))
     points = sum(check.points for check in spec.checks)
     console.print(

@@ -8,8 +8,9 @@ hidden case ever runs without the secret) and shows it inline, as the student's 
 short: the score, each failing check with its values and its cause, the passed ones folded,
 a link to the full page, and the notes on how it was checked folded away at the end.
 Whether the saved file is the code the student sees is told by content, not by clocks:
-every cell the kernel ran must be a code cell of the saved notebook, as it ran (the kernel keeps no time per cell, and a notebook's mtime says when
-it was saved, not whether a later edit was).
+every cell the kernel ran must be a code cell of the saved notebook, as it ran (the kernel
+keeps no time per cell, and a notebook's mtime says when it was saved, not whether a later
+edit was).
 
 This module imports nothing but the standard library (and the name SELF_CHECK_FILE from
 grader.outputs, whose __init__ loads nothing), so `import grader` stays light.
@@ -58,7 +59,8 @@ def requirement_problems() -> list[str]:
     """What to install before the grader can run here: one sentence per missing or unfit package."""
     if os.name == "nt":  # the sandbox starts processes the POSIX way (process groups, rlimits)
         return [
-            f"the grader runs on Linux and macOS, not on Windows ({sys.platform}): run it in WSL (the Windows Subsystem for Linux)"
+            f"the grader runs on Linux and macOS, not on Windows ({sys.platform}): "
+            "run it in WSL (the Windows Subsystem for Linux)"
         ]
     try:
         from packaging.specifiers import (
@@ -66,7 +68,8 @@ def requirement_problems() -> list[str]:
         )  # a dependency of the package; a bare interpreter may lack it
     except ImportError:
         return [
-            f"packaging is not installed in this environment ({sys.executable}): pip install packaging (or pip install the grader, which brings it)"
+            f"packaging is not installed in this environment ({sys.executable}): "
+            "pip install packaging (or pip install the grader, which brings it)"
         ]
     problems = []
     for name, specifier in REQUIREMENTS.items():
@@ -82,7 +85,8 @@ def requirement_problems() -> list[str]:
             continue
         if not SpecifierSet(specifier).contains(version, prereleases=True):
             problems.append(
-                f"{name} {version} is installed, and the grader needs {name}{specifier}: pip install --upgrade '{name}{specifier}'"
+                f"{name} {version} is installed, and the grader needs {name}{specifier}: "
+                f"pip install --upgrade '{name}{specifier}'"
             )
     return problems
 
@@ -140,7 +144,10 @@ def _saved_code_cells(path: Path) -> tuple[list[str] | None, str | None]:
     except (UnicodeDecodeError, ValueError) as error:
         return (
             None,
-            f"{path.name} is not a saved notebook (it is not valid JSON: {str(error)[:120]}): save it from Jupyter and check again",
+            (
+                f"{path.name} is not a saved notebook (it is not valid JSON: {str(error)[:120]}): "
+                "save it from Jupyter and check again"
+            ),
         )
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
@@ -156,7 +163,10 @@ def _saved_code_cells(path: Path) -> tuple[list[str] | None, str | None]:
     if not any(_code(c) for c in code):
         return (
             None,
-            f"the saved {path.name} has no code yet: write your functions, save the notebook (Ctrl-S / Cmd-S) and check again",
+            (
+                f"the saved {path.name} has no code yet: write your functions, "
+                "save the notebook (Ctrl-S / Cmd-S) and check again"
+            ),
         )
     return code, None
 
@@ -440,7 +450,10 @@ def self_check(
         return SelfCheck(
             path,
             assignment,
-            f"{path} does not exist (the current folder is {Path.cwd()}): give the path of your saved notebook or .py file",
+            (
+                f"{path} does not exist (the current folder is {Path.cwd()}): "
+                "give the path of your saved notebook or .py file"
+            ),
         )
     path = path.resolve()
     warnings: list[str] = []
@@ -459,7 +472,10 @@ def self_check(
         unsaved = unsaved_cells(cells)
         if unsaved:
             first = _code(unsaved[-1]).splitlines()[0][:60]
-            said = f"Warning: {len(unsaved)} cell(s) you ran are not in the saved file as you ran them (the last begins {first!r})"
+            said = (
+                f"Warning: {len(unsaved)} cell(s) you ran are not in the saved file "
+                f"as you ran them (the last begins {first!r})"
+            )
             warnings.append(
                 f"{said}: save the notebook (Ctrl-S / Cmd-S) and check again to grade them."
             )

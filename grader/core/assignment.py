@@ -71,9 +71,9 @@ class Reference:
     starter: tuple[Path, ...] = ()  # the files students start from
     examples: Path | None = None  # the example submissions, named by what they show
     source: Path = Path()  # the assignment's folder
-    recognise: Callable | None = (
-        None  # (grader.engine.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a hand-in without entry points
-    )
+    # (grader.engine.freeform.FreeformRun, spec) -> (Observation, ...): the homework found in a
+    # hand-in without entry points
+    recognise: Callable | None = None
     # what a free-form script's input() is answered, in turn, each with the words for the report
     # (("0.5", "the step size"),); after the last, input() gets end of input
     input_answers: tuple[tuple[str, str], ...] = ()

@@ -94,7 +94,8 @@ def expected_values(spec: Spec, book: CaseBook) -> list[Expected]:
                 ]
                 if missing:
                     raise SpecError(
-                        f"{spec.reference.source}: reference_runs: {check.entry} yields no {', '.join(missing)} (check {check.id!r})"
+                        f"{spec.reference.source}: reference_runs: {check.entry} yields no "
+                        f"{', '.join(missing)} (check {check.id!r})"
                     )
             result.append(expected_from_runs(check, case, runs[key], spec.float32_margin))
     return result

@@ -60,7 +60,9 @@ MIGRATIONS: tuple[str, ...] = (
         result BLOB NOT NULL, PRIMARY KEY (run_id, student_id));  -- grading.json, zlib-compressed
     CREATE TABLE run_checks (
         run_id INTEGER NOT NULL REFERENCES runs(id), student_id INTEGER NOT NULL REFERENCES students(id),
-        check_id TEXT NOT NULL, part TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, passed INTEGER NOT NULL,
+        check_id TEXT NOT NULL, part TEXT NOT NULL, points REAL NOT NULL, """
+    # one line of the SQL, in two literals: the text of a migration stays as it was first run
+    """max_points REAL NOT NULL, passed INTEGER NOT NULL,
         status TEXT NOT NULL, diagnoses TEXT NOT NULL, PRIMARY KEY (run_id, student_id, check_id));
     CREATE TABLE questions (
         assignment_id INTEGER NOT NULL REFERENCES assignments(id), id TEXT NOT NULL, position INTEGER NOT NULL,
@@ -367,12 +369,14 @@ class Gradebook:
                 db.execute("COMMIT")
         if application != APPLICATION_ID and (tables or version):
             raise GradebookError(
-                f"{self.path}: this SQLite file is not a gradebook (it holds other tables); give another --gradebook path"
+                f"{self.path}: this SQLite file is not a gradebook (it holds other tables); "
+                "give another --gradebook path"
             )
         if version > VERSION:
             raise GradebookError(
-                f"{self.path}: this gradebook is of version {version}, written by a newer grader; this grader ({grader_version()}) "
-                f"reads versions up to {VERSION}: upgrade the grader, or give another --gradebook path. The file was left as it is."
+                f"{self.path}: this gradebook is of version {version}, written by a newer grader; "
+                f"this grader ({grader_version()}) reads versions up to {VERSION}: "
+                "upgrade the grader, or give another --gradebook path. The file was left as it is."
             )
 
     def close(self) -> None:
@@ -473,13 +477,16 @@ class Gradebook:
         with self._writing() as db:
             assignment_id = self._assignment_id(assignment, spec.title, create=True)
             run_id = db.execute(
-                "INSERT INTO runs (assignment_id, started_at, spec_source, spec_digest, grader_version, hidden) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs "
+                "(assignment_id, started_at, spec_source, spec_digest, grader_version, hidden) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (assignment_id, _now(), str(source), digest, grader_version(), int(bool(hidden))),
             ).lastrowid
             db.execute("DELETE FROM questions WHERE assignment_id = ?", (assignment_id,))
             for position, question in enumerate(spec.questions):
                 db.execute(
-                    "INSERT INTO questions (assignment_id, id, position, title, points, rubric) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO questions (assignment_id, id, position, title, points, rubric) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         assignment_id,
                         question.id,
@@ -492,11 +499,15 @@ class Gradebook:
             for student, summary, checks, answers in rows:
                 student_id = self._student_id(assignment_id, student)
                 db.execute(
-                    "INSERT INTO run_students (run_id, student_id, points, max_points, status, first_fix, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO run_students "
+                    "(run_id, student_id, points, max_points, status, first_fix, result) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (run_id, student_id, *summary),
                 )
                 db.executemany(
-                    "INSERT INTO run_checks (run_id, student_id, check_id, part, points, max_points, passed, status, diagnoses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO run_checks (run_id, student_id, check_id, part, "
+                    "points, max_points, passed, status, diagnoses) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, student_id, *check) for check in checks],
                 )
                 db.execute(
@@ -512,7 +523,8 @@ class Gradebook:
         assignment_id = self._assignment_id(assignment)
         rows = self._db.execute(
             "SELECT r.id, r.started_at, r.spec_source, r.spec_digest, r.grader_version, r.hidden, count(s.student_id) "
-            "FROM runs r LEFT JOIN run_students s ON s.run_id = r.id WHERE r.assignment_id = ? GROUP BY r.id ORDER BY r.id",
+            "FROM runs r LEFT JOIN run_students s ON s.run_id = r.id "
+            "WHERE r.assignment_id = ? GROUP BY r.id ORDER BY r.id",
             (assignment_id,),
         ).fetchall()
         return [Run(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6]) for row in rows]
@@ -521,12 +533,14 @@ class Gradebook:
         """student -> (autograded points, check -> points) in one run."""
         found: dict[str, tuple[float, dict[str, float]]] = {}
         for name, points in self._db.execute(
-            "SELECT st.name, rs.points FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ?",
+            "SELECT st.name, rs.points FROM run_students rs "
+            "JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ?",
             (run_id,),
         ):
             found[name] = (points, {})
         for name, check, points in self._db.execute(
-            "SELECT st.name, rc.check_id, rc.points FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ?",
+            "SELECT st.name, rc.check_id, rc.points FROM run_checks rc "
+            "JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ?",
             (run_id,),
         ):
             found[name][1][check] = points
@@ -567,7 +581,8 @@ class Gradebook:
     def run_result(self, assignment: str, run_id: int, student: str) -> dict:
         """The instructor's result of `student` in run `run_id`, as grading.json held it then."""
         row = self._db.execute(
-            "SELECT rs.result FROM run_students rs JOIN students st ON st.id = rs.student_id JOIN runs r ON r.id = rs.run_id "
+            "SELECT rs.result FROM run_students rs JOIN students st ON st.id = rs.student_id "
+            "JOIN runs r ON r.id = rs.run_id "
             "JOIN assignments a ON a.id = r.assignment_id WHERE a.name = ? AND rs.run_id = ? AND st.name = ?",
             (assignment, run_id, student),
         ).fetchone()
@@ -591,7 +606,9 @@ class Gradebook:
         if run_id is None:
             return found
         for name, points, most, status, first_fix in self._db.execute(
-            "SELECT st.name, rs.points, rs.max_points, rs.status, rs.first_fix FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY rs.rowid",
+            "SELECT st.name, rs.points, rs.max_points, rs.status, rs.first_fix "
+            "FROM run_students rs JOIN students st ON st.id = rs.student_id "
+            "WHERE rs.run_id = ? ORDER BY rs.rowid",
             (run_id,),
         ):
             found[name] = {
@@ -604,7 +621,9 @@ class Gradebook:
                 "parts": {},
             }
         for name, check, part, points, most, diagnoses in self._db.execute(
-            "SELECT st.name, rc.check_id, rc.part, rc.points, rc.max_points, rc.diagnoses FROM run_checks rc JOIN students st ON st.id = rc.student_id WHERE rc.run_id = ? ORDER BY rc.rowid",
+            "SELECT st.name, rc.check_id, rc.part, rc.points, rc.max_points, rc.diagnoses "
+            "FROM run_checks rc JOIN students st ON st.id = rc.student_id "
+            "WHERE rc.run_id = ? ORDER BY rc.rowid",
             (run_id,),
         ):
             found[name]["checks"][check] = points
@@ -617,7 +636,8 @@ class Gradebook:
 
     def questions(self, assignment: str) -> list[QuestionRow]:
         rows = self._db.execute(
-            "SELECT q.id, q.title, q.points, q.rubric FROM questions q JOIN assignments a ON a.id = q.assignment_id WHERE a.name = ? ORDER BY q.position",
+            "SELECT q.id, q.title, q.points, q.rubric FROM questions q "
+            "JOIN assignments a ON a.id = q.assignment_id WHERE a.name = ? ORDER BY q.position",
             (assignment,),
         ).fetchall()
         return [QuestionRow(row[0], row[1], row[2], tuple(json.loads(row[3]))) for row in rows]
@@ -626,7 +646,8 @@ class Gradebook:
         """The students of the latest run, sorted."""
         run_id = self._latest_run(self._assignment_id(assignment))
         rows = self._db.execute(
-            "SELECT st.name FROM run_students rs JOIN students st ON st.id = rs.student_id WHERE rs.run_id = ? ORDER BY st.name",
+            "SELECT st.name FROM run_students rs JOIN students st ON st.id = rs.student_id "
+            "WHERE rs.run_id = ? ORDER BY st.name",
             (run_id,),
         )
         return [row[0] for row in rows]
@@ -659,7 +680,8 @@ class Gradebook:
         marks = self._current_marks(assignment, question_id)
         texts = dict(
             self._db.execute(
-                "SELECT st.name, an.text FROM answers an JOIN students st ON st.id = an.student_id JOIN assignments a ON a.id = st.assignment_id "
+                "SELECT st.name, an.text FROM answers an JOIN students st ON st.id = an.student_id "
+                "JOIN assignments a ON a.id = st.assignment_id "
                 "WHERE a.name = ? AND an.question_id = ?",
                 (assignment, question_id),
             ).fetchall()
@@ -682,7 +704,8 @@ class Gradebook:
         rows = self._db.execute(
             "SELECT st.name, m.question_id, m.points, m.comment, m.marker, m.marked_at, "
             "m.revision, m.removed FROM marks m JOIN students st ON st.id = m.student_id "
-            "JOIN assignments a ON a.id = st.assignment_id WHERE a.name = ? AND st.name = ? AND m.question_id = ? ORDER BY m.revision",
+            "JOIN assignments a ON a.id = st.assignment_id "
+            "WHERE a.name = ? AND st.name = ? AND m.question_id = ? ORDER BY m.revision",
             (assignment, student, question_id),
         )
         return [Mark(*row[:7], removed=bool(row[7])) for row in rows]
@@ -761,9 +784,12 @@ class Gradebook:
                 raise MarkRefused(
                     f"the mark of {entry.student!r} on question {entry.question} was removed since you read it; reload"
                 )
+            you_saw = "no mark" if expected_revision is None else f"revision {expected_revision}"
             raise MarkRefused(
-                f"{current.marker or 'someone'} changed the mark of {entry.student!r} on question {entry.question} at {current.when} "
-                f"(now {current.points:g}, revision {current.revision}; you saw {'no mark' if expected_revision is None else f'revision {expected_revision}'}); reload and mark again"
+                f"{current.marker or 'someone'} changed the mark of {entry.student!r} "
+                f"on question {entry.question} at {current.when} "
+                f"(now {current.points:g}, revision {current.revision}; you saw {you_saw}); "
+                "reload and mark again"
             )
         if len(str(entry.comment or "")) > MAX_COMMENT_CHARS or len(str(entry.marker or "")) > 200:
             raise MarkRefused(

@@ -51,7 +51,10 @@ MAX_COMMENT = 4_000  # characters
 MAX_MARKER = 60
 BLANK_COMMENT = "No answer found."  # what a student reads beside the 0 of a blank answer
 _COUNT = re.compile(r"[0-9]{1,9}")
-CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 class MarkingError(Exception):
@@ -322,7 +325,8 @@ class MarkingHandler(BaseHTTPRequestHandler):
             self._refuse(refusal)
         except GradebookError as error:
             self._refuse(Refusal(HTTPStatus.CONFLICT, f"The gradebook refused: {error}"))
-        except Exception:  # noqa: BLE001 - one failed request must not stop the server; its traceback goes to the terminal
+        except Exception:  # noqa: BLE001 - one failed request must not stop the server;
+            # its traceback goes to the terminal
             traceback.print_exc()
             self._refuse(
                 Refusal(
@@ -371,8 +375,10 @@ class MarkingHandler(BaseHTTPRequestHandler):
             rows = []
             for question in book.questions(marking.assignment):
                 answers = book.answers(marking.assignment, question.id)
-                rows.append({"id": question.id, "title": question.title, "points": question.points, "href": _question_href(question.id),
-                             "answered": sum(1 for a in answers if a.text.strip()), "marked": sum(1 for a in answers if a.mark is not None)})  # fmt: skip
+                rows.append({"id": question.id, "title": question.title, "points": question.points,
+                             "href": _question_href(question.id),
+                             "answered": sum(1 for a in answers if a.text.strip()),
+                             "marked": sum(1 for a in answers if a.mark is not None)})  # fmt: skip
         self._page(
             HTTPStatus.OK,
             "index.html",
@@ -546,7 +552,11 @@ class MarkingHandler(BaseHTTPRequestHandler):
                         "theirs": current.to_dict(),
                         "yours": {"points": points, "comment": comment},
                     }
-                    message = f"Changed by {current.marker or 'someone'} meanwhile: they gave {current.points:g}, you typed {points:g}. Save again to put yours in place of theirs."
+                    message = (
+                        f"Changed by {current.marker or 'someone'} meanwhile: "
+                        f"they gave {current.points:g}, you typed {points:g}. "
+                        "Save again to put yours in place of theirs."
+                    )
                     return self._refused_save(
                         question.id, student, Refusal(HTTPStatus.CONFLICT, message), typed, conflict
                     )
@@ -625,7 +635,10 @@ class MarkingHandler(BaseHTTPRequestHandler):
                 self.server.marking.refresh(book)
         except Exception as error:  # noqa: BLE001 - the mark is saved; the page says the totals files lag behind
             traceback.print_exc()
-            return f"The mark is saved, but grades.csv and the dashboard were not rewritten ({type(error).__name__}); the next saved mark tries again."
+            return (
+                "The mark is saved, but grades.csv and the dashboard were not rewritten "
+                f"({type(error).__name__}); the next saved mark tries again."
+            )
         return None
 
 
@@ -666,8 +679,9 @@ def _progress(answers) -> dict[str, int]:
 
 def refuse_address(host: str) -> None:
     if host != LOOPBACK:
-        raise MarkingError(f"The marking server listens on {LOOPBACK} only, not {host!r}: the pages show every student's answers. "
-                           "From another machine, forward the port (ssh -L PORT:127.0.0.1:PORT host).")  # fmt: skip
+        raise MarkingError(f"The marking server listens on {LOOPBACK} only, not {host!r}: "
+                           "the pages show every student's answers. From another machine, "
+                           "forward the port (ssh -L PORT:127.0.0.1:PORT host).")  # fmt: skip
 
 
 def serve(
@@ -680,18 +694,21 @@ def serve(
     refuse_address(host)
     if not marking.gradebook.is_file():
         raise MarkingError(
-            f"No gradebook at {marking.gradebook}: run `python -m grader grade SUBMISSIONS --out {marking.gradebook.parent}` first."
+            f"No gradebook at {marking.gradebook}: "
+            f"run `python -m grader grade SUBMISSIONS --out {marking.gradebook.parent}` first."
         )
     with open_gradebook(marking.gradebook) as book:
         if not book.questions(marking.assignment):
             raise MarkingError(
-                f"{marking.gradebook} holds no written question of {marking.assignment} (was it graded with --assignment {marking.assignment}?)."
+                f"{marking.gradebook} holds no written question of {marking.assignment} "
+                f"(was it graded with --assignment {marking.assignment}?)."
             )
     try:
         server = MarkingServer(marking, port)
     except OSError as error:
         raise MarkingError(
-            f"Cannot listen on {LOOPBACK}:{port} ({error.strerror or error}); give another --port, or 0 for any free one."
+            f"Cannot listen on {LOOPBACK}:{port} ({error.strerror or error}); "
+            "give another --port, or 0 for any free one."
         ) from None
     with server:
         announce(server)

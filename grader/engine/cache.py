@@ -190,7 +190,10 @@ def cached_run(
         return execution
     text = json.dumps(execution.to_record())
     if len(text) > record_bytes:
-        note = f"\n[grader: this run was not cached: its record is {len(text) / 2**20:.1f} MiB, over the cache's {record_bytes / 2**20:g} MiB for one submission]\n"
+        note = (
+            f"\n[grader: this run was not cached: its record is {len(text) / 2**20:.1f} MiB, "
+            f"over the cache's {record_bytes / 2**20:g} MiB for one submission]\n"
+        )
         return dataclasses.replace(execution, stderr=execution.stderr + note)
     _store(path, text, Path(cache_dir))
     _evict(path.parent, total_bytes)

@@ -337,5 +337,6 @@ def check_catalog(spec: Spec, book: CaseBook, expected: tuple[Expected, ...]) ->
             else:
                 where = ", ".join(c.id for c in checks) or "no check of the spec"
                 raise SpecError(
-                    f"{spec.reference.source}: catalog[{entry.id!r}].variations[{index}]: gives the reference's own values on {where}: it is not a mistake"
+                    f"{spec.reference.source}: catalog[{entry.id!r}].variations[{index}]: "
+                    f"gives the reference's own values on {where}: it is not a mistake"
                 )

@@ -69,7 +69,8 @@ def submission_at(path: Path) -> Submission | Problem:
     if kind is None:
         return Problem(
             path,
-            f"not a submission: {visible(path.suffix) or 'no extension'} files are not graded (expected .py, .ipynb, .zip or a folder)",
+            f"not a submission: {visible(path.suffix) or 'no extension'} files are not graded "
+            "(expected .py, .ipynb, .zip or a folder)",
         )
     name = path.name if kind == "folder" else path.stem
     shown = visible(name)
@@ -108,7 +109,8 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
             problems.append(
                 Problem(
                     entry,
-                    "a symbolic link: links are not followed, so it is not graded; copy the file itself into the folder",
+                    "a symbolic link: links are not followed, so it is not graded; "
+                    "copy the file itself into the folder",
                 )
             )
             continue
@@ -120,7 +122,8 @@ def discover_submissions(folder: Path, reserved: tuple[str, ...] = ()) -> Discov
             problems.append(
                 Problem(
                     entry,
-                    f"two submissions are named {item.id!r} ({visible(first.path.name)} and {visible(entry.name)}); only {visible(first.path.name)} is graded",
+                    f"two submissions are named {item.id!r} ({visible(first.path.name)} and "
+                    f"{visible(entry.name)}); only {visible(first.path.name)} is graded",
                 )
             )
         else:

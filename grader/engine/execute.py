@@ -310,9 +310,15 @@ class _Channel:
         self.bytes_left -= size
         self.values_left -= values
         if self.bytes_left < 0:
-            return f"the submission's processes sent more than {SUBMISSION_CHANNEL_BYTES // 2**20} MiB on the grader's result channel"
+            return (
+                "the submission's processes sent more than "
+                f"{SUBMISSION_CHANNEL_BYTES // 2**20} MiB on the grader's result channel"
+            )
         if self.values_left < 0:
-            return f"the submission's processes sent more than {SUBMISSION_CHANNEL_VALUES} values on the grader's result channel"
+            return (
+                "the submission's processes sent more than "
+                f"{SUBMISSION_CHANNEL_VALUES} values on the grader's result channel"
+            )
         return None
 
 
@@ -521,7 +527,10 @@ def execute_submission(
         except (
             OSError
         ) as error:  # a name this file system refuses: the submission's, not the grader's
-            message = f"the submission's files could not be written ({error.strerror}: {_relative(error.filename, workspace.folder)})"
+            message = (
+                "the submission's files could not be written "
+                f"({error.strerror}: {_relative(error.filename, workspace.folder)})"
+            )
             missing = {
                 call.id: Outcome("missing", error={"type": "Missing", "message": message})
                 for call in calls
@@ -658,7 +667,8 @@ def execute_submission(
                 said = stderr.text().strip().splitlines()[-3:]
                 what = f"did not start within {STARTUP_SECONDS} s" if ending == "timeout" else ended
                 message = (
-                    f"the grader could not start the submission's process: it {what} before any of the submission's code ran, twice"
+                    f"the grader could not start the submission's process: it {what} "
+                    "before any of the submission's code ran, twice"
                     + (f" ({' / '.join(said)[-400:]})" if said else "")
                 )
                 load_report = LoadReport("unstarted", message=message)
@@ -736,7 +746,10 @@ def execute_submission(
                     ]
                     first = earlier[0] if earlier else stuck
                     also = f"{stuck.describe()} on the {stuck.case.id} case"
-                    skipped = f"not called: an earlier call, {first.describe()} on the {first.case.id} case, {what}, and so did {also}, so {stuck.entry} is not called again"
+                    skipped = (
+                        f"not called: an earlier call, {first.describe()} on the {first.case.id} "
+                        f"case, {what}, and so did {also}, so {stuck.entry} is not called again"
+                    )
                     status = "timeout" if ending == "timeout" else "crash"
                     for call in calls:
                         if call.entry == stuck.entry and call.id not in outcomes:
@@ -965,7 +978,8 @@ def _retry_notes(calls: list[Call], outcomes: dict, retried: dict, limits: Limit
             else "and failed again"
         )
         notes.append(
-            f"{call.entry} on the {call.case.id} case timed out or ended its process once; it was made again in a fresh process "
+            f"{call.entry} on the {call.case.id} case timed out or ended its process once; "
+            "it was made again in a fresh process "
             f"with a {limits.call_seconds * RETRY_FACTOR:g} s limit {then}"
         )
     return notes

@@ -245,11 +245,13 @@ def run_freeform(
     for script in scripts:  # a file cut at its limit or crashing half-way was observed up to there
         if script["how"] == "deadline":
             said.append(
-                f"{script['script']} was still running after its time limit ({limits.load_seconds:g} s) and was stopped there"
+                f"{script['script']} was still running after its time limit "
+                f"({limits.load_seconds:g} s) and was stopped there"
             )
         elif script["how"] == "raised" and script["error"]:
             said.append(
-                f"{script['script']} stopped half-way: {script['error'].get('message', '')[:300]} ({script['error'].get('where', '')})"
+                f"{script['script']} stopped half-way: "
+                f"{script['error'].get('message', '')[:300]} ({script['error'].get('where', '')})"
             )
     return FreeformRun(
         tuple(records),

@@ -69,7 +69,8 @@ def _notebook(data: bytes, name: str) -> SourceFile:
     text, encoding = decode_source(data, name)
     try:
         notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat reading any JSON at all fails in many ways; each is this file's fault
+    except Exception as error:  # noqa: BLE001
+        # nbformat reading any JSON at all fails in many ways; each is this file's fault
         raise LoadError(
             f"{name}: not a valid notebook ({type(error).__name__}: {str(error)[:200]})"
         ) from None
@@ -195,7 +196,8 @@ def _refuse_clashing_names(paths: list[str]) -> None:
         for folder in PurePosixPath(path).parents:
             if folder.as_posix() in seen:
                 raise LoadError(
-                    f"{folder.as_posix()} is in the submission both as a file and as a folder (holding {path}); nothing of it is used"
+                    f"{folder.as_posix()} is in the submission both as a file and as a folder "
+                    f"(holding {path}); nothing of it is used"
                 )
 
 

@@ -364,8 +364,12 @@ def _grade_freeform(
     )
     try:
         observations = plan.spec.reference.recognise(run, plan.spec)
-    except Exception as error:  # noqa: BLE001 - the assignment's reading failed: the template verdict stands, and says so
-        problem = f"free-form: the grader could not read what the scripts did ({type(error).__name__}: {error}); please tell the course staff"
+    except Exception as error:  # noqa: BLE001
+        # the assignment's reading failed: the template verdict stands, and says so
+        problem = (
+            "free-form: the grader could not read what the scripts did "
+            f"({type(error).__name__}: {error}); please tell the course staff"
+        )
         return replace(
             result, problems=(*result.problems, problem), stdout=run.stdout, stderr=run.stderr
         )
@@ -433,7 +437,8 @@ def _grade_many(
         started = time.perf_counter()
         try:
             graded = _grade(submission, plan, scratch, launcher, sandbox, cache_dir, predictions)
-        except Exception as error:  # noqa: BLE001 - a fault of the grader's own still leaves a verdict, and the batch goes on
+        except Exception as error:  # noqa: BLE001
+            # a fault of the grader's own still leaves a verdict, and the batch goes on
             graded = Graded(
                 grader_failure(submission, plan, error, predictions),
                 Timing(time.perf_counter() - started),
@@ -499,10 +504,11 @@ def open_session(
     answer_key: Path | None = None,
 ) -> Iterator[Session]:
     """Plan the run (the cases `secret` draws, or `plan` as given), probe the sandbox's layers
-    ($GRADER_SANDBOX_SKIP in `environ` turns some off, $GRADER_ISOLATION=process all but the process's own) and choose how processes start: a warm
-    worker where `warm` and this system allow, else fresh interpreters.  While it is open, the
-    run has a scratch folder and `private` (an output folder) is readable by its owner only;
-    on leaving, the launcher is closed."""
+    ($GRADER_SANDBOX_SKIP in `environ` turns some off, $GRADER_ISOLATION=process all but the
+    process's own) and choose how processes start: a warm worker where `warm` and this system
+    allow, else fresh interpreters.  While it is open, the run has a scratch folder and
+    `private` (an output folder) is readable by its owner only; on leaving, the launcher is
+    closed."""
     with ExitStack() as stack:
         with ThreadPoolExecutor(
             1

@@ -182,7 +182,10 @@ def _broken(rule: Rule, evidence: dict, passed: bool = True, agreement: float | 
     if rule.kind == "no-autograd" and evidence["autograd"]:
         return f"autograd ran during the call ({_listed(evidence['autograd'])}){_supporting_names(evidence)}"
     if rule.kind == "no-torch" and evidence["torch_count"]:
-        return f"torch computed during the call: {_listed(evidence['torch_calls'])} ({evidence['torch_count']} calls){_supporting_names(evidence)}"
+        return (
+            f"torch computed during the call: {_listed(evidence['torch_calls'])} "
+            f"({evidence['torch_count']} calls){_supporting_names(evidence)}"
+        )
     if (
         rule.kind == "no-numerical-differentiation"
         and evidence["evaluations"] >= rule.min_evaluations
@@ -224,7 +227,10 @@ def _not_from_autograd(evidence: dict, passed: bool) -> str:
         if member["elements"] and member["not_from_backward"]:
             elements = [str(i + 1) for i in member["not_from_backward"]]
             what = f"{member['member']} " if member["member"] else "returned "
-            return f"{ran}{what}element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} of {member['elements']} did not come out of one"
+            return (
+                f"{ran}{what}element{'s' if len(elements) > 1 else ''} {_listed(elements, 8)} "
+                f"of {member['elements']} did not come out of one"
+            )
     transformed = any("torch.func" in a for a in evidence["autograd"])
     if transformed or evidence["graphs_unread"]:
         return ""  # a transform's derivatives, or a graph the record could not read: not held against it

@@ -18,11 +18,18 @@ class CheckResult:
     check: Check
     verdicts: tuple[Verdict, ...]
     call: str = ""  # what was called: the entry point with its arguments (execute.Call.describe)
-    diagnoses: tuple = ()  # grader.engine.diagnose.Diagnosis: the mistakes that reproduce a failing check's numbers
-    credit: float = 0.0  # share of the points a failing check still gives (a backward pass consistent with its forward pass)
+    # grader.engine.diagnose.Diagnosis: the mistakes that reproduce a failing check's numbers
+    diagnoses: tuple = ()
+    # share of the points a failing check still gives (a backward pass consistent with its
+    # forward pass)
+    credit: float = 0.0
     diagnosis_note: str = ""  # what the diagnosis has to say when it names nothing
-    rule_findings: tuple = ()  # grader.engine.rules.RuleFinding: the part's rules its calls broke, or could not be verified on
-    mode: str = "template"  # free-form: the hand-in has no entry point; judged from what its scripts did (grader.engine.freeform)
+    # grader.engine.rules.RuleFinding: the part's rules its calls broke, or could not be
+    # verified on
+    rule_findings: tuple = ()
+    # free-form: the hand-in has no entry point; judged from what its scripts did
+    # (grader.engine.freeform)
+    mode: str = "template"
     observations: tuple = ()  # grader.engine.freeform.Observation of this check's quantity, on the script's own setup
 
     @property

@@ -43,7 +43,9 @@ def bundle_entries(
     missing = [name for name in FILES if not (repository / name).is_file()]
     if missing:
         raise BundleError(
-            f"{', '.join(missing)} not found in {repository}: build the Gradescope zip from a clone of the grader's repository, not from an installed package"
+            f"{', '.join(missing)} not found in {repository}: "
+            "build the Gradescope zip from a clone of the grader's repository, "
+            "not from an installed package"
         )
     entries = [(name, repository / "grader" / "gradescope" / name) for name in ROOT_SCRIPTS]
     # the assignment's own folder, wherever it is (reference/, or a course's folder on

@@ -199,7 +199,10 @@ def entry_point_notice(result: SubmissionResult, folder: Path, spec: Spec) -> st
             else []
         )
         found = f"found: {_some(uploaded)}" if uploaded else "it is empty"
-        return f"No .py or .ipynb file was found in what you uploaded ({found}). Upload your .py or .ipynb file(s), or a .zip holding them, and submit again."
+        return (
+            f"No .py or .ipynb file was found in what you uploaded ({found}). "
+            "Upload your .py or .ipynb file(s), or a .zip holding them, and submit again."
+        )
     if load.status != "ok":
         return None  # it never finished loading; the summary below says why
     entry_points = load.entry_points if isinstance(load.entry_points, dict) else {}
@@ -211,8 +214,11 @@ def entry_point_notice(result: SubmissionResult, folder: Path, spec: Spec) -> st
     signatures = [str(d.get("signature")) for d in load.defined if d.get("signature")]
     defined = f"It defines {_some(signatures)}." if signatures else "It defines no functions."
     return (
-        f"Your submission defines none of the functions the grader calls ({wanted}), so no check could run. {defined} "
-        f"Start from the template ({' or '.join(p.name for p in spec.reference.starter) or 'the starter file'}), keep its function names and arguments, and submit again."
+        f"Your submission defines none of the functions the grader calls ({wanted}), "
+        f"so no check could run. {defined} "
+        f"Start from the template "
+        f"({' or '.join(p.name for p in spec.reference.starter) or 'the starter file'}), "
+        "keep its function names and arguments, and submit again."
     )
 
 
@@ -310,7 +316,8 @@ def failure_results() -> dict:
     (they go to run_autograder's output, which Gradescope shows to course staff only)."""
     return {
         "score": 0,
-        "output": "The autograder could not grade this submission. This is a problem on the course's side, not in your code; "
+        "output": "The autograder could not grade this submission. "
+        "This is a problem on the course's side, not in your code; "
         "your instructor can see what went wrong.",
         "output_format": "text",
         "stdout_visibility": "hidden",
@@ -410,9 +417,14 @@ def grade_container(
     result = graded.result
     feedback = hidden_feedback(spec, metadata)
     results = container_results(result, spec, metadata, tree.submission, feedback)
+    key_source = (
+        "read from " + str(tree.answer_key)
+        if session.plan.from_answer_key
+        else "computed now (none stored for these cases)"
+    )
     notes = [
         f"secret: {secret.origin}",
-        f"answer key: {'read from ' + str(tree.answer_key) if session.plan.from_answer_key else 'computed now (none stored for these cases)'}",
+        f"answer key: {key_source}",
     ]
     notes += [
         session.sandbox.describe(),
@@ -432,7 +444,8 @@ def grade_container(
     total = result.max_score + result.manual_points
     if metadata.assignment_points is not None and abs(metadata.assignment_points - total) > 1e-9:
         notes.append(
-            f"Gradescope's assignment is worth {metadata.assignment_points:g} points; this grader gives {result.max_score:g} "
+            f"Gradescope's assignment is worth {metadata.assignment_points:g} points; "
+            f"this grader gives {result.max_score:g} "
             f"automatically and the written answers {result.manual_points:g} by hand ({total:g} in all)"
         )
     return ContainerRun(result, results, secret.origin, metadata, tuple(notes))

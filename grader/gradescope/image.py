@@ -113,7 +113,8 @@ def make_debian_base(tag: str, mirror: str, log=print) -> None:
     if shutil.which("debootstrap") is None:
         raise ImageError(
             "base image",
-            f"neither {GRADESCOPE_BASE} nor {tag} is in this engine, and there is no debootstrap to make one (apt-get install debootstrap)",
+            f"neither {GRADESCOPE_BASE} nor {tag} is in this engine, "
+            "and there is no debootstrap to make one (apt-get install debootstrap)",
         )
     if os.geteuid() != 0:
         raise ImageError("base image", f"making {tag} with debootstrap needs root")
@@ -279,7 +280,8 @@ def run_options(submission: Path, results: Path) -> list[str]:
     """One submission's container: Gradescope's limits, no network, a read-only root with a bounded
     /tmp, the student's files read-only, the results folder the only writable mount."""
     return [
-        "--rm", "--network=none", *GRADESCOPE_LIMITS, "--pids-limit=512", "--read-only", f"--tmpfs=/tmp:rw,size={TMP_SIZE},mode=1777",
+        "--rm", "--network=none", *GRADESCOPE_LIMITS, "--pids-limit=512", "--read-only",
+        f"--tmpfs=/tmp:rw,size={TMP_SIZE},mode=1777",
         "-v", f"{submission.resolve()}:/autograder/submission:ro", "-v", f"{results.resolve()}:/autograder/results",
     ]  # fmt: skip
 

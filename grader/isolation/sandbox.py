@@ -250,11 +250,13 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
     isolation = isolation.strip().lower()
     if isolation and isolation not in ISOLATIONS:
         notes.append(
-            f"note: ${ISOLATION_VARIABLE}={isolation!r} is not one of {', '.join(ISOLATIONS)}; every layer this system allows is used"
+            f"note: ${ISOLATION_VARIABLE}={isolation!r} is not one of {', '.join(ISOLATIONS)}; "
+            "every layer this system allows is used"
         )
     if isolation == "process":
         notes.append(
-            f"warning: submissions run as the grader's own user and can read whatever it can (${ISOLATION_VARIABLE}=process) - see SECURITY.md"
+            "warning: submissions run as the grader's own user and can read whatever it can "
+            f"(${ISOLATION_VARIABLE}=process) - see SECURITY.md"
         )
         return Sandbox(
             ("process-group", "rlimits"),
@@ -309,16 +311,20 @@ def probe_layers(skip: str | tuple[str, ...] = (), isolation: str = "") -> Sandb
         unreadable = _not_world_readable(Path(sys.base_prefix))
         if unreadable:
             notes.append(
-                f"note: {unreadable} is not readable by the sandbox's user; a submission importing a module the grader did not load first will fail"
+                f"note: {unreadable} is not readable by the sandbox's user; a submission importing "
+                "a module the grader did not load first will fail"
             )
     if "private-root" not in layers and "landlock" not in layers:
         if "uid-drop" not in layers:
             notes.append(
-                "warning: submissions run as the grader's own user and can read whatever it can (no mount namespace, no Landlock, no uid drop) - see SECURITY.md"
+                "warning: submissions run as the grader's own user and can read whatever it can "
+                "(no mount namespace, no Landlock, no uid drop) - see SECURITY.md"
             )
         elif _not_world_readable(REPOSITORY / "reference") is None:
             notes.append(
-                f"warning: submissions can read the grader's own files in {REPOSITORY} (no mount namespace, no Landlock); make them unreadable to others (chmod -R o-rwx) - see SECURITY.md"
+                f"warning: submissions can read the grader's own files in {REPOSITORY} "
+                "(no mount namespace, no Landlock); make them unreadable to others "
+                "(chmod -R o-rwx) - see SECURITY.md"
             )
     return Sandbox(
         layers, tuple((layer, missing[layer]) for layer in LAYERS if layer in missing), tuple(notes)
@@ -842,7 +848,10 @@ class DiskWatch:
                     if used > self.budget
                     else f"more than {self.limit} files and folders"
                 )
-                self.exceeded = f"wrote {what} to disk, more than a submission may write ({self.budget // 2**20} MiB, {self.limit} files)"
+                self.exceeded = (
+                    f"wrote {what} to disk, more than a submission may write "
+                    f"({self.budget // 2**20} MiB, {self.limit} files)"
+                )
                 _freeze_group(self._child)  # at once, before the scan of /proc that finds the rest
                 kill_stragglers(self._child, self.uid, settle_seconds=0.5)
                 self._child = (

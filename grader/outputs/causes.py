@@ -45,7 +45,10 @@ class Cause:
     def summary(self) -> str:
         """The cause in one sentence, with what fixing it is worth."""
         checks = f"{len(self.checks)} check{'s' if len(self.checks) != 1 else ''}"
-        return f"{self.title.rstrip('.')}; fixing it should fix {checks}, {self.points:g} point{'s' if self.points != 1 else ''}"
+        return (
+            f"{self.title.rstrip('.')}; fixing it should fix {checks}, "
+            f"{self.points:g} point{'s' if self.points != 1 else ''}"
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -155,7 +158,10 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
             said = f"({result.load.status}): {scrubbed(result.load.message, 300)}"
             title, staff = f"Your submission could not be run {said}", f"could not be run {said}"
             detail = ""
-        advice = "Fix this first: until the file loads, none of its functions can be called. Run it yourself (python your_file.py) to see the same error."
+        advice = (
+            "Fix this first: until the file loads, none of its functions can be called. "
+            "Run it yourself (python your_file.py) to see the same error."
+        )
         return Cause(
             "load", title, advice, checks=checks, points=points, detail=detail, staff=staff
         )
@@ -163,11 +169,16 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         seen = [o for c in result.checks for o in c.observations if o.check_id]
         counts = {s: sum(o.status == s for o in seen) for s in ("right", "wrong", "not-found")}
         entries = ", ".join(dict.fromkeys(c.check.entry for c in result.checks))
-        title = f"Your hand-in does not follow the template (it defines none of {entries}), so it was graded free-form, from what its scripts did"
+        title = (
+            f"Your hand-in does not follow the template (it defines none of {entries}), "
+            "so it was graded free-form, from what its scripts did"
+        )
         staff = f"free-form: defines none of {entries}"
         advice = (
-            f"Checked on the scripts' own setup: {counts['right']} quantities right, {counts['wrong']} wrong, {counts['not-found']} not found. "
-            "Not checked: the hidden cases, and the variants the scripts did not run. Keep the template's function names and arguments to be graded in full"
+            f"Checked on the scripts' own setup: {counts['right']} quantities right, "
+            f"{counts['wrong']} wrong, {counts['not-found']} not found. "
+            "Not checked: the hidden cases, and the variants the scripts did not run. "
+            "Keep the template's function names and arguments to be graded in full"
         )
         hints = port_hints(result.checks)
         advice += (": " + "; ".join(hints) + ".") if hints else "."
@@ -185,7 +196,10 @@ def _cause(key: tuple, members: list[CheckResult], result: SubmissionResult) -> 
         title = f"{names} {'is' if len(missing) == 1 else 'are'} not defined"
         advice = "Keep the template's function names and arguments: the grader calls them by name."
         if defined:
-            advice += f" Your submission defines {', '.join(scrubbed(s, 120) for s in defined[:6])}{' and more' if len(defined) > 6 else ''}."
+            advice += (
+                f" Your submission defines {', '.join(scrubbed(s, 120) for s in defined[:6])}"
+                f"{' and more' if len(defined) > 6 else ''}."
+            )
         return Cause("missing", title, advice, where=names, checks=checks, points=points)
     if kind == "rule":
         finding = next(f for c in members for f in c.rule_findings if f.withholds)

@@ -234,7 +234,10 @@ def _difference_chart(
     if len(ticks) > 4:
         ticks = ticks[:: math.ceil(len(ticks) / 4)]
     largest = max(range(len(gaps)), key=lambda i: gaps[i] if math.isfinite(gaps[i]) else -1)
-    caption = f"Difference |submitted − reference| per {step}, log scale: largest {max(positive):.2g} at {step} {largest}"
+    caption = (
+        f"Difference |submitted − reference| per {step}, log scale: "
+        f"largest {max(positive):.2g} at {step} {largest}"
+    )
     caption += f"; the curves part at {step} {parts_at}." if parts_at is not None else "."
     return DifferenceChart(Line("difference", tuple(segments), tuple(dots)), tuple(ticks), caption)
 

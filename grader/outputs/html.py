@@ -130,7 +130,8 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
         difference = abs(got - want) if math.isfinite(got) and math.isfinite(want) else None
         state = "off" if name in off else ("ok" if compared[index] else "not compared")
         rows.append(
-            {"index": index, "name": name, "observed": format_number(got), "expected": format_number(want), "abs": error_size(difference),
+            {"index": index, "name": name, "observed": format_number(got),
+             "expected": format_number(want), "abs": error_size(difference),
              "rel": error_size(_relative(got, want)), "state": state, "gap": False, "first": False,
              "printed": False}
         )  # fmt: skip
@@ -154,7 +155,8 @@ def _rows(check, case: dict) -> tuple[list[dict], int]:
 
 
 def _relative(got: float, want: float) -> float | None:
-    """|got - want| / |want|; none where the expected value is 0 (or not finite), where only the absolute error says anything."""
+    """|got - want| / |want|; none where the expected value is 0 (or not finite), where only the
+    absolute error says anything."""
     if not (math.isfinite(got) and math.isfinite(want)) or want == 0:
         return None
     return abs(got - want) / abs(want)
@@ -178,7 +180,8 @@ def _case(
     previous_traceback: str | None,
     nonfinite: bool,
 ) -> dict:
-    """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is bare in the student's)."""
+    """One case as the page shows it; `case` is a verdict of the view being drawn (a hidden one is
+    bare in the student's)."""
     measure = check_result.check.measure
     shown = case["observed"] is not None
     error = case["error"] or None
@@ -1047,7 +1050,11 @@ def unrendered_page(submission_id: str, reason: str) -> str:
     try:
         return _environment().get_template("unrendered.html").render(id=submission_id, error=reason)
     except Exception:  # noqa: BLE001 - even the template is unusable: the same page by hand
-        return f"<!doctype html><meta charset=utf-8><title>report not drawn</title><h1>{Markup.escape(submission_id)}</h1><p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
+        return (
+            "<!doctype html><meta charset=utf-8><title>report not drawn</title>"
+            f"<h1>{Markup.escape(submission_id)}</h1>"
+            f"<p>The grader could not draw this report ({Markup.escape(reason)}).</p>"
+        )
 
 
 def render_page(template: str, **context) -> str:
@@ -1083,8 +1090,11 @@ def write_dashboard(results: list[SubmissionResult], spec: Spec, out: Path) -> P
             for r in results
         )
         page = (
-            f"<!doctype html><meta charset=utf-8><title>Class dashboard not drawn</title><h1>Class dashboard</h1>"
-            f"<p>The grader could not draw the dashboard ({Markup.escape(failure_reason(error, True))}); grades.csv holds the totals.</p><ul>{links}</ul>"
+            f"<!doctype html><meta charset=utf-8><title>Class dashboard not drawn</title>"
+            f"<h1>Class dashboard</h1>"
+            f"<p>The grader could not draw the dashboard "
+            f"({Markup.escape(failure_reason(error, True))}); "
+            f"grades.csv holds the totals.</p><ul>{links}</ul>"
         )
     path.write_text(page, encoding="utf-8")
     return path

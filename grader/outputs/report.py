@@ -126,7 +126,8 @@ def gradescope_results(
     causes = causes_of(result)
     if any(c.mode == "free-form" for c in result.checks):
         summary.append(
-            "This hand-in does not follow the template: it was graded free-form, from what its scripts did on their own setup (no hidden cases)."
+            "This hand-in does not follow the template: it was graded free-form, "
+            "from what its scripts did on their own setup (no hidden cases)."
         )
     if causes:
         summary.append(
@@ -168,7 +169,10 @@ def gradescope_results(
 def rule_sentence(rule: dict) -> str:
     """One rule broken (or unverifiable) in a submission, with where and the evidence, in one line."""
     effect, status = RULE_EFFECTS[rule["outcome"]], RULE_STATUS_WORDS[rule["status"]]
-    return f"Rule {rule['rule']} {status} ({effect}): {rule['message']} In: {'; '.join(rule['calls'])}. Evidence: {rule['evidence']}."
+    return (
+        f"Rule {rule['rule']} {status} ({effect}): {rule['message']} "
+        f"In: {'; '.join(rule['calls'])}. Evidence: {rule['evidence']}."
+    )
 
 
 def rule_lines(findings) -> list[str]:
@@ -177,7 +181,8 @@ def rule_lines(findings) -> list[str]:
     for finding in findings[:4]:
         status = RULE_STATUS_WORDS[finding.status]
         lines.append(
-            f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: {finding.message} Evidence: {finding.evidence}."
+            f"Rule {finding.rule} {status} in {finding.call} on {finding.case}: "
+            f"{finding.message} Evidence: {finding.evidence}."
         )
     if len(findings) > 4:
         lines.append(f"... and {len(findings) - 4} more findings of the rules")
@@ -221,7 +226,10 @@ def _unwritten(result: SubmissionResult, reason: str) -> dict:
     """A results file the grader could not draw: no score to trust, and why."""
     return {
         "score": 0,
-        "output": f"The grader could not write these results ({reason}); the course staff can grade this submission again.",
+        "output": (
+            f"The grader could not write these results ({reason}); "
+            "the course staff can grade this submission again."
+        ),
         "output_format": "text",
         "tests": [],
         "extra_data": {"id": printable(result.submission.id), "not_written": reason},

@@ -36,7 +36,8 @@ REASONS = {
     "grader": "the grader failed; the course staff can see why",
 }
 PASSED = "matches the reference"
-# error types the grader itself writes (grader.engine.execute, grader.engine.pipeline); anything else was raised by the code
+# error types the grader itself writes (grader.engine.execute, grader.engine.pipeline);
+# anything else was raised by the code
 _GRADER_ERRORS = {
     "Missing": "missing",
     "Ambiguous": "ambiguous",

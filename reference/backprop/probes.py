@@ -410,21 +410,27 @@ def root_cause(
         ignored = ignored_inputs(probe, outputs, check.args["act"], elsewhere)
         credit = 0.0 if ignored else settings.consistent_backward_credit
         explanation = (
-            f"Your {backward} is the exact derivative of the {loss} loss computed from your own {forward}: central "
-            f"differences of {forward} at w ± {probe.step:g}·e_i agree with it on the {probe.case.id} case. The "
-            f"back-propagation is right for the network your {forward} computes; that network is not the assignment's "
-            f"({'its outputs differ' if not forward_right else 'its outputs change differently with w'}). Fix {forward} "
-            f"and the gradients follow."
+            f"Your {backward} is the exact derivative of the {loss} loss computed from your own "
+            f"{forward}: central differences of {forward} at w ± {probe.step:g}·e_i agree with it "
+            f"on the {probe.case.id} case. The back-propagation is right for the network your "
+            f"{forward} computes; that network is not the assignment's "
+            f"({'its outputs differ' if not forward_right else 'its outputs change differently with w'}). "
+            f"Fix {forward} and the gradients follow."
         )
         if credit:
-            explanation += f" This check gives {credit:.0%} of its points for a backward pass consistent with its forward pass."
+            explanation += (
+                f" This check gives {credit:.0%} of its points for a backward pass consistent "
+                f"with its forward pass."
+            )
         note = ""
         if ignored and settings.consistent_backward_credit:
             note = (
-                f"No points are given for this consistency: your {forward} does not depend on {', '.join(ignored)}: its outputs "
-                f"do not change when {'it moves' if len(ignored) == 1 else 'they move'}, on the {probe.case.id} case or at "
-                f"any other point the grader tried, while the network's do on the {probe.case.id} case. A share of the "
-                f"points for a consistent backward pass needs a forward pass that computes this network from x and every weight."
+                f"No points are given for this consistency: your {forward} does not depend on "
+                f"{', '.join(ignored)}: its outputs do not change when "
+                f"{'it moves' if len(ignored) == 1 else 'they move'}, on the {probe.case.id} case "
+                f"or at any other point the grader tried, while the network's do on the "
+                f"{probe.case.id} case. A share of the points for a consistent backward pass needs "
+                f"a forward pass that computes this network from x and every weight."
             )
         diagnosis = Diagnosis(
             "forward-bug-backward-consistent",

@@ -147,8 +147,11 @@ def gradients(
     )  # x-fed: h reaches nothing
     return np.array(
         [
-            delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],  # w1..w4: x1, x2 -> h
-            delta_o[0] * reads[0], delta_o[1] * reads[0], delta_o[0] * reads[1], delta_o[1] * reads[1],  # w5..w8: h -> o
+            # w1..w4: x1, x2 -> h
+            delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],
+            # w5..w8: h -> o
+            delta_o[0] * reads[0], delta_o[1] * reads[0],
+            delta_o[0] * reads[1], delta_o[1] * reads[1],
         ],
         dtype=dtype,
     )  # fmt: skip

@@ -17,7 +17,10 @@ BOTH = ("numpy", "torch")
 STRIDED = {"stride": tuple(range(2, MAX_STRIDE + 1))}
 PADDED = {"padding": tuple(range(1, MAX_PADDING + 1))}
 
-FORWARD = "y[n, o, i, j] = bias[o] + sum_{c, k, l} weight[o, c, k, l] * xp[n, c, i*stride + k, j*stride + l], xp = x padded by p zeros on every side"
+FORWARD = (
+    "y[n, o, i, j] = bias[o] + sum_{c, k, l} weight[o, c, k, l] * "
+    "xp[n, c, i*stride + k, j*stride + l], xp = x padded by p zeros on every side"
+)
 DX = "dxp[n, c, i*stride + k, j*stride + l] += sum_o dy[n, o, i, j] * weight[o, c, k, l]; dx = dxp without its padding"
 DWEIGHT = (
     "dweight[o, c, k, l] = sum_{n, i, j} dy[n, o, i, j] * xp[n, c, i*stride + k, j*stride + l]"
@@ -80,9 +83,10 @@ CATALOG: tuple[Misconception, ...] = (
     Misconception(
         "input-channels-not-summed",
         "The input channels not summed",
-        "Each output value sums the products over every input channel c as well as over the kernel's positions. "
-        "Only one input channel reached y (an assignment y[...] = ... inside the loop over c where += belongs keeps "
-        "only the last one), so with several input channels the outputs, and the gradients derived from them, are wrong.",
+        "Each output value sums the products over every input channel c as well as over the "
+        "kernel's positions. Only one input channel reached y (an assignment y[...] = ... inside "
+        "the loop over c where += belongs keeps only the last one), so with several input channels "
+        "the outputs, and the gradients derived from them, are wrong.",
         FORWARD,
         NUMPY,
         (Variation(channel="last"), Variation(channel="first")),

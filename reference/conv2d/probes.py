@@ -142,7 +142,10 @@ def find(
     forward, backward = forward_entry(check), check.entry
     if any(outcomes.get(i) is not None and outcomes[i].status == "timeout" for i in probe.calls):
         return Finding(
-            note=f"The grader could not tell whether your {backward} is the derivative of your own {forward}: its calls of {forward} ran out of time."
+            note=(
+                f"The grader could not tell whether your {backward} is the derivative of your own "
+                f"{forward}: its calls of {forward} ran out of time."
+            )
         )
     values = {k: np.asarray(probe.case.inputs[k], dtype=float) for k in (*FORWARD_INPUTS, "dy")}
     stride, padding = check.args["stride"], check.args["padding"]
@@ -171,18 +174,23 @@ def find(
         )
         credit = settings.consistent_backward_credit if moves else 0.0
         explanation = (
-            f"Your {backward}'s {check.quantity} is the exact derivative of sum(y * dy) for the y your own {forward} computes: "
-            f"its changes along {DIRECTIONS} directions of {name} (central differences, ± {probe.step:g}) agree with it on the "
-            f"{probe.case.id} case. The backward pass is right for that layer; the layer is not the assignment's (its outputs "
-            f"differ). Fix {forward} and the gradient follows."
+            f"Your {backward}'s {check.quantity} is the exact derivative of sum(y * dy) for the y "
+            f"your own {forward} computes: its changes along {DIRECTIONS} directions of {name} "
+            f"(central differences, ± {probe.step:g}) agree with it on the {probe.case.id} case. "
+            f"The backward pass is right for that layer; the layer is not the assignment's (its "
+            f"outputs differ). Fix {forward} and the gradient follows."
         )
         if credit:
-            explanation += f" This check gives {credit:.0%} of its points for a backward pass consistent with its forward pass."
+            explanation += (
+                f" This check gives {credit:.0%} of its points for a backward pass consistent "
+                f"with its forward pass."
+            )
         note = (
             ""
             if moves or not settings.consistent_backward_credit
             else (
-                f"No points are given for this consistency: the output of your {forward} does not change when {name} moves."
+                f"No points are given for this consistency: the output of your {forward} does not "
+                f"change when {name} moves."
             )
         )
         diagnosis = Diagnosis(

@@ -269,7 +269,8 @@ class Watch:
         if not kinds:
             return None
         record = {
-            "kinds": sorted(kinds), "keep": "gradients-from-autograd" in kinds, "ops": 0, "torch_count": 0, "values": [],
+            "kinds": sorted(kinds), "keep": "gradients-from-autograd" in kinds, "ops": 0,
+            "torch_count": 0, "values": [],
             "autograd": [], "torch_calls": [], "tampered": [], "counts": {}, "modes": [], "unreadable": False,
             "inputs": list(inputs), "passes": 0, "passes_from_inputs": 0, "graphs_unread": 0, "sites": {},
         }  # fmt: skip
