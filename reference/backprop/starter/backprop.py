@@ -2,9 +2,7 @@
 
 Fill in the six functions below.  Do not rename them and do not change their
 signatures or defaults: the autograder calls them exactly as declared here.
-Self-check in your own environment: `pip install <the grader's folder or URL from your
-course>` once, then `backprop-grader check backprop.py` (in a notebook:
-`from grader import self_check; self_check("backprop.ipynb")`).
+Self-check in your own environment: `pip install <the grader's folder or URL from your course>` once, then `backprop-grader check backprop.py` (in a notebook: `from grader import self_check; self_check("backprop.ipynb")`).
 
 The network (the course's numbering -- keep it exactly; no biases):
 

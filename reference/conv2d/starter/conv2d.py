@@ -2,9 +2,7 @@
 
 Fill in the four functions below.  Do not rename them and do not change their
 signatures or defaults: the autograder calls them exactly as declared here.
-Self-check in your own environment: `pip install <the grader's folder or URL from your
-course>` once, then `backprop-grader check conv2d.py --assignment conv2d` (in a notebook:
-`from grader import self_check; self_check("conv2d.ipynb", assignment="conv2d")`).
+Self-check in your own environment: `pip install <the grader's folder or URL from your course>` once, then `backprop-grader check conv2d.py --assignment conv2d` (in a notebook: `from grader import self_check; self_check("conv2d.ipynb", assignment="conv2d")`).
 
 The layer is a cross-correlation, as deep-learning libraries (and
 torch.nn.functional.conv2d) define "convolution": the kernel is NOT flipped.
